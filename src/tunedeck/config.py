@@ -1,0 +1,65 @@
+"""Settings from the environment (``TUNEDECK_*``), read the same way by every entry point."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SPOTIFY_API_URL = "https://api.spotify.com/v1"
+SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one TuneDeck process."""
+
+    model_config = SettingsConfigDict(env_prefix="TUNEDECK_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".tunedeck"), description="Where embedded state lives.")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://... or sqlite:///path; default a SQLite file in data_dir.",
+    )
+    encryption_keys: str | None = Field(
+        default=None,
+        description="Keyring 'kid:base64key,kid:base64key'; the first key is primary.",
+    )
+    redis_url: str | None = None
+    spotify_api_url: str = SPOTIFY_API_URL
+    spotify_accounts_url: str = SPOTIFY_ACCOUNTS_URL
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    spotify_rate_limit_wait_cap: float = Field(
+        default=5.0, description="Longest Retry-After (seconds) worth waiting for in-line."
+    )
+    spotify_deadline: float = Field(
+        default=15.0, description="Overall deadline (seconds) for one Spotify call, retries included."
+    )
+    graphql_introspection: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with the driver each engine needs (asyncpg / aiosqlite)."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'tunedeck.db').resolve()}"
+        return to_async_url(url)
+
+
+def to_async_url(url: str) -> str:
+    """Add the async driver suffix to a plain ``postgresql://`` or ``sqlite://`` URL."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
