@@ -1,0 +1,1 @@
+"""Accounts, API keys, overlay tokens, dashboard sessions, permissions and the auth doors."""

@@ -1,0 +1,1 @@
+"""App credentials, the OAuth connect flow and the token manager."""

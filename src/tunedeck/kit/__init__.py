@@ -1,0 +1,1 @@
+"""Small shared pieces: database, encryption keyring, errors, migrations, app-state access."""

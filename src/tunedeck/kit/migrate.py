@@ -1,0 +1,92 @@
+"""Apply the Alembic migrations programmatically (``tunedeck migrate``, demo and serve start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+import tunedeck.migrations
+from tunedeck.config import to_async_url
+
+MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's config built in code: works from a checkout and from an installed wheel."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", to_async_url(url).replace("%", "%%"))
+    return cfg
+
+
+def _sqlite_for_migrations(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Batch mode recreates tables: with foreign keys on, that would cascade deletes.
+    # Autocommit at the driver + our own BEGIN makes DDL transactional on SQLite too.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migration_engine(url: str) -> AsyncEngine:
+    async_url = to_async_url(url)
+    parsed = make_url(async_url)
+    engine = create_async_engine(async_url, poolclass=NullPool, hide_parameters=True)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine.sync_engine, "connect", _sqlite_for_migrations)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+    if connection.dialect.name == "sqlite":
+        broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows violating foreign keys: {broken[:5]}")
+
+
+async def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` (plain or driver URL) to ``revision``, in one transaction."""
+    engine = migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade, alembic_config(), revision)
+    finally:
+        await engine.dispose()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(url: str) -> str | None:
+    engine = migration_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current)
+    finally:
+        await engine.dispose()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,19 @@
+"""Alembic migrations (run on PostgreSQL and SQLite), shipped inside the package.
+
+``MODEL_MODULES`` lists every module defining tables: Alembic's autogenerate and
+key rotation import them so ``Base.metadata`` knows every table. Add yours here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "tunedeck.accounts.models",
+    "tunedeck.connections.models",
+)
+
+
+def import_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
