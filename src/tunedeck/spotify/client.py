@@ -1,0 +1,597 @@
+"""Async client of the Spotify Web API, over one pooled ``httpx.AsyncClient``.
+
+One :class:`SpotifyClient` acts for one user (its token provider hands out that user's
+access token). Each public method is one *call* with an overall deadline; inside it
+the client retries what is safe to retry:
+
+* any 2xx is success, whatever the body (204, 202, 200 with text);
+* 401: ask the token provider for a forced refresh, retry once;
+* 429: wait ``Retry-After`` when it is within ``RequestPolicy.rate_limit_wait_cap`` and
+  the deadline, then retry (any method: the request was not processed); otherwise
+  raise :class:`SpotifyRateLimitError` at once with ``retry_after`` set;
+* 5xx, connection errors, timeouts: bounded jittered retries for idempotent requests
+  (GET, PUT, DELETE) only; never for POSTs (next, previous, queue add, playlist create
+  and add), whose effect would double if the first attempt did land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import random
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from tunedeck.config import SPOTIFY_API_URL
+from tunedeck.spotify.errors import (
+    SpotifyError,
+    SpotifyRateLimitError,
+    SpotifyUnavailableError,
+)
+from tunedeck.spotify.models import (
+    Device,
+    Devices,
+    ErrorBody,
+    Paging,
+    Playback,
+    Playlist,
+    PlaylistItem,
+    Queue,
+    RepeatState,
+    SimplifiedPlaylist,
+    SnapshotId,
+    Track,
+    TrackSearch,
+    User,
+)
+from tunedeck.spotify.quirks import quirks_for
+
+logger = logging.getLogger(__name__)
+
+DEV_MODE_SEARCH_LIMIT = 10
+"""Largest search ``limit`` a development-mode app may ask for."""
+
+PLAYLIST_CHUNK = 100
+"""Most items Spotify accepts in one playlist add or remove."""
+
+DEFAULT_RETRY_AFTER = 1.0
+"""Seconds to assume when a 429 carries no usable ``Retry-After``."""
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+_PLAYABLE_TYPES = "track,episode"
+# Library removal refused this way means "use the older followers endpoint".
+_LIBRARY_REFUSED_STATUSES = frozenset({400, 403, 404, 405})
+
+# Deadline (event-loop time) of the public call in progress in this task, if any.
+_call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "spotify_call_deadline", default=None
+)
+
+M = TypeVar("M", bound=BaseModel)
+Params = Mapping[str, str | int | None]
+
+
+class TokenProvider(Protocol):
+    """Gives a valid access token for the user; ``force_refresh`` asks for a new one
+    even if the current one looks valid (Spotify has just refused it with a 401)."""
+
+    async def __call__(self, *, force_refresh: bool = False) -> str: ...
+
+
+@dataclass(frozen=True)
+class RequestPolicy:
+    """How patient the client is with Spotify."""
+
+    rate_limit_wait_cap: float = 5.0
+    """Longest ``Retry-After`` (seconds) worth waiting for in-line."""
+    max_retries: int = 2
+    """Retries after a 5xx or transport failure, for idempotent requests only."""
+    backoff_base: float = 0.2
+    """First backoff (seconds), doubled per retry, with jitter."""
+    attempt_timeout: float = 5.0
+    """Timeout of one HTTP attempt (seconds)."""
+    deadline: float = 15.0
+    """Overall time (seconds) for one public call, retries and waits included."""
+
+
+class SpotifyClient:
+    """The Spotify Web API for one user: playback, queue, devices, playlists, search."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token_provider: TokenProvider,
+        *,
+        api_url: str = SPOTIFY_API_URL,
+        app_id: str = "default",
+        policy: RequestPolicy | None = None,
+    ) -> None:
+        self._http = http
+        self._tokens = token_provider
+        self._api_url = api_url.rstrip("/")
+        self._app_id = app_id
+        self._policy = policy or RequestPolicy()
+
+    def __repr__(self) -> str:
+        return f"SpotifyClient(api_url={self._api_url!r}, app_id={self._app_id!r})"
+
+    @property
+    def policy(self) -> RequestPolicy:
+        """The retry and timeout policy in force."""
+        return self._policy
+
+    # ---- reading -------------------------------------------------------------------
+
+    async def playback(self, market: str | None = None) -> Playback | None:
+        """The playback state, or None when nothing is active (204 / empty body)."""
+        data = await self._get(
+            "/me/player", {"market": market, "additional_types": _PLAYABLE_TYPES}
+        )
+        return None if data is None else _parse(Playback, data, "playback")
+
+    async def currently_playing(self) -> Playback | None:
+        """What is playing (no device, repeat or shuffle), or None when nothing is."""
+        data = await self._get(
+            "/me/player/currently-playing", {"additional_types": _PLAYABLE_TYPES}
+        )
+        return None if data is None else _parse(Playback, data, "currently playing")
+
+    async def queue(self) -> Queue:
+        """The current item and what is queued after it."""
+        data = await self._get("/me/player/queue")
+        return Queue() if data is None else _parse(Queue, data, "queue")
+
+    async def devices(self) -> list[Device]:
+        """The user's available Spotify Connect devices."""
+        data = await self._get("/me/player/devices")
+        return [] if data is None else _parse(Devices, data, "devices").devices
+
+    async def current_user(self) -> User:
+        """The profile of the user whose token this is."""
+        return _parse(User, await self._get("/me"), "user")
+
+    async def my_playlists(
+        self, *, limit: int = 50, offset: int = 0, all_pages: bool = False
+    ) -> list[SimplifiedPlaylist]:
+        """The playlists the user owns or follows: one page, or every page from ``offset``."""
+        return await self._pages(
+            "/me/playlists",
+            Paging[SimplifiedPlaylist],
+            limit=limit,
+            offset=offset,
+            all_pages=all_pages,
+        )
+
+    async def playlist(self, playlist_id: str) -> Playlist:
+        """A playlist with the first page of its items."""
+        data = await self._get(
+            f"/playlists/{_segment(playlist_id)}", {"additional_types": _PLAYABLE_TYPES}
+        )
+        return _parse(Playlist, data, "playlist")
+
+    async def playlist_items(
+        self, playlist_id: str, *, limit: int = 100, offset: int = 0, all_pages: bool = False
+    ) -> list[PlaylistItem]:
+        """A playlist's entries: one page, or every page from ``offset``."""
+        return await self._pages(
+            f"/playlists/{_segment(playlist_id)}/items",
+            Paging[PlaylistItem],
+            limit=limit,
+            offset=offset,
+            all_pages=all_pages,
+            params={"additional_types": _PLAYABLE_TYPES},
+        )
+
+    async def search_tracks(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Track]:
+        """Tracks matching ``query``.
+
+        Development-mode apps may ask for at most 10 results at a time: when Spotify
+        refuses the limit, the results are fetched in pages of 10 and joined, and the
+        app is remembered so that later searches (by any client of the app) page at once.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        quirks = quirks_for(self._app_id)
+        async with self._call():
+            page_limit = quirks.search_page_limit
+            if page_limit is None or limit <= page_limit:
+                try:
+                    return (await self._search_page(query, limit, offset)).items
+                except SpotifyError as exc:
+                    if not _is_invalid_limit(exc) or limit <= DEV_MODE_SEARCH_LIMIT:
+                        raise
+                logger.info(
+                    "app %s: search limit %d refused, paging by %d",
+                    self._app_id,
+                    limit,
+                    DEV_MODE_SEARCH_LIMIT,
+                )
+                quirks.search_page_limit = page_limit = DEV_MODE_SEARCH_LIMIT
+            tracks: list[Track] = []
+            position, end = offset, offset + limit
+            while position < end:
+                size = min(page_limit, end - position)
+                page = await self._search_page(query, size, position)
+                tracks.extend(page.items)
+                if page.next is None:
+                    break
+                position += size
+            return tracks
+
+    # ---- playback commands ---------------------------------------------------------
+
+    async def play(
+        self,
+        *,
+        uris: Sequence[str] | None = None,
+        context_uri: str | None = None,
+        offset_position: int | None = None,
+        offset_uri: str | None = None,
+        position_ms: int | None = None,
+        device_id: str | None = None,
+    ) -> None:
+        """Start or resume playback: given tracks, a context (album, playlist, artist,
+        show) from an offset, or (with nothing given) whatever was paused."""
+        if uris is not None and context_uri is not None:
+            raise ValueError("give uris or context_uri, not both")
+        if offset_position is not None and offset_uri is not None:
+            raise ValueError("give offset_position or offset_uri, not both")
+        body: dict[str, Any] = {}
+        if uris is not None:
+            body["uris"] = list(uris)
+        if context_uri is not None:
+            body["context_uri"] = context_uri
+        if offset_position is not None:
+            body["offset"] = {"position": offset_position}
+        elif offset_uri is not None:
+            body["offset"] = {"uri": offset_uri}
+        if position_ms is not None:
+            body["position_ms"] = position_ms
+        await self._send(
+            "PUT", "/me/player/play", params={"device_id": device_id}, body=body or None
+        )
+
+    async def pause(self, *, device_id: str | None = None) -> None:
+        """Pause playback."""
+        await self._send("PUT", "/me/player/pause", params={"device_id": device_id})
+
+    async def next(self, *, device_id: str | None = None) -> None:
+        """Skip to the next item (never retried after an ambiguous failure)."""
+        await self._send("POST", "/me/player/next", params={"device_id": device_id})
+
+    async def previous(self, *, device_id: str | None = None) -> None:
+        """Go back to the previous item (never retried after an ambiguous failure)."""
+        await self._send("POST", "/me/player/previous", params={"device_id": device_id})
+
+    async def seek(self, position_ms: int, *, device_id: str | None = None) -> None:
+        """Move to ``position_ms`` in the current item."""
+        if position_ms < 0:
+            raise ValueError("position_ms must not be negative")
+        await self._send(
+            "PUT", "/me/player/seek", params={"position_ms": position_ms, "device_id": device_id}
+        )
+
+    async def set_volume(self, volume_percent: int, *, device_id: str | None = None) -> None:
+        """Set the device volume, 0-100."""
+        if not 0 <= volume_percent <= 100:
+            raise ValueError("volume_percent must be between 0 and 100")
+        await self._send(
+            "PUT",
+            "/me/player/volume",
+            params={"volume_percent": volume_percent, "device_id": device_id},
+        )
+
+    async def set_shuffle(self, state: bool, *, device_id: str | None = None) -> None:
+        """Turn shuffle on or off."""
+        await self._send(
+            "PUT",
+            "/me/player/shuffle",
+            params={"state": "true" if state else "false", "device_id": device_id},
+        )
+
+    async def set_repeat(self, mode: RepeatState, *, device_id: str | None = None) -> None:
+        """Set repeat to off, context or track."""
+        if mode not in ("off", "context", "track"):
+            raise ValueError("mode must be off, context or track")
+        await self._send("PUT", "/me/player/repeat", params={"state": mode, "device_id": device_id})
+
+    async def add_to_queue(self, uri: str, *, device_id: str | None = None) -> None:
+        """Queue a track or episode (never retried after an ambiguous failure)."""
+        await self._send("POST", "/me/player/queue", params={"uri": uri, "device_id": device_id})
+
+    async def transfer_playback(self, device_id: str, *, play: bool = False) -> None:
+        """Move playback to ``device_id``; ``play`` starts it there, else the state is kept."""
+        await self._send("PUT", "/me/player", body={"device_ids": [device_id], "play": play})
+
+    # ---- playlists -----------------------------------------------------------------
+
+    async def create_playlist(
+        self, name: str, *, public: bool | None = None, description: str | None = None
+    ) -> Playlist:
+        """Create a playlist for the user (never retried after an ambiguous failure)."""
+        body: dict[str, Any] = {"name": name}
+        if public is not None:
+            body["public"] = public
+        if description is not None:
+            body["description"] = description
+        response = await self._send("POST", "/me/playlists", body=body)
+        return _parse(Playlist, _json_body(response), "created playlist")
+
+    async def rename_playlist(self, playlist_id: str, name: str) -> None:
+        """Change a playlist's name."""
+        await self._send("PUT", f"/playlists/{_segment(playlist_id)}", body={"name": name})
+
+    async def delete_playlist(self, playlist_id: str) -> None:
+        """Delete a playlist, which for Spotify means unfollowing it.
+
+        Uses DELETE /me/library; where the app is refused that path, unfollows through
+        the older /playlists/{id}/followers and remembers to go there first next time.
+        """
+        quirks = quirks_for(self._app_id)
+        async with self._call():
+            if not quirks.library_remove_refused:
+                try:
+                    await self._send(
+                        "DELETE", "/me/library", params={"uris": f"spotify:playlist:{playlist_id}"}
+                    )
+                    return
+                except (SpotifyRateLimitError, SpotifyUnavailableError):
+                    raise
+                except SpotifyError as exc:
+                    if exc.status not in _LIBRARY_REFUSED_STATUSES:
+                        raise
+                    refused = exc.status
+                await self._send("DELETE", f"/playlists/{_segment(playlist_id)}/followers")
+                # Remember only once the fallback worked: a 404 may just be a bad id.
+                logger.info(
+                    "app %s: library removal refused (%d), using followers", self._app_id, refused
+                )
+                quirks.library_remove_refused = True
+                return
+            await self._send("DELETE", f"/playlists/{_segment(playlist_id)}/followers")
+
+    async def add_playlist_items(
+        self, playlist_id: str, uris: Sequence[str], *, position: int | None = None
+    ) -> str:
+        """Add items in order, 100 per request; returns the last ``snapshot_id``.
+
+        Not retried after an ambiguous failure: a second attempt could add twice.
+        """
+        if not uris:
+            raise ValueError("uris must not be empty")
+        path = f"/playlists/{_segment(playlist_id)}/items"
+        snapshot = ""
+        async with self._call():
+            for start in range(0, len(uris), PLAYLIST_CHUNK):
+                body: dict[str, Any] = {"uris": list(uris[start : start + PLAYLIST_CHUNK])}
+                if position is not None:
+                    body["position"] = position + start
+                response = await self._send("POST", path, body=body)
+                snapshot = _parse(SnapshotId, _json_body(response) or {}, "snapshot").snapshot_id
+        return snapshot
+
+    async def remove_playlist_items(
+        self, playlist_id: str, uris: Sequence[str], *, snapshot_id: str | None = None
+    ) -> str:
+        """Remove every occurrence of each uri, 100 per request; returns the last snapshot id."""
+        if not uris:
+            raise ValueError("uris must not be empty")
+        path = f"/playlists/{_segment(playlist_id)}/items"
+        snapshot = ""
+        async with self._call():
+            for start in range(0, len(uris), PLAYLIST_CHUNK):
+                body: dict[str, Any] = {
+                    "items": [{"uri": uri} for uri in uris[start : start + PLAYLIST_CHUNK]]
+                }
+                if snapshot_id is not None:
+                    body["snapshot_id"] = snapshot_id
+                response = await self._send("DELETE", path, body=body)
+                snapshot = _parse(SnapshotId, _json_body(response) or {}, "snapshot").snapshot_id
+        return snapshot
+
+    # ---- plumbing ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _call(self) -> AsyncIterator[float]:
+        """Scope of one public call: sets its deadline (nested scopes share the outer one)."""
+        current = _call_deadline.get()
+        if current is not None:
+            yield current
+            return
+        deadline_at = asyncio.get_running_loop().time() + self._policy.deadline
+        reset_token = _call_deadline.set(deadline_at)
+        try:
+            async with asyncio.timeout_at(deadline_at):
+                yield deadline_at
+        except TimeoutError as exc:
+            raise SpotifyUnavailableError(
+                504, f"Spotify call exceeded its {self._policy.deadline:g}s deadline"
+            ) from exc
+        finally:
+            _call_deadline.reset(reset_token)
+
+    async def _get(self, path: str, params: Params | None = None) -> Any | None:
+        return _json_body(await self._send("GET", path, params=params))
+
+    async def _pages(
+        self,
+        path: str,
+        page_type: type[Paging[M]],
+        *,
+        limit: int,
+        offset: int,
+        all_pages: bool,
+        params: Params | None = None,
+    ) -> list[M]:
+        items: list[M] = []
+        async with self._call():
+            while True:
+                data = await self._get(path, {**(params or {}), "limit": limit, "offset": offset})
+                page = _parse(page_type, data or {}, path)
+                items.extend(page.items)
+                if not all_pages or page.next is None or not page.items:
+                    return items
+                offset += page.limit or limit
+                if page.total and offset >= page.total:
+                    return items
+
+    async def _search_page(self, query: str, limit: int, offset: int) -> Paging[Track]:
+        data = await self._get(
+            "/search", {"q": query, "type": "track", "limit": limit, "offset": offset}
+        )
+        return _parse(TrackSearch, data or {}, "search").tracks
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
+        """One request with the retry rules of the module docstring; returns a 2xx."""
+        policy = self._policy
+        retry_failures = method in _IDEMPOTENT_METHODS
+        query = {key: str(value) for key, value in (params or {}).items() if value is not None}
+        url = self._api_url + path
+        loop = asyncio.get_running_loop()
+        async with self._call() as deadline_at:
+            token = await self._tokens()
+            refreshed = False
+            failures = 0
+            while True:
+                remaining = deadline_at - loop.time()
+                failure: SpotifyUnavailableError
+                try:
+                    response = await self._http.request(
+                        method,
+                        url,
+                        params=query,
+                        json=body,
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=min(policy.attempt_timeout, max(remaining, 0.001)),
+                    )
+                except httpx.TimeoutException as exc:
+                    failure = SpotifyUnavailableError(504, f"Spotify timed out on {method} {path}")
+                    failure.__cause__ = exc
+                except httpx.TransportError as exc:
+                    failure = SpotifyUnavailableError(
+                        503, f"Spotify unreachable on {method} {path}: {type(exc).__name__}"
+                    )
+                    failure.__cause__ = exc
+                else:
+                    status = response.status_code
+                    if 200 <= status < 300:
+                        return response
+                    if status == 401 and not refreshed:
+                        # The token may have been revoked or expired early: one refresh.
+                        refreshed = True
+                        token = await self._tokens(force_refresh=True)
+                        continue
+                    if status == 429:
+                        wait = _retry_after(response)
+                        if wait <= policy.rate_limit_wait_cap and loop.time() + wait < deadline_at:
+                            logger.info("Spotify 429 on %s %s: waiting %gs", method, path, wait)
+                            await asyncio.sleep(wait)
+                            continue
+                        message, reason = _error_details(response)
+                        raise SpotifyRateLimitError(message, retry_after=wait, reason=reason)
+                    if status < 500:
+                        message, reason = _error_details(response)
+                        raise SpotifyError(status, message, reason=reason)
+                    message, _ = _error_details(response)
+                    failure = SpotifyUnavailableError(
+                        503, f"Spotify failed on {method} {path}: {message}", upstream_status=status
+                    )
+                if not retry_failures or failures >= policy.max_retries:
+                    raise failure
+                step = policy.backoff_base * (2**failures)
+                delay = step / 2 + random.uniform(0, step / 2)
+                if loop.time() + delay >= deadline_at:
+                    raise failure
+                failures += 1
+                logger.info(
+                    "Spotify %s %s failed (%s), retry %d in %.2fs",
+                    method,
+                    path,
+                    failure.message,
+                    failures,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+def _segment(value: str) -> str:
+    """``value`` escaped for use as one path segment."""
+    return quote(value, safe="")
+
+
+def _json_body(response: httpx.Response) -> Any | None:
+    """The decoded JSON body, or None when it is empty or not JSON (a 2xx may be either)."""
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _parse(model: type[M], data: Any, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SpotifyError(
+            502, f"unexpected {what} response from Spotify ({exc.error_count()} invalid fields)"
+        ) from exc
+
+
+def _error_details(response: httpx.Response) -> tuple[str, str | None]:
+    """Message and player reason of an error response, whatever its shape."""
+    default = response.reason_phrase or f"HTTP {response.status_code}"
+    try:
+        data = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return (text[:200] or default), None
+    if not isinstance(data, dict):
+        return default, None
+    error = data.get("error")
+    if isinstance(error, dict):
+        try:
+            parsed = ErrorBody.model_validate(error)
+        except ValidationError:
+            return default, None
+        return parsed.message or default, parsed.reason
+    if isinstance(error, str):
+        description = data.get("error_description")
+        return (description if isinstance(description, str) and description else error), None
+    return default, None
+
+
+def _retry_after(response: httpx.Response) -> float:
+    raw = response.headers.get("Retry-After")
+    try:
+        value = float(raw) if raw is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return max(value, 0.0)
+
+
+def _is_invalid_limit(exc: SpotifyError) -> bool:
+    return exc.status == 400 and "limit" in exc.message.lower()
+
+
+__all__ = [
+    "DEV_MODE_SEARCH_LIMIT",
+    "PLAYLIST_CHUNK",
+    "RequestPolicy",
+    "SpotifyClient",
+    "TokenProvider",
+]
