@@ -7,12 +7,30 @@ from typing import Annotated
 
 import typer
 
+from tunedeck.accounts.cli import account_app, key_app, overlay_app
+from tunedeck.config import Settings
+from tunedeck.kit.crypto import (
+    Keyring,
+    key_file_path,
+    load_keyring,
+    new_key_entry,
+    write_key_file,
+)
+from tunedeck.kit.runner import fail, run_cli
+
 app = typer.Typer(
     name="tunedeck",
     help="TuneDeck: Spotify for live streamers (overlay, dashboard player, REST and GraphQL).",
     no_args_is_help=True,
     add_completion=False,
 )
+crypto_app = typer.Typer(
+    help="Encryption keys for the secrets stored in the database.", no_args_is_help=True
+)
+app.add_typer(account_app, name="account")
+app.add_typer(key_app, name="key")
+app.add_typer(overlay_app, name="overlay-token")
+app.add_typer(crypto_app, name="crypto")
 
 
 @app.command()
@@ -38,6 +56,100 @@ def demo(
     from tunedeck.simulator.server import serve
 
     serve(host=host, port=port, config_path=None)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (TUNEDECK_DATABASE_URL; default SQLite in the data dir)."""
+    from tunedeck.kit.migrate import current_revision, upgrade_database
+
+    async def work(settings: Settings) -> str | None:
+        await upgrade_database(settings.resolved_database_url)
+        return await current_revision(settings.resolved_database_url)
+
+    typer.echo(f"database at revision {run_cli(work)}")
+
+
+@crypto_app.command("new-key")
+def crypto_new_key() -> None:
+    """Print a fresh key entry 'kid:base64key' for TUNEDECK_ENCRYPTION_KEYS (first = primary)."""
+    typer.echo(new_key_entry())
+
+
+@crypto_app.command("status")
+def crypto_status() -> None:
+    """Show the primary key id and how many stored values each key encrypted."""
+    from tunedeck.kit.db import Database
+    from tunedeck.kit.migrate import upgrade_database
+    from tunedeck.kit.rotation import values_by_key
+
+    async def work(settings: Settings) -> None:
+        keyring = load_keyring(settings.encryption_keys, settings.data_dir)
+        await upgrade_database(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url)
+        try:
+            counts = await values_by_key(db)
+        finally:
+            await db.dispose()
+        typer.echo(f"primary key: {keyring.primary_id}")
+        for kid in sorted(set(keyring.key_ids) | set(counts)):
+            known = "" if kid in keyring.key_ids else "  (NOT IN THE KEYRING)"
+            typer.echo(f"{kid}: {counts.get(kid, 0)} values{known}")
+
+    run_cli(work)
+
+
+@crypto_app.command("rotate")
+def crypto_rotate(
+    key: Annotated[
+        str | None,
+        typer.Option(help="Make this 'kid:base64key' primary instead of generating a new key."),
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option(help="Afterwards, drop the keys no value uses any more.")
+    ] = False,
+) -> None:
+    """Make a new key primary and re-encrypt every stored secret with it.
+
+    With the demo key file (no TUNEDECK_ENCRYPTION_KEYS), the file is updated: the new
+    key goes first, the old ones stay for reading unless --prune. With
+    TUNEDECK_ENCRYPTION_KEYS, the new value to set is printed; servers must run with it.
+
+    Without downtime: `tunedeck crypto new-key`, put it first in TUNEDECK_ENCRYPTION_KEYS
+    and restart the servers (they write with it and still read the old keys), then
+    `tunedeck crypto rotate --key <that entry> --prune` and set the value it prints.
+    """
+    from tunedeck.kit.db import Database
+    from tunedeck.kit.migrate import upgrade_database
+    from tunedeck.kit.rotation import reencrypt_all, values_by_key
+
+    async def work(settings: Settings) -> None:
+        current = load_keyring(settings.encryption_keys, settings.data_dir)
+        rotated = current.with_primary(Keyring.parse(key) if key else Keyring.generate())
+        in_file = not settings.encryption_keys
+        if in_file:
+            # Saved before any row changes, so every stored value stays readable.
+            write_key_file(key_file_path(settings.data_dir), rotated)
+        await upgrade_database(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url)
+        try:
+            report = await reencrypt_all(db, rotated)
+            left = await values_by_key(db)
+        finally:
+            await db.dispose()
+        stale = {kid: n for kid, n in left.items() if kid != rotated.primary_id}
+        if stale:
+            raise fail(f"values still on old keys: {stale}")
+        typer.echo(f"primary key is now {rotated.primary_id}; re-encrypted {report.total} values")
+        final = rotated.without(rotated.key_ids) if prune else rotated
+        if in_file:
+            write_key_file(key_file_path(settings.data_dir), final)
+            typer.echo(f"updated {key_file_path(settings.data_dir)}; restart running servers")
+        else:
+            typer.echo("set this and restart the servers:", err=True)
+            typer.echo(f"TUNEDECK_ENCRYPTION_KEYS={final.serialize()}")
+
+    run_cli(work)
 
 
 def main() -> None:

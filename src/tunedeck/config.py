@@ -36,9 +36,13 @@ class Settings(BaseSettings):
         default=5.0, description="Longest Retry-After (seconds) worth waiting for in-line."
     )
     spotify_deadline: float = Field(
-        default=15.0, description="Overall deadline (seconds) for one Spotify call, retries included."
+        default=15.0,
+        description="Overall deadline (seconds) for one Spotify call, retries included.",
     )
     graphql_introspection: bool = True
+    session_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, gt=0, description="Lifetime of a dashboard session cookie."
+    )
 
     @property
     def resolved_database_url(self) -> str:

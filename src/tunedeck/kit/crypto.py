@@ -123,8 +123,9 @@ class Keyring:
     def key_ids(self) -> tuple[str, ...]:
         return tuple(self._keys)
 
-    def with_primary(self, kid: str, key: bytes) -> Keyring:
-        """A keyring with ``kid`` as primary, the other keys kept for reading."""
+    def with_primary(self, other: Keyring) -> Keyring:
+        """This keyring with ``other``'s primary key as primary; every other key kept to read."""
+        kid, key = other._primary, other._keys[other._primary]
         if kid in self._keys and self._keys[kid] != key:
             raise KeyringError(f"key id {kid!r} already names a different key")
         keys = {kid: key, **{k: v for k, v in self._keys.items() if k != kid}}

@@ -1,0 +1,152 @@
+"""The auth doors: where a credential is read, and the access rule each route declares.
+
+Every route declares exactly one rule through its dependencies, so the rule table
+can be read off the app (see :func:`route_rules`):
+
+- ``Depends(requires(Permission.X))``: an authenticated principal holding X;
+- ``Depends(authenticated)``: any authenticated principal (``/v1/me``, logout);
+- ``Depends(public)``: no credentials (logging in, health).
+
+Routes that cannot carry a dependency (mounts, framework pages) declare theirs
+with :func:`declare_rule`. GraphQL and WebSocket code authenticate with
+:func:`authenticate_connection` and check with ``require_permission``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from tunedeck.accounts import service
+from tunedeck.accounts.permissions import Permission, Principal, require_permission
+from tunedeck.kit.db import SessionDep
+from tunedeck.kit.errors import Unauthorized
+
+SESSION_COOKIE = "tunedeck_session"
+# WebSockets cannot send headers from a browser, and the overlay URL carries its token.
+QUERY_TOKEN = "token"
+RULE_ATTRIBUTE = "__tunedeck_access_rule__"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    """What a route demands: nothing (public), any principal, or one permission."""
+
+    public: bool = False
+    permission: Permission | None = None
+
+    def __str__(self) -> str:
+        if self.public:
+            return "public"
+        return self.permission.value if self.permission else "authenticated"
+
+
+PUBLIC = AccessRule(public=True)
+AUTHENTICATED = AccessRule()
+
+
+def credential_from(conn: HTTPConnection) -> str | None:
+    """The bearer secret of a request or WebSocket handshake, if any.
+
+    ``Authorization: Bearer`` first, then the dashboard session cookie, then (WebSocket
+    handshakes only) a ``?token=`` query parameter.
+    """
+    header = conn.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("the Authorization header must be 'Bearer <key>'")
+        return value.strip()
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie
+    if conn.scope["type"] == "websocket":
+        return conn.query_params.get(QUERY_TOKEN) or None
+    return None
+
+
+async def authenticate_connection(conn: HTTPConnection, session: AsyncSession) -> Principal:
+    """The principal of a request or WebSocket handshake; ``Unauthorized`` if there is none."""
+    secret = credential_from(conn)
+    if secret is None:
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <key>'")
+    principal = await service.authenticate(session, secret)
+    # Cached for this connection, so GraphQL / WebSocket code can reuse it.
+    conn.state.principal = principal
+    return principal
+
+
+async def authenticated(conn: HTTPConnection, session: SessionDep) -> Principal:
+    """Dependency: any authenticated principal."""
+    cached: Principal | None = getattr(conn.state, "principal", None)
+    return cached if cached is not None else await authenticate_connection(conn, session)
+
+
+async def public() -> None:
+    """Dependency: the route needs no credentials (declared, so the rule table is complete)."""
+
+
+setattr(authenticated, RULE_ATTRIBUTE, AUTHENTICATED)
+setattr(public, RULE_ATTRIBUTE, PUBLIC)
+
+_REQUIRES: dict[Permission, Callable[..., Awaitable[Principal]]] = {}
+
+
+def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """Dependency factory: the principal, if it holds ``permission`` (else 401 / 403)."""
+    if permission not in _REQUIRES:
+
+        async def dependency(conn: HTTPConnection, session: SessionDep) -> Principal:
+            principal = await authenticated(conn, session)
+            require_permission(principal, permission)
+            return principal
+
+        dependency.__name__ = f"requires_{permission.name.lower()}"
+        setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission))
+        _REQUIRES[permission] = dependency
+    return _REQUIRES[permission]
+
+
+_DECLARED: dict[str, AccessRule] = {}
+
+
+def declare_rule(path: str, rule: AccessRule) -> None:
+    """Declare the rule of a route that has no dependencies (a mount, a plain route)."""
+    _DECLARED[path] = rule
+
+
+# FastAPI's own documentation pages.
+for _path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"):
+    declare_rule(_path, PUBLIC)
+
+
+def _rules_in(dependant: Dependant) -> Iterator[AccessRule]:
+    rule = getattr(dependant.call, RULE_ATTRIBUTE, None)
+    if isinstance(rule, AccessRule):
+        yield rule
+    for sub in dependant.dependencies:
+        yield from _rules_in(sub)
+
+
+def route_rules(route: BaseRoute) -> set[AccessRule]:
+    """The access rules a route declares (the permission-matrix test wants exactly one)."""
+    if isinstance(route, APIRoute | APIWebSocketRoute):
+        found = set(_rules_in(route.dependant))
+        if found:
+            return found
+    if isinstance(route, Route | WebSocketRoute | Mount | APIRoute | APIWebSocketRoute):
+        declared = _DECLARED.get(route.path)
+        return {declared} if declared else set()
+    return set()
+
+
+def describe_route(route: Any) -> str:
+    methods = sorted(getattr(route, "methods", None) or {"WS"})
+    return f"{','.join(methods)} {getattr(route, 'path', route)}"

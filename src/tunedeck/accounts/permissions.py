@@ -1,0 +1,90 @@
+"""Permissions, the principal, and THE permission check every door calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tunedeck.kit.errors import Forbidden, ValidationFailed
+
+
+class Permission(StrEnum):
+    SPOTIFY_READ = "spotify:read"
+    SPOTIFY_PLAYBACK = "spotify:playback"
+    SPOTIFY_QUEUE = "spotify:queue"
+    SPOTIFY_PLAYLIST = "spotify:playlist"
+    SPOTIFY_DEVICE = "spotify:device"
+    SPOTIFY_WORKER = "spotify:worker"
+    # Account management over the API: app credentials, connecting Spotify, keys, tokens.
+    ADMIN = "admin"
+    # Read now playing for the overlay. Overlay tokens hold only this; a key holding
+    # spotify:read holds it implicitly. It cannot be granted to a key by name.
+    OVERLAY_READ = "overlay:read"
+
+
+GRANTABLE: tuple[Permission, ...] = tuple(p for p in Permission if p is not Permission.OVERLAY_READ)
+IMPLIED: dict[Permission, frozenset[Permission]] = {
+    Permission.SPOTIFY_READ: frozenset({Permission.OVERLAY_READ}),
+}
+
+
+class PrincipalKind(StrEnum):
+    API_KEY = "api_key"
+    SESSION = "session"  # a dashboard session made from an API key
+    OVERLAY = "overlay"  # an overlay token: now playing of one account, nothing else
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: bound to one account, with a display label and permissions."""
+
+    kind: PrincipalKind
+    account_id: uuid.UUID
+    account_name: str
+    label: str
+    permissions: frozenset[Permission]
+    # The API key (for keys and sessions) or overlay token that authenticated the call.
+    credential_id: uuid.UUID
+
+    @property
+    def key_id(self) -> uuid.UUID | None:
+        return None if self.kind is PrincipalKind.OVERLAY else self.credential_id
+
+    def has(self, permission: Permission) -> bool:
+        if self.kind is PrincipalKind.OVERLAY:
+            return permission is Permission.OVERLAY_READ
+        return permission in self.permissions
+
+
+def parse_permissions(values: Iterable[str]) -> frozenset[Permission]:
+    """Grantable permissions from names; any unknown name is refused, naming it."""
+    names = [v.strip() for v in values if v.strip()]
+    unknown = [n for n in names if n not in {p.value for p in GRANTABLE}]
+    if unknown:
+        known = ", ".join(p.value for p in GRANTABLE)
+        raise ValidationFailed(
+            f"unknown permission {', '.join(repr(u) for u in unknown)}; known: {known}",
+            code="unknown_permission",
+        )
+    return frozenset(Permission(n) for n in names)
+
+
+def effective_permissions(granted: Iterable[Permission]) -> frozenset[Permission]:
+    """What a key holding ``granted`` may do, implied permissions included."""
+    result = set(granted)
+    for permission in list(result):
+        result |= IMPLIED.get(permission, frozenset())
+    return frozenset(result)
+
+
+def require_permission(principal: Principal, permission: Permission) -> None:
+    """The one permission check, for REST, GraphQL and WebSocket alike: raise ``Forbidden``."""
+    if principal.has(permission):
+        return
+    if principal.kind is PrincipalKind.OVERLAY:
+        message = f"overlay tokens can only read now playing (this needs {permission.value})"
+    else:
+        message = f"missing permission {permission.value}"
+    raise Forbidden(message, code="missing_permission", details={"permission": permission.value})

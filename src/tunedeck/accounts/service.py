@@ -1,0 +1,214 @@
+"""Accounts, keys, overlay tokens and sessions: the logic every door (REST, CLI) calls.
+
+Functions take the caller's session and never commit; the door's unit of work does.
+A plaintext secret is returned exactly once, by the function that creates it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.accounts import repository as repo
+from tunedeck.accounts.models import Account, ApiKey, DashboardSession, OverlayToken
+from tunedeck.accounts.permissions import (
+    Permission,
+    Principal,
+    PrincipalKind,
+    effective_permissions,
+    parse_permissions,
+)
+from tunedeck.accounts.secrets import SecretKind, display_prefix, hash_secret, kind_of, new_secret
+from tunedeck.kit.db import utcnow
+from tunedeck.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_LABEL = 100
+# Writing last_used_at on every request would turn reads into writes; once a while is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=10)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Created(Generic[T]):
+    """A new row and its plaintext secret, which is shown once and never stored."""
+
+    row: T
+    secret: str
+
+
+def _label(label: str, default: str) -> str:
+    label = label.strip() or default
+    if len(label) > MAX_LABEL:
+        raise ValidationFailed(f"label is longer than {MAX_LABEL} characters")
+    return label
+
+
+async def create_account(session: AsyncSession, name: str) -> Account:
+    if not ACCOUNT_NAME.match(name):
+        raise ValidationFailed(
+            "account name must be 1-64 characters of letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
+    if await repo.account_by_name(session, name) is not None:
+        raise Conflict(f"account {name!r} already exists")
+    account = Account(name=name)
+    try:
+        # A savepoint: a concurrent insert of the same name fails alone, not the transaction.
+        async with session.begin_nested():
+            await repo.add(session, account)
+    except IntegrityError:
+        raise Conflict(f"account {name!r} already exists") from None
+    return account
+
+
+async def list_accounts(session: AsyncSession) -> Sequence[Account]:
+    return await repo.list_accounts(session)
+
+
+async def account_named(session: AsyncSession, name: str) -> Account:
+    account = await repo.account_by_name(session, name)
+    if account is None:
+        raise NotFound(f"no account named {name!r}")
+    return account
+
+
+async def create_api_key(
+    session: AsyncSession, account: Account, label: str, permissions: Iterable[str]
+) -> Created[ApiKey]:
+    granted = parse_permissions(permissions)
+    if not granted:
+        raise ValidationFailed("a key needs at least one permission")
+    secret = new_secret(SecretKind.API_KEY)
+    key = ApiKey(
+        account_id=account.id,
+        label=_label(label, "key"),
+        key_hash=hash_secret(secret),
+        prefix=display_prefix(secret),
+        permissions=sorted(p.value for p in granted),
+    )
+    await repo.add(session, key)
+    return Created(key, secret)
+
+
+async def list_api_keys(session: AsyncSession, account_id: uuid.UUID) -> Sequence[ApiKey]:
+    return await repo.list_api_keys(session, account_id)
+
+
+async def revoke_api_key(
+    session: AsyncSession, key_id: uuid.UUID, account_id: uuid.UUID | None
+) -> ApiKey:
+    """Revoke a key (of ``account_id`` only, when given) and end its dashboard sessions."""
+    key = await repo.api_key(session, key_id, account_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    await repo.delete_sessions_of_key(session, key.id)
+    await session.flush()
+    return key
+
+
+async def create_overlay_token(
+    session: AsyncSession, account: Account, label: str = ""
+) -> Created[OverlayToken]:
+    secret = new_secret(SecretKind.OVERLAY_TOKEN)
+    token = OverlayToken(
+        account_id=account.id,
+        label=_label(label, "overlay"),
+        token_hash=hash_secret(secret),
+        prefix=display_prefix(secret),
+    )
+    await repo.add(session, token)
+    return Created(token, secret)
+
+
+async def list_overlay_tokens(
+    session: AsyncSession, account_id: uuid.UUID
+) -> Sequence[OverlayToken]:
+    return await repo.list_overlay_tokens(session, account_id)
+
+
+async def revoke_overlay_token(
+    session: AsyncSession, token_id: uuid.UUID, account_id: uuid.UUID | None
+) -> OverlayToken:
+    token = await repo.overlay_token(session, token_id, account_id)
+    if token is None:
+        raise NotFound(f"no overlay token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await session.flush()
+    return token
+
+
+def _key_principal(key: ApiKey, account: Account, kind: PrincipalKind) -> Principal:
+    granted = [Permission(p) for p in key.permissions]
+    return Principal(
+        kind=kind,
+        account_id=account.id,
+        account_name=account.name,
+        label=key.label,
+        permissions=effective_permissions(granted),
+        credential_id=key.id,
+    )
+
+
+async def authenticate(session: AsyncSession, secret: str) -> Principal:
+    """The principal a bearer secret stands for; ``Unauthorized`` when it stands for none."""
+    kind = kind_of(secret)
+    digest = hash_secret(secret)
+    now = utcnow()
+    if kind is SecretKind.API_KEY:
+        found = await repo.active_api_key_by_hash(session, digest)
+        if found is not None:
+            key, account = found
+            if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+                await repo.touch_api_key(session, key.id, now)
+            return _key_principal(key, account, PrincipalKind.API_KEY)
+    elif kind is SecretKind.SESSION:
+        live = await repo.live_session_by_hash(session, digest, now)
+        if live is not None:
+            _, key, account = live
+            return _key_principal(key, account, PrincipalKind.SESSION)
+    elif kind is SecretKind.OVERLAY_TOKEN:
+        found_token = await repo.active_overlay_token_by_hash(session, digest)
+        if found_token is not None:
+            token, account = found_token
+            return Principal(
+                kind=PrincipalKind.OVERLAY,
+                account_id=account.id,
+                account_name=account.name,
+                label=token.label,
+                permissions=frozenset({Permission.OVERLAY_READ}),
+                credential_id=token.id,
+            )
+    raise Unauthorized("invalid, revoked or expired credentials")
+
+
+async def start_session(
+    session: AsyncSession, api_key: str, ttl: timedelta
+) -> tuple[Created[DashboardSession], Principal]:
+    """Trade an API key for a dashboard session (stored hashed, expiring)."""
+    if kind_of(api_key) is not SecretKind.API_KEY:
+        raise Unauthorized("a dashboard session is made from an API key")
+    principal = await authenticate(session, api_key)
+    await repo.delete_expired_sessions(session, utcnow())
+    secret = new_secret(SecretKind.SESSION)
+    row = DashboardSession(
+        api_key_id=principal.credential_id,
+        token_hash=hash_secret(secret),
+        expires_at=utcnow() + ttl,
+    )
+    await repo.add(session, row)
+    return Created(row, secret), principal
+
+
+async def end_session(session: AsyncSession, session_secret: str) -> None:
+    await repo.delete_session_by_hash(session, hash_secret(session_secret))

@@ -1,0 +1,54 @@
+"""The TuneDeck web application: ``create_app()``.
+
+The lifespan owns the long-lived pieces and puts them on ``app.state``:
+``settings``, ``db`` (Database), ``keyring`` (Keyring) and ``http`` (one pooled
+httpx.AsyncClient). Read them through ``tunedeck.kit.deps`` / ``tunedeck.kit.db``.
+Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from tunedeck import __version__
+from tunedeck.accounts.rest import router as accounts_router
+from tunedeck.config import Settings, get_settings
+from tunedeck.kit.crypto import ensure_key_file, load_keyring
+from tunedeck.kit.db import Database
+from tunedeck.kit.errors import install_error_handlers
+from tunedeck.kit.migrate import upgrade_database
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+async def prepare_storage(settings: Settings, *, create_key_file: bool = False) -> None:
+    """Before serving: apply migrations; for the demo, create the key file if none is configured."""
+    if create_key_file:
+        ensure_key_file(settings.encryption_keys, settings.data_dir)
+    await upgrade_database(settings.resolved_database_url)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
+            app.state.db = db = Database(settings.resolved_database_url)
+            stack.push_async_callback(db.dispose)
+            app.state.http = await stack.enter_async_context(
+                httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
+            )
+            yield
+
+    app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(accounts_router)
+    return app

@@ -1,0 +1,49 @@
+"""Running async operator work from a CLI command: settings, migrations, one unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.config import Settings, get_settings
+from tunedeck.kit.crypto import DecryptionError, KeyringError
+from tunedeck.kit.db import Database
+from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.migrate import upgrade_database
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def run_cli(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` with the process settings; expected errors become a message and exit 1."""
+    try:
+        return asyncio.run(work(get_settings()))
+    except TuneDeckError as exc:
+        raise fail(exc.message) from None
+    except (KeyringError, DecryptionError) as exc:
+        raise fail(str(exc)) from None
+
+
+def in_session(work: Callable[[AsyncSession], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` in one committed unit of work on the configured database (migrated first,
+    so operator commands work on a fresh data directory too)."""
+
+    async def run(settings: Settings) -> T:
+        await upgrade_database(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return run_cli(run)
