@@ -1,0 +1,261 @@
+"""The control API under ``/_sim`` (JSON, no auth): what tests and the demo use to steer
+the simulator: reset, knobs, clock, tokens, stats, and changes made "in the Spotify app"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
+from tunedeck.simulator.oauth import token_body
+from tunedeck.simulator.playback import PlayerRefusal
+from tunedeck.simulator.state import SimulatorState, Stats
+from tunedeck.simulator.store import User
+from tunedeck.simulator.tokens import ALL_SCOPES
+from tunedeck.simulator.webapi import parse_int, read_json_object
+
+APP_ACTIONS = (
+    "next",
+    "previous",
+    "pause",
+    "play",
+    "transfer",
+    "volume",
+    "seek",
+    "shuffle",
+    "repeat",
+    "queue",
+    "disconnect",
+)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    """Render SpotifyError raised by a control endpoint as its JSON error."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except SpotifyError as exc:
+            return exc.response()
+
+    return wrapped
+
+
+def _opt_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise bad_request(f"Invalid {name}")
+    return value
+
+
+def playback_snapshot(sim: SimulatorState, user: User) -> dict[str, Any]:
+    """Everything about a user's player, in internal terms, for assertions."""
+    player = user.player
+    now = sim.now()
+    player.settle(now)
+    active = user.devices.get(player.device_id or "")
+    return {
+        "is_playing": player.is_playing,
+        "device_id": player.device_id,
+        "device_name": active.name if active else None,
+        "track_uri": player.track_uri,
+        "progress_ms": player.progress_ms(now),
+        "duration_ms": sim.catalog.duration_of(player.track_uri) if player.track_uri else None,
+        "context_uri": player.context_uri,
+        "queue": list(player.queue),
+        "upcoming": player.upcoming(),
+        "shuffle": player.shuffle,
+        "repeat": player.repeat,
+        "volume_percent": active.volume_percent if active else None,
+        "devices": [
+            {
+                "id": device.id,
+                "name": device.name,
+                "is_active": device.id == player.device_id,
+                "is_restricted": device.is_restricted,
+                "volume_percent": device.volume_percent,
+            }
+            for device in user.devices.values()
+        ],
+    }
+
+
+def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> None:
+    """A change the user makes in the Spotify app: no premium or device restrictions apply."""
+    action = body.get("action")
+    if action not in APP_ACTIONS:
+        raise bad_request(f"Unknown action; expected one of {', '.join(APP_ACTIONS)}")
+    player, now = user.player, sim.now()
+    player.settle(now)
+    device_id = _opt_str(body, "device_id")
+    if device_id is not None and device_id not in user.devices:
+        raise SpotifyError(404, "Device not found")
+    if action == "transfer":
+        if device_id is None:
+            raise bad_request("transfer needs device_id")
+        play = body.get("play")
+        player.transfer(now, device_id, play if isinstance(play, bool) else None)
+        return
+    if action == "volume":
+        target = device_id or player.device_id
+        if target is None:
+            raise bad_request("No active device and no device_id")
+        user.devices[target].volume_percent = parse_int(
+            body.get("volume_percent"), "volume_percent", 0, 100
+        )
+        return
+    if action == "disconnect":
+        if player.is_playing:
+            player.pause(now)
+        player.device_id = None
+        return
+    if player.device_id is None:
+        if action != "play" or device_id is None:
+            raise bad_request("No active device: transfer first or pass device_id to play")
+        player.transfer(now, device_id, play=None)
+    try:
+        if action == "next":
+            player.next(now)
+        elif action == "previous":
+            player.previous(now)
+        elif action == "pause":
+            player.pause(now)
+        elif action == "play":
+            player.resume(now)
+        elif action == "seek":
+            player.seek(now, parse_int(body.get("position_ms"), "position_ms", 0, 86_400_000))
+        elif action == "shuffle":
+            player.set_shuffle(now, bool(body.get("state")))
+        elif action == "repeat":
+            mode = body.get("state")
+            if mode not in ("off", "context", "track"):
+                raise bad_request("Invalid state: expected track, context or off")
+            player.set_repeat(now, mode)
+        elif action == "queue":
+            uri = _opt_str(body, "uri") or ""
+            if sim.catalog.track_by_uri(uri) is None:
+                raise bad_request("Invalid uri")
+            player.add_to_queue(now, uri)
+    except PlayerRefusal as exc:
+        raise SpotifyError(409, exc.message, exc.reason) from None
+
+
+def routes(sim: SimulatorState) -> list[Route]:
+    async def reset(request: Request) -> Response:
+        sim.reset()
+        return json_response({"ok": True})
+
+    async def get_config(request: Request) -> Response:
+        return json_response(sim.config.model_dump(mode="json"))
+
+    async def patch_config(request: Request) -> Response:
+        sim.update_knobs(await read_json_object(request))
+        return json_response(sim.config.knobs())
+
+    async def advance_clock(request: Request) -> Response:
+        body = await read_json_object(request)
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise bad_request("seconds must be a number >= 0")
+        sim.clock.advance(float(seconds))
+        return json_response({"offset": sim.clock.offset, "now": sim.now()})
+
+    async def mint_token(request: Request) -> Response:
+        body = await read_json_object(request)
+        user_id = _opt_str(body, "user") or "demo"
+        client_id = _opt_str(body, "client_id") or "tunedeck-demo"
+        sim.user(user_id)
+        if client_id not in sim.apps:
+            raise SpotifyError(404, f"Unknown client: {client_id}")
+        scope = _opt_str(body, "scope")
+        scopes = tuple(scope.split()) if scope is not None else tuple(ALL_SCOPES)
+        raw_ttl = body.get("expires_in")
+        ttl = (
+            sim.config.token_ttl_seconds
+            if raw_ttl is None
+            else parse_int(raw_ttl, "expires_in", 0, 10**9)
+        )
+        access, refresh = sim.tokens.issue(
+            user_id=user_id,
+            client_id=client_id,
+            scopes=scopes,
+            pkce=body.get("pkce") is True,
+            ttl=ttl,
+            now=sim.now(),
+        )
+        return json_response(token_body(access.token, scopes, ttl, refresh.token))
+
+    async def expire_tokens(request: Request) -> Response:
+        body = await read_json_object(request)
+        token, user_id = _opt_str(body, "access_token"), _opt_str(body, "user")
+        if token is None and user_id is None:
+            raise bad_request("Give access_token or user")
+        count = sim.tokens.expire(access_token=token, user_id=user_id, now=sim.now())
+        return json_response({"expired": count})
+
+    async def revoke_tokens(request: Request) -> Response:
+        body = await read_json_object(request)
+        token, user_id = _opt_str(body, "refresh_token"), _opt_str(body, "user")
+        if token is None and user_id is None:
+            raise bad_request("Give refresh_token or user")
+        return json_response({"revoked": sim.tokens.revoke(refresh_token=token, user_id=user_id)})
+
+    async def stats(request: Request) -> Response:
+        return json_response(sim.stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        sim.stats = Stats()
+        return json_response(sim.stats.snapshot())
+
+    async def app_action(request: Request) -> Response:
+        user = sim.user(request.path_params["user"])
+        apply_app_action(sim, user, await read_json_object(request))
+        return json_response(playback_snapshot(sim, user))
+
+    async def playback(request: Request) -> Response:
+        return json_response(playback_snapshot(sim, sim.user(request.path_params["user"])))
+
+    async def playlists(request: Request) -> Response:
+        user = sim.user(request.path_params["user"])
+        visible = [
+            p for p in sim.playlists.values() if p.owner_id == user.id or p.id in user.library
+        ]
+        return json_response(
+            [
+                {
+                    "id": p.id,
+                    "uri": p.uri,
+                    "name": p.name,
+                    "description": p.description,
+                    "owner": p.owner_id,
+                    "public": p.public,
+                    "collaborative": p.collaborative,
+                    "in_library": p.id in user.library,
+                    "snapshot_id": p.snapshot_id,
+                    "track_uris": p.track_uris(),
+                }
+                for p in visible
+            ]
+        )
+
+    table: list[tuple[str, str, Endpoint]] = [
+        ("POST", "/_sim/reset", reset),
+        ("GET", "/_sim/config", get_config),
+        ("PATCH", "/_sim/config", patch_config),
+        ("POST", "/_sim/clock/advance", advance_clock),
+        ("POST", "/_sim/tokens", mint_token),
+        ("POST", "/_sim/tokens/expire", expire_tokens),
+        ("POST", "/_sim/tokens/revoke", revoke_tokens),
+        ("GET", "/_sim/stats", stats),
+        ("POST", "/_sim/stats/reset", reset_stats),
+        ("POST", "/_sim/users/{user}/app-actions", app_action),
+        ("GET", "/_sim/users/{user}/playback", playback),
+        ("GET", "/_sim/users/{user}/playlists", playlists),
+    ]
+    return [Route(path, _guarded(endpoint), methods=[method]) for method, path, endpoint in table]

@@ -1,0 +1,61 @@
+"""Injected misbehaviour: latency, 5xx answers, rate limits, quota, odd command statuses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from starlette.responses import Response
+
+from tunedeck.simulator.errors import SpotifyError
+from tunedeck.simulator.state import SimulatorState
+
+RATE_WINDOW_SECONDS = 30.0
+#: Retry-After (seconds) of the quota-exceeded variant: a day, as when an app's quota is gone.
+QUOTA_RETRY_AFTER = 86_400
+_SERVER_ERRORS = (
+    (500, "Server error."),
+    (502, "Bad gateway."),
+    (503, "Service unavailable"),
+)
+
+
+async def delay(sim: SimulatorState) -> None:
+    """Sleep for the configured latency, if any."""
+    if sim.config.latency_ms > 0:
+        await asyncio.sleep(sim.config.latency_ms / 1000)
+
+
+def check_limits(sim: SimulatorState, client_id: str) -> None:
+    """Raise the 429 or 5xx this Web API request should get, if any."""
+    config = sim.config
+    if config.quota_exceeded:
+        raise SpotifyError(
+            429,
+            "API rate limit exceeded: quota exceeded for this app",
+            reason="QUOTA_EXCEEDED",
+            headers={"Retry-After": str(max(QUOTA_RETRY_AFTER, config.rate_limit_retry_after))},
+        )
+    if config.rate_limit_per_30s is not None:
+        now = sim.now()
+        window = sim.rate_windows.setdefault(client_id, deque())
+        while window and window[0] <= now - RATE_WINDOW_SECONDS:
+            window.popleft()
+        if len(window) >= config.rate_limit_per_30s:
+            raise SpotifyError(
+                429,
+                "API rate limit exceeded",
+                headers={"Retry-After": str(config.rate_limit_retry_after)},
+            )
+        window.append(now)
+    if config.error_rate > 0 and sim.fault_rng.random() < config.error_rate:
+        status, message = sim.fault_rng.choice(_SERVER_ERRORS)
+        raise SpotifyError(status, message)
+
+
+def command_response(sim: SimulatorState) -> Response:
+    """What a successful player command answers: 204, 202, or 200 with a short text body."""
+    status = sim.config.command_status
+    if status == 200:
+        return Response("Command sent", status_code=200, media_type="text/plain")
+    return Response(status_code=status)

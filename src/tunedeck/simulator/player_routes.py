@@ -1,0 +1,292 @@
+"""``/v1/me/player/...``: playback state, devices, queue, and every player command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tunedeck.simulator.catalog import ID_PATTERN
+from tunedeck.simulator.config import RepeatMode
+from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
+from tunedeck.simulator.playback import Player, PlayerRefusal
+from tunedeck.simulator.state import SimulatorState
+from tunedeck.simulator.store import Device, User
+from tunedeck.simulator.webapi import Ctx, api_route, parse_int
+
+READ_STATE = ("user-read-playback-state",)
+READ_CURRENT = ("user-read-currently-playing", "user-read-playback-state")
+MODIFY = ("user-modify-playback-state",)
+MAX_POSITION_MS = 24 * 3600 * 1000
+
+NO_ACTIVE_DEVICE = SpotifyError(
+    404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE"
+)
+
+
+def refused(
+    reason: str, message: str = "Player command failed: Restriction violated"
+) -> SpotifyError:
+    return SpotifyError(403, message, reason)
+
+
+def _device(user: User, device_id: str) -> Device:
+    device = user.devices.get(device_id)
+    if device is None:
+        raise SpotifyError(404, "Device not found")
+    return device
+
+
+def controllable(ctx: Ctx, *, needs_active: bool = True) -> Player:
+    """The user's player, after the checks every command shares (premium, device)."""
+    user = ctx.user
+    if not user.premium:
+        raise refused("PREMIUM_REQUIRED", "Player command failed: Premium required")
+    requested = ctx.query("device_id")
+    if requested and _device(user, requested).is_restricted:
+        raise refused("DEVICE_NOT_CONTROLLABLE")
+    player = user.player
+    player.settle(ctx.now)
+    if needs_active:
+        if player.device_id is None:
+            raise NO_ACTIVE_DEVICE
+        if user.devices[player.device_id].is_restricted:
+            raise refused("DEVICE_NOT_CONTROLLABLE")
+    return player
+
+
+def run(action: Any) -> None:
+    """Run an engine command, turning its refusal into Spotify's 403."""
+    try:
+        action()
+    except PlayerRefusal as exc:
+        raise refused(exc.reason, exc.message) from None
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+async def get_playback(ctx: Ctx) -> Response:
+    player = ctx.user.player
+    player.settle(ctx.now)
+    if player.device_id is None:
+        return Response(status_code=204)
+    return json_response(ctx.render.playback(ctx.user, ctx.now))
+
+
+async def get_currently_playing(ctx: Ctx) -> Response:
+    player = ctx.user.player
+    player.settle(ctx.now)
+    if player.device_id is None or player.track_uri is None:
+        return Response(status_code=204)
+    return json_response(ctx.render.currently_playing(player, ctx.now))
+
+
+async def get_queue(ctx: Ctx) -> Response:
+    player = ctx.user.player
+    player.settle(ctx.now)
+    if player.device_id is None:
+        return json_response({"currently_playing": None, "queue": []})
+    return json_response(ctx.render.queue(player))
+
+
+async def get_devices(ctx: Ctx) -> Response:
+    active = ctx.user.player.device_id
+    devices = [ctx.render.device(device, active) for device in ctx.user.devices.values()]
+    return json_response({"devices": devices})
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+async def transfer(ctx: Ctx) -> None:
+    body = await ctx.json_body()
+    ids = body.get("device_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise bad_request("Required field device_ids missing")
+    if len(ids) > 1:
+        raise bad_request("Only one device id is supported")
+    play = body.get("play")
+    if play is not None and not isinstance(play, bool):
+        raise bad_request("Invalid play")
+    player = controllable(ctx, needs_active=False)
+    if _device(ctx.user, ids[0]).is_restricted:
+        raise refused("DEVICE_NOT_CONTROLLABLE")
+    player.transfer(ctx.now, ids[0], play)
+
+
+def _track_uri(ctx: Ctx, uri: object) -> str:
+    if not isinstance(uri, str) or not uri.startswith("spotify:track:"):
+        raise bad_request(f"Invalid track uri: {uri}")
+    if not ID_PATTERN.match(uri.removeprefix("spotify:track:")):
+        raise bad_request(f"Invalid track uri: {uri}")
+    if ctx.sim.catalog.track_by_uri(uri) is None:
+        raise SpotifyError(404, f"Non existing id: '{uri}'")
+    return uri
+
+
+def resolve_context(ctx: Ctx, uri: object) -> list[str]:
+    """The track uris a ``context_uri`` (playlist, album, artist) plays."""
+    kind, _, ident = str(uri).removeprefix("spotify:").partition(":")
+    if not isinstance(uri, str) or not uri.startswith("spotify:") or not ID_PATTERN.match(ident):
+        raise bad_request(f"Invalid context uri: {uri}")
+    catalog = ctx.sim.catalog
+    if kind == "playlist":
+        playlist = ctx.sim.playlists.get(ident)
+        if playlist is None or not _can_read(ctx, playlist.owner_id, playlist.public, ident):
+            raise SpotifyError(404, "Context not found")
+        return playlist.track_uris()
+    if kind == "album" and ident in catalog.album_tracks:
+        return [f"spotify:track:{tid}" for tid in catalog.album_tracks[ident]]
+    if kind == "artist" and ident in catalog.artist_tracks:
+        ids = sorted(catalog.artist_tracks[ident], key=lambda tid: -catalog.by_id[tid].popularity)
+        return [f"spotify:track:{tid}" for tid in ids[:10]]
+    if kind in ("album", "artist"):
+        raise SpotifyError(404, "Context not found")
+    raise bad_request(f"Unsupported context uri: {uri}")
+
+
+def _can_read(ctx: Ctx, owner_id: str, public: bool, playlist_id: str) -> bool:
+    return owner_id == ctx.user.id or public or playlist_id in ctx.user.library
+
+
+def _start_index(offset: object, uris: list[str]) -> int:
+    if offset is None:
+        return 0
+    if not isinstance(offset, dict):
+        raise bad_request("Invalid offset")
+    if "position" in offset:
+        return parse_int(offset["position"], "offset", 0, len(uris) - 1)
+    if "uri" in offset:
+        if offset["uri"] not in uris:
+            raise bad_request("Invalid offset: uri not in context")
+        return uris.index(offset["uri"])
+    raise bad_request("Invalid offset")
+
+
+async def play(ctx: Ctx) -> None:
+    body = await ctx.json_body()
+    context_uri, uris = body.get("context_uri"), body.get("uris")
+    position = body.get("position_ms")
+    position_ms = (
+        None if position is None else parse_int(position, "position_ms", 0, MAX_POSITION_MS)
+    )
+    if context_uri is not None and uris is not None:
+        raise bad_request("Only one of context_uri and uris can be given")
+    items: list[str] | None = None
+    if context_uri is not None:
+        items = resolve_context(ctx, context_uri)
+        if not items:
+            raise refused("NO_SPECIFIC_TRACK", "Player command failed: Context is empty")
+    elif uris is not None:
+        if not isinstance(uris, list) or not uris:
+            raise bad_request("Invalid uris")
+        items = [_track_uri(ctx, uri) for uri in uris]
+    player = controllable(ctx, needs_active=not ctx.query("device_id"))
+    requested = ctx.query("device_id")
+    if requested and requested != player.device_id:
+        player.transfer(ctx.now, requested, play=False)
+    now = ctx.now
+    if items is not None:
+        start = _start_index(body.get("offset"), items)
+        player.load(
+            now,
+            items,
+            context_uri=context_uri if isinstance(context_uri, str) else None,
+            start=start,
+            position_ms=position_ms or 0,
+        )
+        return
+    run(lambda: player.resume(now))
+    if position_ms is not None:
+        player.seek(now, position_ms)
+
+
+async def pause(ctx: Ctx) -> None:
+    player, now = controllable(ctx), ctx.now
+    run(lambda: player.pause(now))
+
+
+async def skip_next(ctx: Ctx) -> None:
+    player, now = controllable(ctx), ctx.now
+    run(lambda: player.next(now))
+
+
+async def skip_previous(ctx: Ctx) -> None:
+    player, now = controllable(ctx), ctx.now
+    run(lambda: player.previous(now))
+
+
+async def seek(ctx: Ctx) -> None:
+    position = parse_int(ctx.required("position_ms"), "position_ms", 0, MAX_POSITION_MS)
+    player, now = controllable(ctx), ctx.now
+    run(lambda: player.seek(now, position))
+
+
+async def volume(ctx: Ctx) -> None:
+    percent = parse_int(ctx.required("volume_percent"), "volume_percent", 0, 100)
+    user = ctx.user
+    if not user.premium:
+        raise refused("PREMIUM_REQUIRED", "Player command failed: Premium required")
+    target_id = ctx.query("device_id") or user.player.device_id
+    if target_id is None:
+        raise NO_ACTIVE_DEVICE
+    device = _device(user, target_id)
+    if device.is_restricted or not device.supports_volume:
+        raise refused(
+            "VOLUME_CONTROL_DISALLOW", "Player command failed: Cannot control device volume"
+        )
+    device.volume_percent = percent
+
+
+def parse_bool(raw: str, name: str) -> bool:
+    lowered = raw.lower()
+    if lowered not in ("true", "false"):
+        raise bad_request(f"Invalid {name}: expected true or false")
+    return lowered == "true"
+
+
+async def shuffle(ctx: Ctx) -> None:
+    state = parse_bool(ctx.required("state"), "state")
+    player, now = controllable(ctx), ctx.now
+    player.set_shuffle(now, state)
+
+
+REPEAT_MODES: tuple[RepeatMode, ...] = ("off", "context", "track")
+
+
+async def repeat(ctx: Ctx) -> None:
+    raw = ctx.required("state")
+    mode = next((m for m in REPEAT_MODES if m == raw), None)
+    if mode is None:
+        raise bad_request("Invalid state: expected track, context or off")
+    player, now = controllable(ctx), ctx.now
+    player.set_repeat(now, mode)
+
+
+async def add_to_queue(ctx: Ctx) -> None:
+    uri = _track_uri(ctx, ctx.required("uri"))
+    player, now = controllable(ctx), ctx.now
+    player.add_to_queue(now, uri)
+
+
+def routes(sim: SimulatorState) -> list[Route]:
+    return [
+        api_route(sim, "GET", "/me/player", get_playback, scopes=READ_STATE),
+        api_route(
+            sim, "GET", "/me/player/currently-playing", get_currently_playing, scopes=READ_CURRENT
+        ),
+        api_route(sim, "GET", "/me/player/queue", get_queue, scopes=READ_CURRENT),
+        api_route(sim, "GET", "/me/player/devices", get_devices, scopes=READ_STATE),
+        api_route(sim, "PUT", "/me/player", transfer, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/play", play, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/pause", pause, scopes=MODIFY, command=True),
+        api_route(sim, "POST", "/me/player/next", skip_next, scopes=MODIFY, command=True),
+        api_route(sim, "POST", "/me/player/previous", skip_previous, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/seek", seek, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/volume", volume, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/shuffle", shuffle, scopes=MODIFY, command=True),
+        api_route(sim, "PUT", "/me/player/repeat", repeat, scopes=MODIFY, command=True),
+        api_route(sim, "POST", "/me/player/queue", add_to_queue, scopes=MODIFY, command=True),
+    ]

@@ -1,0 +1,297 @@
+"""Simulator objects rendered as Spotify Web API JSON, with URLs under one origin.
+
+The origin is the request's scheme, host and mount prefix, so every generated
+``href`` and image URL points back at this simulator however it is mounted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from tunedeck.simulator.catalog import IMAGE_SIZES, Album, Artist, Catalog, Track
+from tunedeck.simulator.playback import Player
+from tunedeck.simulator.store import Device, Playlist, PlaylistEntry, User
+
+OPEN_URL = "https://open.spotify.com"
+MARKETS = ["CA", "DE", "FR", "GB", "SE", "US"]
+
+JSON = dict[str, Any]
+
+
+class Renderer:
+    """Renders objects for one origin; catalog objects are memoized (they never change)."""
+
+    def __init__(self, catalog: Catalog, origin: str) -> None:
+        self.catalog = catalog
+        self.origin = origin
+        self.api = f"{origin}/v1"
+        self._tracks: dict[str, JSON] = {}
+        self._albums: dict[str, JSON] = {}
+
+    # -- catalog -----------------------------------------------------------------
+
+    def artist(self, artist: Artist) -> JSON:
+        return {
+            "external_urls": {"spotify": f"{OPEN_URL}/artist/{artist.id}"},
+            "href": f"{self.api}/artists/{artist.id}",
+            "id": artist.id,
+            "name": artist.name,
+            "type": "artist",
+            "uri": artist.uri,
+        }
+
+    def images(self, album: Album) -> list[JSON]:
+        return [
+            {"height": size, "url": f"{self.origin}/images/{album.id}/{size}.svg", "width": size}
+            for size in IMAGE_SIZES
+        ]
+
+    def album(self, album: Album) -> JSON:
+        cached = self._albums.get(album.id)
+        if cached is None:
+            cached = self._albums[album.id] = {
+                "album_type": album.album_type,
+                "artists": [self.artist(album.artist)],
+                "available_markets": MARKETS,
+                "external_urls": {"spotify": f"{OPEN_URL}/album/{album.id}"},
+                "href": f"{self.api}/albums/{album.id}",
+                "id": album.id,
+                "images": self.images(album),
+                "name": album.name,
+                "release_date": album.release_date,
+                "release_date_precision": album.release_date_precision,
+                "total_tracks": album.total_tracks,
+                "type": "album",
+                "uri": album.uri,
+            }
+        return cached
+
+    def track(self, track: Track) -> JSON:
+        cached = self._tracks.get(track.id)
+        if cached is None:
+            cached = self._tracks[track.id] = {
+                "album": self.album(track.album),
+                "artists": [self.artist(artist) for artist in track.artists],
+                "disc_number": 1,
+                "duration_ms": track.duration_ms,
+                "explicit": track.explicit,
+                "external_ids": {"isrc": track.isrc},
+                "external_urls": {"spotify": f"{OPEN_URL}/track/{track.id}"},
+                "href": f"{self.api}/tracks/{track.id}",
+                "id": track.id,
+                "is_local": False,
+                "is_playable": True,
+                "name": track.name,
+                "popularity": track.popularity,
+                "preview_url": None,
+                "track_number": track.track_number,
+                "type": "track",
+                "uri": track.uri,
+            }
+        return cached
+
+    def track_uri(self, uri: str | None) -> JSON | None:
+        track = self.catalog.track_by_uri(uri) if uri else None
+        return self.track(track) if track else None
+
+    # -- users and devices ---------------------------------------------------------
+
+    def user_ref(
+        self, user_id: str, display_name: str | None = None, *, owner: bool = False
+    ) -> JSON:
+        ref: JSON = {
+            "external_urls": {"spotify": f"{OPEN_URL}/user/{user_id}"},
+            "href": f"{self.api}/users/{user_id}",
+            "id": user_id,
+            "type": "user",
+            "uri": f"spotify:user:{user_id}",
+        }
+        if owner:
+            ref = {"display_name": display_name, **ref}
+        return ref
+
+    def me(self, user: User) -> JSON:
+        return {
+            "country": user.country,
+            "display_name": user.display_name,
+            "email": user.email,
+            "explicit_content": {"filter_enabled": False, "filter_locked": False},
+            "external_urls": {"spotify": f"{OPEN_URL}/user/{user.id}"},
+            "followers": {"href": None, "total": 0},
+            "href": f"{self.api}/users/{user.id}",
+            "id": user.id,
+            "images": [],
+            "product": user.product,
+            "type": "user",
+            "uri": user.uri,
+        }
+
+    def device(self, device: Device, active_id: str | None) -> JSON:
+        return {
+            "id": device.id,
+            "is_active": device.id == active_id,
+            "is_private_session": device.is_private_session,
+            "is_restricted": device.is_restricted,
+            "name": device.name,
+            "supports_volume": device.supports_volume,
+            "type": device.type,
+            "volume_percent": device.volume_percent if device.supports_volume else None,
+        }
+
+    # -- playback --------------------------------------------------------------------
+
+    def context(self, uri: str | None) -> JSON | None:
+        if not uri:
+            return None
+        kind, _, ident = uri.removeprefix("spotify:").partition(":")
+        return {
+            "external_urls": {"spotify": f"{OPEN_URL}/{kind}/{ident}"},
+            "href": f"{self.api}/{kind}s/{ident}",
+            "type": kind,
+            "uri": uri,
+        }
+
+    def currently_playing(self, player: Player, now: float) -> JSON:
+        """The CurrentlyPlaying object (``/me/player/currently-playing``)."""
+        item = self.track_uri(player.track_uri)
+        return {
+            "timestamp": int(player.changed_at * 1000),
+            "context": self.context(player.context_uri),
+            "progress_ms": player.progress_ms(now) if item else None,
+            "item": item,
+            "currently_playing_type": "track" if item else "unknown",
+            "actions": {"disallows": self.disallows(player, now)},
+            "is_playing": player.is_playing,
+        }
+
+    def playback(self, user: User, now: float) -> JSON:
+        """The CurrentlyPlayingContext object (``/me/player``); the player has a device."""
+        player = user.player
+        device = user.devices[player.device_id or ""]
+        return {
+            "device": self.device(device, player.device_id),
+            "shuffle_state": player.shuffle,
+            "smart_shuffle": False,
+            "repeat_state": player.repeat,
+            **self.currently_playing(player, now),
+        }
+
+    @staticmethod
+    def disallows(player: Player, now: float) -> dict[str, bool]:
+        """Actions the player would refuse now (Spotify lists only the disallowed ones)."""
+        disallowed: dict[str, bool] = {}
+        if player.is_playing:
+            disallowed["resuming"] = True
+        else:
+            disallowed["pausing"] = True
+        if not player.has_next():
+            disallowed["skipping_next"] = True
+        if not player.has_previous(now):
+            disallowed["skipping_prev"] = True
+        if player.track_uri is None:
+            disallowed["seeking"] = True
+        return disallowed
+
+    def queue(self, player: Player) -> JSON:
+        upcoming = (self.track_uri(uri) for uri in player.upcoming())
+        return {
+            "currently_playing": self.track_uri(player.track_uri),
+            "queue": [item for item in upcoming if item is not None],
+        }
+
+    # -- playlists -------------------------------------------------------------------
+
+    def playlist_images(self, playlist: Playlist) -> list[JSON]:
+        for entry in playlist.entries[:1]:
+            track = self.catalog.track_by_uri(entry.uri)
+            if track:
+                return self.images(track.album)[:1]
+        return []
+
+    def _playlist_base(self, playlist: Playlist, owner_name: str | None) -> JSON:
+        return {
+            "collaborative": playlist.collaborative,
+            "description": playlist.description,
+            "external_urls": {"spotify": f"{OPEN_URL}/playlist/{playlist.id}"},
+            "href": f"{self.api}/playlists/{playlist.id}",
+            "id": playlist.id,
+            "images": self.playlist_images(playlist),
+            "name": playlist.name,
+            "owner": self.user_ref(playlist.owner_id, owner_name, owner=True),
+            "primary_color": None,
+            "public": playlist.public,
+            "snapshot_id": playlist.snapshot_id,
+            "type": "playlist",
+            "uri": playlist.uri,
+        }
+
+    def playlist_simple(self, playlist: Playlist, owner_name: str | None) -> JSON:
+        ref = {"href": f"{self.api}/playlists/{playlist.id}/items", "total": len(playlist.entries)}
+        tracks_ref = {**ref, "href": f"{self.api}/playlists/{playlist.id}/tracks"}
+        return {**self._playlist_base(playlist, owner_name), "items": ref, "tracks": tracks_ref}
+
+    def playlist_full(self, playlist: Playlist, owner_name: str | None) -> JSON:
+        items = self.playlist_items(playlist, offset=0, limit=100, path="items")
+        tracks = self.playlist_items(playlist, offset=0, limit=100, path="tracks")
+        return {
+            **self._playlist_base(playlist, owner_name),
+            "followers": {"href": None, "total": playlist.followers},
+            "items": items,
+            "tracks": tracks,
+        }
+
+    def playlist_entry(self, entry: PlaylistEntry) -> JSON:
+        item = self.track_uri(entry.uri)
+        return {
+            "added_at": entry.added_at,
+            "added_by": self.user_ref(entry.added_by),
+            "is_local": False,
+            "primary_color": None,
+            "item": item,
+            "track": item,
+        }
+
+    def playlist_items(
+        self,
+        playlist: Playlist,
+        *,
+        offset: int,
+        limit: int,
+        path: str,
+    ) -> JSON:
+        entries = playlist.entries[offset : offset + limit]
+        return self.page(
+            f"{self.api}/playlists/{playlist.id}/{path}",
+            [self.playlist_entry(entry) for entry in entries],
+            offset=offset,
+            limit=limit,
+            total=len(playlist.entries),
+        )
+
+    # -- paging ----------------------------------------------------------------------
+
+    @staticmethod
+    def page(
+        base: str,
+        items: list[JSON],
+        *,
+        offset: int,
+        limit: int,
+        total: int,
+        query: dict[str, str] | None = None,
+    ) -> JSON:
+        """A PagingObject whose ``href``/``next``/``previous`` repeat ``query``."""
+
+        def link(at: int) -> str:
+            return f"{base}?{urlencode({**(query or {}), 'offset': at, 'limit': limit})}"
+
+        return {
+            "href": link(offset),
+            "items": items,
+            "limit": limit,
+            "next": link(offset + limit) if offset + limit < total else None,
+            "offset": offset,
+            "previous": link(max(0, offset - limit)) if offset > 0 else None,
+            "total": total,
+        }

@@ -1,0 +1,105 @@
+"""The simulator's whole mutable state (``app.state.simulator``): clock, world, tokens, stats."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, deque
+from typing import Any
+
+from pydantic import ValidationError
+
+from tunedeck.simulator.catalog import Catalog, build_catalog
+from tunedeck.simulator.config import KNOB_FIELDS, AppConfig, SimulatorConfig
+from tunedeck.simulator.errors import SpotifyError
+from tunedeck.simulator.serialize import Renderer
+from tunedeck.simulator.store import Playlist, User, build_world
+from tunedeck.simulator.tokens import TokenStore
+
+#: Renderers are cached per origin (scheme, host, mount prefix); a few are plenty.
+_MAX_RENDERERS = 32
+
+
+class Clock:
+    """Wall-clock seconds plus an offset that tests can move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+class Stats:
+    """Requests received, by route template, and token requests by grant type."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.token_requests: Counter[str] = Counter(authorization_code=0, refresh_token=0)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "total": sum(self.requests.values()),
+            "requests": dict(self.requests),
+            "token_requests": dict(self.token_requests),
+        }
+
+
+class SimulatorState:
+    """Everything the simulator knows; ``reset()`` returns it to how the config describes it."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.base_config = config
+        self.catalog: Catalog = build_catalog(config.seed, config.catalog_size)
+        self.clock = Clock()
+        self._renderers: dict[str, Renderer] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Restore users, playback, playlists, tokens, counters, clock and knobs."""
+        self.config = self.base_config.model_copy(deep=True)
+        self.clock.offset = 0.0
+        self.apps: dict[str, AppConfig] = {app.client_id: app for app in self.config.apps}
+        self.users: dict[str, User]
+        self.playlists: dict[str, Playlist]
+        self.users, self.playlists = build_world(self.config, self.catalog, self.clock.now())
+        self.tokens = TokenStore()
+        self.stats = Stats()
+        self.rate_windows: dict[str, deque[float]] = {}
+        self.fault_rng = random.Random(self.config.seed)
+        self.created_playlists = 0
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def renderer(self, origin: str) -> Renderer:
+        """The serializer for URLs under ``origin`` (cached: it memoizes track objects)."""
+        renderer = self._renderers.get(origin)
+        if renderer is None:
+            if len(self._renderers) >= _MAX_RENDERERS:
+                self._renderers.clear()
+            renderer = self._renderers[origin] = Renderer(self.catalog, origin)
+        return renderer
+
+    def user(self, user_id: str) -> User:
+        user = self.users.get(user_id)
+        if user is None:
+            raise SpotifyError(404, f"Unknown user: {user_id}")
+        return user
+
+    def update_knobs(self, changes: dict[str, Any]) -> None:
+        """Change run-time knobs, validated like the configuration file."""
+        unknown = sorted(set(changes) - set(KNOB_FIELDS))
+        if unknown:
+            raise SpotifyError(400, f"Unknown knob(s): {', '.join(unknown)}")
+        data = self.config.model_dump()
+        data.update(changes)
+        try:
+            self.config = SimulatorConfig.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise SpotifyError(400, f"Invalid {where}: {first['msg']}") from None

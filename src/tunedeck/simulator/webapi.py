@@ -1,0 +1,239 @@
+"""The Web API door: authentication, scopes, faults and stats around every ``/v1`` route,
+request parsing helpers, and the small read endpoints (profile, search, tracks)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tunedeck.simulator import faults
+from tunedeck.simulator.catalog import ID_PATTERN
+from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
+from tunedeck.simulator.serialize import Renderer
+from tunedeck.simulator.state import SimulatorState
+from tunedeck.simulator.store import User
+from tunedeck.simulator.tokens import AccessToken
+
+SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
+#: Search may page this deep at most (offset + limit), as on Spotify.
+SEARCH_DEPTH = 1000
+
+
+def origin_of(request: Request) -> str:
+    """Scheme, host and mount prefix of this request: where generated URLs must point."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}"
+
+
+@dataclass
+class Ctx:
+    """One authenticated Web API request."""
+
+    request: Request
+    sim: SimulatorState
+    user: User
+    token: AccessToken
+    render: Renderer
+
+    @property
+    def now(self) -> float:
+        return self.sim.now()
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+    def required(self, name: str) -> str:
+        value = self.query(name)
+        if value is None or value == "":
+            raise bad_request(f"Missing required parameter: {name}")
+        return value
+
+    def int_query(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.query(name)
+        if raw is None or raw == "":
+            return default
+        return parse_int(raw, name, low, high)
+
+    async def json_body(self) -> dict[str, Any]:
+        return await read_json_object(self.request)
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object body; an absent body is an empty object."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("Error parsing json") from None
+    if not isinstance(data, dict):
+        raise bad_request("Error parsing json: expected an object")
+    return data
+
+
+def parse_int(raw: object, name: str, low: int, high: int) -> int:
+    """An integer parameter within [low, high], else 400 ``Invalid <name>``."""
+    if isinstance(raw, bool):
+        raise bad_request(f"Invalid {name}")
+    try:
+        value = int(raw) if isinstance(raw, int | str) else int(str(raw))
+    except ValueError:
+        raise bad_request(f"Invalid {name}") from None
+    if not low <= value <= high:
+        raise bad_request(f"Invalid {name}")
+    return value
+
+
+Handler = Callable[[Ctx], Awaitable[Response | None]]
+
+
+def authenticate(sim: SimulatorState, request: Request) -> AccessToken:
+    """The bearer token of ``request``, or the 401 Spotify answers."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not header:
+        raise SpotifyError(401, "No token provided")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise SpotifyError(400, "Only valid bearer authentication supported")
+    token = sim.tokens.access.get(value.strip())
+    if token is None or token.user_id not in sim.users:
+        raise SpotifyError(401, "Invalid access token")
+    if token.expires_at <= sim.now():
+        raise SpotifyError(401, "The access token expired")
+    return token
+
+
+def api_route(
+    sim: SimulatorState,
+    method: str,
+    template: str,
+    handler: Handler,
+    *,
+    scopes: tuple[str, ...] = (),
+    command: bool = False,
+) -> Route:
+    """A ``/v1`` route: stats, latency, auth, limits, scope check, then ``handler``.
+
+    ``scopes``: any one of them grants access. ``command``: a player command, whose
+    success answer follows the ``command_status`` knob (handlers return None).
+    """
+    key = f"{method} /v1{template}"
+    needed = frozenset(scopes)
+
+    async def endpoint(request: Request) -> Response:
+        sim.stats.requests[key] += 1
+        try:
+            await faults.delay(sim)
+            token = authenticate(sim, request)
+            faults.check_limits(sim, token.client_id)
+            if needed and not needed & token.scopes:
+                raise SpotifyError(403, "Insufficient client scope")
+            ctx = Ctx(
+                request=request,
+                sim=sim,
+                user=sim.users[token.user_id],
+                token=token,
+                render=sim.renderer(origin_of(request)),
+            )
+            response = await handler(ctx)
+        except SpotifyError as exc:
+            return exc.response()
+        if response is None:
+            return faults.command_response(sim) if command else Response(status_code=204)
+        return response
+
+    return Route(f"/v1{template}", endpoint, methods=[method], name=key)
+
+
+# -- profile, catalog, search -------------------------------------------------------
+
+
+async def get_me(ctx: Ctx) -> Response:
+    return json_response(ctx.render.me(ctx.user))
+
+
+async def get_user(ctx: Ctx) -> Response:
+    user_id = ctx.request.path_params["user_id"]
+    user = ctx.sim.users.get(user_id)
+    if user is None:
+        raise SpotifyError(404, "Resource not found")
+    return json_response(
+        {
+            **ctx.render.user_ref(user.id, user.display_name, owner=True),
+            "followers": {"href": None, "total": 0},
+            "images": [],
+        }
+    )
+
+
+def track_id_of(raw: str) -> str:
+    if not ID_PATTERN.match(raw):
+        raise bad_request("Invalid base62 id")
+    return raw
+
+
+async def get_track(ctx: Ctx) -> Response:
+    track = ctx.sim.catalog.track(track_id_of(ctx.request.path_params["id"]))
+    if track is None:
+        raise SpotifyError(404, "Resource not found")
+    return json_response(ctx.render.track(track))
+
+
+async def get_tracks(ctx: Ctx) -> Response:
+    ids = [part for part in ctx.required("ids").split(",") if part]
+    if len(ids) > 50:
+        raise bad_request("Too many ids requested")
+    tracks = [ctx.sim.catalog.track(track_id_of(ident)) for ident in ids]
+    return json_response({"tracks": [ctx.render.track(t) if t else None for t in tracks]})
+
+
+async def search(ctx: Ctx) -> Response:
+    query = ctx.query("q")
+    if not query or not query.strip():
+        raise bad_request("No search query")
+    types = [part.strip() for part in ctx.required("type").split(",")]
+    if not types or any(kind not in SEARCH_TYPES for kind in types):
+        raise bad_request("Bad search type field")
+    max_limit = 10 if ctx.sim.config.development_mode else 50
+    raw_limit = ctx.query("limit")
+    limit = 5 if ctx.sim.config.development_mode else 20
+    if raw_limit not in (None, ""):
+        try:
+            limit = parse_int(raw_limit, "limit", 1, max_limit)
+        except SpotifyError:
+            raise bad_request("Invalid limit") from None
+    offset = ctx.int_query("offset", 0, 0, SEARCH_DEPTH)
+    if offset + limit > SEARCH_DEPTH:
+        raise bad_request("Invalid offset")
+    base = f"{ctx.render.api}/search"
+    params = {"query": query, "type": ",".join(types)}
+    result: dict[str, Any] = {}
+    for kind in types:
+        if kind == "track":
+            found = ctx.sim.catalog.search(query)
+            items = [ctx.render.track(track) for track in found[offset : offset + limit]]
+            total = min(len(found), SEARCH_DEPTH)
+        else:
+            # Only tracks are simulated; other kinds answer empty pages of the right shape.
+            items, total = [], 0
+        result[f"{kind}s"] = ctx.render.page(
+            base, items, offset=offset, limit=limit, total=total, query=params
+        )
+    return json_response(result)
+
+
+def routes(sim: SimulatorState) -> list[Route]:
+    return [
+        api_route(sim, "GET", "/me", get_me),
+        api_route(sim, "GET", "/users/{user_id}", get_user),
+        api_route(sim, "GET", "/tracks/{id}", get_track),
+        api_route(sim, "GET", "/tracks", get_tracks),
+        api_route(sim, "GET", "/search", search),
+    ]
