@@ -52,7 +52,8 @@ class EncryptionContext:
 def _b64decode(value: str) -> bytes:
     padded = value + "=" * (-len(value) % 4)
     try:
-        return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+        normalized = padded.replace("+", "-").replace("/", "_")
+        return base64.b64decode(normalized, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise KeyringError("not valid base64") from exc
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or reference race the service could not see coming (details stay in the log).
+    logger.info("integrity error on %s %s: %s", request.method, request.url.path, type(exc))
+    return error_response(409, "conflict", "The change conflicts with existing data.")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Log the traceback for the operator; the client only learns that it failed.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -154,4 +161,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TuneDeckError, _tunedeck_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)

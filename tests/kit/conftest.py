@@ -1,0 +1,1 @@
+from tests.kit.storage import database, database_url, fresh_database_url, keyring  # noqa: F401

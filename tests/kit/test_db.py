@@ -1,0 +1,162 @@
+"""The relational store on both backends: migrations, engine settings, the request session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi import FastAPI
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from tests.kit.storage import unique
+from tunedeck.accounts.models import Account, ApiKey
+from tunedeck.connections.models import OAuthState
+from tunedeck.kit.db import Base, Database, SessionDep
+from tunedeck.kit.errors import Conflict, install_error_handlers
+from tunedeck.kit.migrate import current_revision, head_revision, upgrade_database
+from tunedeck.migrations import import_models
+
+TABLES = {
+    "accounts",
+    "api_keys",
+    "overlay_tokens",
+    "dashboard_sessions",
+    "app_credentials",
+    "channel_connections",
+    "oauth_states",
+}
+
+
+def _schema_diff(connection: Connection) -> list[object]:
+    import_models()
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_from_empty(fresh_database_url: str) -> None:
+    assert await current_revision(fresh_database_url) is None
+    await upgrade_database(fresh_database_url)
+    assert await current_revision(fresh_database_url) == head_revision() is not None
+    await upgrade_database(fresh_database_url)  # idempotent at head
+    db = Database(fresh_database_url)
+    try:
+        async with db.engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            assert tables >= TABLES | {"alembic_version"}
+            # The migration creates exactly what the models describe.
+            assert await conn.run_sync(_schema_diff) == []
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_pragmas(database: Database) -> None:
+    if database.backend != "sqlite":
+        assert database.engine.pool.size() == 10  # type: ignore[attr-defined]
+        return
+    async with database.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+
+
+async def test_datetimes_come_back_aware_utc(database: Database) -> None:
+    account = Account(name=unique())
+    when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    async with database.session() as session:
+        session.add(account)
+        await session.flush()
+        session.add(
+            OAuthState(
+                state=unique("state"),
+                account_id=account.id,
+                code_verifier="v1:x:y",
+                redirect_uri="http://127.0.0.1/cb",
+                expires_at=when,
+            )
+        )
+    async with database.session() as session:
+        row = await session.scalar(select(OAuthState).where(OAuthState.account_id == account.id))
+        assert row is not None
+        assert row.expires_at == when
+        assert row.expires_at.tzinfo is UTC
+        assert row.created_at.tzinfo is UTC
+
+
+async def test_naive_datetime_refused(database: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with database.session() as session:
+            session.add(Account(name=unique(), created_at=datetime(2030, 1, 1)))
+
+
+async def test_foreign_keys_enforced_and_cascade(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(
+                ApiKey(
+                    account_id=uuid.uuid4(),
+                    label="orphan",
+                    key_hash=uuid.uuid4().hex,
+                    prefix="tdk_x",
+                    permissions=[],
+                )
+            )
+    account = Account(name=unique())
+    async with database.session() as session:
+        session.add(account)
+        await session.flush()
+        session.add(
+            ApiKey(
+                account_id=account.id,
+                label="k",
+                key_hash=uuid.uuid4().hex,
+                prefix="tdk_x",
+                permissions=["admin"],
+            )
+        )
+    async with database.session() as session:
+        await session.delete(await session.get(Account, account.id))
+    async with database.session() as session:
+        left = await session.scalars(select(ApiKey).where(ApiKey.account_id == account.id))
+        assert left.all() == []
+
+
+def _session_app(database: Database) -> FastAPI:
+    app = FastAPI()
+    app.state.db = database
+    install_error_handlers(app)
+
+    @app.post("/accounts/{name}")
+    async def create(name: str, session: SessionDep, fail: bool = False) -> dict[str, str]:
+        session.add(Account(name=name))
+        if fail:
+            await session.flush()
+        if fail:
+            raise Conflict("refused after writing")
+        return {"name": name}
+
+    return app
+
+
+async def test_request_session_commits_or_rolls_back(database: Database) -> None:
+    app = _session_app(database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        kept, dropped = unique(), unique()
+        assert (await client.post(f"/accounts/{kept}")).status_code == 200
+        response = await client.post(f"/accounts/{dropped}", params={"fail": "true"})
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "conflict"
+        # The duplicate is only found by the commit: it must happen before the response goes.
+        late = await client.post(f"/accounts/{kept}")
+        assert late.status_code == 409, late.text
+        assert late.json()["error"]["message"] == "The change conflicts with existing data."
+    async with database.session() as session:
+        names = set(await session.scalars(select(Account.name)))
+    assert kept in names
+    assert dropped not in names
