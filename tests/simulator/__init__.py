@@ -1,0 +1,1 @@
+"""Tests of the Spotify simulator (tunedeck.simulator), over real HTTP on loopback."""

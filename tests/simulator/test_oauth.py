@@ -1,0 +1,240 @@
+"""Accounts service: /authorize and /api/token, PKCE, rotation, revocation, expiry."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.simulator.conftest import REDIRECT_URI, Sim, pkce_pair
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID
+
+
+def location_query(response_location: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(response_location).query)
+
+
+def test_authorize_redirects_with_code_and_state(sim: Sim) -> None:
+    response = sim.authorize()
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(REDIRECT_URI + "?")
+    query = location_query(location)
+    assert query["state"] == ["xyz"]
+    assert len(query["code"][0]) > 20
+
+
+def test_authorization_code_with_basic_auth(sim: Sim) -> None:
+    code = sim.code(scope="user-read-playback-state user-read-email")
+    response = sim.token_basic(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"] == "user-read-playback-state user-read-email"
+    assert body["refresh_token"]
+    me = sim.api_with(body["access_token"]).get("/me")
+    assert me.json()["id"] == "demo"
+    assert sim.stats()["token_requests"]["authorization_code"] == 1
+
+
+def test_login_parameter_picks_the_user(sim: Sim) -> None:
+    code = sim.code(login="free")
+    body = sim.token_basic(
+        grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
+    ).json()
+    me = sim.api_with(body["access_token"]).get("/me").json()
+    assert me["id"] == "free"
+    assert me["product"] == "free"
+
+
+def test_code_is_single_use_and_bound_to_redirect_uri(sim: Sim) -> None:
+    code = sim.code()
+    wrong = sim.token_basic(
+        grant_type="authorization_code", code=code, redirect_uri="http://127.0.0.1:9/other"
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+    # The failed attempt consumed the code, as any use does.
+    again = sim.token_basic(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI)
+    assert again.status_code == 400
+    assert again.json() == {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+
+
+def test_pkce_flow_and_rotation(sim: Sim) -> None:
+    verifier, challenge = pkce_pair()
+    code = sim.code(code_challenge=challenge, code_challenge_method="S256")
+    first = sim.http.post(
+        "/api/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": DEMO_CLIENT_ID,
+            "code_verifier": verifier,
+        },
+    )
+    assert first.status_code == 200, first.text
+    refresh_1 = first.json()["refresh_token"]
+
+    refreshed = sim.http.post(
+        "/api/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_1, "client_id": DEMO_CLIENT_ID},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    body = refreshed.json()
+    assert body["refresh_token"] != refresh_1
+    assert body["scope"] == "user-read-playback-state user-modify-playback-state"
+    assert sim.api_with(body["access_token"]).get("/me").status_code == 200
+
+    reused = sim.http.post(
+        "/api/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_1, "client_id": DEMO_CLIENT_ID},
+    )
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+    assert reused.json()["error_description"]
+    assert sim.stats()["token_requests"]["refresh_token"] == 2
+
+
+def test_pkce_wrong_verifier_is_refused(sim: Sim) -> None:
+    _, challenge = pkce_pair()
+    code = sim.code(code_challenge=challenge, code_challenge_method="S256")
+    response = sim.http.post(
+        "/api/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": DEMO_CLIENT_ID,
+            "code_verifier": "not-the-verifier",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_basic_refresh_keeps_the_refresh_token(sim: Sim) -> None:
+    code = sim.code()
+    tokens = sim.token_basic(
+        grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
+    ).json()
+    first = sim.token_basic(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert first.status_code == 200
+    assert "refresh_token" not in first.json()
+    assert first.json()["access_token"] != tokens["access_token"]
+    # Not rotated: the same refresh token keeps working.
+    second = sim.token_basic(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert second.status_code == 200
+
+
+def test_revoked_refresh_token_gives_invalid_grant(sim: Sim) -> None:
+    tokens = sim.mint("demo")
+    assert sim.http.post("/_sim/tokens/revoke", json={"user": "demo"}).json()["revoked"] >= 1
+    response = sim.token_basic(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_grant", "error_description": "Refresh token revoked"}
+
+
+def test_bad_client_credentials(sim: Sim) -> None:
+    code = sim.code()
+    wrong_secret = sim.http.post(
+        "/api/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+        auth=(DEMO_CLIENT_ID, "wrong"),
+    )
+    assert wrong_secret.status_code == 401
+    assert wrong_secret.json() == {"error": "invalid_client", "error_description": "Invalid client"}
+    unknown = sim.http.post(
+        "/api/token", data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "nope"}
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["error"] == "invalid_client"
+
+
+def test_unsupported_grant_type(sim: Sim) -> None:
+    response = sim.token_basic(grant_type="password")
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+
+
+def test_authorize_unknown_client_is_an_error_not_a_redirect(sim: Sim) -> None:
+    response = sim.authorize(client_id="who-is-this")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["http://example.com/callback", "http://192.168.1.10/cb", "ftp://127.0.0.1/cb", "not a uri"],
+)
+def test_authorize_rejects_insecure_redirects(sim: Sim, uri: str) -> None:
+    response = sim.authorize(redirect_uri=uri)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://tunedeck.example.org/callback",
+        "http://127.0.0.1:8000/cb",
+        "http://[::1]:8000/cb",
+        "http://localhost:8000/cb",
+    ],
+)
+def test_authorize_accepts_https_and_loopback(sim: Sim, uri: str) -> None:
+    response = sim.authorize(redirect_uri=uri)
+    assert response.status_code == 302
+    assert response.headers["location"].startswith(uri)
+
+
+def test_denied_consent_redirects_with_access_denied(sim: Sim) -> None:
+    response = sim.authorize(deny="1")
+    assert response.status_code == 302
+    query = location_query(response.headers["location"])
+    assert query["error"] == ["access_denied"]
+    assert query["state"] == ["xyz"]
+    assert "code" not in query
+
+
+def test_expired_access_token_gives_401(sim: Sim) -> None:
+    tokens = sim.mint("demo", expires_in=60)
+    client = sim.api_with(tokens["access_token"])
+    assert client.get("/me").status_code == 200
+    sim.advance(61)
+    response = client.get("/me")
+    assert response.status_code == 401
+    assert response.json() == {"error": {"status": 401, "message": "The access token expired"}}
+
+
+def test_expire_endpoint_and_unknown_token(sim: Sim) -> None:
+    tokens = sim.mint("demo")
+    client = sim.api_with(tokens["access_token"])
+    sim.http.post("/_sim/tokens/expire", json={"access_token": tokens["access_token"]})
+    assert client.get("/me/player").json()["error"]["message"] == "The access token expired"
+    unknown = sim.api_with("garbage").get("/me")
+    assert unknown.status_code == 401
+    assert unknown.json()["error"]["message"] == "Invalid access token"
+    missing = sim.http.get("/v1/me")
+    assert missing.status_code == 401
+
+
+def test_token_ttl_knob(sim: Sim) -> None:
+    sim.knobs(token_ttl_seconds=5)
+    tokens = sim.token_basic(
+        grant_type="authorization_code", code=sim.code(), redirect_uri=REDIRECT_URI
+    ).json()
+    assert tokens["expires_in"] == 5
+    sim.advance(6)
+    assert sim.api_with(tokens["access_token"]).get("/me").status_code == 401
+    refreshed = sim.token_basic(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert sim.api_with(refreshed.json()["access_token"]).get("/me").status_code == 200
+
+
+def test_missing_scope_is_403(sim: Sim) -> None:
+    client = sim.api("demo", scope="user-read-email")
+    response = client.get("/me/player")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "Insufficient client scope"
+    assert client.get("/me").status_code == 200
