@@ -26,7 +26,9 @@ def test_authorize_redirects_with_code_and_state(sim: Sim) -> None:
 
 def test_authorization_code_with_basic_auth(sim: Sim) -> None:
     code = sim.code(scope="user-read-playback-state user-read-email")
-    response = sim.token_basic(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI)
+    response = sim.token_basic(
+        grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -58,7 +60,10 @@ def test_code_is_single_use_and_bound_to_redirect_uri(sim: Sim) -> None:
     # The failed attempt consumed the code, as any use does.
     again = sim.token_basic(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI)
     assert again.status_code == 400
-    assert again.json() == {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+    assert again.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid authorization code",
+    }
 
 
 def test_pkce_flow_and_rotation(sim: Sim) -> None:
@@ -79,7 +84,11 @@ def test_pkce_flow_and_rotation(sim: Sim) -> None:
 
     refreshed = sim.http.post(
         "/api/token",
-        data={"grant_type": "refresh_token", "refresh_token": refresh_1, "client_id": DEMO_CLIENT_ID},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_1,
+            "client_id": DEMO_CLIENT_ID,
+        },
     )
     assert refreshed.status_code == 200, refreshed.text
     body = refreshed.json()
@@ -89,7 +98,11 @@ def test_pkce_flow_and_rotation(sim: Sim) -> None:
 
     reused = sim.http.post(
         "/api/token",
-        data={"grant_type": "refresh_token", "refresh_token": refresh_1, "client_id": DEMO_CLIENT_ID},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_1,
+            "client_id": DEMO_CLIENT_ID,
+        },
     )
     assert reused.status_code == 400
     assert reused.json()["error"] == "invalid_grant"
@@ -133,7 +146,10 @@ def test_revoked_refresh_token_gives_invalid_grant(sim: Sim) -> None:
     assert sim.http.post("/_sim/tokens/revoke", json={"user": "demo"}).json()["revoked"] >= 1
     response = sim.token_basic(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_grant", "error_description": "Refresh token revoked"}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token revoked",
+    }
 
 
 def test_bad_client_credentials(sim: Sim) -> None:
@@ -146,7 +162,8 @@ def test_bad_client_credentials(sim: Sim) -> None:
     assert wrong_secret.status_code == 401
     assert wrong_secret.json() == {"error": "invalid_client", "error_description": "Invalid client"}
     unknown = sim.http.post(
-        "/api/token", data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "nope"}
+        "/api/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "nope"},
     )
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_client"
