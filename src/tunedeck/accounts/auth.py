@@ -83,10 +83,16 @@ async def authenticate_connection(conn: HTTPConnection, session: AsyncSession) -
     return principal
 
 
-async def authenticated(conn: HTTPConnection, session: SessionDep) -> Principal:
-    """Dependency: any authenticated principal."""
+async def _principal(conn: HTTPConnection, session: AsyncSession) -> Principal:
     cached: Principal | None = getattr(conn.state, "principal", None)
     return cached if cached is not None else await authenticate_connection(conn, session)
+
+
+async def authenticated(conn: HTTPConnection, session: SessionDep) -> Principal:
+    """Dependency: any API key or dashboard session of any permissions (no overlay token)."""
+    principal = await _principal(conn, session)
+    require_permission(principal, None)
+    return principal
 
 
 async def public() -> None:
@@ -104,7 +110,7 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     if permission not in _REQUIRES:
 
         async def dependency(conn: HTTPConnection, session: SessionDep) -> Principal:
-            principal = await authenticated(conn, session)
+            principal = await _principal(conn, session)
             require_permission(principal, permission)
             return principal
 

@@ -52,10 +52,12 @@ class Principal:
     def key_id(self) -> uuid.UUID | None:
         return None if self.kind is PrincipalKind.OVERLAY else self.credential_id
 
-    def has(self, permission: Permission) -> bool:
+    def has(self, permission: Permission | None) -> bool:
+        """Whether this principal may do what ``permission`` guards (``None``: anything that
+        needs no particular permission, like reading /v1/me, which overlay tokens may not)."""
         if self.kind is PrincipalKind.OVERLAY:
             return permission is Permission.OVERLAY_READ
-        return permission in self.permissions
+        return permission is None or permission in self.permissions
 
 
 def parse_permissions(values: Iterable[str]) -> frozenset[Permission]:
@@ -79,12 +81,16 @@ def effective_permissions(granted: Iterable[Permission]) -> frozenset[Permission
     return frozenset(result)
 
 
-def require_permission(principal: Principal, permission: Permission) -> None:
-    """The one permission check, for REST, GraphQL and WebSocket alike: raise ``Forbidden``."""
+def require_permission(principal: Principal, permission: Permission | None) -> None:
+    """The one permission check, for REST, GraphQL and WebSocket alike: raise ``Forbidden``.
+
+    ``permission=None`` admits any API key or session but no overlay token.
+    """
     if principal.has(permission):
         return
+    needed = permission.value if permission else "an API key"
     if principal.kind is PrincipalKind.OVERLAY:
-        message = f"overlay tokens can only read now playing (this needs {permission.value})"
+        message = f"overlay tokens can only read now playing (this needs {needed})"
     else:
-        message = f"missing permission {permission.value}"
-    raise Forbidden(message, code="missing_permission", details={"permission": permission.value})
+        message = f"missing permission {needed}"
+    raise Forbidden(message, code="missing_permission", details={"permission": needed})
