@@ -1,0 +1,118 @@
+"""The seeded catalog, search, track lookup and the album art the simulator serves."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.simulator.conftest import Sim
+from tunedeck.simulator.catalog import build_catalog
+
+BASE62_22 = re.compile(r"^[0-9A-Za-z]{22}$")
+
+
+def test_same_seed_same_catalog_other_seed_other_catalog() -> None:
+    build_catalog.cache_clear()
+    first = build_catalog(7, 500)
+    build_catalog.cache_clear()
+    again = build_catalog(7, 500)
+    other = build_catalog(8, 500)
+    assert first is not again
+    assert [(t.id, t.name, t.duration_ms) for t in first.tracks] == [
+        (t.id, t.name, t.duration_ms) for t in again.tracks
+    ]
+    assert first.tracks[0].id != other.tracks[0].id
+
+
+def test_catalog_shape(sim: Sim) -> None:
+    catalog = sim.state.catalog
+    assert len(catalog.tracks) == 3000
+    assert len({t.id for t in catalog.tracks}) == 3000
+    for track in catalog.tracks:
+        assert BASE62_22.match(track.id)
+        assert BASE62_22.match(track.album.id)
+        assert 120_000 <= track.duration_ms <= 360_000
+        assert 0 <= track.popularity <= 100
+    assert any(t.explicit for t in catalog.tracks)
+    assert len(catalog.albums) > 100
+
+
+def test_track_object_and_images(sim: Sim, demo: httpx.Client) -> None:
+    track = sim.state.catalog.tracks[42]
+    body = demo.get(f"/tracks/{track.id}").json()
+    assert body["uri"] == f"spotify:track:{track.id}"
+    assert body["external_urls"]["spotify"] == f"https://open.spotify.com/track/{track.id}"
+    assert body["href"] == f"{sim.base}/v1/tracks/{track.id}"
+    images = body["album"]["images"]
+    assert [(i["width"], i["height"]) for i in images] == [(640, 640), (300, 300), (64, 64)]
+    assert re.match(r"^\d{4}(-\d{2}-\d{2})?$", body["album"]["release_date"])
+    art = sim.http.get(images[0]["url"])
+    assert art.status_code == 200
+    assert art.headers["content-type"].startswith("image/svg+xml")
+    assert track.album.colors[0] in art.text
+    assert sim.http.get(f"/images/{track.album.id}/123.svg").status_code == 404
+    assert demo.get("/tracks/0000000000000000000000").status_code == 404
+    assert demo.get("/tracks/bad-id").status_code == 400
+
+
+def test_search_matches_name_artist_album_case_insensitively(sim: Sim, demo: httpx.Client) -> None:
+    track = sim.state.catalog.tracks[123]
+    artist = track.artists[0].name
+    body = demo.get("/search", params={"q": artist.upper(), "type": "track", "limit": 50}).json()
+    results = body["tracks"]
+    assert results["total"] >= 1
+    assert all(
+        artist.lower()
+        in " ".join([i["name"], *(a["name"] for a in i["artists"]), i["album"]["name"]]).lower()
+        for i in results["items"]
+    )
+    uris = {
+        i["uri"]
+        for offset in range(0, results["total"], 50)
+        for i in demo.get(
+            "/search", params={"q": artist, "type": "track", "limit": 50, "offset": offset}
+        ).json()["tracks"]["items"]
+    }
+    assert track.uri in uris
+
+
+def test_search_field_filters(sim: Sim, demo: httpx.Client) -> None:
+    track = sim.state.catalog.tracks[77]
+    query = f'track:"{track.name}" artist:"{track.artists[0].name}"'
+    items = demo.get("/search", params={"q": query, "type": "track"}).json()["tracks"]["items"]
+    assert track.uri in [i["uri"] for i in items]
+    for item in items:
+        assert track.name.lower() in item["name"].lower()
+
+
+def test_search_paging(demo: httpx.Client) -> None:
+    first = demo.get("/search", params={"q": "the", "type": "track", "limit": 5}).json()["tracks"]
+    assert first["total"] > 10
+    assert len(first["items"]) == 5
+    assert first["previous"] is None
+    assert "offset=5" in first["next"]
+    second = demo.get(
+        "/search", params={"q": "the", "type": "track", "limit": 5, "offset": 5}
+    ).json()["tracks"]
+    assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
+    assert second["offset"] == 5
+
+
+def test_search_bad_parameters(demo: httpx.Client) -> None:
+    assert demo.get("/search", params={"type": "track"}).status_code == 400
+    assert demo.get("/search", params={"q": "x"}).status_code == 400
+    assert demo.get("/search", params={"q": "x", "type": "podcast"}).status_code == 400
+    too_big = demo.get("/search", params={"q": "x", "type": "track", "limit": 51})
+    assert too_big.status_code == 400
+    assert too_big.json() == {"error": {"status": 400, "message": "Invalid limit"}}
+    assert demo.get("/search", params={"q": "x", "type": "track", "offset": -1}).status_code == 400
+    nothing = demo.get("/search", params={"q": "zzzqqq", "type": "track"}).json()["tracks"]
+    assert nothing["total"] == 0
+    assert nothing["items"] == []
+
+
+def test_search_other_types_answer_empty_pages(demo: httpx.Client) -> None:
+    body = demo.get("/search", params={"q": "neon", "type": "track,album"}).json()
+    assert body["albums"]["items"] == []
+    assert body["tracks"]["total"] > 0
