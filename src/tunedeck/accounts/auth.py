@@ -1,7 +1,7 @@
 """The auth doors: where a credential is read, and the access rule each route declares.
 
 Every route declares exactly one rule through its dependencies, so the rule table
-can be read off the app (see :func:`route_rules`):
+can be read off the app (see :func:`route_table`):
 
 - ``Depends(requires(Permission.X))``: an authenticated principal holding X;
 - ``Depends(authenticated)``: any authenticated principal (``/v1/me``, logout);
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import WebSocketRoute
 
 from tunedeck.accounts import service
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
@@ -141,18 +141,36 @@ def _rules_in(dependant: Dependant) -> Iterator[AccessRule]:
         yield from _rules_in(sub)
 
 
-def route_rules(route: BaseRoute) -> set[AccessRule]:
-    """The access rules a route declares (the permission-matrix test wants exactly one)."""
-    if isinstance(route, APIRoute | APIWebSocketRoute):
-        found = set(_rules_in(route.dependant))
-        if found:
-            return found
-    if isinstance(route, Route | WebSocketRoute | Mount | APIRoute | APIWebSocketRoute):
-        declared = _DECLARED.get(route.path)
-        return {declared} if declared else set()
-    return set()
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """One route of the app (included routers flattened) and the rules it declares."""
+
+    path: str
+    methods: frozenset[str]  # {"WEBSOCKET"} for WebSocket routes, empty for mounts
+    rules: frozenset[AccessRule]
+    path_params: tuple[str, ...]
+
+    @property
+    def is_http(self) -> bool:
+        return bool(self.methods) and "WEBSOCKET" not in self.methods
+
+    def __str__(self) -> str:
+        return f"{','.join(sorted(self.methods)) or 'MOUNT'} {self.path}"
 
 
-def describe_route(route: Any) -> str:
-    methods = sorted(getattr(route, "methods", None) or {"WS"})
-    return f"{','.join(methods)} {getattr(route, 'path', route)}"
+def route_table(app: FastAPI) -> list[RouteEntry]:
+    """Every route of ``app`` with its declared access rules (the permission matrix reads it)."""
+    table = []
+    for context in iter_route_contexts(app.routes):
+        path = context.path_format or context.path or ""
+        dependant: Dependant | None = getattr(context, "dependant", None)
+        rules = set(_rules_in(dependant)) if dependant is not None else set()
+        if not rules and path in _DECLARED:
+            rules = {_DECLARED[path]}
+        if isinstance(context.original_route, APIWebSocketRoute | WebSocketRoute):
+            methods = frozenset({"WEBSOCKET"})
+        else:
+            methods = frozenset((context.methods or set()) - {"HEAD"})
+        params = tuple(p.name for p in dependant.path_params) if dependant is not None else ()
+        table.append(RouteEntry(path, methods, frozenset(rules), params))
+    return table
