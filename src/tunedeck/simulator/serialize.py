@@ -229,7 +229,13 @@ class Renderer:
     def playlist_simple(self, playlist: Playlist, owner_name: str | None) -> JSON:
         ref = {"href": f"{self.api}/playlists/{playlist.id}/items", "total": len(playlist.entries)}
         tracks_ref = {**ref, "href": f"{self.api}/playlists/{playlist.id}/tracks"}
-        return {**self._playlist_base(playlist, owner_name), "items": ref, "tracks": tracks_ref}
+        return {
+            **self._playlist_base(playlist, owner_name),
+            # Lists say "" where the full object says null (and the description agrees).
+            "description": playlist.description or "",
+            "items": ref,
+            "tracks": tracks_ref,
+        }
 
     def playlist_full(self, playlist: Playlist, owner_name: str | None) -> JSON:
         items = self.playlist_items(playlist, offset=0, limit=100, path="items")
