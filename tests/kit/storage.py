@@ -1,8 +1,11 @@
 """Storage fixtures for any test package: the same tests on SQLite and on PostgreSQL.
 
-Import the fixtures into a package's conftest.py::
+Expose the fixtures in a package's conftest.py::
 
-    from tests.kit.storage import database, database_url, fresh_database_url, keyring  # noqa: F401
+    from tests.kit import storage
+
+    database_url = storage.database_url
+    database = storage.database
 
 ``database`` is one migrated database per backend for the whole run (tests isolate
 themselves with unique names); ``fresh_database_url`` is an empty, unmigrated database
