@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_USER
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.oauth import token_body
 from tunedeck.simulator.playback import PlayerRefusal
@@ -168,8 +169,8 @@ def routes(sim: SimulatorState) -> list[Route]:
 
     async def mint_token(request: Request) -> Response:
         body = await read_json_object(request)
-        user_id = _opt_str(body, "user") or "demo"
-        client_id = _opt_str(body, "client_id") or "tunedeck-demo"
+        user_id = _opt_str(body, "user") or DEMO_USER
+        client_id = _opt_str(body, "client_id") or DEMO_CLIENT_ID
         sim.user(user_id)
         if client_id not in sim.apps:
             raise SpotifyError(404, f"Unknown client: {client_id}")

@@ -119,7 +119,6 @@ class Player:
         context_uri: str | None,
         start: int = 0,
         position_ms: int = 0,
-        play: bool = True,
     ) -> None:
         """Start playing ``uris`` (a context's items, or a bare list) from index ``start``."""
         self.settle(now)
@@ -132,7 +131,7 @@ class Player:
         else:
             self.order_pos = start
         self.from_queue = False
-        self.is_playing = play
+        self.is_playing = True
         self._set_track(self.context[start], now, position_ms=0)
         if position_ms:
             self.seek(now, position_ms)

@@ -183,8 +183,9 @@ async def play(ctx: Ctx) -> None:
         if not isinstance(uris, list) or not uris:
             raise bad_request("Invalid uris")
         items = [_track_uri(ctx, uri) for uri in uris]
-    player = controllable(ctx, needs_active=not ctx.query("device_id"))
     requested = ctx.query("device_id")
+    # Playing on a named device needs no active one: it becomes the active device.
+    player = controllable(ctx, needs_active=not requested)
     if requested and requested != player.device_id:
         player.transfer(ctx.now, requested, play=False)
     now = ctx.now

@@ -6,6 +6,7 @@ same, except that development-mode apps are refused them (403), as on Spotify.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -320,7 +321,10 @@ async def update_items(ctx: Ctx) -> Response:
 
 
 def routes(sim: SimulatorState) -> list[Route]:
-    def both(method: str, handler_for: Any, scopes: tuple[str, ...]) -> list[Route]:
+    def both(
+        method: str, handler_for: Callable[[str], Handler], scopes: tuple[str, ...]
+    ) -> list[Route]:
+        """The same operation on ``/items`` and on its deprecated ``/tracks`` twin."""
         return [
             api_route(
                 sim, method, "/playlists/{playlist_id}/items", handler_for("items"), scopes=scopes

@@ -201,14 +201,9 @@ async def search(ctx: Ctx) -> Response:
     types = [part.strip() for part in ctx.required("type").split(",")]
     if not types or any(kind not in SEARCH_TYPES for kind in types):
         raise bad_request("Bad search type field")
-    max_limit = 10 if ctx.sim.config.development_mode else 50
-    raw_limit = ctx.query("limit")
-    limit = 5 if ctx.sim.config.development_mode else 20
-    if raw_limit not in (None, ""):
-        try:
-            limit = parse_int(raw_limit, "limit", 1, max_limit)
-        except SpotifyError:
-            raise bad_request("Invalid limit") from None
+    # Development-mode apps may ask for 10 results at most (Spotify's 2026 rule).
+    dev = ctx.sim.config.development_mode
+    limit = ctx.int_query("limit", 5 if dev else 20, 1, 10 if dev else 50)
     offset = ctx.int_query("offset", 0, 0, SEARCH_DEPTH)
     if offset + limit > SEARCH_DEPTH:
         raise bad_request("Invalid offset")
