@@ -13,7 +13,7 @@ from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.playback import Player, PlayerRefusal
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Device, User
-from tunedeck.simulator.webapi import Ctx, api_route, parse_int
+from tunedeck.simulator.webapi import Ctx, api_route, parse_int, track_uri_id
 
 READ_STATE = ("user-read-playback-state",)
 READ_CURRENT = ("user-read-currently-playing", "user-read-playback-state")
@@ -117,13 +117,9 @@ async def transfer(ctx: Ctx) -> None:
 
 
 def _track_uri(ctx: Ctx, uri: object) -> str:
-    if not isinstance(uri, str) or not uri.startswith("spotify:track:"):
-        raise bad_request(f"Invalid track uri: {uri}")
-    if not ID_PATTERN.match(uri.removeprefix("spotify:track:")):
-        raise bad_request(f"Invalid track uri: {uri}")
-    if ctx.sim.catalog.track_by_uri(uri) is None:
+    if ctx.sim.catalog.track(track_uri_id(uri)) is None:
         raise SpotifyError(404, f"Non existing id: '{uri}'")
-    return uri
+    return str(uri)
 
 
 def resolve_context(ctx: Ctx, uri: object) -> list[str]:
@@ -134,7 +130,7 @@ def resolve_context(ctx: Ctx, uri: object) -> list[str]:
     catalog = ctx.sim.catalog
     if kind == "playlist":
         playlist = ctx.sim.playlists.get(ident)
-        if playlist is None or not _can_read(ctx, playlist.owner_id, playlist.public, ident):
+        if playlist is None or not playlist.readable_by(ctx.user):
             raise SpotifyError(404, "Context not found")
         return playlist.track_uris()
     if kind == "album" and ident in catalog.album_tracks:
@@ -145,10 +141,6 @@ def resolve_context(ctx: Ctx, uri: object) -> list[str]:
     if kind in ("album", "artist"):
         raise SpotifyError(404, "Context not found")
     raise bad_request(f"Unsupported context uri: {uri}")
-
-
-def _can_read(ctx: Ctx, owner_id: str, public: bool, playlist_id: str) -> bool:
-    return owner_id == ctx.user.id or public or playlist_id in ctx.user.library
 
 
 def _start_index(offset: object, uris: list[str]) -> int:

@@ -12,11 +12,11 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tunedeck.simulator.catalog import ID_PATTERN, stable_id
+from tunedeck.simulator.catalog import stable_id
 from tunedeck.simulator.errors import bad_request, forbidden, json_response, not_found
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Playlist, PlaylistEntry, utc_iso
-from tunedeck.simulator.webapi import Ctx, Handler, api_route, parse_int
+from tunedeck.simulator.webapi import Ctx, Handler, api_route, parse_int, track_uri_id
 
 READ = ("playlist-read-private", "playlist-read-collaborative")
 MODIFY = ("playlist-modify-public", "playlist-modify-private")
@@ -29,9 +29,7 @@ def readable(ctx: Ctx) -> Playlist:
     """The playlist of the path, if the user may see it (else 404, as for a missing one)."""
     playlist_id = ctx.request.path_params["playlist_id"]
     playlist = ctx.sim.playlists.get(playlist_id)
-    if playlist is None or not (
-        playlist.public or playlist.owner_id == ctx.user.id or playlist_id in ctx.user.library
-    ):
+    if playlist is None or not playlist.readable_by(ctx.user):
         raise not_found()
     return playlist
 
@@ -226,14 +224,7 @@ def _item_uris(ctx: Ctx, raw: object) -> list[str]:
     if len(raw) > MAX_ITEMS_PER_CALL:
         raise bad_request(f"You can add a maximum of {MAX_ITEMS_PER_CALL} tracks per request.")
     for uri in raw:
-        ident = uri.removeprefix("spotify:track:") if isinstance(uri, str) else ""
-        if (
-            not isinstance(uri, str)
-            or not uri.startswith("spotify:track:")
-            or not ID_PATTERN.match(ident)
-        ):
-            raise bad_request(f"Invalid track uri: {uri}")
-        if ctx.sim.catalog.track(ident) is None:
+        if ctx.sim.catalog.track(track_uri_id(uri)) is None:
             raise bad_request(f"Payload contains a non-existing ID: {uri}")
     return list(raw)
 

@@ -58,6 +58,10 @@ class Playlist:
         digest = hashlib.sha256(f"{self.id}:{self.version}".encode()).digest()[:24]
         return base64.b64encode(digest).decode()
 
+    def readable_by(self, user: User) -> bool:
+        """Public, owned by ``user``, or in their library."""
+        return self.public or self.owner_id == user.id or self.id in user.library
+
     def track_uris(self) -> list[str]:
         return [entry.uri for entry in self.entries]
 

@@ -173,6 +173,14 @@ async def get_user(ctx: Ctx) -> Response:
     )
 
 
+def track_uri_id(uri: object) -> str:
+    """The id of a well-formed ``spotify:track:{id}`` uri, else 400 ``Invalid track uri``."""
+    ident = uri.removeprefix("spotify:track:") if isinstance(uri, str) else ""
+    if not isinstance(uri, str) or ident == uri or not ID_PATTERN.match(ident):
+        raise bad_request(f"Invalid track uri: {uri}")
+    return ident
+
+
 def track_id_of(raw: str) -> str:
     if not ID_PATTERN.match(raw):
         raise bad_request("Invalid base62 id")
