@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from tests.simulator.conftest import REDIRECT_URI, Sim, pkce_pair
@@ -12,6 +13,11 @@ from tunedeck.simulator.defaults import DEMO_CLIENT_ID
 
 def location_query(response_location: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(response_location).query)
+
+
+def pkce_token(sim: Sim, **form: str) -> httpx.Response:
+    """A token request from a public client: client_id in the form, no secret."""
+    return sim.http.post("/api/token", data={"client_id": DEMO_CLIENT_ID, **form})
 
 
 def test_authorize_redirects_with_code_and_state(sim: Sim) -> None:
@@ -69,41 +75,24 @@ def test_code_is_single_use_and_bound_to_redirect_uri(sim: Sim) -> None:
 def test_pkce_flow_and_rotation(sim: Sim) -> None:
     verifier, challenge = pkce_pair()
     code = sim.code(code_challenge=challenge, code_challenge_method="S256")
-    first = sim.http.post(
-        "/api/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "client_id": DEMO_CLIENT_ID,
-            "code_verifier": verifier,
-        },
+    first = pkce_token(
+        sim,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT_URI,
+        code_verifier=verifier,
     )
     assert first.status_code == 200, first.text
     refresh_1 = first.json()["refresh_token"]
 
-    refreshed = sim.http.post(
-        "/api/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_1,
-            "client_id": DEMO_CLIENT_ID,
-        },
-    )
+    refreshed = pkce_token(sim, grant_type="refresh_token", refresh_token=refresh_1)
     assert refreshed.status_code == 200, refreshed.text
     body = refreshed.json()
     assert body["refresh_token"] != refresh_1
     assert body["scope"] == "user-read-playback-state user-modify-playback-state"
     assert sim.api_with(body["access_token"]).get("/me").status_code == 200
 
-    reused = sim.http.post(
-        "/api/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_1,
-            "client_id": DEMO_CLIENT_ID,
-        },
-    )
+    reused = pkce_token(sim, grant_type="refresh_token", refresh_token=refresh_1)
     assert reused.status_code == 400
     assert reused.json()["error"] == "invalid_grant"
     assert reused.json()["error_description"]
@@ -113,15 +102,12 @@ def test_pkce_flow_and_rotation(sim: Sim) -> None:
 def test_pkce_wrong_verifier_is_refused(sim: Sim) -> None:
     _, challenge = pkce_pair()
     code = sim.code(code_challenge=challenge, code_challenge_method="S256")
-    response = sim.http.post(
-        "/api/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "client_id": DEMO_CLIENT_ID,
-            "code_verifier": "not-the-verifier",
-        },
+    response = pkce_token(
+        sim,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT_URI,
+        code_verifier="not-the-verifier",
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"

@@ -15,6 +15,18 @@ from tunedeck.simulator.defaults import (
     FREE_LAPTOP_ID,
 )
 
+#: Player commands with valid parameters: (method, path, query).
+COMMANDS = [
+    ("PUT", "/me/player/play", {}),
+    ("PUT", "/me/player/pause", {}),
+    ("POST", "/me/player/next", {}),
+    ("POST", "/me/player/previous", {}),
+    ("PUT", "/me/player/seek", {"position_ms": "1000"}),
+    ("PUT", "/me/player/volume", {"volume_percent": "50"}),
+    ("PUT", "/me/player/shuffle", {"state": "true"}),
+    ("PUT", "/me/player/repeat", {"state": "off"}),
+]
+
 
 def error_of(response: httpx.Response) -> dict[str, object]:
     body = response.json()
@@ -271,16 +283,7 @@ def test_restricted_active_device_refuses_commands(sim: Sim, demo: httpx.Client)
 
 @pytest.mark.parametrize(
     ("method", "path", "params"),
-    [
-        ("PUT", "/me/player/play", {}),
-        ("PUT", "/me/player/pause", {}),
-        ("POST", "/me/player/next", {}),
-        ("POST", "/me/player/previous", {}),
-        ("PUT", "/me/player/seek", {"position_ms": "1000"}),
-        ("PUT", "/me/player/volume", {"volume_percent": "50"}),
-        ("PUT", "/me/player/shuffle", {"state": "true"}),
-        ("PUT", "/me/player/repeat", {"state": "off"}),
-    ],
+    COMMANDS,
 )
 def test_free_user_gets_premium_required(
     sim: Sim, method: str, path: str, params: dict[str, str]
@@ -306,17 +309,7 @@ def test_free_user_can_read_and_transfer_is_refused(sim: Sim) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "params"),
-    [
-        ("PUT", "/me/player/play", {}),
-        ("PUT", "/me/player/pause", {}),
-        ("POST", "/me/player/next", {}),
-        ("POST", "/me/player/previous", {}),
-        ("PUT", "/me/player/seek", {"position_ms": "1000"}),
-        ("PUT", "/me/player/volume", {"volume_percent": "50"}),
-        ("PUT", "/me/player/shuffle", {"state": "true"}),
-        ("PUT", "/me/player/repeat", {"state": "off"}),
-        ("POST", "/me/player/queue", {"uri": "<a catalog track>"}),
-    ],
+    [*COMMANDS, ("POST", "/me/player/queue", {"uri": "<a catalog track>"})],
 )
 def test_no_active_device(
     sim: Sim, demo: httpx.Client, method: str, path: str, params: dict[str, str]
