@@ -225,7 +225,7 @@ async def test_shuffle_and_repeat(sim: Simulator, make_client: MakeClient) -> No
     await client.set_shuffle(False)
     assert (await sim.playback())["shuffle"] is False
     for mode in ("track", "context", "off"):
-        await client.set_repeat(mode)  # type: ignore[arg-type]
+        await client.set_repeat(mode)
         assert (await sim.playback())["repeat"] == mode
     playback = await client.playback()
     assert playback is not None

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tunedeck.spotify.client import RequestPolicy, SpotifyClient
+from tunedeck.spotify.client import MAX_RATE_LIMIT_WAITS, RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import (
     SpotifyError,
     SpotifyInvalidGrantError,
@@ -163,6 +163,19 @@ async def test_429_longer_than_the_deadline_raises_at_once(
         await client.devices()
     assert time.monotonic() - started < 0.5
     assert caught.value.retry_after == 3
+
+
+async def test_429_retry_after_zero_is_not_hammered(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    client, _ = make_client()
+    await sim.configure(rate_limit_per_30s=1, rate_limit_retry_after=0)
+    await client.devices()
+    with pytest.raises(SpotifyRateLimitError) as caught:
+        await client.devices()
+    assert caught.value.retry_after == 0
+    # One try and MAX_RATE_LIMIT_WAITS retries, each after a short pause.
+    assert await sim.requests("GET /v1/me/player/devices") == 1 + 1 + MAX_RATE_LIMIT_WAITS
 
 
 async def test_quota_exceeded(sim: Simulator, make_client: MakeClient) -> None:
@@ -362,6 +375,18 @@ async def test_dev_mode_registry_is_per_app(sim: Simulator, make_client: MakeCli
     small = await first.search_tracks("e", limit=7)
     assert len(small) == 7
     assert await sim.requests("GET /v1/search") == 7
+
+
+async def test_search_beyond_the_api_maximum_pages_by_fifty(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    app = f"big-search-{time.monotonic_ns()}"
+    client, _ = make_client(app=app)
+    tracks = await client.search_tracks("e", limit=120)
+    assert len(tracks) == 120
+    assert len({t.uri for t in tracks}) == 120
+    assert await sim.requests("GET /v1/search") == 3  # 50 + 50 + 20, none refused
+    assert quirks_for(app).search_page_limit is None  # not mistaken for development mode
 
 
 async def test_other_bad_requests_are_not_paged(sim: Simulator, make_client: MakeClient) -> None:

@@ -58,11 +58,17 @@ logger = logging.getLogger(__name__)
 DEV_MODE_SEARCH_LIMIT = 10
 """Largest search ``limit`` a development-mode app may ask for."""
 
+SEARCH_MAX_LIMIT = 50
+"""Largest search ``limit`` Spotify accepts from any app."""
+
 PLAYLIST_CHUNK = 100
 """Most items Spotify accepts in one playlist add or remove."""
 
 DEFAULT_RETRY_AFTER = 1.0
 """Seconds to assume when a 429 carries no usable ``Retry-After``."""
+
+MAX_RATE_LIMIT_WAITS = 3
+"""In-line 429 waits per request; past them the 429 is raised (no hammering on ``0``)."""
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 _PLAYABLE_TYPES = "track,episode"
@@ -190,7 +196,7 @@ class SpotifyClient:
         )
 
     async def search_tracks(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Track]:
-        """Tracks matching ``query``.
+        """Tracks matching ``query``, fetched in as many pages as the app may ask for.
 
         Development-mode apps may ask for at most 10 results at a time: when Spotify
         refuses the limit, the results are fetched in pages of 10 and joined, and the
@@ -200,22 +206,29 @@ class SpotifyClient:
             raise ValueError("limit must be at least 1")
         quirks = quirks_for(self._app_id)
         async with self._call():
-            page_limit = quirks.search_page_limit
-            if page_limit is None or limit <= page_limit:
-                try:
-                    return (await self._search_page(query, limit, offset)).items
-                except SpotifyError as exc:
-                    if not _is_invalid_limit(exc) or limit <= DEV_MODE_SEARCH_LIMIT:
-                        raise
-                logger.info(
-                    "app %s: search limit %d refused, paging by %d",
-                    self._app_id,
-                    limit,
-                    DEV_MODE_SEARCH_LIMIT,
-                )
-                quirks.search_page_limit = page_limit = DEV_MODE_SEARCH_LIMIT
             tracks: list[Track] = []
             position, end = offset, offset + limit
+            page_limit = quirks.search_page_limit
+            if page_limit is None:
+                page_limit = SEARCH_MAX_LIMIT
+                size = min(limit, page_limit)
+                try:
+                    page = await self._search_page(query, size, position)
+                except SpotifyError as exc:
+                    if not _is_invalid_limit(exc) or size <= DEV_MODE_SEARCH_LIMIT:
+                        raise
+                    logger.info(
+                        "app %s: search limit %d refused, paging by %d",
+                        self._app_id,
+                        size,
+                        DEV_MODE_SEARCH_LIMIT,
+                    )
+                    quirks.search_page_limit = page_limit = DEV_MODE_SEARCH_LIMIT
+                else:
+                    tracks.extend(page.items)
+                    if page.next is None:
+                        return tracks
+                    position += size
             while position < end:
                 size = min(page_limit, end - position)
                 page = await self._search_page(query, size, position)
@@ -466,6 +479,7 @@ class SpotifyClient:
             token = await self._tokens()
             refreshed = False
             failures = 0
+            rate_limit_waits = 0
             while True:
                 remaining = deadline_at - loop.time()
                 failure: SpotifyUnavailableError
@@ -497,9 +511,15 @@ class SpotifyClient:
                         continue
                     if status == 429:
                         wait = _retry_after(response)
-                        if wait <= policy.rate_limit_wait_cap and loop.time() + wait < deadline_at:
+                        if (
+                            wait <= policy.rate_limit_wait_cap
+                            and rate_limit_waits < MAX_RATE_LIMIT_WAITS
+                            and loop.time() + wait < deadline_at
+                        ):
+                            rate_limit_waits += 1
                             logger.info("Spotify 429 on %s %s: waiting %gs", method, path, wait)
-                            await asyncio.sleep(wait)
+                            # A tiny or zero Retry-After still gets a short pause.
+                            await asyncio.sleep(max(wait, policy.backoff_base))
                             continue
                         message, reason = _error_details(response)
                         raise SpotifyRateLimitError(message, retry_after=wait, reason=reason)
@@ -590,7 +610,9 @@ def _is_invalid_limit(exc: SpotifyError) -> bool:
 
 __all__ = [
     "DEV_MODE_SEARCH_LIMIT",
+    "MAX_RATE_LIMIT_WAITS",
     "PLAYLIST_CHUNK",
+    "SEARCH_MAX_LIMIT",
     "RequestPolicy",
     "SpotifyClient",
     "TokenProvider",
