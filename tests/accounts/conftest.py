@@ -45,7 +45,7 @@ def make_caller(database: Database) -> MakeCaller:
     async def make(*permissions: str, account: Account | None = None) -> Caller:
         async with database.session() as session:
             owner = account or await service.create_account(session, storage.unique())
-            created = await service.create_api_key(session, owner, "test key", permissions)
+            created = await service.create_api_key(session, owner.id, "test key", permissions)
         return Caller(owner, created.secret, str(created.row.id))
 
     return make

@@ -85,9 +85,9 @@ async def test_unknown_permissions_refused(database: Database) -> None:
             )
         # The overlay capability belongs to overlay tokens, not to keys.
         with pytest.raises(ValidationFailed, match="overlay:read"):
-            await service.create_api_key(session, account, "k", ["overlay:read"])
+            await service.create_api_key(session, account.id, "k", ["overlay:read"])
         with pytest.raises(ValidationFailed, match="at least one"):
-            await service.create_api_key(session, account, "k", [])
+            await service.create_api_key(session, account.id, "k", [])
 
 
 async def test_revoke_key_scoped_by_account(database: Database, make_caller: MakeCaller) -> None:
@@ -110,7 +110,7 @@ async def test_revoke_key_scoped_by_account(database: Database, make_caller: Mak
 async def test_overlay_token_principal(database: Database) -> None:
     async with database.session() as session:
         account = await service.create_account(session, unique())
-        created = await service.create_overlay_token(session, account, "obs")
+        created = await service.create_overlay_token(session, account.id, "obs")
     async with database.session() as session:
         principal = await service.authenticate(session, created.secret)
         stored = await session.get(OverlayToken, created.row.id)

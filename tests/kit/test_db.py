@@ -55,7 +55,7 @@ async def test_migrations_from_empty(fresh_database_url: str) -> None:
         await db.dispose()
 
 
-async def test_sqlite_pragmas(database: Database) -> None:
+async def test_engine_settings(database: Database) -> None:
     if database.backend != "sqlite":
         assert database.engine.pool.size() == 10  # type: ignore[attr-defined]
         return

@@ -67,7 +67,7 @@ def key_create(
 
     async def work(session: AsyncSession) -> tuple[str, str]:
         owner = await service.account_named(session, account)
-        created = await service.create_api_key(session, owner, label, permissions.split(","))
+        created = await service.create_api_key(session, owner.id, label, permissions.split(","))
         return str(created.row.id), created.secret
 
     key_id, secret = in_session(work)
@@ -112,7 +112,7 @@ def overlay_create(
 
     async def work(session: AsyncSession) -> tuple[str, str]:
         owner = await service.account_named(session, account)
-        created = await service.create_overlay_token(session, owner, label)
+        created = await service.create_overlay_token(session, owner.id, label)
         return str(created.row.id), created.secret
 
     token_id, secret = in_session(work)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from tunedeck.accounts import service
 from tunedeck.accounts.auth import SESSION_COOKIE, authenticated, credential_from, public, requires
-from tunedeck.accounts.models import Account, ApiKey, OverlayToken
+from tunedeck.accounts.models import ApiKey, OverlayToken
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.accounts.schemas import (
     AccountOut,
@@ -29,7 +29,6 @@ from tunedeck.accounts.secrets import SecretKind, kind_of
 from tunedeck.config import Settings
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
-from tunedeck.kit.errors import NotFound
 
 OVERLAY_PATH = "/overlay"
 
@@ -85,13 +84,6 @@ async def logout(request: Request, session: SessionDep, _: Authenticated) -> Res
     return response
 
 
-async def _account(session: SessionDep, principal: Principal) -> Account:
-    account = await session.get(Account, principal.account_id)
-    if account is None:  # deleted while the request was in flight
-        raise NotFound("account not found")
-    return account
-
-
 @router.get("/keys")
 async def list_keys(principal: Admin, session: SessionDep) -> list[ApiKeyOut]:
     keys: list[ApiKey] = list(await service.list_api_keys(session, principal.account_id))
@@ -101,8 +93,9 @@ async def list_keys(principal: Admin, session: SessionDep) -> list[ApiKeyOut]:
 @router.post("/keys", status_code=status.HTTP_201_CREATED)
 async def create_key(body: ApiKeyCreate, principal: Admin, session: SessionDep) -> ApiKeyCreated:
     """Create a key of the caller's account. The key is in this response and nowhere else."""
-    account = await _account(session, principal)
-    created = await service.create_api_key(session, account, body.label, body.permissions)
+    created = await service.create_api_key(
+        session, principal.account_id, body.label, body.permissions
+    )
     return ApiKeyCreated(**ApiKeyOut.model_validate(created.row).model_dump(), key=created.secret)
 
 
@@ -123,8 +116,7 @@ async def list_overlay_tokens(principal: Admin, session: SessionDep) -> list[Ove
 async def create_overlay_token(
     body: OverlayTokenCreate, principal: Admin, session: SessionDep, settings: SettingsDep
 ) -> OverlayTokenCreated:
-    account = await _account(session, principal)
-    created = await service.create_overlay_token(session, account, body.label)
+    created = await service.create_overlay_token(session, principal.account_id, body.label)
     return OverlayTokenCreated(
         **OverlayTokenOut.model_validate(created.row).model_dump(),
         token=created.secret,

@@ -81,14 +81,14 @@ async def account_named(session: AsyncSession, name: str) -> Account:
 
 
 async def create_api_key(
-    session: AsyncSession, account: Account, label: str, permissions: Iterable[str]
+    session: AsyncSession, account_id: uuid.UUID, label: str, permissions: Iterable[str]
 ) -> Created[ApiKey]:
     granted = parse_permissions(permissions)
     if not granted:
         raise ValidationFailed("a key needs at least one permission")
     secret = new_secret(SecretKind.API_KEY)
     key = ApiKey(
-        account_id=account.id,
+        account_id=account_id,
         label=_label(label, "key"),
         key_hash=hash_secret(secret),
         prefix=display_prefix(secret),
@@ -117,11 +117,11 @@ async def revoke_api_key(
 
 
 async def create_overlay_token(
-    session: AsyncSession, account: Account, label: str = ""
+    session: AsyncSession, account_id: uuid.UUID, label: str = ""
 ) -> Created[OverlayToken]:
     secret = new_secret(SecretKind.OVERLAY_TOKEN)
     token = OverlayToken(
-        account_id=account.id,
+        account_id=account_id,
         label=_label(label, "overlay"),
         token_hash=hash_secret(secret),
         prefix=display_prefix(secret),
