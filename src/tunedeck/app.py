@@ -1,8 +1,9 @@
 """The TuneDeck web application: ``create_app()``.
 
 The lifespan owns the long-lived pieces and puts them on ``app.state``:
-``settings``, ``db`` (Database), ``keyring`` (Keyring) and ``http`` (one pooled
-httpx.AsyncClient). Read them through ``tunedeck.kit.deps`` / ``tunedeck.kit.db``.
+``settings``, ``db`` (Database), ``keyring`` (Keyring), ``http`` (one pooled
+httpx.AsyncClient) and ``token_manager`` (connections.TokenManager). Read them
+through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
 Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
 
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from tunedeck import __version__
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
+from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.crypto import ensure_key_file, load_keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import install_error_handlers
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.http = await stack.enter_async_context(
                 httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
             )
+            app.state.token_manager = TokenManager(db, app.state.keyring, app.state.http, settings)
             yield
 
     app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)

@@ -1,0 +1,44 @@
+"""Errors of the connections domain: what a caller learns when Spotify cannot be used."""
+
+from __future__ import annotations
+
+from tunedeck.kit.errors import BadRequest, Conflict, ServiceUnavailable
+
+
+class SpotifyNotConnected(Conflict):
+    """The account has no Spotify app credentials or no Spotify connection (409)."""
+
+    code = "spotify_not_connected"
+
+
+class SpotifyNeedsReauth(Conflict):
+    """Spotify refused the stored refresh token: the streamer must connect again (409)."""
+
+    code = "spotify_needs_reauth"
+
+    def __init__(
+        self,
+        message: str = (
+            "Spotify no longer accepts this account's authorization (revoked or expired): "
+            "connect Spotify again (GET /v1/connections/spotify/authorize)"
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class SpotifyAppRejected(Conflict):
+    """Spotify refused the account's app credentials (wrong client id or secret) (409)."""
+
+    code = "spotify_app_rejected"
+
+
+class OAuthCallbackError(BadRequest):
+    """A callback that cannot connect anything: denied, unknown, used or expired state (400)."""
+
+    code = "oauth_callback_invalid"
+
+
+class SpotifyAuthUnavailable(ServiceUnavailable):
+    """Spotify's accounts service failed while connecting (503)."""
+
+    code = "spotify_unavailable"
