@@ -161,7 +161,7 @@ async def test_429_longer_than_the_deadline_raises_at_once(
     started = time.monotonic()
     with pytest.raises(SpotifyRateLimitError) as caught:
         await client.devices()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.9  # did not sleep 3 s into a 1 s deadline
     assert caught.value.retry_after == 3
 
 
@@ -292,13 +292,13 @@ async def test_deadline_honoured_with_latency(sim: Simulator, make_client: MakeC
     policy = RequestPolicy(attempt_timeout=5.0, deadline=0.5, backoff_base=0.01)
     client, _ = make_client(policy=policy)
     await client.current_user()
-    await sim.configure(latency_ms=1500)
+    await sim.configure(latency_ms=3000)
     started = time.monotonic()
     with pytest.raises(SpotifyUnavailableError) as caught:
         await client.devices()
     elapsed = time.monotonic() - started
     assert caught.value.status == 504
-    assert 0.45 <= elapsed < 1.0
+    assert 0.45 <= elapsed < 1.5  # the deadline, not the 3 s answer
 
 
 async def test_deadline_covers_retries(sim: Simulator, make_client: MakeClient) -> None:
@@ -311,8 +311,8 @@ async def test_deadline_covers_retries(sim: Simulator, make_client: MakeClient) 
         await client.playback()
     elapsed = time.monotonic() - started
     assert caught.value.status == 504
-    assert 0.9 <= elapsed < 1.4
-    assert 2 <= await sim.requests("GET /v1/me/player") <= 4
+    assert 0.9 <= elapsed < 1.9
+    assert 2 <= await sim.requests("GET /v1/me/player") <= 5  # retried within the deadline
 
 
 async def test_attempt_timeout_not_retried_for_post(
