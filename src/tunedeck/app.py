@@ -9,15 +9,18 @@ Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storag
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from tunedeck import __version__
+from tunedeck.accounts.auth import PUBLIC, declare_rule
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
+from tunedeck.connections.rest import router as connections_router
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.crypto import ensure_key_file, load_keyring
 from tunedeck.kit.db import Database
@@ -35,7 +38,11 @@ async def prepare_storage(settings: Settings, *, create_key_file: bool = False) 
     await upgrade_database(settings.resolved_database_url)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, mounts: Mapping[str, ASGIApp] | None = None
+) -> FastAPI:
+    """The TuneDeck app. ``mounts`` adds public ASGI apps under path prefixes (the demo
+    serves the Spotify simulator this way, on the same port)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -54,4 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(accounts_router)
+    app.include_router(connections_router)
+    for prefix, sub_app in (mounts or {}).items():
+        app.mount(prefix, sub_app)
+        declare_rule(prefix, PUBLIC)
     return app

@@ -1,0 +1,233 @@
+"""Connecting Spotify: the OAuth authorization-code flow with ``state`` and PKCE (S256).
+
+``start`` records a pending authorization (state, encrypted PKCE verifier, 10 minutes,
+bound to the account) in the request's session and returns the accounts-service URL.
+
+``finish`` handles the callback in its own units of work: the state is burned in a
+committed transaction *before* the code exchange, so a state is single use even when the
+exchange fails or two callbacks race; the tokens are stored in a second one, only once
+Spotify has answered. Any refusal raises before anything is stored.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.accounts import service as accounts
+from tunedeck.config import Settings
+from tunedeck.connections import repository as repo
+from tunedeck.connections.errors import (
+    OAuthCallbackError,
+    SpotifyAppRejected,
+    SpotifyAuthUnavailable,
+)
+from tunedeck.connections.token_manager import not_connected, redirect_uri_for
+from tunedeck.kit.crypto import Keyring
+from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.errors import Conflict, Unauthorized, ValidationFailed
+from tunedeck.spotify.client import SpotifyClient
+from tunedeck.spotify.errors import SpotifyError, SpotifyInvalidGrantError, SpotifyTokenError
+from tunedeck.spotify.oauth import (
+    SCOPES,
+    SpotifyOAuth,
+    check_redirect_uri,
+    new_pkce_pair,
+    new_state,
+)
+
+STATE_TTL = timedelta(minutes=10)
+MAX_STATE_CHARS = 128
+# A path of our own UI: "/..." but not "//host" nor "/\host" (browsers read both as hosts).
+RETURN_TO = re.compile(r"^/(?![/\\])[^\s\\]{0,500}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    authorize_url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    account_id: uuid.UUID
+    return_to: str
+
+
+def _check_return_to(return_to: str | None) -> str | None:
+    if return_to is None or return_to == "":
+        return None
+    if not RETURN_TO.match(return_to):
+        raise ValidationFailed(
+            "return_to must be a path of this site, like /dashboard", code="invalid_return_to"
+        )
+    return return_to
+
+
+async def start(
+    session: AsyncSession,
+    keyring: Keyring,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    account_id: uuid.UUID,
+    *,
+    return_to: str | None = None,
+) -> Started:
+    """Record a pending authorization and return where to send the streamer's browser."""
+    return_to = _check_return_to(return_to)
+    app = await repo.app_credentials(session, keyring, account_id)
+    if app is None:
+        raise not_connected("no Spotify app credentials")
+    redirect_uri = redirect_uri_for(settings)
+    try:
+        check_redirect_uri(redirect_uri)
+    except ValueError:
+        raise Conflict(
+            f"Spotify refuses the redirect URI {redirect_uri}: set TUNEDECK_PUBLIC_URL to an "
+            "https URL, or http on 127.0.0.1 / [::1]",
+            code="invalid_public_url",
+        ) from None
+    state = new_state()
+    verifier, challenge = new_pkce_pair()
+    now = utcnow()
+    await repo.delete_stale_authorizations(session, account_id, now)
+    await repo.add_pending_authorization(
+        session,
+        keyring,
+        account_id,
+        state=state,
+        code_verifier=verifier,
+        redirect_uri=redirect_uri,
+        return_to=return_to,
+        expires_at=now + STATE_TTL,
+    )
+    oauth = SpotifyOAuth(
+        http,
+        client_id=app.client_id,
+        redirect_uri=redirect_uri,
+        accounts_url=settings.spotify_accounts_url,
+    )
+    url = oauth.authorize_url(state=state, scopes=SCOPES, code_challenge=challenge)
+    return Started(authorize_url=url, expires_at=now + STATE_TTL)
+
+
+async def caller_account(db: Database, secret: str | None) -> uuid.UUID | None:
+    """The account of the credentials a callback came with, if any valid ones."""
+    if secret is None:
+        return None
+    try:
+        async with db.session() as session:
+            return (await accounts.authenticate(session, secret)).account_id
+    except Unauthorized:
+        # A stale cookie must not stop a connection the state alone authorizes.
+        return None
+
+
+async def finish(
+    db: Database,
+    keyring: Keyring,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+    caller: uuid.UUID | None = None,
+) -> Finished:
+    """Check the state, exchange the code, read the Spotify user, store the tokens."""
+    if not state or len(state) > MAX_STATE_CHARS:
+        raise OAuthCallbackError("The callback has no valid state: start connecting again.")
+    now = utcnow()
+    async with db.session() as session:
+        pending = await repo.pending_authorization(session, keyring, state)
+        if pending is None:
+            raise OAuthCallbackError(
+                "Unknown authorization state: start connecting again.", code="oauth_state_unknown"
+            )
+        if caller is not None and caller != pending.account_id:
+            raise OAuthCallbackError(
+                "This authorization was started by another account.",
+                code="oauth_state_other_account",
+            )
+        claimed = await repo.claim_pending_authorization(session, pending, now)
+        app = await repo.app_credentials(session, keyring, pending.account_id)
+    if not claimed:
+        # Unexpired but not claimable: used, maybe by a concurrent callback just now.
+        used = pending.used_at is not None or pending.expires_at > now
+        raise OAuthCallbackError(
+            "This authorization was already used: start connecting again."
+            if used
+            else "This authorization expired (10 minutes): start connecting again.",
+            code="oauth_state_used" if used else "oauth_state_expired",
+        )
+    if error is not None:
+        denied = error == "access_denied"
+        raise OAuthCallbackError(
+            "Spotify access was denied: nothing was connected."
+            if denied
+            else f"Spotify did not authorize: {error[:100]}",
+            code="oauth_access_denied" if denied else "oauth_refused",
+        )
+    if not code:
+        raise OAuthCallbackError("The callback has no authorization code: start again.")
+    if app is None:
+        raise not_connected("no Spotify app credentials")
+
+    oauth = SpotifyOAuth(
+        http,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        redirect_uri=pending.redirect_uri,
+        accounts_url=settings.spotify_accounts_url,
+    )
+    try:
+        grant = await oauth.exchange_code(code, code_verifier=pending.code_verifier)
+        received_at = utcnow()
+        user = await SpotifyClient(
+            http, _StaticToken(grant.access_token), api_url=settings.spotify_api_url
+        ).current_user()
+    except SpotifyInvalidGrantError:
+        raise OAuthCallbackError(
+            "Spotify refused the authorization code (expired or already used): start again.",
+            code="oauth_code_refused",
+        ) from None
+    except SpotifyTokenError as exc:
+        raise SpotifyAppRejected(
+            f"Spotify refused this account's app credentials ({exc.error}): check the client "
+            "id and secret (PUT /v1/connections/spotify/app)"
+        ) from None
+    except SpotifyError as exc:
+        raise SpotifyAuthUnavailable(
+            f"Spotify did not complete the connection ({exc.status}): try again."
+        ) from None
+
+    async with db.session() as session:
+        await repo.save_connection(
+            session,
+            keyring,
+            pending.account_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            expires_at=grant.expires_at(received_at),
+            scopes=grant.scope,
+            spotify_user_id=user.id,
+        )
+    return Finished(account_id=pending.account_id, return_to=pending.return_to or "/")
+
+
+class _StaticToken:
+    """The token provider for the one call made with a just-received token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "_StaticToken()"
+
+    async def __call__(self, *, force_refresh: bool = False) -> str:
+        return self._token

@@ -1,0 +1,158 @@
+"""REST doors of the connections domain: app credentials, connect (OAuth), status, disconnect.
+
+Everything is admin-only except the callback, which the streamer's browser reaches from
+Spotify: it is authenticated by its single-use ``state``, not by a key.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated, Literal
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from tunedeck.accounts.auth import credential_from, public, requires
+from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.connections import oauth_flow, service
+from tunedeck.connections.schemas import (
+    AppCredentialsIn,
+    AppCredentialsOut,
+    AuthorizeOut,
+    CallbackOut,
+    ConnectionOut,
+)
+from tunedeck.kit.db import Database, SessionDep, get_database
+from tunedeck.kit.deps import HttpClientDep, KeyringDep, SettingsDep
+from tunedeck.kit.errors import TuneDeckError, Unauthorized
+
+router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"])
+
+Admin = Annotated[Principal, Depends(requires(Permission.ADMIN))]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+@router.get("")
+async def get_connection(
+    principal: Admin, session: SessionDep, keyring: KeyringDep
+) -> ConnectionOut:
+    """Whether Spotify is connected: the Spotify user, granted scopes, token expiry, status."""
+    return await service.connection_status(session, keyring, principal.account_id)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+async def disconnect(principal: Admin, session: SessionDep) -> None:
+    """Disconnect Spotify: the stored tokens are deleted (the app credentials stay)."""
+    await service.disconnect(session, principal.account_id)
+
+
+@router.get("/app")
+async def get_app(principal: Admin, session: SessionDep, keyring: KeyringDep) -> AppCredentialsOut:
+    """Whether the Spotify app is configured (the secret is never shown)."""
+    return await service.app_credentials_status(session, keyring, principal.account_id)
+
+
+@router.put("/app")
+async def put_app(
+    body: AppCredentialsIn, principal: Admin, session: SessionDep, keyring: KeyringDep
+) -> AppCredentialsOut:
+    """Store the Spotify app's client id and secret (encrypted at rest)."""
+    return await service.set_app_credentials(session, keyring, principal.account_id, body)
+
+
+@router.get(
+    "/authorize",
+    responses={303: {"description": "Redirect to Spotify's consent page."}},
+    response_model=AuthorizeOut,
+)
+async def authorize(
+    principal: Admin,
+    session: SessionDep,
+    keyring: KeyringDep,
+    http: HttpClientDep,
+    settings: SettingsDep,
+    return_to: Annotated[
+        str | None, Query(max_length=500, description="A path of this site to land on.")
+    ] = None,
+    format: Annotated[
+        Literal["redirect", "json"], Query(description="json: answer the URL instead.")
+    ] = "redirect",
+) -> Response:
+    """Start connecting Spotify: a redirect to Spotify's consent page (or its URL as JSON)."""
+    started = await oauth_flow.start(
+        session, keyring, http, settings, principal.account_id, return_to=return_to
+    )
+    if format == "json":
+        body = AuthorizeOut(authorize_url=started.authorize_url, expires_at=started.expires_at)
+        return JSONResponse(body.model_dump(mode="json"))
+    return RedirectResponse(started.authorize_url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get(
+    "/callback",
+    dependencies=[Depends(public)],
+    responses={303: {"description": "Back to the dashboard."}},
+    response_model=CallbackOut,
+)
+async def callback(
+    request: Request,
+    db: DatabaseDep,
+    keyring: KeyringDep,
+    http: HttpClientDep,
+    settings: SettingsDep,
+    state: str | None = None,
+    code: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Where Spotify sends the browser back. Authenticated by the single-use state."""
+    json_wanted = _wants_json(request)
+    try:
+        try:
+            secret = credential_from(request)
+        except Unauthorized:
+            secret = None
+        finished = await oauth_flow.finish(
+            db,
+            keyring,
+            http,
+            settings,
+            state=state,
+            code=code,
+            error=error,
+            caller=await oauth_flow.caller_account(db, secret),
+        )
+    except TuneDeckError as exc:
+        if json_wanted:
+            raise
+        return HTMLResponse(_error_page(exc.message), status_code=exc.status)
+    if json_wanted:
+        async with db.session() as session:
+            connection = await service.connection_status(session, keyring, finished.account_id)
+        body = CallbackOut(connection=connection, return_to=finished.return_to)
+        return JSONResponse(body.model_dump(mode="json"))
+    return RedirectResponse(
+        _with_query(finished.return_to, connected="spotify"),
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _with_query(path: str, **params: str) -> str:
+    parts = urlsplit(path)
+    query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _error_page(message: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<title>Spotify not connected - TuneDeck</title></head><body>"
+        "<h1>Spotify was not connected</h1>"
+        f"<p>{escape(message)}</p>"
+        '<p><a href="/">Back to the dashboard</a></p></body></html>'
+    )

@@ -1,0 +1,93 @@
+"""App credentials and connection status: the logic the REST doors (and the demo) call.
+
+Functions take the caller's session and never commit. The OAuth flow itself is in
+``oauth_flow``; refreshing tokens is the ``TokenManager``'s job.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.connections import repository as repo
+from tunedeck.connections.models import ConnectionStatus
+from tunedeck.connections.schemas import (
+    AppCredentialsIn,
+    AppCredentialsOut,
+    ConnectionOut,
+    LinkState,
+)
+from tunedeck.kit.crypto import Keyring
+from tunedeck.spotify.oauth import SCOPES
+from tunedeck.spotify.quirks import forget_quirks
+
+HINT_CHARS = 4
+
+
+def client_id_hint(client_id: str) -> str:
+    """Enough of a client id to recognise it, never all of it."""
+    shown = client_id[:HINT_CHARS] if len(client_id) > 2 * HINT_CHARS else ""
+    return shown + "…"
+
+
+def _app_out(app: repo.AppSecrets | None) -> AppCredentialsOut:
+    if app is None:
+        return AppCredentialsOut(configured=False)
+    return AppCredentialsOut(
+        configured=True, client_id_hint=client_id_hint(app.client_id), updated_at=app.updated_at
+    )
+
+
+async def set_app_credentials(
+    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID, body: AppCredentialsIn
+) -> AppCredentialsOut:
+    """Store (or replace) the account's Spotify app. A different app cannot use tokens
+    granted to the old one, so an existing connection then needs re-authorization."""
+    before = await repo.app_credentials(session, keyring, account_id)
+    await repo.save_app_credentials(
+        session, keyring, account_id, body.client_id, body.client_secret
+    )
+    if before is not None and before.client_id != body.client_id:
+        stored = await repo.connection(session, keyring, account_id)
+        if stored is not None:
+            await repo.mark_needs_reauth(session, stored)
+        forget_quirks(before.client_id)
+    return _app_out(await repo.app_credentials(session, keyring, account_id))
+
+
+async def app_credentials_status(
+    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
+) -> AppCredentialsOut:
+    return _app_out(await repo.app_credentials(session, keyring, account_id))
+
+
+async def connection_status(
+    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
+) -> ConnectionOut:
+    """What the dashboard shows: app configured, connected user, scopes, token expiry."""
+    app = await repo.app_credentials(session, keyring, account_id)
+    stored = await repo.connection(session, keyring, account_id)
+    if stored is None or stored.status == ConnectionStatus.DISCONNECTED:
+        return ConnectionOut(status=LinkState.NOT_CONNECTED, connected=False, app=_app_out(app))
+    scopes = stored.scopes.split()
+    state = (
+        LinkState.ACTIVE if stored.status == ConnectionStatus.ACTIVE else LinkState.NEEDS_REAUTH
+    )
+    return ConnectionOut(
+        status=state,
+        connected=state is LinkState.ACTIVE and app is not None,
+        app=_app_out(app),
+        spotify_user_id=stored.spotify_user_id,
+        scopes=sorted(scopes),
+        missing_scopes=[s for s in SCOPES if s not in scopes],
+        expires_at=stored.expires_at,
+        connected_at=stored.created_at,
+        updated_at=stored.updated_at,
+    )
+
+
+async def disconnect(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Forget the account's tokens and pending authorizations (the app credentials stay)."""
+    await repo.delete_connection(session, account_id)
+    await repo.delete_authorizations_of(session, account_id)
