@@ -11,6 +11,7 @@ import importlib
 MODEL_MODULES = (
     "tunedeck.accounts.models",
     "tunedeck.connections.models",
+    "tunedeck.events.models",
 )
 
 

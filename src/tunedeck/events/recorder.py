@@ -1,0 +1,78 @@
+"""Record an event with the action that caused it: one outbox row in the request's session.
+
+The row commits with the request (before the caller is answered), so a successful
+action is never without its event. After the commit the relay is woken; it also
+polls, so an event is never left behind if the wake-up is missed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from tunedeck.events.repository import add_to_outbox
+from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot
+from tunedeck.events.types import EventType
+from tunedeck.kit.db import utcnow
+
+# Set on a session holding unrecorded-yet events; cleared by its commit or rollback.
+PENDING = "tunedeck.events.pending"
+
+_wakers: set[Callable[[], None]] = set()
+
+
+def add_waker(wake: Callable[[], None]) -> None:
+    """Call ``wake`` after every commit that recorded events (the relay registers here)."""
+    _wakers.add(wake)
+
+
+def remove_waker(wake: Callable[[], None]) -> None:
+    _wakers.discard(wake)
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    event_type: EventType,
+    actor: Actor,
+    params: dict[str, Any],
+    track: TrackSnapshot | None,
+) -> EventOut:
+    """Add the event to ``session``'s outbox and return it (not flushed; the caller commits).
+
+    The event's id and time are fixed here: a redelivery stores the same row again.
+    Invalid input (unknown type, params that are not JSON) fails here, in the action.
+    """
+    recorded = EventOut(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        type=EventType(event_type),
+        occurred_at=utcnow(),
+        actor=actor,
+        params=dict(params),
+        track=track,
+    )
+    add_to_outbox(session, recorded)
+    session.info[PENDING] = True
+    return recorded
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(PENDING, False):
+        for wake in list(_wakers):
+            wake()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+# Every session: a dict lookup per commit, and only sessions that recorded wake the relay.
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)
