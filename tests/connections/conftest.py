@@ -1,0 +1,177 @@
+"""Connections fixtures: storage on both backends, a simulator and the app served over
+loopback HTTP, admin callers, and helpers to connect an account with known tokens."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.accounts import conftest as accounts_fixtures
+from tests.accounts.conftest import Caller, MakeCaller
+from tests.kit import storage
+from tests.support.servers import free_port, serve_in_thread
+from tunedeck.app import create_app
+from tunedeck.config import Settings
+from tunedeck.connections import repository as repo
+from tunedeck.connections.token_manager import TokenManager
+from tunedeck.kit.db import Database, utcnow
+from tunedeck.simulator.app import create_simulator_app
+from tunedeck.simulator.config import AppConfig, SimulatorConfig
+
+database_url = storage.database_url
+database = storage.database
+keyring = storage.keyring
+make_caller = accounts_fixtures.make_caller
+
+# An app of our own in the simulator, with random credentials, so that a database dump
+# can be searched for them without matching anything else.
+APP_ID = "app-" + secrets.token_hex(8)
+APP_SECRET = "secret-" + secrets.token_urlsafe(24)
+ADMIN = "admin"
+
+
+@dataclass
+class Sim:
+    """A simulator on loopback and shortcuts to its control API."""
+
+    base: str
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base, timeout=10)
+
+    def reset(self) -> None:
+        self.http.post("/_sim/reset").raise_for_status()
+
+    def mint(self, user: str = "demo", **extra: Any) -> dict[str, Any]:
+        response = self.http.post("/_sim/tokens", json={"user": user, "client_id": APP_ID, **extra})
+        response.raise_for_status()
+        return dict(response.json())
+
+    def expire(self, access_token: str) -> None:
+        response = self.http.post("/_sim/tokens/expire", json={"access_token": access_token})
+        assert response.json() == {"expired": 1}
+
+    def revoke(self, refresh_token: str) -> None:
+        response = self.http.post("/_sim/tokens/revoke", json={"refresh_token": refresh_token})
+        assert response.json() == {"revoked": 1}
+
+    def token_calls(self, grant: str = "refresh_token") -> int:
+        stats = self.http.get("/_sim/stats").json()
+        return int(stats["token_requests"][grant])
+
+    def knobs(self, **changes: Any) -> None:
+        self.http.patch("/_sim/config", json=changes).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[Sim]:
+    config = SimulatorConfig(apps=[AppConfig(client_id=APP_ID, client_secret=APP_SECRET)])
+    with serve_in_thread(create_simulator_app(config)) as base:
+        sim = Sim(base)
+        yield sim
+        sim.http.close()
+
+
+@pytest.fixture
+def sim(sim_server: Sim) -> Sim:
+    """The shared simulator, reset: no tokens, zero counters."""
+    sim_server.reset()
+    return sim_server
+
+
+def settings_for(database_url: str, sim: Sim, data_dir: Path, public_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        encryption_keys=storage.TEST_KEYRING.serialize(),
+        data_dir=data_dir,
+        public_url=public_url,
+        spotify_api_url=f"{sim.base}/v1",
+        spotify_accounts_url=sim.base,
+    )
+
+
+@dataclass
+class Served:
+    """TuneDeck served over loopback, its public URL pointing at itself."""
+
+    base: str
+    app: FastAPI
+    settings: Settings
+
+    def client(self, caller: Caller | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        headers = caller.headers if caller else {}
+        return httpx.AsyncClient(base_url=self.base, headers=headers, timeout=20, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def served(
+    database_url: str, sim_server: Sim, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = settings_for(database_url, sim_server, tmp_path_factory.mktemp("data"), base)
+    app = create_app(settings)
+    with serve_in_thread(app, port=port):
+        yield Served(base, app, settings)
+
+
+@pytest.fixture
+async def manager(database: Database, sim: Sim, tmp_path: Path) -> AsyncIterator[TokenManager]:
+    """A token manager in the test's event loop, on the backend under test."""
+    settings = settings_for(database.url, sim, tmp_path, "http://127.0.0.1:8000")
+    async with httpx.AsyncClient(timeout=20) as http:
+        yield TokenManager(database, storage.TEST_KEYRING, http, settings)
+
+
+@dataclass
+class Connected:
+    """An account connected with tokens minted by the simulator (so the test knows them)."""
+
+    account_id: uuid.UUID
+    access_token: str
+    refresh_token: str
+
+
+Connect = Callable[..., Awaitable[Connected]]
+
+
+@pytest.fixture
+def connect(database: Database, sim: Sim, make_caller: MakeCaller) -> Connect:
+    async def make(
+        *, expires_in: int = 3600, pkce: bool = False, account_id: uuid.UUID | None = None
+    ) -> Connected:
+        if account_id is None:
+            account_id = (await make_caller(ADMIN)).account.id
+        minted = sim.mint(pkce=pkce, expires_in=expires_in)
+        async with database.session() as session:
+            await repo.save_app_credentials(
+                session, storage.TEST_KEYRING, account_id, APP_ID, APP_SECRET
+            )
+            await repo.save_connection(
+                session,
+                storage.TEST_KEYRING,
+                account_id,
+                access_token=minted["access_token"],
+                refresh_token=minted["refresh_token"],
+                expires_at=utcnow() + timedelta(seconds=expires_in),
+                scopes=minted["scope"],
+                spotify_user_id="demo",
+            )
+        return Connected(account_id, minted["access_token"], minted["refresh_token"])
+
+    return make
+
+
+async def stored(database: Database, account_id: uuid.UUID) -> repo.StoredConnection | None:
+    async with database.session() as session:
+        return await repo.connection(session, storage.TEST_KEYRING, account_id)
