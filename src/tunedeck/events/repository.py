@@ -98,13 +98,11 @@ async def note_failure(session: AsyncSession, seqs: Sequence[int], error: str) -
     )
 
 
-async def delete_delivered(session: AsyncSession, seqs: Sequence[int]) -> int:
-    """Delete those of ``seqs`` that are both stored and published."""
+async def delete_delivered(session: AsyncSession) -> int:
+    """Delete the outbox rows that are both stored and published."""
     result = await session.execute(
         delete(OutboxEvent).where(
-            OutboxEvent.seq.in_(seqs),
-            OutboxEvent.stored_at.is_not(None),
-            OutboxEvent.published_at.is_not(None),
+            OutboxEvent.stored_at.is_not(None), OutboxEvent.published_at.is_not(None)
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,119 @@
+"""Reading events back: an account's stored events, newest first, filtered and paged.
+
+Called by the REST door (``rest.py``) and the GraphQL field ``spotifyEvents``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.events import repository
+from tunedeck.events.models import PlatformEvent
+from tunedeck.events.schemas import Actor, EventOut, EventPage, TrackSnapshot
+from tunedeck.events.types import EventType
+from tunedeck.kit.errors import BadRequest, ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def encode_cursor(occurred_at: datetime, event_id: uuid.UUID) -> str:
+    """An opaque position after which (older) the next page starts."""
+    raw = f"{occurred_at.astimezone(UTC).isoformat()}|{event_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        at, _, event_id = raw.partition("|")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return moment.astimezone(UTC), uuid.UUID(event_id)
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise BadRequest(
+            "invalid cursor: pass next_cursor from a previous page as it is", code="bad_cursor"
+        ) from exc
+
+
+def parse_types(types: Sequence[str | EventType] | None) -> list[str] | None:
+    """Event type names (``spotify:play``; a comma-separated list also works) -> values."""
+    if not types:
+        return None
+    names = [n.strip() for t in types for n in str(t).split(",") if n.strip()]
+    known = {t.value for t in EventType}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValidationFailed(
+            f"unknown event type {', '.join(repr(u) for u in unknown)}; "
+            f"known: {', '.join(sorted(known))}",
+            code="unknown_event_type",
+        )
+    return sorted(set(names)) or None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # A time without an offset is taken as UTC.
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def event_out(row: PlatformEvent) -> EventOut:
+    return EventOut(
+        id=row.id,
+        account_id=row.account_id,
+        type=EventType(row.event_type),
+        occurred_at=row.occurred_at,
+        actor=Actor(key_id=row.actor_key_id, label=row.actor_label, kind=row.actor_kind),
+        params=row.params,
+        track=TrackSnapshot.model_validate(row.track) if row.track is not None else None,
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    *,
+    types: Sequence[str | EventType] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> EventPage:
+    """The account's stored events, newest first.
+
+    ``types``: only these types; ``since`` (inclusive) / ``until`` (exclusive): a time
+    window; ``cursor``: ``next_cursor`` of the previous page; ``limit``: 1 to 200.
+    Bad input raises ``BadRequest`` / ``ValidationFailed`` (a 4xx).
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", code="bad_limit")
+    since, until = _aware(since), _aware(until)
+    if since is not None and until is not None and since > until:
+        raise ValidationFailed("since must not be after until", code="bad_time_range")
+    wanted = parse_types(types)
+    before = decode_cursor(cursor) if cursor else None
+    rows = await repository.query_events(
+        session,
+        account_id,
+        types=wanted,
+        since=since,
+        until=until,
+        before=before,
+        limit=limit + 1,
+    )
+    items = [event_out(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(last.occurred_at, last.id)
+    return EventPage(items=items, next_cursor=next_cursor)
