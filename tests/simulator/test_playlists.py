@@ -192,3 +192,13 @@ def test_playlist_context_plays_its_items(sim: Sim, demo: httpx.Client) -> None:
     demo.put("/me/player/play", json={"context_uri": f"spotify:playlist:{DEMO_HYPE_PLAYLIST_ID}"})
     assert sim.playback()["track_uri"] == uris[0]
     assert sim.playback()["upcoming"] == uris[1:]
+
+
+def test_add_items_accepts_a_bare_array_of_uris(sim: Sim, demo: httpx.Client) -> None:
+    """Spotify takes ``[uri, ...]`` as the body too; spotipy sends it that way."""
+    uris = [track.uri for track in sim.state.catalog.tracks[:2]]
+    response = demo.post(f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items", json=uris)
+    assert response.status_code == 201
+    playlist = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)
+    assert playlist["track_uris"][-2:] == uris
+    assert demo.post(f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items", json=[]).status_code == 400

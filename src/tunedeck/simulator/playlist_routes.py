@@ -230,7 +230,7 @@ def _item_uris(ctx: Ctx, raw: object) -> list[str]:
 
 
 async def _uris_and_position(ctx: Ctx) -> tuple[list[str], int | None, dict[str, Any]]:
-    body = await ctx.json_body()
+    body = await ctx.json_body(array_key="uris")
     query_uris = ctx.query("uris")
     raw: object = [u for u in query_uris.split(",") if u] if query_uris else body.get("uris")
     raw_position = ctx.query("position")

@@ -60,12 +60,17 @@ class Ctx:
             return default
         return parse_int(raw, name, low, high)
 
-    async def json_body(self) -> dict[str, Any]:
-        return await read_json_object(self.request)
+    async def json_body(self, *, array_key: str | None = None) -> dict[str, Any]:
+        return await read_json_object(self.request, array_key=array_key)
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request's JSON object body; an absent body is an empty object."""
+async def read_json_object(request: Request, *, array_key: str | None = None) -> dict[str, Any]:
+    """The request's JSON object body; an absent body is an empty object.
+
+    With ``array_key``, a bare JSON array is accepted as that field: Spotify takes
+    ``["spotify:track:..."]`` for ``{"uris": [...]}`` when adding playlist items,
+    and long-standing clients (spotipy) send it that way.
+    """
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -73,6 +78,8 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("Error parsing json") from None
+    if array_key is not None and isinstance(data, list):
+        return {array_key: data}
     if not isinstance(data, dict):
         raise bad_request("Error parsing json: expected an object")
     return data
