@@ -2,7 +2,8 @@
 
 The lifespan owns the long-lived pieces and puts them on ``app.state``:
 ``settings``, ``db`` (Database), ``keyring`` (Keyring), ``http`` (one pooled
-httpx.AsyncClient) and ``token_manager`` (connections.TokenManager). Read them
+httpx.AsyncClient), ``token_manager`` (connections.TokenManager), ``bus``
+(events.bus.EventBus) and ``relay`` (events.relay.EventRelay). Read them
 through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
 Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
@@ -21,6 +22,9 @@ from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.connections.token_manager import TokenManager
+from tunedeck.events.bus import create_bus
+from tunedeck.events.relay import EventRelay
+from tunedeck.events.rest import router as events_router
 from tunedeck.kit.crypto import ensure_key_file, load_keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import install_error_handlers
@@ -50,6 +54,14 @@ def create_app(
             stack.push_async_callback(db.dispose)
             app.state.http = await stack.enter_async_context(create_http_client())
             app.state.token_manager = TokenManager(db, app.state.keyring, app.state.http, settings)
+            # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
+            # stops first (LIFO), its last pass still having the bus and the database.
+            app.state.bus = bus = create_bus(settings)
+            await bus.start()
+            stack.push_async_callback(bus.close)
+            app.state.relay = relay = EventRelay(db, bus)
+            await relay.start()
+            stack.push_async_callback(relay.stop)
             yield
 
     app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)
@@ -57,6 +69,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(events_router)
     for prefix, sub_app in (mounts or {}).items():
         app.mount(prefix, sub_app)
         declare_rule(prefix, PUBLIC)
