@@ -108,9 +108,11 @@ class Served:
     app: FastAPI
     settings: Settings
 
-    def client(self, caller: Caller | None = None, **kwargs: Any) -> httpx.AsyncClient:
-        headers = caller.headers if caller else {}
-        return httpx.AsyncClient(base_url=self.base, headers=headers, timeout=20, **kwargs)
+    def client(
+        self, caller: Caller | None = None, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        sent = {**(caller.headers if caller else {}), **(headers or {})}
+        return httpx.AsyncClient(base_url=self.base, headers=sent, timeout=20, **kwargs)
 
 
 @pytest.fixture(scope="session")
