@@ -30,6 +30,7 @@ from tunedeck.kit.db import Database
 from tunedeck.kit.errors import install_error_handlers
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.migrate import upgrade_database
+from tunedeck.player.app import install_player
 
 
 async def prepare_storage(settings: Settings, *, create_key_file: bool = False) -> None:
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(events_router)
+    install_player(app, settings)
     for prefix, sub_app in (mounts or {}).items():
         app.mount(prefix, sub_app)
         declare_rule(prefix, PUBLIC)

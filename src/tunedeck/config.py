@@ -39,7 +39,14 @@ class Settings(BaseSettings):
         default=15.0,
         description="Overall deadline (seconds) for one Spotify call, retries included.",
     )
-    graphql_introspection: bool = True
+    graphql_introspection: bool = Field(
+        default=True, description="Serve the GraphQL schema to introspection (and GraphiQL)."
+    )
+    player_state_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long one combined Spotify state read is shared by later callers.",
+    )
     session_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="Lifetime of a dashboard session cookie."
     )

@@ -1,0 +1,18 @@
+"""Plugging the player into the web application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tunedeck.config import Settings
+from tunedeck.player.deps import STATE_CACHE
+from tunedeck.player.graphql.schema import install_graphql
+from tunedeck.player.rest import router
+from tunedeck.player.state import StateCache
+
+
+def install_player(app: FastAPI, settings: Settings) -> None:
+    """The REST doors under ``/v1/spotify``, ``/graphql``, and the shared state cache."""
+    setattr(app.state, STATE_CACHE, StateCache(ttl=settings.player_state_cache_seconds))
+    app.include_router(router)
+    install_graphql(app, settings)

@@ -1,0 +1,1 @@
+"""The GraphQL door of the player (``/graphql``)."""

@@ -1,0 +1,61 @@
+"""GraphQL errors in the REST error vocabulary: ``extensions.code`` is the TuneDeckError
+code (``missing_permission``, ``validation_error``, ``no_active_device``...), with the
+HTTP status it would have had; anything unexpected is ``internal_error`` with no detail."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry import Schema
+from strawberry.types import ExecutionContext
+
+from tunedeck.kit.errors import TuneDeckError
+
+logger = logging.getLogger(__name__)
+
+INVALID_QUERY = "graphql_invalid"
+"""Code of a query the schema refuses (syntax, unknown field, wrong type, limits)."""
+
+
+def _expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, TuneDeckError | GraphQLError)
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """One error of the answer, safe to show to the caller."""
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
+    if error.path:
+        formatted["path"] = list(error.path)
+    original = error.original_error
+    if isinstance(original, TuneDeckError):
+        formatted["message"] = original.message
+        extensions: dict[str, Any] = {"code": original.code, "status": original.status}
+        if original.details is not None:
+            extensions["details"] = original.details
+    elif _expected(error):
+        extensions = {"code": INVALID_QUERY, "status": 400}
+    else:
+        formatted["message"] = "Internal server error."
+        extensions = {"code": "internal_error", "status": 500}
+    formatted["extensions"] = extensions
+    return formatted
+
+
+class TuneDeckSchema(Schema):
+    """Logs only what went wrong on our side; expected errors are answers, not incidents."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if not _expected(error):
+                logger.error(
+                    "unhandled error in GraphQL %s", error.path, exc_info=error.original_error
+                )
