@@ -1,0 +1,121 @@
+"""Helpers of the events tests: recording, reading the tables, waiting, collecting."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tests.events.actions import SAMPLE_TRACK
+from tunedeck.accounts import service as accounts
+from tunedeck.accounts.models import Account
+from tunedeck.events.bus import Subscription
+from tunedeck.events.models import OutboxEvent, PlatformEvent
+from tunedeck.events.recorder import record_event
+from tunedeck.events.schemas import Actor, EventOut
+from tunedeck.events.types import EventType
+from tunedeck.kit.db import Database
+
+ACTOR = Actor(key_id=str(uuid.uuid4()), label="bot key", kind="api_key")
+
+
+async def new_account(db: Database) -> Account:
+    async with db.session() as session:
+        return await accounts.create_account(session, f"ev-{uuid.uuid4().hex[:10]}")
+
+
+async def record(
+    db: Database,
+    account_id: uuid.UUID,
+    event_type: EventType = EventType.PLAY,
+    **params: Any,
+) -> EventOut:
+    """One action's unit of work: record the event and commit."""
+    async with db.session() as session:
+        return await record_event(
+            session,
+            account_id=account_id,
+            event_type=event_type,
+            actor=ACTOR,
+            params=params,
+            track=SAMPLE_TRACK,
+        )
+
+
+async def record_many(db: Database, account_id: uuid.UUID, count: int) -> list[EventOut]:
+    types = list(EventType)
+    return [await record(db, account_id, types[i % len(types)], n=i) for i in range(count)]
+
+
+async def stored_ids(db: Database, account_id: uuid.UUID) -> list[uuid.UUID]:
+    """The account's stored event ids, duplicates kept, oldest first."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(PlatformEvent.id)
+            .where(PlatformEvent.account_id == account_id)
+            .order_by(PlatformEvent.occurred_at, PlatformEvent.id)
+        )
+        return list(rows)
+
+
+async def outbox_rows(db: Database, account_id: uuid.UUID) -> list[OutboxEvent]:
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.account_id == account_id)
+            .order_by(OutboxEvent.seq)
+        )
+        return list(rows)
+
+
+async def outbox_count(db: Database, account_id: uuid.UUID) -> int:
+    async with db.session() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.account_id == account_id)
+        )
+        return int(count or 0)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {within} s")
+        await asyncio.sleep(0.02)
+
+
+class Collector:
+    """Reads a subscription in the background into ``messages``."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self.subscription = subscription
+        self.messages: list[dict[str, Any]] = []
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.subscription:
+            self.messages.append(message)
+
+    @property
+    def ids(self) -> list[str]:
+        return [m["id"] for m in self.messages]
+
+    async def wait_for(self, count: int, within: float = 10.0) -> None:
+        async def enough() -> bool:
+            return len(self.messages) >= count
+
+        await eventually(enough, within=within, what=f"{count} messages")
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

@@ -1,0 +1,224 @@
+"""The relay: outbox -> platform_events + the account's channel, once, in order, retried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from tests.events.support import (
+    Collector,
+    eventually,
+    new_account,
+    outbox_count,
+    outbox_rows,
+    record,
+    record_many,
+    stored_ids,
+)
+from tunedeck.events.bus import BusUnavailable, EventBus
+from tunedeck.events.recorder import remove_waker
+from tunedeck.events.relay import EventRelay
+from tunedeck.events.schemas import EventOut
+from tunedeck.events.types import EventType
+from tunedeck.kit.db import Database
+
+
+class FlakyBus:
+    """A bus that fails while ``down``, or after ``fail_after`` more successful publishes."""
+
+    def __init__(self, inner: EventBus) -> None:
+        self.inner = inner
+        self.down = False
+        self.fail_after: int | None = None
+        self.attempts = 0
+
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
+        self.attempts += 1
+        if self.fail_after is not None:
+            if self.fail_after == 0:
+                raise BusUnavailable("flaky bus: gave up mid-batch")
+            self.fail_after -= 1
+        if self.down:
+            raise BusUnavailable("flaky bus: down")
+        await self.inner.publish(account_id, message)
+
+    def subscribe(self, account_id: uuid.UUID) -> Any:
+        return self.inner.subscribe(account_id)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_stored_and_published_once_with_relays_racing(
+    database: Database, bus: EventBus
+) -> None:
+    account = await new_account(database)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(database, account.id, 7)
+        first, second = EventRelay(database, bus), EventRelay(database, bus)
+        results = await asyncio.gather(
+            first.drain_once(), second.drain_once(), first.drain_once(), second.drain_once()
+        )
+        assert not any(r.failed for r in results)
+        assert sum(r.stored for r in results) >= 7
+        await got.wait_for(7)
+        await asyncio.sleep(0.3)  # anything more would be a duplicate
+        await got.stop()
+    ids = [e.id for e in events]
+    assert await stored_ids(database, account.id) == ids
+    assert got.ids == [str(i) for i in ids]
+    assert got.messages[0] == {**events[0].model_dump(mode="json"), "kind": "event"}
+    assert await outbox_count(database, account.id) == 0
+    # Draining again finds nothing of this account to do.
+    await first.drain_once()
+    assert await stored_ids(database, account.id) == ids
+
+
+async def test_order_kept_per_account_across_small_batches(
+    database: Database, bus: EventBus
+) -> None:
+    one, two = await new_account(database), await new_account(database)
+    async with bus.subscribe(one.id) as sub_one, bus.subscribe(two.id) as sub_two:
+        got_one, got_two = Collector(sub_one), Collector(sub_two)
+        recorded: dict[uuid.UUID, list[str]] = {one.id: [], two.id: []}
+        for i in range(12):
+            account = one if i % 3 else two
+            recorded[account.id].append(str((await record(database, account.id, n=i)).id))
+        relay = EventRelay(database, bus, batch_size=5)
+        for _ in range(10):
+            result = await relay.drain_once()
+            if not result.more and not result.stored and not result.published:
+                break
+        await got_one.wait_for(len(recorded[one.id]))
+        await got_two.wait_for(len(recorded[two.id]))
+        await got_one.stop()
+        await got_two.stop()
+    assert got_one.ids == recorded[one.id]
+    assert got_two.ids == recorded[two.id]
+    assert [str(i) for i in await stored_ids(database, one.id)] == recorded[one.id]
+
+
+async def test_bus_down_store_goes_on_and_backlog_follows_in_order(
+    database: Database, bus: EventBus
+) -> None:
+    account = await new_account(database)
+    flaky = FlakyBus(bus)
+    relay = EventRelay(database, flaky)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        flaky.down = True
+        events = await record_many(database, account.id, 4)
+        result = await relay.drain_once()
+        assert result.publish_error is not None
+        assert "down" in result.publish_error
+        assert result.store_error is None
+        # Stored already; waiting for the publish only, with the failure noted.
+        assert await stored_ids(database, account.id) == [e.id for e in events]
+        rows = await outbox_rows(database, account.id)
+        assert [r.event_id for r in rows] == [e.id for e in events]
+        assert all(r.stored_at is not None and r.published_at is None for r in rows)
+        assert rows[0].attempts == 1
+        assert "down" in (rows[0].last_error or "")
+        assert got.messages == []
+
+        # Back, but failing again after two: the rest waits, order kept, nothing twice.
+        flaky.down = False
+        flaky.fail_after = 2
+        result = await relay.drain_once()
+        assert result.published == 2
+        assert result.publish_error is not None
+        flaky.fail_after = None
+        result = await relay.drain_once()
+        assert result.published == 2
+        assert not result.failed
+        await got.wait_for(4)
+        await asyncio.sleep(0.2)
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await outbox_count(database, account.id) == 0
+    assert await stored_ids(database, account.id) == [e.id for e in events]
+
+
+async def test_relay_drains_what_was_waiting_on_start(database: Database, bus: EventBus) -> None:
+    account = await new_account(database)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(database, account.id, 3)
+        relay = EventRelay(database, bus, poll_interval=60)
+        await relay.start()
+        try:
+            await got.wait_for(3)
+        finally:
+            await relay.stop()
+            await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(database, account.id) == [e.id for e in events]
+
+
+async def test_commit_wakes_the_relay(database: Database, bus: EventBus) -> None:
+    account = await new_account(database)
+    # Polling every minute: only the after-commit wake-up can explain a quick delivery.
+    relay = EventRelay(database, bus, poll_interval=60)
+    await relay.start()
+    try:
+        await asyncio.sleep(0.3)  # let the first pass (drain on start) finish and sleep
+        started = time.monotonic()
+        event = await record(database, account.id, EventType.SHUFFLE, state=True)
+
+        async def stored() -> bool:
+            return await stored_ids(database, account.id) == [event.id]
+
+        await eventually(stored, within=5, what="event stored after the wake-up")
+        assert time.monotonic() - started < 5
+    finally:
+        await relay.stop()
+
+
+async def test_polling_catches_a_missed_wake_up(database: Database, bus: EventBus) -> None:
+    account = await new_account(database)
+    relay = EventRelay(database, bus, poll_interval=0.05)
+    await relay.start()
+    remove_waker(relay.wake)
+    try:
+        await asyncio.sleep(0.2)
+        event = await record(database, account.id, EventType.REPEAT, mode="context")
+
+        async def stored() -> bool:
+            return await stored_ids(database, account.id) == [event.id]
+
+        await eventually(stored, within=5, what="event stored by polling")
+    finally:
+        await relay.stop()
+    assert not relay.running
+
+
+async def test_background_relay_retries_with_backoff(database: Database, bus: EventBus) -> None:
+    account = await new_account(database)
+    flaky = FlakyBus(bus)
+    flaky.down = True
+    relay = EventRelay(database, flaky, poll_interval=0.05, min_backoff=0.05, max_backoff=0.4)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        await relay.start()
+        try:
+            event = await record(database, account.id, EventType.SEEK, position_ms=5)
+            await asyncio.sleep(1.2)
+            # Backing off: a handful of attempts, not hundreds.
+            assert 2 <= flaky.attempts <= 12
+            assert relay.failures >= 2
+            assert got.messages == []
+            flaky.down = False
+            await got.wait_for(1, within=5)
+        finally:
+            await relay.stop()
+            await got.stop()
+    assert got.ids == [str(event.id)]
+    assert (
+        EventOut.model_validate({k: v for k, v in got.messages[0].items() if k != "kind"}) == event
+    )
