@@ -26,6 +26,7 @@ from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
+from tunedeck.simulator.state import SimulatorState
 
 database_url = storage.database_url
 database = storage.database
@@ -44,6 +45,7 @@ class Sim:
     """A simulator on loopback and shortcuts to its control API."""
 
     base: str
+    state: SimulatorState
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,8 +78,9 @@ class Sim:
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[Sim]:
     config = SimulatorConfig(apps=[AppConfig(client_id=APP_ID, client_secret=APP_SECRET)])
-    with serve_in_thread(create_simulator_app(config)) as base:
-        sim = Sim(base)
+    app = create_simulator_app(config)
+    with serve_in_thread(app) as base:
+        sim = Sim(base, app.state.simulator)
         yield sim
         sim.http.close()
 
