@@ -11,6 +11,7 @@ from tunedeck.accounts.cli import account_app, key_app, overlay_app
 from tunedeck.config import Settings
 from tunedeck.kit.crypto import (
     Keyring,
+    KeyringError,
     key_file_path,
     load_keyring,
     new_key_entry,
@@ -49,13 +50,53 @@ def simulator(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default TUNEDECK_PORT or 8000).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default TUNEDECK_HOST or 127.0.0.1).")
+    ] = None,
 ) -> None:
-    """Start the demo with zero configuration."""
-    from tunedeck.simulator.server import serve
+    """Start the demo with zero configuration: TuneDeck and a Spotify simulator on one port,
+    account 'demo' connected and playing; prints an admin key and the URLs."""
+    from tunedeck.config import get_settings
+    from tunedeck.demo import DemoError, run_demo
 
-    serve(host=host, port=port, config_path=None)
+    try:
+        run_demo(get_settings(), host=host, port=port)
+    except (DemoError, KeyringError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def serve(
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default TUNEDECK_PORT or 8000).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default TUNEDECK_HOST or 127.0.0.1).")
+    ] = None,
+) -> None:
+    """Apply the database migrations, then serve TuneDeck (configured by TUNEDECK_*)."""
+    import asyncio
+
+    import uvicorn
+
+    from tunedeck.app import create_app, prepare_storage
+    from tunedeck.config import get_settings
+
+    settings = get_settings()
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
+    try:
+        load_keyring(settings.encryption_keys, settings.data_dir)  # fail before listening
+    except KeyringError as exc:
+        raise fail(str(exc)) from None
+    asyncio.run(prepare_storage(settings))
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
 
 
 @app.command()

@@ -1,0 +1,174 @@
+"""``tunedeck demo``: TuneDeck and a Spotify simulator on one port, with zero configuration.
+
+The simulator is mounted in-process at ``/spotify-sim`` and the settings point the
+Spotify URLs at it. Once the server listens, the demo account is prepared through the
+same doors a streamer uses: account ``demo``, a fresh admin key, the simulator's demo
+app, and Spotify connected through the real OAuth flow over HTTP (the simulator forgets
+its tokens when it stops, so every start connects again). The simulator's demo user is
+already playing music.
+
+Each start prints a new admin key and revokes the previous demo key: only the hash of a
+key is stored, so an old one cannot be shown again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from tunedeck.accounts import service as accounts
+from tunedeck.accounts.permissions import GRANTABLE
+from tunedeck.app import create_app, prepare_storage
+from tunedeck.config import Settings
+from tunedeck.connections import service as connections
+from tunedeck.connections.schemas import AppCredentialsIn
+from tunedeck.kit.crypto import Keyring
+from tunedeck.kit.db import Database
+from tunedeck.kit.errors import NotFound
+from tunedeck.simulator.app import create_simulator_app
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
+
+SIM_PREFIX = "/spotify-sim"
+DEMO_ACCOUNT = "demo"
+DEMO_KEY_LABEL = "demo admin"
+CONNECTIONS = "/v1/connections/spotify"
+
+
+class DemoError(RuntimeError):
+    """The demo could not prepare its account (the message says which step failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReady:
+    origin: str
+    admin_key: str
+
+    def banner(self) -> str:
+        return "\n".join(
+            (
+                f"TuneDeck demo running on {self.origin} "
+                f"(Spotify simulator at {self.origin}{SIM_PREFIX}, user {DEMO_USER!r})",
+                f"Admin key: {self.admin_key}",
+                f"Dashboard: {self.origin}/",
+                f"REST:      {self.origin}/v1/spotify",
+                f"GraphQL:   {self.origin}/graphql",
+                "(a new admin key is made at every start; the previous one is revoked)",
+            )
+        )
+
+
+def origin_for(host: str, port: int) -> str:
+    """The URL clients use to reach the server: a wildcard bind is reached on loopback."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
+
+
+def demo_settings(settings: Settings, host: str, port: int) -> Settings:
+    """``settings`` with the public URL and the Spotify URLs on this server."""
+    origin = origin_for(host, port)
+    return settings.model_copy(
+        update={
+            "host": host,
+            "port": port,
+            "public_url": origin,
+            "spotify_api_url": f"{origin}{SIM_PREFIX}/v1",
+            "spotify_accounts_url": f"{origin}{SIM_PREFIX}",
+        }
+    )
+
+
+async def _fresh_admin_key(db: Database, keyring: Keyring) -> str:
+    """Account ``demo`` (created if absent) with the simulator's demo app and a new admin key."""
+    async with db.session() as session:
+        try:
+            account = await accounts.account_named(session, DEMO_ACCOUNT)
+        except NotFound:
+            account = await accounts.create_account(session, DEMO_ACCOUNT)
+        for key in await accounts.list_api_keys(session, account.id):
+            if key.label == DEMO_KEY_LABEL and key.revoked_at is None:
+                await accounts.revoke_api_key(session, key.id, account.id)
+        created = await accounts.create_api_key(
+            session, account.id, DEMO_KEY_LABEL, [p.value for p in GRANTABLE]
+        )
+        app_credentials = AppCredentialsIn(
+            client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
+        )
+        await connections.set_app_credentials(session, keyring, account.id, app_credentials)
+    return created.secret
+
+
+async def bootstrap(app: FastAPI, http: httpx.AsyncClient) -> DemoReady:
+    """Prepare the demo account on a running demo server (``app`` is what it serves)."""
+    settings: Settings = app.state.settings
+    origin = settings.public_url
+    key = await _fresh_admin_key(app.state.db, app.state.keyring)
+    admin = {"Authorization": f"Bearer {key}"}
+
+    # The OAuth flow as a browser would run it: TuneDeck -> Spotify's consent -> callback.
+    started = await http.get(f"{origin}{CONNECTIONS}/authorize?format=json", headers=admin)
+    _expect(started, 200, "starting the Spotify authorization")
+    consent_url = httpx.URL(started.json()["authorize_url"]).copy_add_param("login", DEMO_USER)
+    consent = await http.get(consent_url)
+    _expect(consent, 302, "the simulator's consent page")
+    callback = await http.get(consent.headers["location"], headers={"Accept": "application/json"})
+    _expect(callback, 200, "the authorization callback")
+    if not callback.json()["connection"]["connected"]:
+        raise DemoError("Spotify did not end up connected")
+
+    player = f"{origin}{SIM_PREFIX}/_sim/users/{DEMO_USER}"
+    playback = await http.get(f"{player}/playback")
+    _expect(playback, 200, "reading the simulator's player")
+    if not playback.json()["is_playing"]:
+        _expect(
+            await http.post(f"{player}/app-actions", json={"action": "play"}),
+            200,
+            "starting the music",
+        )
+    return DemoReady(origin=origin, admin_key=key)
+
+
+def _expect(response: httpx.Response, status: int, step: str) -> None:
+    if response.status_code != status:
+        raise DemoError(f"{step} answered {response.status_code}: {response.text[:300]}")
+
+
+async def serve_demo(settings: Settings) -> None:
+    """Migrate, serve TuneDeck with the simulator mounted, prepare the account, print how
+    to use it, and serve until interrupted."""
+    await prepare_storage(settings, create_key_file=True)
+    app = create_app(settings, mounts={SIM_PREFIX: create_simulator_app()})
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():  # failed to start (port taken...): uvicorn said why
+            await serving
+            raise DemoError(f"the server did not start on {settings.host}:{settings.port}")
+        await asyncio.sleep(0.02)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            ready = await bootstrap(app, http)
+    except BaseException:
+        server.should_exit = True
+        await serving
+        raise
+    print(ready.banner(), flush=True)
+    await serving
+
+
+def run_demo(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Blocking entry point of ``tunedeck demo``."""
+    settings = demo_settings(settings, host or settings.host, port or settings.port)
+    asyncio.run(serve_demo(settings))
