@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from tunedeck import __version__
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(events_router)
     install_player(app, settings)
     for prefix, sub_app in (mounts or {}).items():
-        app.mount(prefix, sub_app)
-        declare_rule(prefix, PUBLIC)
+        mount = Mount(prefix, app=sub_app)
+        app.router.routes.append(mount)
+        declare_rule(mount.path_format, PUBLIC)
     return app
