@@ -4,6 +4,7 @@ refresh margin, single flight, rotation, forced refresh after a 401, needs_reaut
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.accounts.conftest import MakeCaller
-from tests.connections.conftest import ADMIN, Connect, Sim, stored
+from tests.connections.conftest import ADMIN, APP_SECRET, Connect, Sim, stored
 from tests.kit import storage
 from tunedeck.connections import repository as repo
 from tunedeck.connections.errors import SpotifyNeedsReauth, SpotifyNotConnected
@@ -229,3 +230,22 @@ async def _expire_soon(database: Database, account_id: uuid.UUID) -> None:
             .where(ChannelConnection.account_id == account_id)
             .values(expires_at=utcnow() + timedelta(seconds=30))
         )
+
+
+async def test_refresh_logs_say_what_happened_without_secrets(
+    manager: TokenManager, connect: Connect, sim: Sim, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rotating = await connect(expires_in=60, pkce=True)
+    await (await manager.client_for(rotating.account_id)).playback()
+    revoked = await connect(expires_in=60)
+    sim.revoke(revoked.refresh_token)
+    with pytest.raises(SpotifyNeedsReauth):
+        await (await manager.client_for(revoked.account_id)).playback()
+
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"refreshed the Spotify token of account {rotating.account_id}" in text
+    assert "refresh token rotated" in text
+    assert f"account {revoked.account_id} needs re-authorization" in text
+    secrets_ = [*sim.state.tokens.access, *sim.state.tokens.refresh, APP_SECRET]
+    assert [s[:6] for s in secrets_ if s in text] == []
