@@ -1,0 +1,172 @@
+"""Bad input is refused before Spotify is asked: 422 (``validation_error``) through both
+doors, naming the field, with zero requests reaching the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.player.conftest import Streamer
+from tests.player.doors import doors
+from tests.player.support import upstream_requests
+from tests.simulator.conftest import Sim
+from tunedeck.player import validation
+
+TRACK = "spotify:track:" + "a" * 22
+PLAYLIST = "0123456789abcdefABCDEF"
+
+BAD: list[tuple[str, dict[str, Any], str]] = [
+    ("playback", {"action": "volume", "volume_percent": 101}, "volume_percent"),
+    ("playback", {"action": "volume", "volume_percent": -1}, "volume_percent"),
+    ("playback", {"action": "volume"}, "volume_percent"),
+    ("playback", {"action": "seek", "position_ms": -5}, "position_ms"),
+    ("playback", {"action": "seek", "position_ms": 90_000_000}, "position_ms"),
+    ("playback", {"action": "seek"}, "position_ms"),
+    ("playback", {"action": "repeat", "mode": "sometimes"}, "mode"),
+    ("playback", {"action": "repeat"}, "mode"),
+    ("playback", {"action": "shuffle"}, "state"),
+    ("playback", {"action": "play", "uri": "spotify:album:" + "a" * 22}, "uri"),
+    ("playback", {"action": "play", "uri": "spotify:track:short"}, "uri"),
+    ("playback", {"action": "play", "uri": "https://open.spotify.com/track/x"}, "uri"),
+    ("playback", {"action": "play", "context_uri": "spotify:track:" + "a" * 22}, "context_uri"),
+    ("playback", {"action": "play", "context_uri": "spotify:user:me"}, "context_uri"),
+    ("playback", {"action": "skip_to"}, "uri"),
+    ("playback", {"action": "skip_to", "uri": "spotify:episode:" + "a" * 22}, "uri"),
+    ("playback", {"action": "pause", "device_id": "has space"}, "device_id"),
+    ("playback", {"action": "next", "device_id": ""}, "device_id"),
+    ("queue_add", {"uri": "spotify:playlist:" + PLAYLIST}, "uri"),
+    ("queue_add", {"uri": ""}, "uri"),
+    ("transfer", {"device_id": ""}, "device_id"),
+    ("transfer", {"device_id": "x" * 200}, "device_id"),
+    ("search", {"query": ""}, "query"),
+    ("search", {"query": "   "}, "query"),
+    ("search", {"query": "x" * 300}, "query"),
+    ("search", {"query": "a", "limit": 0}, "limit"),
+    ("search", {"query": "a", "limit": 51}, "limit"),
+    ("play_playlist", {"uri": "spotify:album:" + "a" * 22}, "uri"),
+    ("play_playlist", {"uri": "spotify:playlist:bad-id"}, "uri"),
+    ("play_playlist", {"uri": f"spotify:playlist:{PLAYLIST}", "track_count": -1}, "track_count"),
+    (
+        "play_playlist",
+        {"uri": f"spotify:playlist:{PLAYLIST}", "cover_url": "javascript:alert(1)"},
+        "cover_url",
+    ),
+    ("create_playlist", {"name": ""}, "name"),
+    ("create_playlist", {"name": "   "}, "name"),
+    ("create_playlist", {"name": "x" * 101}, "name"),
+    ("rename_playlist", {"playlist_id": PLAYLIST, "name": ""}, "name"),
+    ("add_tracks", {"playlist_id": PLAYLIST, "uris": []}, "uris"),
+    ("add_tracks", {"playlist_id": PLAYLIST, "uris": [TRACK, "nope"]}, "uris[1]"),
+    ("add_tracks", {"playlist_id": PLAYLIST, "uris": [TRACK] * 101}, "uris"),
+    ("remove_track", {"playlist_id": PLAYLIST, "uri": "spotify:album:" + "a" * 22}, "uri"),
+    ("playlist_tracks", {"playlist_id": PLAYLIST, "limit": 0}, "limit"),
+    ("playlist_tracks", {"playlist_id": PLAYLIST, "offset": -1}, "offset"),
+]
+
+# A playlist id that cannot be one: invalid input in a body or GraphQL argument; in a
+# REST path it names no playlist (404).
+BAD_IDS: list[tuple[str, dict[str, Any]]] = [
+    ("rename_playlist", {"playlist_id": "not-an-id!", "name": "ok"}),
+    ("delete_playlist", {"playlist_id": "not-an-id!"}),
+    ("add_tracks", {"playlist_id": "not-an-id!", "uris": [TRACK]}),
+    ("remove_track", {"playlist_id": "not-an-id!", "uri": TRACK}),
+    ("playlist_tracks", {"playlist_id": "not-an-id!"}),
+]
+
+
+@pytest.fixture(params=["rest", "graphql"])
+def door_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def test_bad_input_never_reaches_spotify(
+    door_name: str, client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+) -> None:
+    door = doors(client, streamer.headers)[door_name]
+    failures = []
+    for op, args, field in BAD:
+        answer = await door.call(op, **args)
+        got = (answer.status, answer.code)
+        if got != (422, "validation_error") or not answer.message.startswith(f"{field}:"):
+            failures.append(f"{op} {args}: {got} {answer.message!r}")
+    for op, args in BAD_IDS:
+        answer = await door.call(op, **args)
+        want = (404, "playlist_not_found") if door_name == "rest" else (422, "validation_error")
+        if (answer.status, answer.code) != want:
+            failures.append(f"{op} {args}: {(answer.status, answer.code)}, want {want}")
+    assert failures == []
+    assert upstream_requests(sim) == 0
+    events = await client.get("/v1/spotify/events", headers=streamer.headers)
+    assert events.json()["items"] == []
+
+
+async def test_rest_shapes_are_checked_before_the_service(
+    client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+) -> None:
+    cases = [
+        ("POST", "/playback", {"action": "dance"}),
+        ("POST", "/playback", {"action": "volume", "volume_percent": "loud"}),
+        ("POST", "/queue", {}),
+        ("POST", "/devices", {"device_id": 5}),
+        ("GET", "/search?limit=5", None),
+        ("GET", "/search?query=a&limit=many", None),
+    ]
+    for method, path, body in cases:
+        response = await client.request(
+            method, "/v1/spotify" + path, json=body, headers=streamer.headers
+        )
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.json()["error"]["code"] == "validation_error"
+    assert upstream_requests(sim) == 0
+
+
+async def test_graphql_type_errors_are_refused_by_the_schema(
+    client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+) -> None:
+    graphql = doors(client, streamer.headers)["graphql"]
+    body = await graphql.execute("mutation { spotifyPlayback(input: {action: DANCE}) { action } }")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
+    body = await graphql.execute('{ spotifySearch(query: "a", limit: "many") { uri } }')
+    assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
+    assert upstream_requests(sim) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", True),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQ", False),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQC ", False),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKU_C", False),
+        ("spotify:episode:4uLU6hMCjMI75M1A2tKUQC", False),
+    ],
+)
+def test_track_uri_rule(value: str, valid: bool) -> None:
+    if valid:
+        assert validation.track_uri(value) == value
+    else:
+        with pytest.raises(validation.InvalidInput):
+            validation.track_uri(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("spotify:album:4aawyAB9vmqN3uQ7FjRGTy", True),
+        ("spotify:artist:0TnOYISbd1XYRBk9myaseg", True),
+        ("spotify:show:5CfCWKI5pZ28U0uOzXkDHe", True),
+        ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", True),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", False),
+        ("spotify:album:short", False),
+        ("spotify:playlist:", False),
+    ],
+)
+def test_context_uri_rule(value: str, valid: bool) -> None:
+    if valid:
+        assert validation.context_uri(value) == value
+    else:
+        with pytest.raises(validation.InvalidInput):
+            validation.context_uri(value)
