@@ -233,6 +233,8 @@ class RedisBus(LocalFanout):
                     if raw is None:
                         continue
                     if raw["type"] == "psubscribe":
+                        if self.reconnects:
+                            await self._drop_stale_publisher_connections()
                         self._ready.set()
                         backoff = self.min_backoff
                     elif raw["type"] == "pmessage":
@@ -249,6 +251,13 @@ class RedisBus(LocalFanout):
                     await client.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
+
+    async def _drop_stale_publisher_connections(self) -> None:
+        # Redis went away and came back: pooled connections point at the old server and
+        # would fail the next publish; reconnect them before publishing resumes.
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await self._publisher.connection_pool.disconnect()
 
     def _dispatch(self, channel: bytes | str, data: bytes | str) -> None:
         name = channel.decode() if isinstance(channel, bytes) else channel

@@ -1,0 +1,187 @@
+"""The broadcast bus: fan-out per account, one Redis subscriber per process, reconnection."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from tests.events.own_redis import OwnRedis
+from tests.events.support import Collector, eventually
+from tunedeck.config import Settings
+from tunedeck.events.bus import (
+    CHANNEL_PREFIX,
+    BusUnavailable,
+    EventBus,
+    InProcessBus,
+    RedisBus,
+    Subscription,
+    create_bus,
+)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def own_bus(own_redis: OwnRedis) -> AsyncIterator[RedisBus]:
+    bus = RedisBus(own_redis.url, min_backoff=0.02, max_backoff=0.2, ready_timeout=1.0)
+    await bus.start()
+    yield bus
+    await bus.close()
+
+
+async def test_fan_out_per_account(bus: EventBus) -> None:
+    one, two = uuid.uuid4(), uuid.uuid4()
+    async with (
+        bus.subscribe(one) as a,
+        bus.subscribe(one) as b,
+        bus.subscribe(two) as c,
+    ):
+        got = [Collector(s) for s in (a, b, c)]
+        for i in range(3):
+            await bus.publish(one, {"kind": "event", "n": i})
+        await bus.publish(two, {"kind": "event", "n": "two"})
+        await got[0].wait_for(3)
+        await got[1].wait_for(3)
+        await got[2].wait_for(1)
+        await asyncio.sleep(0.1)
+        for g in got:
+            await g.stop()
+    assert [m["n"] for m in got[0].messages] == [0, 1, 2]
+    assert got[1].messages == got[0].messages
+    assert got[2].messages == [{"kind": "event", "n": "two"}]
+
+
+async def test_unsubscribed_gets_nothing_more(bus: EventBus) -> None:
+    account = uuid.uuid4()
+    async with bus.subscribe(account) as staying:
+        async with bus.subscribe(account) as leaving:
+            await bus.publish(account, {"n": 1})
+            assert await asyncio.wait_for(leaving.get(), 5) == {"n": 1}
+        await bus.publish(account, {"n": 2})
+        assert await asyncio.wait_for(staying.get(), 5) == {"n": 1}
+        assert await asyncio.wait_for(staying.get(), 5) == {"n": 2}
+        assert leaving._queue.empty()
+
+
+async def test_slow_subscriber_drops_the_oldest() -> None:
+    sub = Subscription(uuid.uuid4(), maxsize=3)
+    for i in range(5):
+        sub._put({"n": i})
+    assert sub.dropped == 2
+    assert [(await sub.get())["n"] for _ in range(3)] == [2, 3, 4]
+
+
+async def test_closing_the_bus_ends_subscriptions() -> None:
+    bus = InProcessBus()
+    await bus.start()
+    async with bus.subscribe(uuid.uuid4()) as sub:
+        await bus.close()
+        assert [m async for m in sub] == []
+
+
+def test_bus_follows_the_settings(tmp_path: Path) -> None:
+    assert isinstance(create_bus(Settings(data_dir=tmp_path)), InProcessBus)
+    redis_bus = create_bus(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0"))
+    assert isinstance(redis_bus, RedisBus)
+    assert redis_bus.channel(uuid.UUID(int=7)) == f"{CHANNEL_PREFIX}{uuid.UUID(int=7)}"
+
+
+async def test_one_redis_subscription_per_process(own_redis: OwnRedis) -> None:
+    """Two buses stand for two processes: each holds one pattern subscription, however
+    many local subscribers it serves, and each sees what the other publishes."""
+    first = RedisBus(own_redis.url)
+    second = RedisBus(own_redis.url)
+    await first.start()
+    await second.start()
+    admin = aioredis.Redis.from_url(own_redis.url)
+    try:
+        accounts = [uuid.uuid4() for _ in range(4)]
+        async with (
+            first.subscribe(accounts[0]) as s0,
+            first.subscribe(accounts[1]) as s1,
+            first.subscribe(accounts[1]) as s2,
+            second.subscribe(accounts[2]) as s3,
+            second.subscribe(accounts[3]) as s4,
+        ):
+            assert await first.wait_ready(5)
+            assert await second.wait_ready(5)
+            clients = (await admin.execute_command("CLIENT", "LIST")).decode().splitlines()
+            assert len([c for c in clients if " psub=1 " in c]) == 2
+            assert [c for c in clients if " sub=0 " not in c] == []
+            got = [Collector(s) for s in (s0, s1, s2, s3, s4)]
+            await second.publish(accounts[0], {"to": 0})
+            await first.publish(accounts[1], {"to": 1})
+            await first.publish(accounts[3], {"to": 3})
+            for g, n in zip(got, (1, 1, 1, 0, 1), strict=True):
+                await g.wait_for(n)
+            await asyncio.sleep(0.1)
+            for g in got:
+                await g.stop()
+        assert [g.messages for g in got] == [
+            [{"to": 0}],
+            [{"to": 1}],
+            [{"to": 1}],
+            [],
+            [{"to": 3}],
+        ]
+    finally:
+        await admin.aclose()
+        await first.close()
+        await second.close()
+
+
+async def test_malformed_messages_are_ignored(own_bus: RedisBus, own_redis: OwnRedis) -> None:
+    account = uuid.uuid4()
+    admin = aioredis.Redis.from_url(own_redis.url)
+    try:
+        async with own_bus.subscribe(account) as sub:
+            assert await own_bus.wait_ready(5)
+            await admin.publish(own_bus.channel(account), b"{not json")
+            await admin.publish(own_bus.channel(account), b"[1, 2]")
+            await admin.publish(f"{CHANNEL_PREFIX}not-an-id", b"{}")
+            await own_bus.publish(account, {"ok": True})
+            assert await asyncio.wait_for(sub.get(), 5) == {"ok": True}
+    finally:
+        await admin.aclose()
+
+
+async def test_reconnects_by_itself(own_bus: RedisBus, own_redis: OwnRedis) -> None:
+    account = uuid.uuid4()
+    async with own_bus.subscribe(account) as sub:
+        assert await own_bus.wait_ready(5)
+        await own_bus.publish(account, {"n": 1})
+        assert await asyncio.wait_for(sub.get(), 5) == {"n": 1}
+
+        own_redis.stop()
+
+        async def lost() -> bool:
+            return not own_bus.ready
+
+        await eventually(lost, within=5, what="subscription noticed lost")
+        with pytest.raises(BusUnavailable):
+            await own_bus.publish(account, {"n": "lost"})
+
+        own_redis.start()
+        assert await own_bus.wait_ready(10)
+        await own_bus.publish(account, {"n": 2})
+        assert await asyncio.wait_for(sub.get(), 5) == {"n": 2}
+    assert own_bus.reconnects >= 1
+
+
+async def test_publish_before_start_is_refused(own_redis: OwnRedis) -> None:
+    bus = RedisBus(own_redis.url)
+    with pytest.raises(BusUnavailable):
+        await bus.publish(uuid.uuid4(), {})

@@ -1,0 +1,267 @@
+"""Faults: Redis down, the events table unavailable, the server killed right after answering.
+
+Each stops only what it started: its own redis-server, its own database's table, its
+own server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.events.actions import RECORD_PATH
+from tests.events.own_redis import OwnRedis
+from tests.events.support import (
+    Collector,
+    eventually,
+    new_account,
+    outbox_count,
+    outbox_rows,
+    record,
+    record_many,
+    stored_ids,
+)
+from tests.kit import storage
+from tests.support.servers import free_port
+from tunedeck.accounts import service as accounts
+from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
+from tunedeck.events.relay import EventRelay
+from tunedeck.kit.db import Database
+from tunedeck.kit.migrate import upgrade_database
+
+ROOT = Path(__file__).resolve().parents[2]
+OFFLINE = "platform_events_offline"
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def own_database(fresh_database_url: str) -> AsyncIterator[Database]:
+    """A migrated database of this test alone: its events table may be taken away."""
+    await upgrade_database(fresh_database_url)
+    db = Database(fresh_database_url)
+    yield db
+    await db.dispose()
+
+
+async def set_store_offline(db: Database, offline: bool) -> None:
+    """Make ``platform_events`` unavailable (renamed away) or bring it back."""
+    old, new = ("platform_events", OFFLINE) if offline else (OFFLINE, "platform_events")
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def test_redis_down_during_actions(database: Database, own_redis: OwnRedis) -> None:
+    bus = RedisBus(own_redis.url, min_backoff=0.02, max_backoff=0.3, ready_timeout=0.5)
+    await bus.start()
+    relay = EventRelay(database, bus, poll_interval=0.05, min_backoff=0.05, max_backoff=0.3)
+    account = await new_account(database)
+    try:
+        async with bus.subscribe(account.id) as sub:
+            got = Collector(sub)
+            await relay.start()
+            before = await record_many(database, account.id, 3)
+            await got.wait_for(3)
+
+            own_redis.stop()
+            # Actions keep working: each records and commits while Redis is away.
+            during = await record_many(database, account.id, 5)
+            ids = [e.id for e in before + during]
+
+            async def stored_all() -> bool:
+                return await stored_ids(database, account.id) == ids
+
+            await eventually(stored_all, what="backlog stored while Redis is down")
+            await asyncio.sleep(0.5)
+            waiting = await outbox_rows(database, account.id)
+            assert [r.event_id for r in waiting] == [e.id for e in during]
+            assert all(r.published_at is None and r.stored_at is not None for r in waiting)
+            # The head of the line carries the failure; the rest wait behind it, in order.
+            assert waiting[0].attempts >= 1
+            assert "Redis" in (waiting[0].last_error or "")
+            assert len(got.messages) == 3
+
+            own_redis.start()  # same port
+            await got.wait_for(8, within=15)
+            await asyncio.sleep(0.5)  # a duplicate would show up here
+            await got.stop()
+    finally:
+        await relay.stop()
+        await bus.close()
+    assert got.ids == [str(i) for i in ids]
+    assert await stored_ids(database, account.id) == ids
+    assert await outbox_count(database, account.id) == 0
+
+
+async def test_events_table_unavailable(own_database: Database, bus_url: str | None) -> None:
+    db = own_database
+    bus: EventBus = RedisBus(bus_url) if bus_url else InProcessBus()
+    await bus.start()
+    relay = EventRelay(db, bus, poll_interval=0.05, min_backoff=0.05, max_backoff=0.3)
+    account = await new_account(db)
+    try:
+        async with bus.subscribe(account.id) as sub:
+            got = Collector(sub)
+            await relay.start()
+            first = await record(db, account.id)
+            await got.wait_for(1)
+            await eventually(lambda: _stored(db, account.id, 1), what="first event stored")
+
+            await set_store_offline(db, True)
+            during = await record_many(db, account.id, 4)
+            # Live clients still hear about them; the store part waits in the outbox.
+            await got.wait_for(5)
+            await asyncio.sleep(0.5)
+            waiting = await outbox_rows(db, account.id)
+            assert [r.event_id for r in waiting] == [e.id for e in during]
+            assert all(r.stored_at is None and r.published_at is not None for r in waiting)
+            assert all(r.attempts >= 1 for r in waiting)
+            assert all("platform_events" in (r.last_error or "") for r in waiting)
+
+            await set_store_offline(db, False)
+            ids = [e.id for e in [first, *during]]
+
+            async def stored_all() -> bool:
+                return await stored_ids(db, account.id) == ids
+
+            await eventually(stored_all, what="backlog stored once the table is back")
+            await eventually(lambda: _outbox_empty(db, account.id), what="outbox drained")
+            await asyncio.sleep(0.2)
+            await got.stop()
+    finally:
+        await relay.stop()
+        await bus.close()
+    # Published once each, before and after the outage, in order.
+    assert got.ids == [str(i) for i in ids]
+
+
+async def _stored(db: Database, account_id: uuid.UUID, count: int) -> bool:
+    return len(await stored_ids(db, account_id)) == count
+
+
+async def _outbox_empty(db: Database, account_id: uuid.UUID) -> bool:
+    return await outbox_count(db, account_id) == 0
+
+
+class ServerProcess:
+    """``tests/events/server.py`` in its own OS process, on a fixed port across restarts."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.events.server", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, "the server exited at start"
+            try:
+                if httpx.get(f"{self.url}/openapi.json", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        assert self.process.returncode == -signal.SIGKILL
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store_offline", [False, True], ids=["store-up", "store-offline"])
+async def test_killed_right_after_answering(
+    own_database: Database,
+    fresh_database_url: str,
+    bus_url: str | None,
+    tmp_path: Path,
+    store_offline: bool,
+) -> None:
+    db = own_database
+    async with db.session() as session:
+        account = await accounts.create_account(session, storage.unique())
+        key = await accounts.create_api_key(session, account.id, "kill test", ["spotify:playback"])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TUNEDECK_DATABASE_URL": fresh_database_url,
+        "TUNEDECK_ENCRYPTION_KEYS": storage.TEST_KEYRING.serialize(),
+        "TUNEDECK_DATA_DIR": str(tmp_path),
+    }
+    env.pop("TUNEDECK_REDIS_URL", None)
+    if bus_url:
+        env["TUNEDECK_REDIS_URL"] = bus_url
+    if store_offline:
+        # The relay cannot have stored anything before the kill: only a restart can.
+        await set_store_offline(db, True)
+    server = ServerProcess(env)
+    server.start()
+    answered: list[uuid.UUID] = []
+    try:
+        headers = {"Authorization": f"Bearer {key.secret}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+            for event_type in ("spotify:play", "spotify:volume", "spotify:pause"):
+                r = await client.post(RECORD_PATH, json={"type": event_type})
+                assert r.status_code == 200, r.text
+                answered.append(uuid.UUID(r.json()["id"]))
+        server.kill9()  # right after the last answer
+
+        # Committed before the answer: each event is in the outbox or already stored.
+        in_outbox = [r.event_id for r in await outbox_rows(db, account.id)]
+        if store_offline:
+            assert in_outbox == answered
+            await set_store_offline(db, False)
+            assert await stored_ids(db, account.id) == []
+        else:
+            stored = await stored_ids(db, account.id)
+            assert sorted(set(in_outbox) | set(stored)) == sorted(answered)
+
+        server.start()
+
+        async def all_stored() -> bool:
+            return await stored_ids(db, account.id) == answered
+
+        await eventually(all_stored, within=15, what="events stored after the restart")
+        await eventually(lambda: _outbox_empty(db, account.id), within=15, what="outbox drained")
+    finally:
+        server.stop()
+    assert await stored_ids(db, account.id) == answered
