@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client",)
+BENCHMARKS = ("client", "events")
 
 
 def run(names: list[str]) -> None:

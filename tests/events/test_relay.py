@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from tests.events.support import (
@@ -35,14 +36,18 @@ class FlakyBus:
         self.attempts = 0
 
     async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
-        self.attempts += 1
-        if self.fail_after is not None:
-            if self.fail_after == 0:
-                raise BusUnavailable("flaky bus: gave up mid-batch")
-            self.fail_after -= 1
-        if self.down:
-            raise BusUnavailable("flaky bus: down")
-        await self.inner.publish(account_id, message)
+        await self.publish_many([(account_id, message)])
+
+    async def publish_many(self, messages: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+        for sent, (account_id, message) in enumerate(messages):
+            self.attempts += 1
+            if self.fail_after is not None:
+                if self.fail_after == 0:
+                    raise BusUnavailable("flaky bus: gave up mid-batch", published=sent)
+                self.fail_after -= 1
+            if self.down:
+                raise BusUnavailable("flaky bus: down", published=sent)
+            await self.inner.publish(account_id, message)
 
     def subscribe(self, account_id: uuid.UUID) -> Any:
         return self.inner.subscribe(account_id)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
@@ -27,8 +27,18 @@ CHANNEL_PREFIX = "tunedeck:account:"
 QUEUE_SIZE = 1000
 
 
+Outgoing = tuple[uuid.UUID, dict[str, Any]]  # (account id, message)
+
+
 class BusUnavailable(Exception):  # noqa: N818 (reads as a state)
-    """A message could not be published (the relay keeps it and retries)."""
+    """Messages could not be published (the relay keeps them and retries).
+
+    ``published``: how many of a ``publish_many`` batch certainly went out before it failed.
+    """
+
+    def __init__(self, message: str, *, published: int = 0) -> None:
+        super().__init__(message)
+        self.published = published
 
 
 class Subscription:
@@ -71,6 +81,10 @@ class EventBus(Protocol):
 
     async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
         """Deliver ``message`` to the account's subscribers; ``BusUnavailable`` if it cannot."""
+        ...
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        """Publish in this order, in as few round trips as the bus allows."""
         ...
 
     def subscribe(self, account_id: uuid.UUID) -> AbstractAsyncContextManager[Subscription]:
@@ -122,6 +136,10 @@ class InProcessBus(LocalFanout):
 
     async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
         self.deliver(account_id, message)
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        for account_id, message in messages:
+            self.deliver(account_id, message)
 
     async def start(self) -> None:
         return None
@@ -208,15 +226,25 @@ class RedisBus(LocalFanout):
         return True
 
     async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
+        await self.publish_many([(account_id, message)])
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        """One pipeline (one round trip), in order. If it fails, none counts as published."""
         from redis.exceptions import RedisError
 
+        if not messages:
+            return
         if self._publisher is None:
             raise BusUnavailable("the Redis bus is not started")
         if not await self.wait_ready(self.ready_timeout):
             raise BusUnavailable("the Redis subscription is not live")
-        data = json.dumps(message, separators=(",", ":"))
         try:
-            await self._publisher.publish(self.channel(account_id), data)
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for account_id, message in messages:
+                    pipe.publish(
+                        self.channel(account_id), json.dumps(message, separators=(",", ":"))
+                    )
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis publish failed: {exc!r}") from exc
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from tunedeck.events import partitions, recorder, repository
-from tunedeck.events.bus import EventBus
+from tunedeck.events.bus import BusUnavailable, EventBus
 from tunedeck.kit.db import Database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 # pg_advisory_lock key of the relay ("tunedeck" in ASCII, as a signed 64-bit integer).
 ADVISORY_KEY = 0x74756E656465636B
 MAINTENANCE_RETRY = 60.0
+# Messages per bus round trip (a Redis pipeline).
+PUBLISH_CHUNK = 100
 
 _process_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
@@ -248,15 +250,19 @@ class EventRelay:
             result.publish_error = _describe(exc)
             return
         done: list[int] = []
-        for row in rows:
+        for start in range(0, len(rows), PUBLISH_CHUNK):
+            chunk = rows[start : start + PUBLISH_CHUNK]
+            outgoing = [(row.account_id, {**row.payload, "kind": "event"}) for row in chunk]
             try:
-                await self.bus.publish(row.account_id, {**row.payload, "kind": "event"})
+                await self.bus.publish_many(outgoing)
             except Exception as exc:
                 # Later rows wait too: an account's events are published in order.
+                sent = exc.published if isinstance(exc, BusUnavailable) else 0
+                done += [row.seq for row in chunk[:sent]]
                 result.publish_error = _describe(exc)
-                await self._note_failure([row.seq], result.publish_error)
+                await self._note_failure([chunk[sent].seq], result.publish_error)
                 break
-            done.append(row.seq)
+            done += [row.seq for row in chunk]
         if done:
             try:
                 async with self.db.session() as session:
