@@ -19,8 +19,17 @@ def state_cache(conn: HTTPConnection) -> StateCache:
     return cache
 
 
-def player_context(
+async def player_context(
     conn: HTTPConnection, principal: Principal, session: AsyncSession
 ) -> PlayerContext:
-    """The context of one operation called through ``conn`` by ``principal``."""
+    """The context of one operation called through ``conn`` by ``principal``.
+
+    Authentication's transaction (its reads, and the key's last-use stamp) ends here.
+    Otherwise the request would hold a pooled connection, and on SQLite the write lock,
+    for as long as Spotify takes to answer: concurrent requests waiting on Spotify would
+    drain the pool, and the token manager (which reads and writes in its own short
+    transactions) would wait for the very request it serves. The operation's own writes
+    (its event) open a new transaction, committed by the request session as always.
+    """
+    await session.commit()
     return PlayerContext(principal, session, get_token_manager(conn), state_cache(conn))

@@ -88,7 +88,7 @@ def player(permission: Permission) -> Any:
         # string annotations FastAPI resolves.
         principal: Principal = Depends(requires(permission)),
     ) -> PlayerContext:
-        return player_context(conn, principal, session)
+        return await player_context(conn, principal, session)
 
     return Depends(dependency)
 

@@ -44,4 +44,4 @@ async def graphql_context(
     The request's session commits after the GraphQL answer is built and before it is
     sent (its dependency scope), so recorded events are durable when the caller reads.
     """
-    return GraphQLContext(player_context(conn, principal, session))
+    return GraphQLContext(await player_context(conn, principal, session))
