@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,15 +13,39 @@ from fastapi import FastAPI
 from tests.accounts import conftest as accounts
 from tests.events.actions import with_actions
 from tests.kit import storage
+from tests.support import services
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
+from tunedeck.kit.migrate import upgrade_database
 
-database_url = storage.database_url
 database = storage.database
 fresh_database_url = storage.fresh_database_url
 keyring = storage.keyring
 make_caller = accounts.make_caller
+
+
+@pytest.fixture(scope="session", params=storage.BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database per backend for the events tests alone.
+
+    Other packages keep apps running on the shared one (with their relays), and any relay
+    drains every account's outbox onto its own bus: here only the relays a test starts run.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.db'}"
+        asyncio.run(upgrade_database(url))
+        yield url
+        return
+    request.getfixturevalue("postgres_url")  # the shared fixture decides skip / fail
+    url = services.create_database()
+    try:
+        asyncio.run(upgrade_database(url))
+        yield url
+    finally:
+        services.drop_database(url)
 
 
 def is_postgres(url: str) -> bool:
