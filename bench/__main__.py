@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client", "events")
+BENCHMARKS = ("client", "events", "state")
 
 
 def run(names: list[str]) -> None:
