@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.player.conftest import Streamer
-from tests.player.doors import Door, doors
+from tests.player.doors import Door, GraphQLDoor, doors
 from tests.player.support import catalog_tracks, events_of, upstream_requests
 from tests.simulator.conftest import Sim
 from tunedeck.simulator.defaults import (
@@ -379,3 +379,28 @@ async def test_manual_connect_window(
     }
     assert (await door.call("stop_manual")).data is False
     assert await events_of(client, streamer.headers, count=1, wait=0.3) == []
+
+
+async def test_graphql_events_filter_and_page(
+    client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+) -> None:
+    rest, graphql = doors(client, streamer.headers).values()
+    assert (await rest.call("playback", action="pause")).ok
+    assert (await rest.call("playback", action="play")).ok
+    stored = await events_of(client, streamer.headers, count=2)
+    query = (
+        "query Q($types: [String!], $after: String, $limit: Int!) {"
+        " spotifyEvents(types: $types, after: $after, limit: $limit) {"
+        " items { id type actor { keyId } params track { uri } } nextCursor } }"
+    )
+    assert isinstance(graphql, GraphQLDoor)
+    pauses = await graphql.execute(query, {"types": ["spotify:pause"], "limit": 10})
+    items = pauses["data"]["spotifyEvents"]["items"]
+    assert [(e["type"], e["id"]) for e in items] == [("spotify:pause", stored[1]["id"])]
+    assert items[0]["actor"]["keyId"] == streamer.caller.key_id
+    first = (await graphql.execute(query, {"limit": 1}))["data"]["spotifyEvents"]
+    assert [e["id"] for e in first["items"]] == [stored[0]["id"]]
+    second = await graphql.execute(query, {"limit": 1, "after": first["nextCursor"]})
+    assert [e["id"] for e in second["data"]["spotifyEvents"]["items"]] == [stored[1]["id"]]
+    bad = await graphql.execute(query, {"types": ["spotify:dance"], "limit": 1})
+    assert bad["errors"][0]["extensions"]["code"] == "unknown_event_type"

@@ -7,7 +7,12 @@ records exactly one event in the request's session. Nothing here commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from tunedeck.accounts.permissions import Permission
+from tunedeck.events import service as events
+from tunedeck.events.schemas import EventPage
 from tunedeck.player import validation as check
 from tunedeck.player.context import PlayerContext, authorize, client, spotify
 from tunedeck.player.manual import manual_status, start_manual, stop_manual
@@ -51,6 +56,7 @@ from tunedeck.player.schemas import (
 from tunedeck.player.state import StateParts, fetch_state
 
 DEFAULT_SEARCH_LIMIT = 20
+DEFAULT_EVENTS_LIMIT = events.DEFAULT_LIMIT
 
 
 async def state(ctx: PlayerContext) -> StateOut:
@@ -92,7 +98,30 @@ async def search(
     return [TrackOut.of(track) for track in tracks]
 
 
+async def list_events(
+    ctx: PlayerContext,
+    *,
+    types: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_EVENTS_LIMIT,
+) -> EventPage:
+    """The account's recorded playback events, newest first (the events module's query)."""
+    authorize(ctx, Permission.SPOTIFY_READ)
+    return await events.list_events(
+        ctx.session,
+        ctx.account_id,
+        types=types,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
 __all__ = [
+    "DEFAULT_EVENTS_LIMIT",
     "DEFAULT_SEARCH_LIMIT",
     "PlaybackCommand",
     "PlayerContext",
@@ -103,6 +132,7 @@ __all__ = [
     "delete_playlist",
     "get_devices",
     "get_queue",
+    "list_events",
     "list_playlists",
     "manual_status",
     "next_track",

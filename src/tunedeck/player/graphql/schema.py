@@ -29,9 +29,7 @@ from strawberry.types import ExecutionResult, Info
 
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
-from tunedeck.events import service as events
 from tunedeck.player import service
-from tunedeck.player.context import PlayerContext, authorize
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
 from tunedeck.player.graphql.errors import TuneDeckSchema, format_error
 from tunedeck.player.graphql.permissions import needs
@@ -65,27 +63,6 @@ QUEUE = _guard(Permission.SPOTIFY_QUEUE)
 DEVICE = _guard(Permission.SPOTIFY_DEVICE)
 PLAYLIST = _guard(Permission.SPOTIFY_PLAYLIST)
 WORKER = _guard(Permission.SPOTIFY_WORKER)
-
-
-async def _events(
-    ctx: PlayerContext,
-    types: list[str] | None,
-    since: datetime | None,
-    until: datetime | None,
-    after: str | None,
-    limit: int,
-) -> SpotifyEventPage:
-    authorize(ctx, Permission.SPOTIFY_READ)
-    page = await events.list_events(
-        ctx.session,
-        ctx.account_id,
-        types=types,
-        since=since,
-        until=until,
-        cursor=after,
-        limit=limit,
-    )
-    return SpotifyEventPage.of(page)
 
 
 @strawberry.type
@@ -123,11 +100,16 @@ class Query:
         since: datetime | None = None,
         until: datetime | None = None,
         after: str | None = None,
-        limit: int = events.DEFAULT_LIMIT,
+        limit: int = service.DEFAULT_EVENTS_LIMIT,
     ) -> SpotifyEventPage:
         """The account's playback events, newest first; ``after``: the previous
         page's ``nextCursor``."""
-        return await info.context.run(lambda ctx: _events(ctx, types, since, until, after, limit))
+        page = await info.context.run(
+            lambda ctx: service.list_events(
+                ctx, types=types, since=since, until=until, cursor=after, limit=limit
+            )
+        )
+        return SpotifyEventPage.of(page)
 
 
 def _action(result: Any) -> SpotifyActionResult:
