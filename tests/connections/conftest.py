@@ -118,7 +118,9 @@ class Served:
         return httpx.AsyncClient(base_url=self.base, headers=sent, timeout=20, **kwargs)
 
 
-@pytest.fixture(scope="session")
+# Module scope: the app's background pieces (the event relay) must not outlive these tests
+# and race other packages' tests on the shared database.
+@pytest.fixture(scope="module")
 def served(
     database_url: str, sim_server: Sim, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
