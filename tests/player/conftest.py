@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from tests.accounts import conftest as accounts_fixtures
 from tests.accounts.conftest import Caller, MakeCaller
@@ -68,9 +67,6 @@ def player_settings(
     )
 
 
-MakeApp = Callable[..., Any]
-
-
 @pytest.fixture
 def make_app(
     database_url: str, bus_url: str | None, sim: Sim, tmp_path: Path
@@ -87,7 +83,6 @@ def make_app(
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://testserver", timeout=30
             ) as client:
-                client.app = app  # type: ignore[attr-defined]
                 yield client
 
     return make
@@ -97,12 +92,6 @@ def make_app(
 async def client(make_app: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
     async with make_app() as client:
         yield client
-
-
-@pytest.fixture
-def app(client: httpx.AsyncClient) -> FastAPI:
-    created: FastAPI = client.app  # type: ignore[attr-defined]
-    return created
 
 
 async def connect_account(
