@@ -32,6 +32,7 @@ from tunedeck.kit.errors import install_error_handlers
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.app import install_player
+from tunedeck.web.routes import router as web_router
 
 
 async def prepare_storage(settings: Settings, *, create_key_file: bool = False) -> None:
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(events_router)
+    app.include_router(web_router)
     install_player(app, settings)
     for prefix, sub_app in (mounts or {}).items():
         mount = Mount(prefix, app=sub_app)
