@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -12,13 +12,21 @@ from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events import service
 from tunedeck.events.schemas import EventPage
 from tunedeck.kit.db import SessionDep
+from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
 
 router = APIRouter(prefix="/v1/spotify", tags=["events"])
 
 Reader = Annotated[Principal, Depends(requires(Permission.SPOTIFY_READ))]
 
 
-@router.get("/events")
+EVENTS_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    400: error_doc("The cursor is not one this listing gave."),
+    422: error_doc("Unknown event type, since after until, or limit out of range."),
+}
+
+
+@router.get("/events", responses=EVENTS_ERRORS)
 async def list_events(
     principal: Reader,
     session: SessionDep,

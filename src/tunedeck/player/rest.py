@@ -16,6 +16,7 @@ from tunedeck.accounts.auth import requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.errors import NotFound
+from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
 from tunedeck.player import service
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context
@@ -25,7 +26,6 @@ from tunedeck.player.schemas import (
     CreatePlaylistIn,
     DeviceOut,
     DoneOut,
-    ErrorOut,
     ManualStatusOut,
     ManualStoppedOut,
     PlaybackIn,
@@ -43,25 +43,16 @@ from tunedeck.player.schemas import (
 )
 from tunedeck.player.validation import PLAYLIST_ID
 
-
-def _error(description: str, **extra: Any) -> dict[str, Any]:
-    return {"model": ErrorOut, "description": description, **extra}
-
-
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error("No valid credentials."),
-    403: _error("The key lacks the permission, or Spotify Premium is required."),
-}
 SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
-    400: _error("Spotify refused the request as malformed."),
-    404: _error("Spotify does not know the object (device, playlist, track)."),
-    409: _error(
+    400: error_doc("Spotify refused the request as malformed."),
+    404: error_doc("Spotify does not know the object (device, playlist, track)."),
+    409: error_doc(
         "Spotify is not connected or needs re-authorization, no device is active, "
         "or the player refused the command in its current state."
     ),
-    422: _error("Invalid input; nothing was sent to Spotify."),
-    429: _error(
+    422: error_doc("Invalid input; nothing was sent to Spotify."),
+    429: error_doc(
         "Spotify is rate limiting this app.",
         headers={
             "Retry-After": {
@@ -70,9 +61,9 @@ SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
             }
         },
     ),
-    502: _error("Spotify answered something unreadable."),
-    503: _error("Spotify is unavailable."),
-    504: _error("Spotify did not answer in time."),
+    502: error_doc("Spotify answered something unreadable."),
+    503: error_doc("Spotify is unavailable."),
+    504: error_doc("Spotify did not answer in time."),
 }
 
 router = APIRouter(prefix="/v1/spotify", tags=["spotify"])

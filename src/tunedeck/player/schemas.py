@@ -7,7 +7,7 @@ Request bodies only describe the JSON: the rules on values live in ``validation`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -322,20 +322,3 @@ class RemoveTrackIn(BaseModel):
     """``DELETE /playlists/{id}/tracks``: the track whose every occurrence goes."""
 
     uri: str
-
-
-# ---- errors ----------------------------------------------------------------------------
-
-
-class ErrorBodyOut(BaseModel):
-    """What went wrong: a stable machine ``code``, a message for people, and details."""
-
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorOut(BaseModel):
-    """Every error answer: ``{"error": {"code", "message", "details"?}}``."""
-
-    error: ErrorBodyOut

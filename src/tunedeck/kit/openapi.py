@@ -1,0 +1,32 @@
+"""How error answers are described in ``/openapi.json``, the same for every door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorBodyOut(BaseModel):
+    """What went wrong: a stable machine ``code``, a message for people, and details."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``{"error": {"code", "message", "details"?}}``."""
+
+    error: ErrorBodyOut
+
+
+def error_doc(description: str, **extra: Any) -> dict[str, Any]:
+    """One documented error status (a FastAPI ``responses`` entry) with the error schema."""
+    return {"model": ErrorOut, "description": description, **extra}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_doc("No valid credentials."),
+    403: error_doc("The key lacks the permission, or Spotify Premium is required."),
+}
