@@ -33,6 +33,14 @@ app.add_typer(key_app, name="key")
 app.add_typer(overlay_app, name="overlay-token")
 app.add_typer(crypto_app, name="crypto")
 
+# The options of the commands that serve TuneDeck (demo and serve).
+ServerPort = Annotated[
+    int | None, typer.Option(help="Port to listen on (default TUNEDECK_PORT or 8000).")
+]
+ServerHost = Annotated[
+    str | None, typer.Option(help="Interface to bind (default TUNEDECK_HOST or 127.0.0.1).")
+]
+
 
 @app.command()
 def simulator(
@@ -50,12 +58,8 @@ def simulator(
 
 @app.command()
 def demo(
-    port: Annotated[
-        int | None, typer.Option(help="Port to listen on (default TUNEDECK_PORT or 8000).")
-    ] = None,
-    host: Annotated[
-        str | None, typer.Option(help="Interface to bind (default TUNEDECK_HOST or 127.0.0.1).")
-    ] = None,
+    port: ServerPort = None,
+    host: ServerHost = None,
 ) -> None:
     """Start the demo with zero configuration: TuneDeck and a Spotify simulator on one port,
     account 'demo' connected and playing; prints an admin key and the URLs."""
@@ -72,12 +76,8 @@ def demo(
 
 @app.command()
 def serve(
-    port: Annotated[
-        int | None, typer.Option(help="Port to listen on (default TUNEDECK_PORT or 8000).")
-    ] = None,
-    host: Annotated[
-        str | None, typer.Option(help="Interface to bind (default TUNEDECK_HOST or 127.0.0.1).")
-    ] = None,
+    port: ServerPort = None,
+    host: ServerHost = None,
 ) -> None:
     """Apply the database migrations, then serve TuneDeck (configured by TUNEDECK_*)."""
     import asyncio
