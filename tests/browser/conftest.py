@@ -30,8 +30,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module: Playwright's sync API runs an event loop on this
+    thread while it is open, which the asyncio tests of other modules cannot share."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run tests/prepare.py (make test does)")
     with sync_playwright() as playwright:
