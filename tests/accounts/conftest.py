@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from tests.kit import storage
+from tests.support import app as app_fixtures
+from tests.support.app import app_settings
 from tunedeck.accounts import service
 from tunedeck.accounts.models import Account
-from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 
@@ -53,23 +52,8 @@ def make_caller(database: Database) -> MakeCaller:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        encryption_keys=storage.TEST_KEYRING.serialize(),
-        data_dir=tmp_path,
-        public_url="http://127.0.0.1:8000",
-    )
+    return app_settings(database_url, tmp_path, public_url="http://127.0.0.1:8000")
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+app = app_fixtures.app
+client = app_fixtures.client

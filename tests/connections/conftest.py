@@ -6,8 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,17 @@ from fastapi import FastAPI
 from tests.accounts import conftest as accounts_fixtures
 from tests.accounts.conftest import Caller, MakeCaller
 from tests.kit import storage
+from tests.support import simulator
+from tests.support.app import app_settings
+from tests.support.connections import save_minted
 from tests.support.servers import free_port, serve_in_thread
+from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.connections import repository as repo
 from tunedeck.connections.token_manager import TokenManager
-from tunedeck.kit.db import Database, utcnow
-from tunedeck.simulator.app import create_simulator_app
+from tunedeck.kit.db import Database
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
-from tunedeck.simulator.state import SimulatorState
 
 database_url = storage.database_url
 database = storage.database
@@ -40,67 +41,18 @@ APP_SECRET = "secret-" + secrets.token_urlsafe(24)
 ADMIN = "admin"
 
 
-@dataclass
-class Sim:
-    """A simulator on loopback and shortcuts to its control API."""
-
-    base: str
-    state: SimulatorState
-    http: httpx.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.base, timeout=10)
-
-    def reset(self) -> None:
-        self.http.post("/_sim/reset").raise_for_status()
-
-    def mint(self, user: str = "demo", **extra: Any) -> dict[str, Any]:
-        response = self.http.post("/_sim/tokens", json={"user": user, "client_id": APP_ID, **extra})
-        response.raise_for_status()
-        return dict(response.json())
-
-    def expire(self, access_token: str) -> None:
-        response = self.http.post("/_sim/tokens/expire", json={"access_token": access_token})
-        assert response.json() == {"expired": 1}
-
-    def revoke(self, refresh_token: str) -> None:
-        response = self.http.post("/_sim/tokens/revoke", json={"refresh_token": refresh_token})
-        assert response.json() == {"revoked": 1}
-
-    def token_calls(self, grant: str = "refresh_token") -> int:
-        stats = self.http.get("/_sim/stats").json()
-        return int(stats["token_requests"][grant])
-
-    def knobs(self, **changes: Any) -> None:
-        self.http.patch("/_sim/config", json=changes).raise_for_status()
-
-
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[Sim]:
+    """The simulator with our own app in it; ``mint`` asks tokens for that app."""
     config = SimulatorConfig(apps=[AppConfig(client_id=APP_ID, client_secret=APP_SECRET)])
-    app = create_simulator_app(config)
-    with serve_in_thread(app) as base:
-        sim = Sim(base, app.state.simulator)
-        yield sim
-        sim.http.close()
+    yield from simulator.start(config, client_id=APP_ID)
 
 
-@pytest.fixture
-def sim(sim_server: Sim) -> Sim:
-    """The shared simulator, reset: no tokens, zero counters."""
-    sim_server.reset()
-    return sim_server
+sim = simulator.sim
 
 
 def settings_for(database_url: str, sim: Sim, data_dir: Path, public_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        encryption_keys=storage.TEST_KEYRING.serialize(),
-        data_dir=data_dir,
-        public_url=public_url,
-        spotify_api_url=f"{sim.base}/v1",
-        spotify_accounts_url=sim.base,
-    )
+    return app_settings(database_url, data_dir, sim=sim, public_url=public_url)
 
 
 @dataclass
@@ -160,20 +112,15 @@ def connect(database: Database, sim: Sim, make_caller: MakeCaller) -> Connect:
         if account_id is None:
             account_id = (await make_caller(ADMIN)).account.id
         minted = sim.mint(pkce=pkce, expires_in=expires_in)
-        async with database.session() as session:
-            await repo.save_app_credentials(
-                session, storage.TEST_KEYRING, account_id, APP_ID, APP_SECRET
-            )
-            await repo.save_connection(
-                session,
-                storage.TEST_KEYRING,
-                account_id,
-                access_token=minted["access_token"],
-                refresh_token=minted["refresh_token"],
-                expires_at=utcnow() + timedelta(seconds=expires_in),
-                scopes=minted["scope"],
-                spotify_user_id="demo",
-            )
+        await save_minted(
+            database,
+            account_id,
+            minted,
+            client_id=APP_ID,
+            client_secret=APP_SECRET,
+            expires_in=expires_in,
+            spotify_user_id="demo",
+        )
         return Connected(account_id, minted["access_token"], minted["refresh_token"])
 
     return make

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from tests.accounts.conftest import MakeCaller
-from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Connect, Served, Sim
+from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Connect, Served
 from tests.kit import storage
+from tests.support.simulator import Sim
 from tunedeck.connections import repository as repo
 from tunedeck.connections.models import OAuthState
 from tunedeck.connections.token_manager import TokenManager

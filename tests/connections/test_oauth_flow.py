@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.accounts.conftest import Caller, MakeCaller
-from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Served, Sim, stored
+from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Served, stored
+from tests.support.simulator import Sim
 from tunedeck.connections.errors import SpotifyNeedsReauth
 from tunedeck.connections.models import AppCredential, ChannelConnection, OAuthState
 from tunedeck.connections.token_manager import TokenManager

@@ -10,8 +10,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tests.connections.conftest import APP_ID, APP_SECRET, Sim
+from tests.connections.conftest import APP_ID, APP_SECRET
 from tests.kit import storage
+from tests.support.simulator import Sim
 from tunedeck.accounts import service as accounts
 from tunedeck.connections import repository as repo
 from tunedeck.kit.db import Database, utcnow

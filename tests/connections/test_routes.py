@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.connections.conftest import Sim, settings_for
+from tests.connections.conftest import settings_for
+from tests.support.simulator import Sim
 from tunedeck.accounts.auth import route_table
 from tunedeck.app import create_app
 from tunedeck.connections.deps import get_token_manager

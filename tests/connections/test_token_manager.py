@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import update
 
 from tests.accounts.conftest import MakeCaller
-from tests.connections.conftest import ADMIN, APP_SECRET, Connect, Sim, stored
+from tests.connections.conftest import ADMIN, APP_SECRET, Connect, stored
 from tests.kit import storage
+from tests.support.simulator import Sim
 from tunedeck.connections import repository as repo
 from tunedeck.connections.errors import SpotifyNeedsReauth, SpotifyNotConnected
 from tunedeck.connections.models import ChannelConnection, ConnectionStatus

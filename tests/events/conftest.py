@@ -6,14 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from tests.accounts import conftest as accounts
 from tests.events.actions import with_actions
 from tests.kit import storage
+from tests.support import app as app_fixtures
 from tests.support import services
+from tests.support.app import app_settings
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
@@ -48,14 +49,8 @@ def database_url(
         services.drop_database(url)
 
 
-def is_postgres(url: str) -> bool:
-    return url.startswith("postgres")
-
-
-@pytest.fixture
-def bus_url(database_url: str, request: pytest.FixtureRequest) -> str | None:
-    """The shared Redis alongside PostgreSQL; no Redis (in-process bus) alongside SQLite."""
-    return str(request.getfixturevalue("redis_url")) if is_postgres(database_url) else None
+bus_url = app_fixtures.bus_url
+client = app_fixtures.client
 
 
 @pytest.fixture
@@ -70,12 +65,7 @@ async def bus(bus_url: str | None) -> AsyncIterator[EventBus]:
 
 @pytest.fixture
 def settings(database_url: str, bus_url: str | None, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        redis_url=bus_url,
-        encryption_keys=storage.TEST_KEYRING.serialize(),
-        data_dir=tmp_path,
-    )
+    return app_settings(database_url, tmp_path, redis_url=bus_url)
 
 
 @pytest.fixture
@@ -84,10 +74,3 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = with_actions(create_app(settings))
     async with app.router.lifespan_context(app):
         yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client

@@ -4,10 +4,9 @@ in-process bus, PostgreSQL with Redis), accounts connected to the simulator's us
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,15 @@ import pytest
 from tests.accounts import conftest as accounts_fixtures
 from tests.accounts.conftest import Caller, MakeCaller
 from tests.kit import storage
-from tests.simulator.conftest import Sim, start
+from tests.support import app as app_fixtures
+from tests.support import simulator
+from tests.support.app import app_settings, asgi_client
+from tests.support.connections import save_minted
+from tests.support.simulator import Sim
 from tunedeck.accounts.permissions import GRANTABLE
 from tunedeck.app import create_app
 from tunedeck.config import Settings
-from tunedeck.connections import repository as connections
-from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.db import Database
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 database_url = storage.database_url
@@ -32,39 +34,15 @@ make_caller = accounts_fixtures.make_caller
 
 ALL = [p.value for p in GRANTABLE]
 
-
-@pytest.fixture(scope="session")
-def sim_server() -> Iterator[Sim]:
-    yield from start()
-
-
-@pytest.fixture
-def sim(sim_server: Sim) -> Sim:
-    """The shared simulator, reset: initial players, no tokens, zero counters."""
-    sim_server.reset()
-    return sim_server
-
-
-@pytest.fixture
-def bus_url(database_url: str, request: pytest.FixtureRequest) -> str | None:
-    """Redis alongside PostgreSQL, the in-process bus (no URL) alongside SQLite."""
-    if database_url.startswith("postgres"):
-        return str(request.getfixturevalue("redis_url"))
-    return None
+sim_server = simulator.sim_server
+sim = simulator.sim
+bus_url = app_fixtures.bus_url
 
 
 def player_settings(
     database_url: str, bus_url: str | None, sim: Sim, data_dir: Path, **overrides: Any
 ) -> Settings:
-    return Settings(
-        database_url=database_url,
-        redis_url=bus_url,
-        encryption_keys=storage.TEST_KEYRING.serialize(),
-        data_dir=data_dir,
-        spotify_api_url=f"{sim.base}/v1",
-        spotify_accounts_url=sim.base,
-        **overrides,
-    )
+    return app_settings(database_url, data_dir, sim=sim, redis_url=bus_url, **overrides)
 
 
 @pytest.fixture
@@ -78,12 +56,8 @@ def make_app(
     async def make(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         settings = player_settings(database_url, bus_url, sim, tmp_path, **overrides)
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://testserver", timeout=30
-            ) as client:
-                yield client
+        async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
+            yield client
 
     return make
 
@@ -99,20 +73,15 @@ async def connect_account(
 ) -> None:
     """Store app credentials and a connection with a token the simulator minted for ``user``."""
     minted = sim.mint(user, client_id=DEMO_CLIENT_ID)
-    async with database.session() as session:
-        await connections.save_app_credentials(
-            session, storage.TEST_KEYRING, account_id, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-        )
-        await connections.save_connection(
-            session,
-            storage.TEST_KEYRING,
-            account_id,
-            access_token=minted["access_token"],
-            refresh_token=minted["refresh_token"],
-            expires_at=utcnow() + timedelta(seconds=int(minted["expires_in"])),
-            scopes=minted["scope"],
-            spotify_user_id=user,
-        )
+    await save_minted(
+        database,
+        account_id,
+        minted,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        expires_in=int(minted["expires_in"]),
+        spotify_user_id=user,
+    )
 
 
 @dataclass

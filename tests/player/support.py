@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 
 
 def upstream_requests(sim: Sim) -> int:

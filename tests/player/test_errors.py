@@ -12,7 +12,7 @@ import pytest
 from tests.player.conftest import MakeStreamer, Streamer
 from tests.player.doors import Door, doors
 from tests.player.support import events_of
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 
 
 @pytest.fixture(params=["rest", "graphql"])

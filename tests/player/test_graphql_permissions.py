@@ -22,7 +22,7 @@ from tests.accounts.conftest import MakeCaller
 from tests.player.conftest import ALL, MakeStreamer
 from tests.player.doors import GraphQLDoor
 from tests.player.support import events_of, upstream_requests
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.player.graphql.permissions import Needs

@@ -11,7 +11,7 @@ import pytest
 from tests.player.conftest import Streamer
 from tests.player.doors import Door, GraphQLDoor, doors
 from tests.player.support import catalog_tracks, events_of, upstream_requests
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.defaults import (
     DEMO_CHILL_PLAYLIST_ID,
     DEMO_DESKTOP_ID,

@@ -23,8 +23,8 @@ from schemathesis.checks import (
 
 from tests.accounts.conftest import MakeCaller
 from tests.player.conftest import MakeStreamer, player_settings
-from tests.simulator.conftest import Sim
 from tests.support.servers import serve_in_thread
+from tests.support.simulator import Sim
 from tunedeck.app import create_app
 
 pytestmark = pytest.mark.slow

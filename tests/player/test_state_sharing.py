@@ -10,7 +10,7 @@ import httpx
 
 from tests.player.conftest import MakeStreamer, Streamer
 from tests.player.doors import doors
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 
 STATE_ROUTES = (
     "GET /v1/me/player",

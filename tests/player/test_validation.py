@@ -11,7 +11,7 @@ import pytest
 from tests.player.conftest import Streamer
 from tests.player.doors import doors
 from tests.player.support import upstream_requests
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.player import validation
 
 TRACK = "spotify:track:" + "a" * 22

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.catalog import build_catalog
 
 BASE62_22 = re.compile(r"^[0-9A-Za-z]{22}$")

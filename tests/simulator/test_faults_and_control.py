@@ -14,8 +14,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from tests.simulator.conftest import REDIRECT_URI, Sim, start
 from tests.support.servers import serve_in_thread
+from tests.support.simulator import REDIRECT_URI, Sim, start
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.defaults import DEMO_HYPE_PLAYLIST_ID, DEMO_STREAM_PLAYLIST_ID

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.simulator.conftest import REDIRECT_URI, Sim, pkce_pair
+from tests.support.simulator import REDIRECT_URI, Sim, pkce_pair
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID
 
 

@@ -19,7 +19,7 @@ import yaml
 from jsonschema.exceptions import best_match
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.defaults import (
     CURATOR_TOP_PLAYLIST_ID,
     DEMO_HYPE_PLAYLIST_ID,

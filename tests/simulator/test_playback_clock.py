@@ -7,7 +7,7 @@ import random
 import httpx
 import pytest
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.playback import Player, PlayerRefusal
 
 DURATIONS = {f"t{i}": 100_000 + i * 1000 for i in range(10)}

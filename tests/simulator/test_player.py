@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.defaults import (
     DEMO_CHILL_PLAYLIST_ID,
     DEMO_DESKTOP_ID,

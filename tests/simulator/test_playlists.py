@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.simulator.conftest import Sim
+from tests.support.simulator import Sim
 from tunedeck.simulator.defaults import (
     CURATOR_LOFI_PLAYLIST_ID,
     CURATOR_TOP_PLAYLIST_ID,

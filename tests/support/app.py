@@ -1,0 +1,69 @@
+"""TuneDeck itself in tests: settings on the test storage, the app in the test's loop, and
+an HTTP client to it.
+
+Expose the fixtures in a package's conftest.py, next to its own ``settings`` fixture
+(a package with its own ``app`` takes ``client`` alone)::
+
+    from tests.support import app as app_fixtures
+
+    app = app_fixtures.app
+    client = app_fixtures.client
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.kit import storage
+from tests.support.simulator import Sim
+from tunedeck.app import create_app
+from tunedeck.config import Settings
+
+
+def app_settings(
+    database_url: str, data_dir: Path, *, sim: Sim | None = None, **fields: Any
+) -> Settings:
+    """Settings on ``database_url`` with the test keyring; Spotify is ``sim`` if given."""
+    if sim is not None:
+        fields = {"spotify_api_url": f"{sim.base}/v1", "spotify_accounts_url": sim.base, **fields}
+    return Settings(
+        database_url=database_url,
+        encryption_keys=storage.TEST_KEYRING.serialize(),
+        data_dir=data_dir,
+        **fields,
+    )
+
+
+def asgi_client(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
+    """An HTTP client calling ``app`` in this loop; app errors come back as 500 answers."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
+
+
+@pytest.fixture
+def bus_url(database_url: str, request: pytest.FixtureRequest) -> str | None:
+    """The shared Redis alongside PostgreSQL; no Redis (in-process bus) alongside SQLite."""
+    return str(request.getfixturevalue("redis_url")) if is_postgres(database_url) else None
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as client:
+        yield client

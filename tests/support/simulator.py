@@ -1,0 +1,168 @@
+"""The Spotify simulator served over loopback HTTP, and shortcuts to drive it.
+
+Expose the fixtures in a package's conftest.py (each package gets its own server)::
+
+    from tests.support import simulator
+
+    sim_server = simulator.sim_server
+    sim = simulator.sim
+
+A package that needs another configuration defines its own ``sim_server`` with
+``yield from simulator.start(config, client_id=...)``; ``sim`` picks it up.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.servers import serve_in_thread
+from tunedeck.simulator.app import create_simulator_app
+from tunedeck.simulator.config import SimulatorConfig
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tunedeck.simulator.state import SimulatorState
+
+REDIRECT_URI = "http://127.0.0.1:8000/callback"
+
+
+@dataclass
+class Sim:
+    """A running simulator: its base URL, its in-process state, and shortcuts.
+
+    ``client_id`` is the app that ``mint`` asks tokens for (``None``: the simulator's
+    default app).
+    """
+
+    base: str
+    state: SimulatorState
+    client_id: str | None = None
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base, timeout=10, follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- control API -------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.http.post("/_sim/reset").raise_for_status()
+
+    def knobs(self, **changes: Any) -> dict[str, Any]:
+        response = self.http.patch("/_sim/config", json=changes)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def advance(self, seconds: float) -> None:
+        self.http.post("/_sim/clock/advance", json={"seconds": seconds}).raise_for_status()
+
+    def mint(self, user: str = "demo", **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"user": user}
+        if self.client_id is not None:
+            body["client_id"] = self.client_id
+        response = self.http.post("/_sim/tokens", json={**body, **extra})
+        response.raise_for_status()
+        return dict(response.json())
+
+    def expire(self, access_token: str) -> None:
+        response = self.http.post("/_sim/tokens/expire", json={"access_token": access_token})
+        assert response.json() == {"expired": 1}
+
+    def revoke(self, refresh_token: str) -> None:
+        response = self.http.post("/_sim/tokens/revoke", json={"refresh_token": refresh_token})
+        assert response.json() == {"revoked": 1}
+
+    def playback(self, user: str = "demo") -> dict[str, Any]:
+        response = self.http.get(f"/_sim/users/{user}/playback")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def playlists(self, user: str = "demo") -> list[dict[str, Any]]:
+        response = self.http.get(f"/_sim/users/{user}/playlists")
+        response.raise_for_status()
+        return list(response.json())
+
+    def app_action(self, user: str = "demo", **body: Any) -> httpx.Response:
+        return self.http.post(f"/_sim/users/{user}/app-actions", json=body)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.http.get("/_sim/stats").json())
+
+    def token_calls(self, grant: str = "refresh_token") -> int:
+        return int(self.stats()["token_requests"][grant])
+
+    # -- Web API ---------------------------------------------------------------------
+
+    def api(self, user: str = "demo", **mint: Any) -> httpx.Client:
+        """A client for ``/v1`` authenticated as ``user`` with a freshly minted token."""
+        token = self.mint(user, **mint)["access_token"]
+        return self.api_with(token)
+
+    def api_with(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.base}/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+
+    # -- accounts service ------------------------------------------------------------
+
+    def authorize(self, **params: str) -> httpx.Response:
+        query = {
+            "client_id": DEMO_CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI,
+            "state": "xyz",
+            "scope": "user-read-playback-state user-modify-playback-state",
+            **params,
+        }
+        return self.http.get("/authorize", params=query)
+
+    def code(self, **params: str) -> str:
+        response = self.authorize(**params)
+        assert response.status_code == 302, response.text
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        return query["code"][0]
+
+    def token_basic(self, **form: str) -> httpx.Response:
+        return self.http.post("/api/token", data=form, auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET))
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE code verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def start(config: SimulatorConfig | None = None, *, client_id: str | None = None) -> Iterator[Sim]:
+    """Serve a fresh simulator app on loopback for the duration of the generator."""
+    app = create_simulator_app(config)
+    with serve_in_thread(app) as base:
+        sim = Sim(base, app.state.simulator, client_id)
+        try:
+            yield sim
+        finally:
+            sim.close()
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[Sim]:
+    """One default simulator for the package's whole run (tests reset it through ``sim``)."""
+    yield from start()
+
+
+@pytest.fixture
+def sim(sim_server: Sim) -> Sim:
+    """The shared simulator, reset: initial players, no tokens, zero counters."""
+    sim_server.reset()
+    return sim_server
