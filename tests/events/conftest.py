@@ -13,7 +13,7 @@ from tests.accounts import conftest as accounts
 from tests.events.actions import with_actions
 from tests.kit import storage
 from tests.support import app as app_fixtures
-from tests.support import services
+from tests.support import redis_server, services
 from tests.support.app import app_settings
 from tunedeck.app import create_app
 from tunedeck.config import Settings
@@ -24,6 +24,7 @@ database = storage.database
 fresh_database_url = storage.fresh_database_url
 keyring = storage.keyring
 make_caller = accounts.make_caller
+own_redis = redis_server.own_redis
 
 
 @pytest.fixture(scope="session", params=storage.BACKENDS)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from tests.events.own_redis import OwnRedis
 from tests.events.support import Collector, eventually
+from tests.support.redis_server import OwnRedis
 from tunedeck.config import Settings
 from tunedeck.events.bus import (
     CHANNEL_PREFIX,
@@ -22,16 +22,6 @@ from tunedeck.events.bus import (
     Subscription,
     create_bus,
 )
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

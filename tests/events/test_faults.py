@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import text
 
 from tests.events.actions import RECORD_PATH
-from tests.events.own_redis import OwnRedis
 from tests.events.support import (
     Collector,
     eventually,
@@ -33,6 +32,7 @@ from tests.events.support import (
     stored_ids,
 )
 from tests.kit import storage
+from tests.support.redis_server import OwnRedis
 from tests.support.servers import free_port
 from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
@@ -42,16 +42,6 @@ from tunedeck.kit.migrate import upgrade_database
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE = "platform_events_offline"
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

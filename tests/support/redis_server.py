@@ -1,6 +1,7 @@
 """A redis-server of the test's own, on a free port in a temporary directory.
 
 Fault tests stop and restart this one; the machine's shared Redis is never touched.
+Expose the fixture in a package's conftest.py: ``own_redis = redis_server.own_redis``.
 """
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.servers import free_port
 from tests.support.services import port_open
@@ -52,3 +56,14 @@ class OwnRedis:
         deadline = time.monotonic() + 10
         while port_open("127.0.0.1", self.port) and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A started redis-server of this test alone, stopped after it."""
+    server = OwnRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
