@@ -25,7 +25,6 @@ from tunedeck.connections.rest import router as connections_router
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import create_bus
 from tunedeck.events.relay import EventRelay
-from tunedeck.events.rest import router as events_router
 from tunedeck.kit.crypto import ensure_key_file, load_keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import install_error_handlers
@@ -72,7 +71,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(accounts_router)
     app.include_router(connections_router)
-    app.include_router(events_router)
     app.include_router(web_router)
     install_player(app, settings)
     for prefix, sub_app in (mounts or {}).items():

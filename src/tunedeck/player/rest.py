@@ -7,6 +7,7 @@ events. The request's session commits once, after the route, before the answer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -14,6 +15,8 @@ from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.auth import requires
 from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.events.schemas import EventPage
+from tunedeck.events.service import MAX_LIMIT as MAX_EVENTS_LIMIT
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.errors import NotFound
 from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
@@ -249,3 +252,31 @@ async def post_manual_connect(ctx: Worker) -> ManualStatusOut:
 async def delete_manual_connect(ctx: Worker) -> ManualStoppedOut:
     """Stop manual polling now; ``stopped`` says whether it was on."""
     return ManualStoppedOut(stopped=await service.stop_manual(ctx))
+
+
+EVENTS_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    400: error_doc("The cursor is not one this listing gave."),
+    422: error_doc("Unknown event type, since after until, or limit out of range."),
+}
+
+
+@router.get("/events", responses=EVENTS_ERRORS)
+async def get_events(
+    ctx: Read,
+    event_type: Annotated[
+        list[str] | None,
+        Query(
+            alias="type",
+            description="Only these types (repeat the parameter, or comma-separate).",
+        ),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (exclusive).")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_LIMIT)] = service.DEFAULT_EVENTS_LIMIT,
+) -> EventPage:
+    """The account's playback events, newest first."""
+    return await service.list_events(
+        ctx, types=event_type, since=since, until=until, cursor=cursor, limit=limit
+    )
