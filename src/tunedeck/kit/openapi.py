@@ -28,5 +28,5 @@ def error_doc(description: str, **extra: Any) -> dict[str, Any]:
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: error_doc("No valid credentials."),
-    403: error_doc("The key lacks the permission, or Spotify Premium is required."),
+    403: error_doc("The key lacks the permission."),
 }

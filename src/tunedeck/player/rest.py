@@ -48,6 +48,7 @@ from tunedeck.player.validation import PLAYLIST_ID
 
 SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
+    403: error_doc("The key lacks the permission, or Spotify Premium is required."),
     400: error_doc("Spotify refused the request as malformed."),
     404: error_doc("Spotify does not know the object (device, playlist, track)."),
     409: error_doc(

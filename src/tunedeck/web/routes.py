@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from tunedeck.accounts.auth import public
 
-STATIC = Path(__file__).parent / "static"
+HOME_PAGE = (Path(__file__).parent / "static" / "home.html").read_text(encoding="utf-8")
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,4 +17,4 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(public)])
 async def home() -> HTMLResponse:
     """Where the OAuth callback lands: the connection result and the ways in."""
-    return HTMLResponse((STATIC / "home.html").read_text(encoding="utf-8"))
+    return HTMLResponse(HOME_PAGE)
