@@ -1,8 +1,12 @@
 """Every JSON response these tests receive is validated against spotify-openapi.yml.
 
-The description is relaxed as SPEC.md section 9 says: a playback's ``context`` and
-``item``, a playlist's ``public`` (and the queue's ``currently_playing``, documented
-as "Can be null") accept null, and ``discriminator`` mappings are dropped.
+The description ships with the simulator (``src/tunedeck/simulator/spotify-openapi.yml``):
+the OpenAPI 3.0.3 description of the Spotify Web API, v2026.5.31, from the MIT-licensed
+sonallux/spotify-web-api project (file fixed-spotify-open-api.yml; licence in
+``spotify-openapi.LICENSE`` beside it). It is stricter than Spotify, so it is relaxed
+here: a playback's ``context`` and ``item``, a playlist's ``public`` (and the queue's
+``currently_playing``), all documented as "can be null", accept null, and
+``discriminator`` mappings are dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -27,7 +31,7 @@ from tunedeck.simulator.defaults import (
     DEMO_STREAM_PLAYLIST_ID,
 )
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "spotify-openapi.yml"
+SPEC = resources.files("tunedeck.simulator") / "spotify-openapi.yml"
 #: Error statuses a path may not list: they take the spec's shared error responses.
 GENERIC_ERRORS = {
     400: "BadRequest",
@@ -61,9 +65,9 @@ def _strip_discriminators(node: Any) -> None:
 @cache
 def load_spec() -> dict[str, Any]:
     """The OpenAPI description, relaxed; fails the test clearly when the file is missing."""
-    if not SPEC_PATH.is_file():
-        pytest.fail(f"spotify-openapi.yml not found at {SPEC_PATH.resolve()} (../shared)")
-    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    if not SPEC.is_file():
+        pytest.fail(f"spotify-openapi.yml is missing from the package: {SPEC}")
+    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     _strip_discriminators(spec)
     schemas = spec["components"]["schemas"]
     for schema_name, prop in NULLABLE:

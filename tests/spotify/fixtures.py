@@ -1,4 +1,4 @@
-"""Access to the captured Spotify responses in ../shared/spotify-fixtures."""
+"""Access to the captured Spotify responses in tests/fixtures/spotify (see its README)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURES_DIR = SHARED_DIR / "spotify-fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "spotify"
 
 
 def fixtures_dir() -> Path:
-    """The fixtures directory; fails loudly when the shared material is missing."""
+    """The fixtures directory; fails loudly when it is missing from the checkout."""
     if not FIXTURES_DIR.is_dir():
-        raise AssertionError(
-            f"Spotify fixtures not found at {FIXTURES_DIR}: the shared/ directory must sit "
-            "beside the repository"
-        )
+        raise AssertionError(f"Spotify fixtures not found at {FIXTURES_DIR}")
     return FIXTURES_DIR
 
 
