@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tunedeck.spotify.client import MAX_RATE_LIMIT_WAITS, RequestPolicy, SpotifyClient
+from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import (
     SpotifyError,
     SpotifyInvalidGrantError,
@@ -20,6 +20,7 @@ from tunedeck.spotify.errors import (
     SpotifyUnavailableError,
 )
 from tunedeck.spotify.quirks import quirks_for
+from tunedeck.spotify.transport import MAX_RATE_LIMIT_WAITS
 
 from .conftest import FAST_POLICY, MakeClient, Simulator
 

@@ -1,6 +1,6 @@
 """Spotify Web API client, its models and errors, and the OAuth helpers."""
 
-from tunedeck.spotify.client import RequestPolicy, SpotifyClient, TokenProvider
+from tunedeck.spotify.client import SpotifyClient
 from tunedeck.spotify.errors import (
     SpotifyError,
     SpotifyInvalidGrantError,
@@ -9,6 +9,7 @@ from tunedeck.spotify.errors import (
     SpotifyUnavailableError,
 )
 from tunedeck.spotify.oauth import SCOPES, SpotifyOAuth, TokenGrant, new_pkce_pair, new_state
+from tunedeck.spotify.transport import RequestPolicy, TokenProvider
 
 __all__ = [
     "SCOPES",

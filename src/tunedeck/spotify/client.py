@@ -1,29 +1,17 @@
 """Async client of the Spotify Web API, over one pooled ``httpx.AsyncClient``.
 
 One :class:`SpotifyClient` acts for one user (its token provider hands out that user's
-access token). Each public method is one *call* with an overall deadline; inside it
-the client retries what is safe to retry:
-
-* any 2xx is success, whatever the body (204, 202, 200 with text);
-* 401: ask the token provider for a forced refresh, retry once;
-* 429: wait ``Retry-After`` when it is within ``RequestPolicy.rate_limit_wait_cap`` and
-  the deadline, then retry (any method: the request was not processed); otherwise
-  raise :class:`SpotifyRateLimitError` at once with ``retry_after`` set;
-* 5xx, connection errors, timeouts: bounded jittered retries for idempotent requests
-  (GET, PUT, DELETE) only; never for POSTs (next, previous, queue add, playlist create
-  and add), whose effect would double if the first attempt did land.
+access token). Each public method is one *call*: playback, queue, devices, playlists,
+search. How each request is sent, retried, timed out and mapped to the
+``tunedeck.spotify.errors`` family is the transport's job (``tunedeck.spotify.transport``);
+this module builds the requests and reads the answers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
-import random
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -38,7 +26,6 @@ from tunedeck.spotify.errors import (
 from tunedeck.spotify.models import (
     Device,
     Devices,
-    ErrorBody,
     Paging,
     Playback,
     Playlist,
@@ -52,6 +39,13 @@ from tunedeck.spotify.models import (
     User,
 )
 from tunedeck.spotify.quirks import quirks_for
+from tunedeck.spotify.transport import (
+    Params,
+    RequestPolicy,
+    SpotifyTransport,
+    TokenProvider,
+    json_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,47 +58,11 @@ SEARCH_MAX_LIMIT = 50
 PLAYLIST_CHUNK = 100
 """Most items Spotify accepts in one playlist add or remove."""
 
-DEFAULT_RETRY_AFTER = 1.0
-"""Seconds to assume when a 429 carries no usable ``Retry-After``."""
-
-MAX_RATE_LIMIT_WAITS = 3
-"""In-line 429 waits per request; past them the 429 is raised (no hammering on ``0``)."""
-
-_IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 _PLAYABLE_TYPES = "track,episode"
 # Library removal refused this way means "use the older followers endpoint".
 _LIBRARY_REFUSED_STATUSES = frozenset({400, 403, 404, 405})
 
-# Deadline (event-loop time) of the public call in progress in this task, if any.
-_call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "spotify_call_deadline", default=None
-)
-
 M = TypeVar("M", bound=BaseModel)
-Params = Mapping[str, str | int | None]
-
-
-class TokenProvider(Protocol):
-    """Gives a valid access token for the user; ``force_refresh`` asks for a new one
-    even if the current one looks valid (Spotify has just refused it with a 401)."""
-
-    async def __call__(self, *, force_refresh: bool = False) -> str: ...
-
-
-@dataclass(frozen=True)
-class RequestPolicy:
-    """How patient the client is with Spotify."""
-
-    rate_limit_wait_cap: float = 5.0
-    """Longest ``Retry-After`` (seconds) worth waiting for in-line."""
-    max_retries: int = 2
-    """Retries after a 5xx or transport failure, for idempotent requests only."""
-    backoff_base: float = 0.2
-    """First backoff (seconds), doubled per retry, with jitter."""
-    attempt_timeout: float = 5.0
-    """Timeout of one HTTP attempt (seconds)."""
-    deadline: float = 15.0
-    """Overall time (seconds) for one public call, retries and waits included."""
 
 
 class SpotifyClient:
@@ -119,49 +77,46 @@ class SpotifyClient:
         app_id: str = "default",
         policy: RequestPolicy | None = None,
     ) -> None:
-        self._http = http
-        self._tokens = token_provider
-        self._api_url = api_url.rstrip("/")
+        self._transport = SpotifyTransport(http, token_provider, api_url=api_url, policy=policy)
         self._app_id = app_id
-        self._policy = policy or RequestPolicy()
 
     def __repr__(self) -> str:
-        return f"SpotifyClient(api_url={self._api_url!r}, app_id={self._app_id!r})"
+        return f"SpotifyClient(api_url={self._transport.api_url!r}, app_id={self._app_id!r})"
 
     @property
     def policy(self) -> RequestPolicy:
         """The retry and timeout policy in force."""
-        return self._policy
+        return self._transport.policy
 
     # ---- reading -------------------------------------------------------------------
 
     async def playback(self, market: str | None = None) -> Playback | None:
         """The playback state, or None when nothing is active (204 / empty body)."""
-        data = await self._get(
+        data = await self._transport.get(
             "/me/player", {"market": market, "additional_types": _PLAYABLE_TYPES}
         )
         return None if data is None else _parse(Playback, data, "playback")
 
     async def currently_playing(self) -> Playback | None:
         """What is playing (no device, repeat or shuffle), or None when nothing is."""
-        data = await self._get(
+        data = await self._transport.get(
             "/me/player/currently-playing", {"additional_types": _PLAYABLE_TYPES}
         )
         return None if data is None else _parse(Playback, data, "currently playing")
 
     async def queue(self) -> Queue:
         """The current item and what is queued after it."""
-        data = await self._get("/me/player/queue")
+        data = await self._transport.get("/me/player/queue")
         return Queue() if data is None else _parse(Queue, data, "queue")
 
     async def devices(self) -> list[Device]:
         """The user's available Spotify Connect devices."""
-        data = await self._get("/me/player/devices")
+        data = await self._transport.get("/me/player/devices")
         return [] if data is None else _parse(Devices, data, "devices").devices
 
     async def current_user(self) -> User:
         """The profile of the user whose token this is."""
-        return _parse(User, await self._get("/me"), "user")
+        return _parse(User, await self._transport.get("/me"), "user")
 
     async def my_playlists(
         self, *, limit: int = 50, offset: int = 0, all_pages: bool = False
@@ -177,7 +132,7 @@ class SpotifyClient:
 
     async def playlist(self, playlist_id: str) -> Playlist:
         """A playlist with the first page of its items."""
-        data = await self._get(
+        data = await self._transport.get(
             f"/playlists/{_segment(playlist_id)}", {"additional_types": _PLAYABLE_TYPES}
         )
         return _parse(Playlist, data, "playlist")
@@ -205,7 +160,7 @@ class SpotifyClient:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         quirks = quirks_for(self._app_id)
-        async with self._call():
+        async with self._transport.call():
             tracks: list[Track] = []
             position, end = offset, offset + limit
             page_limit = quirks.search_page_limit
@@ -267,27 +222,27 @@ class SpotifyClient:
             body["offset"] = {"uri": offset_uri}
         if position_ms is not None:
             body["position_ms"] = position_ms
-        await self._send(
+        await self._transport.send(
             "PUT", "/me/player/play", params={"device_id": device_id}, body=body or None
         )
 
     async def pause(self, *, device_id: str | None = None) -> None:
         """Pause playback."""
-        await self._send("PUT", "/me/player/pause", params={"device_id": device_id})
+        await self._transport.send("PUT", "/me/player/pause", params={"device_id": device_id})
 
     async def next(self, *, device_id: str | None = None) -> None:
         """Skip to the next item (never retried after an ambiguous failure)."""
-        await self._send("POST", "/me/player/next", params={"device_id": device_id})
+        await self._transport.send("POST", "/me/player/next", params={"device_id": device_id})
 
     async def previous(self, *, device_id: str | None = None) -> None:
         """Go back to the previous item (never retried after an ambiguous failure)."""
-        await self._send("POST", "/me/player/previous", params={"device_id": device_id})
+        await self._transport.send("POST", "/me/player/previous", params={"device_id": device_id})
 
     async def seek(self, position_ms: int, *, device_id: str | None = None) -> None:
         """Move to ``position_ms`` in the current item."""
         if position_ms < 0:
             raise ValueError("position_ms must not be negative")
-        await self._send(
+        await self._transport.send(
             "PUT", "/me/player/seek", params={"position_ms": position_ms, "device_id": device_id}
         )
 
@@ -295,7 +250,7 @@ class SpotifyClient:
         """Set the device volume, 0-100."""
         if not 0 <= volume_percent <= 100:
             raise ValueError("volume_percent must be between 0 and 100")
-        await self._send(
+        await self._transport.send(
             "PUT",
             "/me/player/volume",
             params={"volume_percent": volume_percent, "device_id": device_id},
@@ -303,7 +258,7 @@ class SpotifyClient:
 
     async def set_shuffle(self, state: bool, *, device_id: str | None = None) -> None:
         """Turn shuffle on or off."""
-        await self._send(
+        await self._transport.send(
             "PUT",
             "/me/player/shuffle",
             params={"state": "true" if state else "false", "device_id": device_id},
@@ -313,15 +268,21 @@ class SpotifyClient:
         """Set repeat to off, context or track."""
         if mode not in ("off", "context", "track"):
             raise ValueError("mode must be off, context or track")
-        await self._send("PUT", "/me/player/repeat", params={"state": mode, "device_id": device_id})
+        await self._transport.send(
+            "PUT", "/me/player/repeat", params={"state": mode, "device_id": device_id}
+        )
 
     async def add_to_queue(self, uri: str, *, device_id: str | None = None) -> None:
         """Queue a track or episode (never retried after an ambiguous failure)."""
-        await self._send("POST", "/me/player/queue", params={"uri": uri, "device_id": device_id})
+        await self._transport.send(
+            "POST", "/me/player/queue", params={"uri": uri, "device_id": device_id}
+        )
 
     async def transfer_playback(self, device_id: str, *, play: bool = False) -> None:
         """Move playback to ``device_id``; ``play`` starts it there, else the state is kept."""
-        await self._send("PUT", "/me/player", body={"device_ids": [device_id], "play": play})
+        await self._transport.send(
+            "PUT", "/me/player", body={"device_ids": [device_id], "play": play}
+        )
 
     # ---- playlists -----------------------------------------------------------------
 
@@ -334,12 +295,14 @@ class SpotifyClient:
             body["public"] = public
         if description is not None:
             body["description"] = description
-        response = await self._send("POST", "/me/playlists", body=body)
-        return _parse(Playlist, _json_body(response), "created playlist")
+        response = await self._transport.send("POST", "/me/playlists", body=body)
+        return _parse(Playlist, json_body(response), "created playlist")
 
     async def rename_playlist(self, playlist_id: str, name: str) -> None:
         """Change a playlist's name."""
-        await self._send("PUT", f"/playlists/{_segment(playlist_id)}", body={"name": name})
+        await self._transport.send(
+            "PUT", f"/playlists/{_segment(playlist_id)}", body={"name": name}
+        )
 
     async def delete_playlist(self, playlist_id: str) -> None:
         """Delete a playlist, which for Spotify means unfollowing it.
@@ -348,10 +311,10 @@ class SpotifyClient:
         the older /playlists/{id}/followers and remembers to go there first next time.
         """
         quirks = quirks_for(self._app_id)
-        async with self._call():
+        async with self._transport.call():
             if not quirks.library_remove_refused:
                 try:
-                    await self._send(
+                    await self._transport.send(
                         "DELETE", "/me/library", params={"uris": f"spotify:playlist:{playlist_id}"}
                     )
                     return
@@ -361,14 +324,16 @@ class SpotifyClient:
                     if exc.status not in _LIBRARY_REFUSED_STATUSES:
                         raise
                     refused = exc.status
-                await self._send("DELETE", f"/playlists/{_segment(playlist_id)}/followers")
+                await self._transport.send(
+                    "DELETE", f"/playlists/{_segment(playlist_id)}/followers"
+                )
                 # Remember only once the fallback worked: a 404 may just be a bad id.
                 logger.info(
                     "app %s: library removal refused (%d), using followers", self._app_id, refused
                 )
                 quirks.library_remove_refused = True
                 return
-            await self._send("DELETE", f"/playlists/{_segment(playlist_id)}/followers")
+            await self._transport.send("DELETE", f"/playlists/{_segment(playlist_id)}/followers")
 
     async def add_playlist_items(
         self, playlist_id: str, uris: Sequence[str], *, position: int | None = None
@@ -381,13 +346,13 @@ class SpotifyClient:
             raise ValueError("uris must not be empty")
         path = f"/playlists/{_segment(playlist_id)}/items"
         snapshot = ""
-        async with self._call():
+        async with self._transport.call():
             for start in range(0, len(uris), PLAYLIST_CHUNK):
                 body: dict[str, Any] = {"uris": list(uris[start : start + PLAYLIST_CHUNK])}
                 if position is not None:
                     body["position"] = position + start
-                response = await self._send("POST", path, body=body)
-                snapshot = _parse(SnapshotId, _json_body(response) or {}, "snapshot").snapshot_id
+                response = await self._transport.send("POST", path, body=body)
+                snapshot = _parse(SnapshotId, json_body(response) or {}, "snapshot").snapshot_id
         return snapshot
 
     async def remove_playlist_items(
@@ -398,40 +363,18 @@ class SpotifyClient:
             raise ValueError("uris must not be empty")
         path = f"/playlists/{_segment(playlist_id)}/items"
         snapshot = ""
-        async with self._call():
+        async with self._transport.call():
             for start in range(0, len(uris), PLAYLIST_CHUNK):
                 body: dict[str, Any] = {
                     "items": [{"uri": uri} for uri in uris[start : start + PLAYLIST_CHUNK]]
                 }
                 if snapshot_id is not None:
                     body["snapshot_id"] = snapshot_id
-                response = await self._send("DELETE", path, body=body)
-                snapshot = _parse(SnapshotId, _json_body(response) or {}, "snapshot").snapshot_id
+                response = await self._transport.send("DELETE", path, body=body)
+                snapshot = _parse(SnapshotId, json_body(response) or {}, "snapshot").snapshot_id
         return snapshot
 
     # ---- plumbing ------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _call(self) -> AsyncIterator[float]:
-        """Scope of one public call: sets its deadline (nested scopes share the outer one)."""
-        current = _call_deadline.get()
-        if current is not None:
-            yield current
-            return
-        deadline_at = asyncio.get_running_loop().time() + self._policy.deadline
-        reset_token = _call_deadline.set(deadline_at)
-        try:
-            async with asyncio.timeout_at(deadline_at):
-                yield deadline_at
-        except TimeoutError as exc:
-            raise SpotifyUnavailableError(
-                504, f"Spotify call exceeded its {self._policy.deadline:g}s deadline"
-            ) from exc
-        finally:
-            _call_deadline.reset(reset_token)
-
-    async def _get(self, path: str, params: Params | None = None) -> Any | None:
-        return _json_body(await self._send("GET", path, params=params))
 
     async def _pages(
         self,
@@ -444,9 +387,11 @@ class SpotifyClient:
         params: Params | None = None,
     ) -> list[M]:
         items: list[M] = []
-        async with self._call():
+        async with self._transport.call():
             while True:
-                data = await self._get(path, {**(params or {}), "limit": limit, "offset": offset})
+                data = await self._transport.get(
+                    path, {**(params or {}), "limit": limit, "offset": offset}
+                )
                 page = _parse(page_type, data or {}, path)
                 items.extend(page.items)
                 if not all_pages or page.next is None or not page.items:
@@ -456,111 +401,15 @@ class SpotifyClient:
                     return items
 
     async def _search_page(self, query: str, limit: int, offset: int) -> Paging[Track]:
-        data = await self._get(
+        data = await self._transport.get(
             "/search", {"q": query, "type": "track", "limit": limit, "offset": offset}
         )
         return _parse(TrackSearch, data or {}, "search").tracks
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        body: Any = None,
-    ) -> httpx.Response:
-        """One request with the retry rules of the module docstring; returns a 2xx."""
-        policy = self._policy
-        retry_failures = method in _IDEMPOTENT_METHODS
-        query = {key: str(value) for key, value in (params or {}).items() if value is not None}
-        url = self._api_url + path
-        loop = asyncio.get_running_loop()
-        async with self._call() as deadline_at:
-            token = await self._tokens()
-            refreshed = False
-            failures = 0
-            rate_limit_waits = 0
-            while True:
-                remaining = deadline_at - loop.time()
-                failure: SpotifyUnavailableError
-                try:
-                    response = await self._http.request(
-                        method,
-                        url,
-                        params=query,
-                        json=body,
-                        headers={"Authorization": f"Bearer {token}"},
-                        timeout=min(policy.attempt_timeout, max(remaining, 0.001)),
-                    )
-                except httpx.TimeoutException as exc:
-                    failure = SpotifyUnavailableError(504, f"Spotify timed out on {method} {path}")
-                    failure.__cause__ = exc
-                except httpx.TransportError as exc:
-                    failure = SpotifyUnavailableError(
-                        503, f"Spotify unreachable on {method} {path}: {type(exc).__name__}"
-                    )
-                    failure.__cause__ = exc
-                else:
-                    status = response.status_code
-                    if 200 <= status < 300:
-                        return response
-                    if status == 401 and not refreshed:
-                        # The token may have been revoked or expired early: one refresh.
-                        refreshed = True
-                        token = await self._tokens(force_refresh=True)
-                        continue
-                    if status == 429:
-                        wait = _retry_after(response)
-                        if (
-                            wait <= policy.rate_limit_wait_cap
-                            and rate_limit_waits < MAX_RATE_LIMIT_WAITS
-                            and loop.time() + wait < deadline_at
-                        ):
-                            rate_limit_waits += 1
-                            logger.info("Spotify 429 on %s %s: waiting %gs", method, path, wait)
-                            # A tiny or zero Retry-After still gets a short pause.
-                            await asyncio.sleep(max(wait, policy.backoff_base))
-                            continue
-                        message, reason = _error_details(response)
-                        raise SpotifyRateLimitError(message, retry_after=wait, reason=reason)
-                    if status < 500:
-                        message, reason = _error_details(response)
-                        raise SpotifyError(status, message, reason=reason)
-                    message, _ = _error_details(response)
-                    failure = SpotifyUnavailableError(
-                        503, f"Spotify failed on {method} {path}: {message}", upstream_status=status
-                    )
-                if not retry_failures or failures >= policy.max_retries:
-                    raise failure
-                step = policy.backoff_base * (2**failures)
-                delay = step / 2 + random.uniform(0, step / 2)
-                if loop.time() + delay >= deadline_at:
-                    raise failure
-                failures += 1
-                logger.info(
-                    "Spotify %s %s failed (%s), retry %d in %.2fs",
-                    method,
-                    path,
-                    failure.message,
-                    failures,
-                    delay,
-                )
-                await asyncio.sleep(delay)
 
 
 def _segment(value: str) -> str:
     """``value`` escaped for use as one path segment."""
     return quote(value, safe="")
-
-
-def _json_body(response: httpx.Response) -> Any | None:
-    """The decoded JSON body, or None when it is empty or not JSON (a 2xx may be either)."""
-    if response.status_code == 204 or not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _parse(model: type[M], data: Any, what: str) -> M:
@@ -572,45 +421,12 @@ def _parse(model: type[M], data: Any, what: str) -> M:
         ) from exc
 
 
-def _error_details(response: httpx.Response) -> tuple[str, str | None]:
-    """Message and player reason of an error response, whatever its shape."""
-    default = response.reason_phrase or f"HTTP {response.status_code}"
-    try:
-        data = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return (text[:200] or default), None
-    if not isinstance(data, dict):
-        return default, None
-    error = data.get("error")
-    if isinstance(error, dict):
-        try:
-            parsed = ErrorBody.model_validate(error)
-        except ValidationError:
-            return default, None
-        return parsed.message or default, parsed.reason
-    if isinstance(error, str):
-        description = data.get("error_description")
-        return (description if isinstance(description, str) and description else error), None
-    return default, None
-
-
-def _retry_after(response: httpx.Response) -> float:
-    raw = response.headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else DEFAULT_RETRY_AFTER
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    return max(value, 0.0)
-
-
 def _is_invalid_limit(exc: SpotifyError) -> bool:
     return exc.status == 400 and "limit" in exc.message.lower()
 
 
 __all__ = [
     "DEV_MODE_SEARCH_LIMIT",
-    "MAX_RATE_LIMIT_WAITS",
     "PLAYLIST_CHUNK",
     "SEARCH_MAX_LIMIT",
     "RequestPolicy",
