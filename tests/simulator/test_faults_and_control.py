@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from starlette.routing import Mount
 
 from tests.support.servers import serve_in_thread
 from tests.support.simulator import REDIRECT_URI, Sim, start
+from tunedeck.simulator import faults
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.defaults import DEMO_HYPE_PLAYLIST_ID, DEMO_STREAM_PLAYLIST_ID
@@ -25,11 +27,39 @@ def test_latency_knob(sim: Sim, demo: httpx.Client) -> None:
     sim.knobs(latency_ms=150)
     started = time.perf_counter()
     assert demo.get("/me").status_code == 200
+    # A lower bound only: the simulator's sleep never ends early, however loaded the machine.
     assert time.perf_counter() - started >= 0.15
-    sim.knobs(latency_ms=0)
-    started = time.perf_counter()
-    demo.get("/me")
-    assert time.perf_counter() - started < 0.15
+    assert sim.knobs(latency_ms=0)["latency_ms"] == 0
+    assert demo.get("/me").status_code == 200
+
+
+def test_concurrent_requests_are_counted_in_flight(sim: Sim) -> None:
+    token = sim.mint()["access_token"]
+    sim.knobs(hold_until_concurrent=3)
+
+    def get_me() -> int:
+        with sim.api_with(token) as api:
+            return api.get("/me").status_code
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(lambda _: get_me(), range(3)))
+    assert statuses == [200, 200, 200]
+    stats = sim.stats()
+    assert stats["max_in_flight"] == 3
+    assert stats["in_flight"] == 0
+    assert stats["requests"]["GET /v1/me"] == 3
+
+
+def test_requests_one_after_the_other_never_meet(
+    sim: Sim, demo: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faults, "HOLD_TIMEOUT_SECONDS", 0.05)
+    sim.knobs(hold_until_concurrent=2)
+    assert demo.get("/me").status_code == 200  # held until the timeout, then answered
+    assert demo.get("/me/player").status_code == 200
+    stats = sim.stats()
+    assert stats["max_in_flight"] == 1
+    assert stats["total"] == 2
 
 
 def test_error_rate_knob(sim: Sim, demo: httpx.Client) -> None:

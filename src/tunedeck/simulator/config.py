@@ -25,6 +25,7 @@ KNOB_FIELDS = (
     "development_mode",
     "command_status",
     "token_ttl_seconds",
+    "hold_until_concurrent",
 )
 
 
@@ -109,6 +110,9 @@ class SimulatorConfig(_Strict):
     quota_exceeded: bool = False
     development_mode: bool = False
     command_status: Literal[204, 202, 200] = 204
+    #: Hold every Web API request until this many have been in flight at once (0: off),
+    #: so that a test can tell calls made in parallel from calls made one after the other.
+    hold_until_concurrent: int = Field(default=0, ge=0, le=1000)
     apps: list[AppConfig] = Field(default_factory=list)
     users: list[UserConfig] = Field(default_factory=list)
 

@@ -1,16 +1,20 @@
-"""Injected misbehaviour: latency, 5xx answers, rate limits, quota, odd command statuses."""
+"""Injected misbehaviour: latency, 5xx answers, rate limits, quota, odd command statuses,
+and the hold that makes concurrent requests meet."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 from starlette.responses import Response
 
 from tunedeck.simulator.errors import SpotifyError
-from tunedeck.simulator.state import SimulatorState
+from tunedeck.simulator.state import SimulatorState, Stats
 
 RATE_WINDOW_SECONDS = 30.0
+#: Longest a request waits for the others under ``hold_until_concurrent`` before going on.
+HOLD_TIMEOUT_SECONDS = 10.0
 #: Retry-After (seconds) of the quota-exceeded variant: a day, as when an app's quota is gone.
 QUOTA_RETRY_AFTER = 86_400
 _SERVER_ERRORS = (
@@ -24,6 +28,17 @@ async def delay(sim: SimulatorState) -> None:
     """Sleep for the configured latency, if any."""
     if sim.config.latency_ms > 0:
         await asyncio.sleep(sim.config.latency_ms / 1000)
+
+
+async def hold(sim: SimulatorState, stats: Stats) -> None:
+    """Under ``hold_until_concurrent = n``, wait until n Web API requests have been in
+    flight at once (or ``HOLD_TIMEOUT_SECONDS`` passed). Requests made one after the other
+    never meet, so each of them waits the whole timeout and ``max_in_flight`` stays 1."""
+    wanted = sim.config.hold_until_concurrent
+    if wanted <= 1:
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stats.reached(wanted).wait(), HOLD_TIMEOUT_SECONDS)
 
 
 def check_limits(sim: SimulatorState, client_id: str) -> None:

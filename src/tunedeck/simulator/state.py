@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections import Counter, deque
@@ -34,17 +35,48 @@ class Clock:
 
 
 class Stats:
-    """Requests received, by route template, and token requests by grant type."""
+    """Requests received, by route template, and token requests by grant type; Web API
+    requests being handled right now and the most that ever were at once."""
 
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
         self.token_requests: Counter[str] = Counter(authorization_code=0, refresh_token=0)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._waiting: list[tuple[int, asyncio.Event]] = []
+
+    def enter(self) -> None:
+        """A Web API request starts being handled."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        waiting = []
+        for count, event in self._waiting:
+            if self.max_in_flight >= count:
+                event.set()
+            else:
+                waiting.append((count, event))
+        self._waiting = waiting
+
+    def leave(self) -> None:
+        """A Web API request has its answer."""
+        self.in_flight -= 1
+
+    def reached(self, count: int) -> asyncio.Event:
+        """An event set once ``count`` Web API requests have been in flight at once."""
+        event = asyncio.Event()
+        if self.max_in_flight >= count:
+            event.set()
+        else:
+            self._waiting.append((count, event))
+        return event
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "total": sum(self.requests.values()),
             "requests": dict(self.requests),
             "token_requests": dict(self.token_requests),
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
         }
 
 

@@ -126,7 +126,7 @@ def api_route(
     scopes: tuple[str, ...] = (),
     command: bool = False,
 ) -> Route:
-    """A ``/v1`` route: stats, latency, auth, limits, scope check, then ``handler``.
+    """A ``/v1`` route: stats, hold, latency, auth, limits, scope check, then ``handler``.
 
     ``scopes``: any one of them grants access. ``command``: a player command, whose
     success answer follows the ``command_status`` knob (handlers return None).
@@ -135,7 +135,16 @@ def api_route(
     needed = frozenset(scopes)
 
     async def endpoint(request: Request) -> Response:
-        sim.stats.requests[key] += 1
+        stats = sim.stats
+        stats.requests[key] += 1
+        stats.enter()
+        try:
+            await faults.hold(sim, stats)
+            return await answer(request)
+        finally:
+            stats.leave()
+
+    async def answer(request: Request) -> Response:
         try:
             await faults.delay(sim)
             token = authenticate(sim, request)
