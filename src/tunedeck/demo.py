@@ -32,6 +32,7 @@ from tunedeck.kit.db import Database
 from tunedeck.kit.errors import NotFound
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
+from tunedeck.spotify.quirks import QuirksRegistry
 
 SIM_PREFIX = "/spotify-sim"
 DEMO_ACCOUNT = "demo"
@@ -87,7 +88,7 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     )
 
 
-async def _fresh_admin_key(db: Database, keyring: Keyring) -> str:
+async def _fresh_admin_key(db: Database, keyring: Keyring, quirks: QuirksRegistry) -> str:
     """Account ``demo`` (created if absent) with the simulator's demo app and a new admin key."""
     async with db.session() as session:
         try:
@@ -103,7 +104,7 @@ async def _fresh_admin_key(db: Database, keyring: Keyring) -> str:
         app_credentials = AppCredentialsIn(
             client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
         )
-        await connections.set_app_credentials(session, keyring, account.id, app_credentials)
+        await connections.set_app_credentials(session, keyring, account.id, app_credentials, quirks)
     return created.secret
 
 
@@ -111,7 +112,7 @@ async def bootstrap(app: FastAPI, http: httpx.AsyncClient) -> DemoReady:
     """Prepare the demo account on a running demo server (``app`` is what it serves)."""
     settings: Settings = app.state.settings
     origin = settings.public_url
-    key = await _fresh_admin_key(app.state.db, app.state.keyring)
+    key = await _fresh_admin_key(app.state.db, app.state.keyring, app.state.token_manager.quirks)
     admin = {"Authorization": f"Bearer {key}"}
 
     # The OAuth flow as a browser would run it: TuneDeck -> Spotify's consent -> callback.

@@ -346,18 +346,24 @@ async def test_changing_the_app_marks_the_connection_needs_reauth(
     served: Served, sim: Sim, make_caller: MakeCaller
 ) -> None:
     caller = await admin_with_app(make_caller, served)
+    quirks = served.app.state.token_manager.quirks
     async with served.client(caller, follow_redirects=True) as client:
         await client.get(f"{BASE}/authorize")
         assert (await client.get(BASE)).json()["status"] == "active"
+        # As if a client had found the app to be in development mode.
+        quirks.for_app(APP_ID).search_page_limit = 10
         same = await client.put(
             f"{BASE}/app", json={"client_id": APP_ID, "client_secret": APP_SECRET}
         )
         assert same.status_code == 200
         assert (await client.get(BASE)).json()["status"] == "active"
+        assert quirks.for_app(APP_ID).search_page_limit == 10  # same app: still known
         await client.put(f"{BASE}/app", json={"client_id": "other-app", "client_secret": "x"})
         status = (await client.get(BASE)).json()
     assert status["status"] == "needs_reauth"
     assert status["connected"] is False
+    # What the app's token manager learned about the replaced app is forgotten.
+    assert quirks.for_app(APP_ID).search_page_limit is None
 
 
 async def test_disconnect_removes_tokens(

@@ -7,12 +7,14 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import update
 
 from tests.accounts.conftest import MakeCaller
-from tests.connections.conftest import ADMIN, APP_SECRET, Connect, stored
+from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Connect, settings_for, stored
 from tests.kit import storage
 from tests.support.simulator import Sim
 from tunedeck.connections import repository as repo
@@ -250,3 +252,27 @@ async def test_refresh_logs_say_what_happened_without_secrets(
     assert f"account {revoked.account_id} needs re-authorization" in text
     secrets_ = [*sim.state.tokens.access, *sim.state.tokens.refresh, APP_SECRET]
     assert [s[:6] for s in secrets_ if s in text] == []
+
+
+async def test_clients_share_learned_app_restrictions_within_one_manager_only(
+    manager: TokenManager, connect: Connect, sim: Sim, database: Database, tmp_path: Path
+) -> None:
+    """A development-mode app's search limit, found out by one client, is known to the
+    manager's next client; a second manager (another app in the process) knows nothing."""
+    account = await connect(expires_in=3600)
+    sim.knobs(development_mode=True)
+
+    def searches() -> int:
+        return int(sim.stats()["requests"].get("GET /v1/search", 0))
+
+    await (await manager.client_for(account.account_id)).search_tracks("e")
+    assert searches() == 3  # 20 refused, then 10 + 10
+    assert manager.quirks.for_app(APP_ID).search_page_limit == 10
+    await (await manager.client_for(account.account_id)).search_tracks("e")
+    assert searches() == 5  # straight to pages of ten
+
+    settings = settings_for(database.url, sim, tmp_path, "http://127.0.0.1:8000")
+    async with httpx.AsyncClient(timeout=20) as http:
+        other = TokenManager(database, storage.TEST_KEYRING, http, settings)
+        await (await other.client_for(account.account_id)).search_tracks("e")
+    assert searches() == 8  # had to find out for itself

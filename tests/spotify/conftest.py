@@ -13,6 +13,7 @@ import pytest
 from tests.support.servers import serve_in_thread
 from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.oauth import SpotifyOAuth
+from tunedeck.spotify.quirks import QuirksRegistry
 
 DEMO_CLIENT_ID = "tunedeck-demo"
 DEMO_CLIENT_SECRET = "tunedeck-demo-secret"
@@ -175,8 +176,16 @@ MakeClient = Callable[..., tuple[SpotifyClient, SimTokens]]
 
 
 @pytest.fixture
-def make_client(sim: Simulator, http: httpx.AsyncClient, oauth: SpotifyOAuth) -> MakeClient:
-    """Build a client for a simulator user; each test gets its own app id (fresh quirks)."""
+def quirks() -> QuirksRegistry:
+    """The test's own registry of learned app restrictions, shared by its clients."""
+    return QuirksRegistry()
+
+
+@pytest.fixture
+def make_client(
+    sim: Simulator, http: httpx.AsyncClient, oauth: SpotifyOAuth, quirks: QuirksRegistry
+) -> MakeClient:
+    """Build a client for a simulator user; the test's clients share its ``quirks``."""
     app_id = f"test-app-{uuid.uuid4().hex}"
 
     def build(
@@ -188,7 +197,7 @@ def make_client(sim: Simulator, http: httpx.AsyncClient, oauth: SpotifyOAuth) ->
     ) -> tuple[SpotifyClient, SimTokens]:
         tokens = SimTokens(sim, oauth, user, scope)
         client = SpotifyClient(
-            http, tokens, api_url=sim.api_url, app_id=app or app_id, policy=policy
+            http, tokens, api_url=sim.api_url, app_id=app or app_id, policy=policy, quirks=quirks
         )
         return client, tokens
 

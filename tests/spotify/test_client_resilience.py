@@ -5,13 +5,13 @@ answers, deadlines, development-mode search paging and the unfollow fallback."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.sleeps import Hook, SleepLog, record_sleeps
 from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import (
     SpotifyError,
@@ -19,7 +19,7 @@ from tunedeck.spotify.errors import (
     SpotifyRateLimitError,
     SpotifyUnavailableError,
 )
-from tunedeck.spotify.quirks import quirks_for
+from tunedeck.spotify.quirks import QuirksRegistry
 from tunedeck.spotify.transport import MAX_RATE_LIMIT_WAITS
 
 from .conftest import FAST_POLICY, MakeClient, Simulator
@@ -33,12 +33,19 @@ SCOPES_WITHOUT_LIBRARY = (
 )
 
 
-async def _wait_for(sim: Simulator, route: str, count: int, within: float = 5.0) -> None:
-    """Until the simulator has received ``count`` requests on ``route``."""
-    deadline = time.monotonic() + within
-    while await sim.requests(route) < count:
-        assert time.monotonic() < deadline, f"{route} never reached {count} requests"
-        await asyncio.sleep(0.02)
+def window_passes(sim: Simulator) -> Hook:
+    """A sleep hook: while the client waits out a 429, Spotify's 30 s window passes."""
+
+    async def advance(_: float) -> None:
+        await sim.advance_clock(31)
+
+    return advance
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepLog:
+    """The pauses the Spotify client asks for (Retry-After waits, backoffs)."""
+    return record_sleeps(monkeypatch, "tunedeck.spotify")
 
 
 class CountingTokens:
@@ -109,65 +116,63 @@ async def test_refresh_refused_surfaces_invalid_grant(
 # ---- 429 ------------------------------------------------------------------------------
 
 
-async def test_429_within_cap_waits_and_succeeds(sim: Simulator, make_client: MakeClient) -> None:
+async def test_429_within_cap_waits_and_succeeds(
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
+) -> None:
     client, _ = make_client()
     await sim.configure(rate_limit_per_30s=2, rate_limit_retry_after=1)
     await client.devices()
     await client.devices()
-    started = time.monotonic()
-    call = asyncio.create_task(client.devices())
-    await _wait_for(sim, "GET /v1/me/player/devices", 3)  # the third one got a 429
-    await sim.advance_clock(31)  # the 30 s window passes on Spotify's side
-    devices = await call
-    elapsed = time.monotonic() - started
+    sleeps.before = window_passes(sim)
+    devices = await client.devices()  # the third one gets a 429, waits, then succeeds
     assert devices
-    assert elapsed >= 1.0  # it honoured Retry-After
-    assert elapsed < 3.0
+    assert sleeps.delays == [1.0]  # it honoured Retry-After, once
     assert await sim.requests("GET /v1/me/player/devices") == 4
 
 
-async def test_429_wait_applies_to_posts_too(sim: Simulator, make_client: MakeClient) -> None:
+async def test_429_wait_applies_to_posts_too(
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
+) -> None:
     client, _ = make_client()
     before = await sim.playback()
     await sim.configure(rate_limit_per_30s=1, rate_limit_retry_after=1)
     await client.current_user()
-    call = asyncio.create_task(client.next())
-    await _wait_for(sim, "POST /v1/me/player/next", 1)
-    await sim.advance_clock(31)
-    await call
+    sleeps.before = window_passes(sim)
+    await client.next()
+    assert sleeps.delays == [1.0]
     assert await sim.requests("POST /v1/me/player/next") == 2
     assert (await sim.playback())["track_uri"] == before["upcoming"][0]  # skipped once
 
 
-async def test_429_over_cap_raises_at_once(sim: Simulator, make_client: MakeClient) -> None:
+async def test_429_over_cap_raises_at_once(
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
+) -> None:
     client, _ = make_client()
     await sim.configure(rate_limit_per_30s=1, rate_limit_retry_after=60)
     await client.devices()
-    started = time.monotonic()
     with pytest.raises(SpotifyRateLimitError) as caught:
         await client.devices()
-    assert time.monotonic() - started < 1.0
+    assert sleeps.delays == []  # no wait at all
     assert caught.value.status == 429
     assert caught.value.retry_after == 60
     assert await sim.requests("GET /v1/me/player/devices") == 2
 
 
 async def test_429_longer_than_the_deadline_raises_at_once(
-    sim: Simulator, make_client: MakeClient
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
 ) -> None:
     policy = RequestPolicy(rate_limit_wait_cap=5.0, backoff_base=0.01, deadline=1.0)
     client, _ = make_client(policy=policy)
     await sim.configure(rate_limit_per_30s=1, rate_limit_retry_after=3)
     await client.devices()
-    started = time.monotonic()
     with pytest.raises(SpotifyRateLimitError) as caught:
         await client.devices()
-    assert time.monotonic() - started < 0.9  # did not sleep 3 s into a 1 s deadline
+    assert sleeps.delays == []  # did not sleep 3 s into a 1 s deadline
     assert caught.value.retry_after == 3
 
 
 async def test_429_retry_after_zero_is_not_hammered(
-    sim: Simulator, make_client: MakeClient
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
 ) -> None:
     client, _ = make_client()
     await sim.configure(rate_limit_per_30s=1, rate_limit_retry_after=0)
@@ -177,6 +182,7 @@ async def test_429_retry_after_zero_is_not_hammered(
     assert caught.value.retry_after == 0
     # One try and MAX_RATE_LIMIT_WAITS retries, each after a short pause.
     assert await sim.requests("GET /v1/me/player/devices") == 1 + 1 + MAX_RATE_LIMIT_WAITS
+    assert sleeps.delays == [FAST_POLICY.backoff_base] * MAX_RATE_LIMIT_WAITS
 
 
 async def test_quota_exceeded(sim: Simulator, make_client: MakeClient) -> None:
@@ -240,16 +246,21 @@ async def test_5xx_never_retried_for_posts(
     assert await sim.requests(route) == 1
 
 
-async def test_5xx_then_recovery_succeeds(sim: Simulator, make_client: MakeClient) -> None:
-    policy = RequestPolicy(max_retries=2, backoff_base=0.6, deadline=10.0)
+async def test_5xx_then_recovery_succeeds(
+    sim: Simulator, make_client: MakeClient, sleeps: SleepLog
+) -> None:
+    policy = RequestPolicy(max_retries=2, backoff_base=0.05, deadline=10.0)
     client, _ = make_client(policy=policy)
     await client.current_user()  # token minted before the faults start
     await sim.configure(error_rate=1.0)
-    call = asyncio.create_task(client.devices())
-    await _wait_for(sim, "GET /v1/me/player/devices", 1)
-    await sim.configure(error_rate=0.0)
-    assert await call
-    assert await sim.requests("GET /v1/me/player/devices") >= 2
+
+    async def spotify_recovers(_: float) -> None:
+        await sim.configure(error_rate=0.0)
+
+    sleeps.before = spotify_recovers  # while the client backs off after the first 5xx
+    assert await client.devices()
+    assert len(sleeps.delays) == 1
+    assert await sim.requests("GET /v1/me/player/devices") == 2
 
 
 async def test_connection_refused_is_unavailable(http: httpx.AsyncClient) -> None:
@@ -294,26 +305,25 @@ async def test_deadline_honoured_with_latency(sim: Simulator, make_client: MakeC
     client, _ = make_client(policy=policy)
     await client.current_user()
     await sim.configure(latency_ms=3000)
-    started = time.monotonic()
     with pytest.raises(SpotifyUnavailableError) as caught:
         await client.devices()
-    elapsed = time.monotonic() - started
+    # The answer (a success) is 3 s away and an attempt may last 5 s: only the 0.5 s
+    # deadline can end the call with a 504.
     assert caught.value.status == 504
-    assert 0.45 <= elapsed < 1.5  # the deadline, not the 3 s answer
 
 
 async def test_deadline_covers_retries(sim: Simulator, make_client: MakeClient) -> None:
-    policy = RequestPolicy(attempt_timeout=0.3, deadline=1.0, max_retries=10, backoff_base=0.01)
+    policy = RequestPolicy(attempt_timeout=0.3, deadline=2.0, max_retries=10, backoff_base=0.01)
     client, _ = make_client(policy=policy)
     await client.current_user()
-    await sim.configure(latency_ms=2000)
-    started = time.monotonic()
+    await sim.configure(latency_ms=5000)
     with pytest.raises(SpotifyUnavailableError) as caught:
         await client.playback()
-    elapsed = time.monotonic() - started
     assert caught.value.status == 504
-    assert 0.9 <= elapsed < 1.9
-    assert 2 <= await sim.requests("GET /v1/me/player") <= 5  # retried within the deadline
+    # Retried, but the deadline ended the call before the 10 retries ran out: each
+    # attempt lasts at least its 0.3 s timeout, so at most 7 fit into 2 s.
+    attempts = await sim.requests("GET /v1/me/player")
+    assert 2 <= attempts <= 7
 
 
 async def test_attempt_timeout_not_retried_for_post(
@@ -367,8 +377,8 @@ async def test_dev_mode_search_pages_by_ten_and_remembers(
 
 async def test_dev_mode_registry_is_per_app(sim: Simulator, make_client: MakeClient) -> None:
     await sim.configure(development_mode=True)
-    first, _ = make_client(app="dev-app-one-" + str(time.monotonic_ns()))
-    other, _ = make_client(app="dev-app-two-" + str(time.monotonic_ns()))
+    first, _ = make_client(app="dev-app-one")
+    other, _ = make_client(app="dev-app-two")
     await first.search_tracks("e")
     assert await sim.requests("GET /v1/search") == 3
     await other.search_tracks("e")
@@ -378,16 +388,42 @@ async def test_dev_mode_registry_is_per_app(sim: Simulator, make_client: MakeCli
     assert await sim.requests("GET /v1/search") == 7
 
 
-async def test_search_beyond_the_api_maximum_pages_by_fifty(
-    sim: Simulator, make_client: MakeClient
+async def test_dev_mode_learned_only_within_one_registry(
+    sim: Simulator, make_client: MakeClient, quirks: QuirksRegistry, http: httpx.AsyncClient
 ) -> None:
-    app = f"big-search-{time.monotonic_ns()}"
+    """Two owners of clients (two TuneDeck apps in one process) share nothing: the same
+    Spotify app id in another registry has to find out for itself."""
+    await sim.configure(development_mode=True)
+    first, tokens = make_client(app="dev-app")
+    await first.search_tracks("e")
+    assert quirks.for_app("dev-app").search_page_limit == 10
+    assert await sim.requests("GET /v1/search") == 3  # refused 20, then 10 + 10
+
+    elsewhere = SpotifyClient(
+        http,
+        tokens,
+        api_url=sim.api_url,
+        app_id="dev-app",
+        policy=FAST_POLICY,
+        quirks=QuirksRegistry(),
+    )
+    await elsewhere.search_tracks("e")
+    assert await sim.requests("GET /v1/search") == 6  # refused again: nothing shared
+    sibling, _ = make_client(app="dev-app")
+    await sibling.search_tracks("e")
+    assert await sim.requests("GET /v1/search") == 8  # same registry: pages of ten at once
+
+
+async def test_search_beyond_the_api_maximum_pages_by_fifty(
+    sim: Simulator, make_client: MakeClient, quirks: QuirksRegistry
+) -> None:
+    app = "big-search"
     client, _ = make_client(app=app)
     tracks = await client.search_tracks("e", limit=120)
     assert len(tracks) == 120
     assert len({t.uri for t in tracks}) == 120
     assert await sim.requests("GET /v1/search") == 3  # 50 + 50 + 20, none refused
-    assert quirks_for(app).search_page_limit is None  # not mistaken for development mode
+    assert quirks.for_app(app).search_page_limit is None  # not mistaken for development mode
 
 
 async def test_other_bad_requests_are_not_paged(sim: Simulator, make_client: MakeClient) -> None:
@@ -420,13 +456,13 @@ async def test_delete_falls_back_to_followers_and_remembers(
 
 
 async def test_delete_of_unknown_playlist_is_not_remembered_as_refusal(
-    sim: Simulator, make_client: MakeClient
+    sim: Simulator, make_client: MakeClient, quirks: QuirksRegistry
 ) -> None:
-    app = f"fallback-app-{time.monotonic_ns()}"
+    app = "fallback-app"
     client, _ = make_client(app=app)
     with pytest.raises(SpotifyError) as caught:
         await client.delete_playlist("0000000000000000000000")
     assert caught.value.status == 404
-    assert quirks_for(app).library_remove_refused is False
+    assert quirks.for_app(app).library_remove_refused is False
     await client.delete_playlist(CURATOR_TOP)
     assert await sim.requests("DELETE /v1/me/library") == 2

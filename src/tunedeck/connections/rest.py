@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from tunedeck.accounts.auth import credential_from, public, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.connections import oauth_flow, service
+from tunedeck.connections.deps import TokenManagerDep
 from tunedeck.connections.schemas import (
     AppCredentialsIn,
     AppCredentialsOut,
@@ -55,10 +56,16 @@ async def get_app(principal: Admin, session: SessionDep, keyring: KeyringDep) ->
 
 @router.put("/app")
 async def put_app(
-    body: AppCredentialsIn, principal: Admin, session: SessionDep, keyring: KeyringDep
+    body: AppCredentialsIn,
+    principal: Admin,
+    session: SessionDep,
+    keyring: KeyringDep,
+    manager: TokenManagerDep,
 ) -> AppCredentialsOut:
     """Store the Spotify app's client id and secret (encrypted at rest)."""
-    return await service.set_app_credentials(session, keyring, principal.account_id, body)
+    return await service.set_app_credentials(
+        session, keyring, principal.account_id, body, manager.quirks
+    )
 
 
 @router.get(

@@ -20,7 +20,7 @@ from tunedeck.connections.schemas import (
 )
 from tunedeck.kit.crypto import Keyring
 from tunedeck.spotify.oauth import SCOPES
-from tunedeck.spotify.quirks import forget_quirks
+from tunedeck.spotify.quirks import QuirksRegistry
 
 HINT_CHARS = 4
 
@@ -40,10 +40,15 @@ def _app_out(app: repo.AppSecrets | None) -> AppCredentialsOut:
 
 
 async def set_app_credentials(
-    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID, body: AppCredentialsIn
+    session: AsyncSession,
+    keyring: Keyring,
+    account_id: uuid.UUID,
+    body: AppCredentialsIn,
+    quirks: QuirksRegistry,
 ) -> AppCredentialsOut:
     """Store (or replace) the account's Spotify app. A different app cannot use tokens
-    granted to the old one, so an existing connection then needs re-authorization."""
+    granted to the old one, so an existing connection then needs re-authorization, and
+    what ``quirks`` (the token manager's registry) learned about the old app is dropped."""
     before = await repo.app_credentials(session, keyring, account_id)
     await repo.save_app_credentials(
         session, keyring, account_id, body.client_id, body.client_secret
@@ -52,7 +57,7 @@ async def set_app_credentials(
         stored = await repo.connection(session, keyring, account_id)
         if stored is not None:
             await repo.mark_needs_reauth(session, stored)
-        forget_quirks(before.client_id)
+        quirks.forget(before.client_id)
     return _app_out(await repo.app_credentials(session, keyring, account_id))
 
 
@@ -71,9 +76,7 @@ async def connection_status(
     if stored is None or stored.status == ConnectionStatus.DISCONNECTED:
         return ConnectionOut(status=LinkState.NOT_CONNECTED, connected=False, app=_app_out(app))
     scopes = stored.scopes.split()
-    state = (
-        LinkState.ACTIVE if stored.status == ConnectionStatus.ACTIVE else LinkState.NEEDS_REAUTH
-    )
+    state = LinkState.ACTIVE if stored.status == ConnectionStatus.ACTIVE else LinkState.NEEDS_REAUTH
     return ConnectionOut(
         status=state,
         connected=state is LinkState.ACTIVE and app is not None,

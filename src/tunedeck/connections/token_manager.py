@@ -32,6 +32,7 @@ from tunedeck.kit.db import Database, utcnow
 from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import SpotifyInvalidGrantError, SpotifyTokenError
 from tunedeck.spotify.oauth import SpotifyOAuth
+from tunedeck.spotify.quirks import QuirksRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ class _Token:
 class TokenManager:
     """Spotify clients for accounts, with tokens refreshed before they expire.
 
-    Built once per app (``app.state.token_manager``); safe for concurrent use.
+    Built once per app (``app.state.token_manager``); safe for concurrent use. It owns
+    the app's :class:`QuirksRegistry` (``quirks``): what its clients learn about a
+    Spotify app's restrictions is shared by its clients of that app, and by no other
+    TuneDeck app in the process.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class TokenManager:
             rate_limit_wait_cap=settings.spotify_rate_limit_wait_cap,
             deadline=settings.spotify_deadline,
         )
+        self.quirks = QuirksRegistry()
         self._inflight: dict[uuid.UUID, asyncio.Task[_Token]] = {}
         # One refresh at a time per account in this process (the SQLite guarantee; on
         # PostgreSQL the row lock also holds other processes back).
@@ -111,6 +116,7 @@ class TokenManager:
             api_url=self._settings.spotify_api_url,
             app_id=app.client_id,
             policy=self._policy,
+            quirks=self.quirks,
         )
 
     async def fresh_token(

@@ -38,7 +38,7 @@ from tunedeck.spotify.models import (
     TrackSearch,
     User,
 )
-from tunedeck.spotify.quirks import quirks_for
+from tunedeck.spotify.quirks import QuirksRegistry
 from tunedeck.spotify.transport import (
     Params,
     RequestPolicy,
@@ -66,7 +66,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class SpotifyClient:
-    """The Spotify Web API for one user: playback, queue, devices, playlists, search."""
+    """The Spotify Web API for one user: playback, queue, devices, playlists, search.
+
+    ``app_id`` is the Spotify app's client id and ``quirks`` where the restrictions
+    learned about apps are kept: clients given the same registry and app id share what
+    one of them found out. Without a registry the client learns for itself alone.
+    """
 
     def __init__(
         self,
@@ -76,9 +81,11 @@ class SpotifyClient:
         api_url: str = SPOTIFY_API_URL,
         app_id: str = "default",
         policy: RequestPolicy | None = None,
+        quirks: QuirksRegistry | None = None,
     ) -> None:
         self._transport = SpotifyTransport(http, token_provider, api_url=api_url, policy=policy)
         self._app_id = app_id
+        self._quirks = quirks if quirks is not None else QuirksRegistry()
 
     def __repr__(self) -> str:
         return f"SpotifyClient(api_url={self._transport.api_url!r}, app_id={self._app_id!r})"
@@ -155,11 +162,12 @@ class SpotifyClient:
 
         Development-mode apps may ask for at most 10 results at a time: when Spotify
         refuses the limit, the results are fetched in pages of 10 and joined, and the
-        app is remembered so that later searches (by any client of the app) page at once.
+        app is remembered so that later searches (by any client of the app sharing this
+        client's quirks registry) page at once.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        quirks = quirks_for(self._app_id)
+        quirks = self._quirks.for_app(self._app_id)
         async with self._transport.call():
             tracks: list[Track] = []
             position, end = offset, offset + limit
@@ -298,10 +306,15 @@ class SpotifyClient:
         response = await self._transport.send("POST", "/me/playlists", body=body)
         return _parse(Playlist, json_body(response), "created playlist")
 
-    async def rename_playlist(self, playlist_id: str, name: str) -> None:
-        """Change a playlist's name."""
+    async def rename_playlist(
+        self, playlist_id: str, name: str | None, *, description: str | None = None
+    ) -> None:
+        """Change a playlist's name, its description, or both (``None``: leave it)."""
+        body = {"name": name, "description": description}
         await self._transport.send(
-            "PUT", f"/playlists/{_segment(playlist_id)}", body={"name": name}
+            "PUT",
+            f"/playlists/{_segment(playlist_id)}",
+            body={key: value for key, value in body.items() if value is not None},
         )
 
     async def delete_playlist(self, playlist_id: str) -> None:
@@ -310,7 +323,7 @@ class SpotifyClient:
         Uses DELETE /me/library; where the app is refused that path, unfollows through
         the older /playlists/{id}/followers and remembers to go there first next time.
         """
-        quirks = quirks_for(self._app_id)
+        quirks = self._quirks.for_app(self._app_id)
         async with self._transport.call():
             if not quirks.library_remove_refused:
                 try:
