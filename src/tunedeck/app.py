@@ -76,5 +76,5 @@ def create_app(
     for prefix, sub_app in (mounts or {}).items():
         mount = Mount(prefix, app=sub_app)
         app.router.routes.append(mount)
-        declare_rule(mount.path_format, PUBLIC)
+        declare_rule(mount, PUBLIC)
     return app

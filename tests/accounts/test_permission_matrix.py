@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from tests.accounts.conftest import Caller, MakeCaller
 from tunedeck.accounts.auth import AccessRule, RouteEntry, route_table
 from tunedeck.accounts.permissions import GRANTABLE, Permission
+from tunedeck.app import create_app
+from tunedeck.config import Settings
 
 ALL = [p.value for p in GRANTABLE]
 
@@ -137,3 +140,22 @@ async def test_permission_matrix(
     assert me.status_code == 200
     tokens = (await client.get("/v1/overlay-tokens", headers=victim.caller.headers)).json()
     assert [t["revoked_at"] for t in tokens] == [None]
+
+
+def test_declared_rules_belong_to_their_app(settings: Settings) -> None:
+    """A rule declared for a mount of one app says nothing about another app's routes."""
+    inner = FastAPI()
+    declared = create_app(settings, mounts={"/elsewhere": inner})
+    other = create_app(settings)
+    other.router.routes.append(Mount("/elsewhere", app=inner))  # declares nothing
+
+    def rules_at(app: FastAPI, path: str) -> list[str]:
+        return [str(rule) for r in route_table(app) if r.path == path for rule in r.rules]
+
+    assert rules_at(declared, "/elsewhere/{path}") == ["public"]
+    assert rules_at(other, "/elsewhere/{path}") == []
+    # FastAPI's own pages are public wherever the app puts them.
+    assert rules_at(other, "/openapi.json") == ["public"]
+    moved = FastAPI(docs_url="/api-docs", redoc_url=None)
+    assert rules_at(moved, "/api-docs") == ["public"]
+    assert rules_at(moved, "/docs") == []

@@ -7,13 +7,15 @@ can be read off the app (see :func:`route_table`):
 - ``Depends(authenticated)``: any authenticated principal (``/v1/me``, logout);
 - ``Depends(public)``: no credentials (logging in, health).
 
-Routes that cannot carry a dependency (mounts, framework pages) declare theirs
-with :func:`declare_rule`. GraphQL and WebSocket code authenticate with
-:func:`authenticate_connection` and check with ``require_permission``.
+Routes that cannot carry a dependency (mounts) declare theirs with :func:`declare_rule`,
+on the route object itself; FastAPI's documentation pages are public. GraphQL and
+WebSocket code authenticate with :func:`authenticate_connection` and check with
+``require_permission``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -22,7 +24,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
-from starlette.routing import WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 
 from tunedeck.accounts import service
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
@@ -102,35 +104,36 @@ async def public() -> None:
 setattr(authenticated, RULE_ATTRIBUTE, AUTHENTICATED)
 setattr(public, RULE_ATTRIBUTE, PUBLIC)
 
-_REQUIRES: dict[Permission, Callable[..., Awaitable[Principal]]] = {}
 
-
+# A memo, not state: the dependency made for a permission depends on nothing else (it
+# reads the rest from the connection, hence from the app serving it), and one callable
+# per permission lets FastAPI run it once per request however many parameters use it.
+@functools.cache
 def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """Dependency factory: the principal, if it holds ``permission`` (else 401 / 403)."""
-    if permission not in _REQUIRES:
 
-        async def dependency(conn: HTTPConnection, session: SessionDep) -> Principal:
-            principal = await _principal(conn, session)
-            require_permission(principal, permission)
-            return principal
+    async def dependency(conn: HTTPConnection, session: SessionDep) -> Principal:
+        principal = await _principal(conn, session)
+        require_permission(principal, permission)
+        return principal
 
-        dependency.__name__ = f"requires_{permission.name.lower()}"
-        setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission))
-        _REQUIRES[permission] = dependency
-    return _REQUIRES[permission]
+    dependency.__name__ = f"requires_{permission.name.lower()}"
+    setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission))
+    return dependency
 
 
-_DECLARED: dict[str, AccessRule] = {}
+def declare_rule(route: BaseRoute, rule: AccessRule) -> None:
+    """Declare the rule of a route that has no dependencies (a mount, a plain route).
+
+    The rule is kept on the route object itself, so it belongs to the app serving it.
+    """
+    setattr(route, RULE_ATTRIBUTE, rule)
 
 
-def declare_rule(path: str, rule: AccessRule) -> None:
-    """Declare the rule of a route that has no dependencies (a mount, a plain route)."""
-    _DECLARED[path] = rule
-
-
-# FastAPI's own documentation pages.
-for _path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"):
-    declare_rule(_path, PUBLIC)
+def _framework_pages(app: FastAPI) -> set[str]:
+    """FastAPI's own documentation pages, public wherever this app serves them."""
+    pages = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    return {page for page in pages if page}
 
 
 def _rules_in(dependant: Dependant) -> Iterator[AccessRule]:
@@ -161,12 +164,16 @@ class RouteEntry:
 def route_table(app: FastAPI) -> list[RouteEntry]:
     """Every route of ``app`` with its declared access rules (the permission matrix reads it)."""
     table = []
+    framework_pages = _framework_pages(app)
     for context in iter_route_contexts(app.routes):
         path = context.path_format or context.path or ""
         dependant: Dependant | None = getattr(context, "dependant", None)
         rules = set(_rules_in(dependant)) if dependant is not None else set()
-        if not rules and path in _DECLARED:
-            rules = {_DECLARED[path]}
+        declared = getattr(context.original_route, RULE_ATTRIBUTE, None)
+        if not rules and isinstance(declared, AccessRule):
+            rules = {declared}
+        elif not rules and path in framework_pages:
+            rules = {PUBLIC}
         if isinstance(context.original_route, APIWebSocketRoute | WebSocketRoute):
             methods = frozenset({"WEBSOCKET"})
         else:
