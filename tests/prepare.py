@@ -1,31 +1,30 @@
-"""Before the suite: make sure the browser the UI tests drive is installed.
+"""Before the suite (``make test``): make sure the browser the UI tests drive is installed.
 
-Playwright cannot download its own browser here, so the tests drive Debian's
-Chromium; install it when it is missing (the suite runs as root on CI).
+Debian's Chromium when present, else Playwright's own (fetched with ``python -m playwright
+install chromium``), else ``apt-get install chromium`` when running as root: see
+``tests/support/browser.py``. Finding none never fails this step; the browser tests then
+skip with a line saying how to install one (and fail under ``CI=true``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 
-CHROMIUM = "/usr/bin/chromium"
+if not __package__:  # run as a script (python tests/prepare.py): import from the checkout
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.browser import INSTALL_HINT, install_chromium
 
 
-def ensure_chromium() -> None:
-    if os.path.exists(CHROMIUM):
-        return
-    if shutil.which("apt-get") is None:
-        print("prepare: no apt-get; browser tests will report Chromium missing", file=sys.stderr)
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=True, env=env
-    )
+def main() -> None:
+    chromium = install_chromium()
+    if chromium is None:
+        print(f"prepare: {INSTALL_HINT}", file=sys.stderr)
+    else:
+        print(f"prepare: browser tests drive {chromium}")
 
 
 if __name__ == "__main__":
-    ensure_chromium()
+    main()

@@ -1,4 +1,5 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright, and a real demo server."""
+"""Browser fixtures: Chromium (see tests/support/browser.py) driven by Playwright, and a
+real demo server."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.support.browser import INSTALL_HINT, find_chromium
 from tests.support.servers import free_port
+from tests.support.services import in_ci
 
-CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps trying to reach Google's hosts.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,12 +35,17 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Chromium for one test module: Playwright's sync API runs an event loop on this
-    thread while it is open, which the asyncio tests of other modules cannot share."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run tests/prepare.py (make test does)")
+    thread while it is open, which the asyncio tests of other modules cannot share.
+
+    No Chromium installed: skipped with how to install one, failed under CI=true."""
+    chromium = find_chromium()
+    if chromium is None:
+        if in_ci():
+            pytest.fail(INSTALL_HINT, pytrace=False)
+        pytest.skip(INSTALL_HINT)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield browser
@@ -59,11 +66,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """The demo exactly as a streamer starts it, on a free port with its own data dir."""
     data_dir: Path = tmp_path_factory.mktemp("demo")
     port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("TUNEDECK_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
     env["TUNEDECK_DATA_DIR"] = str(data_dir)
     command = [sys.executable, "-c", "from tunedeck.cli import main; main()"]
     process = subprocess.Popen(
