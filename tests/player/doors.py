@@ -28,6 +28,9 @@ STATE = (
     f"devices {{ {PART_ERROR} }} playlists {{ {PART_ERROR} }} }}"
 )
 MANUAL = "active remainingSeconds expiresAt"
+QUEUE = f"currentlyPlaying {{ {TRACK} }} items {{ {TRACK} }}"
+SNAPSHOT = "playlistId snapshotId"
+EVENTS = f"items {{ {EVENT} }} nextCursor"
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Answer:
     data: Any
     headers: dict[str, str] = field(default_factory=dict)
     message: str = ""
+    # The inputs an error names (details.fields), as this door's caller wrote them.
+    fields: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +99,10 @@ class RestDoor:
             "delete_playlist": ("DELETE", f"/playlists/{pid}"),
             "add_tracks": ("POST", f"/playlists/{pid}/tracks"),
             "remove_track": ("DELETE", f"/playlists/{pid}/tracks"),
+            "events": ("GET", "/events"),
         }
+        if op == "events" and "types" in args:
+            args["type"] = args.pop("types")
         method, path = table[op]
         if method == "GET":
             return method, path, {"params": args}
@@ -110,12 +118,18 @@ class RestDoor:
         body = response.json()
         if response.status_code >= 400:
             error = body["error"]
+            named = (error.get("details") or {}).get("fields") or []
             return Answer(
-                response.status_code, error["code"], None, dict(response.headers), error["message"]
+                response.status_code,
+                error["code"],
+                None,
+                dict(response.headers),
+                error["message"],
+                [f["field"] for f in named],
             )
         if op == "stop_manual":
             body = body["stopped"]
-        elif op in ("rename_playlist", "delete_playlist", "add_tracks", "remove_track"):
+        elif op in ("rename_playlist", "delete_playlist"):
             body = True
         return Answer(response.status_code, None, body, dict(response.headers))
 
@@ -123,9 +137,9 @@ class RestDoor:
 # op -> (GraphQL field, operation type, argument types, selection, path into the result)
 GRAPHQL_OPS: dict[str, tuple[str, str, dict[str, str], str, tuple[str, ...]]] = {
     "state": ("spotifyState", "query", {}, STATE, ()),
-    "queue": ("spotifyState", "query", {}, STATE, ("queue",)),
-    "devices": ("spotifyState", "query", {}, STATE, ("devices",)),
-    "playlists": ("spotifyState", "query", {}, STATE, ("playlists",)),
+    "queue": ("spotifyQueue", "query", {}, QUEUE, ()),
+    "devices": ("spotifyDevices", "query", {}, DEVICE, ()),
+    "playlists": ("spotifyPlaylists", "query", {"limit": "Int", "offset": "Int"}, PLAYLIST, ()),
     "playlist_tracks": (
         "spotifyPlaylistTracks",
         "query",
@@ -162,14 +176,14 @@ GRAPHQL_OPS: dict[str, tuple[str, str, dict[str, str], str, tuple[str, ...]]] = 
     "create_playlist": (
         "spotifyCreatePlaylist",
         "mutation",
-        {"name": "String!", "public": "Boolean"},
+        {"name": "String!", "public": "Boolean", "description": "String"},
         PLAYLIST,
         (),
     ),
     "rename_playlist": (
         "spotifyRenamePlaylist",
         "mutation",
-        {"playlist_id": "String!", "name": "String!"},
+        {"playlist_id": "String!", "name": "String", "description": "String"},
         "",
         (),
     ),
@@ -178,14 +192,27 @@ GRAPHQL_OPS: dict[str, tuple[str, str, dict[str, str], str, tuple[str, ...]]] = 
         "spotifyAddToPlaylist",
         "mutation",
         {"playlist_id": "String!", "uris": "[String!]!"},
-        "",
+        SNAPSHOT,
         (),
     ),
     "remove_track": (
         "spotifyRemoveFromPlaylist",
         "mutation",
         {"playlist_id": "String!", "uri": "String!"},
-        "",
+        SNAPSHOT,
+        (),
+    ),
+    "events": (
+        "spotifyEvents",
+        "query",
+        {
+            "types": "[String!]",
+            "since": "DateTime",
+            "until": "DateTime",
+            "cursor": "String",
+            "limit": "Int",
+        },
+        EVENTS,
         (),
     ),
 }
@@ -195,6 +222,7 @@ GRAPHQL_ARG_NAMES = {
     ("delete_playlist", "playlist_id"): "id",
     ("add_tracks", "uris"): "trackUris",
     ("remove_track", "uri"): "trackUri",
+    ("events", "cursor"): "after",
 }
 
 
@@ -241,7 +269,14 @@ class GraphQLDoor:
         if body.get("errors"):
             error = body["errors"][0]
             extensions = error["extensions"]
-            return Answer(extensions["status"], extensions["code"], None, message=error["message"])
+            named = (extensions.get("details") or {}).get("fields") or []
+            return Answer(
+                extensions["status"],
+                extensions["code"],
+                None,
+                message=error["message"],
+                fields=[f["field"] for f in named],
+            )
         data: Any = snake(body["data"][GRAPHQL_OPS[op][0]])
         for step in GRAPHQL_OPS[op][4]:
             data = data[step]
@@ -250,3 +285,14 @@ class GraphQLDoor:
 
 def doors(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Door]:
     return {"rest": RestDoor(client, headers), "graphql": GraphQLDoor(client, headers)}
+
+
+def field_as_named_by(door: str, op: str, field: str) -> str:
+    """How ``door`` names the input that REST calls ``field`` (``uris[1]`` of add_tracks
+    is ``trackUris[1]`` in GraphQL, ``volume_percent`` of playback ``input.volumePercent``)."""
+    if door == "rest":
+        return field
+    head, bracket, tail = field.partition("[")
+    name = GRAPHQL_ARG_NAMES.get((op, head), camel(head))
+    prefix = "input." if op == "playback" else ""
+    return f"{prefix}{name}{bracket}{tail}"

@@ -1,5 +1,6 @@
 """Bad input is refused before Spotify is asked: 422 (``validation_error``) through both
-doors, naming the field, with zero requests reaching the simulator."""
+doors, naming the field as that door's caller wrote it, with zero requests reaching the
+simulator."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from tests.player.conftest import Streamer
-from tests.player.doors import doors
+from tests.player.doors import doors, field_as_named_by
 from tests.player.support import upstream_requests
 from tests.support.simulator import Sim
-from tunedeck.player import validation
+from tunedeck.player import inputs
 
 TRACK = "spotify:track:" + "a" * 22
 PLAYLIST = "0123456789abcdefABCDEF"
@@ -65,8 +67,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("playlist_tracks", {"playlist_id": PLAYLIST, "offset": -1}, "offset"),
 ]
 
-# A playlist id that cannot be one: invalid input in a body or GraphQL argument; in a
-# REST path it names no playlist (404).
+# A playlist id that cannot be one is invalid input, in a REST path as in a GraphQL argument.
 BAD_IDS: list[tuple[str, dict[str, Any]]] = [
     ("rename_playlist", {"playlist_id": "not-an-id!", "name": "ok"}),
     ("delete_playlist", {"playlist_id": "not-an-id!"}),
@@ -88,14 +89,15 @@ async def test_bad_input_never_reaches_spotify(
     failures = []
     for op, args, field in BAD:
         answer = await door.call(op, **args)
-        got = (answer.status, answer.code)
-        if got != (422, "validation_error") or not answer.message.startswith(f"{field}:"):
+        got = (answer.status, answer.code, answer.fields)
+        named = field_as_named_by(door_name, op, field)
+        if got != (422, "validation_error", [named]) or not answer.message.startswith(named):
             failures.append(f"{op} {args}: {got} {answer.message!r}")
     for op, args in BAD_IDS:
         answer = await door.call(op, **args)
-        want = (404, "playlist_not_found") if door_name == "rest" else (422, "validation_error")
-        if (answer.status, answer.code) != want:
-            failures.append(f"{op} {args}: {(answer.status, answer.code)}, want {want}")
+        named = field_as_named_by(door_name, op, "playlist_id")
+        if (answer.status, answer.code, answer.fields) != (422, "validation_error", [named]):
+            failures.append(f"{op} {args}: {(answer.status, answer.code, answer.fields)}")
     assert failures == []
     assert upstream_requests(sim) == 0
     events = await client.get("/v1/spotify/events", headers=streamer.headers)
@@ -122,15 +124,26 @@ async def test_rest_shapes_are_checked_before_the_service(
     assert upstream_requests(sim) == 0
 
 
-async def test_graphql_type_errors_are_refused_by_the_schema(
+async def test_graphql_type_errors_are_invalid_input_as_over_rest(
     client: httpx.AsyncClient, streamer: Streamer, sim: Sim
 ) -> None:
     graphql = doors(client, streamer.headers)["graphql"]
-    body = await graphql.execute("mutation { spotifyPlayback(input: {action: DANCE}) { action } }")
-    assert body["data"] is None
-    assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
-    body = await graphql.execute('{ spotifySearch(query: "a", limit: "many") { uri } }')
-    assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
+    refused = [
+        "mutation { spotifyPlayback(input: {action: DANCE}) { action } }",
+        '{ spotifySearch(query: "a", limit: "many") { uri } }',
+        "{ spotifySearch(query: 5) { uri } }",
+    ]
+    for query in refused:
+        body = await graphql.execute(query)
+        assert body["data"] is None, query
+        assert body["errors"][0]["extensions"]["code"] == "validation_error", (query, body)
+    variables = await graphql.execute(
+        'query Q($limit: Int!) { spotifySearch(query: "a", limit: $limit) { uri } }',
+        {"limit": "many"},
+    )
+    assert variables["errors"][0]["extensions"]["code"] == "validation_error"
+    unknown = await graphql.execute('{ spotifySearch(query: "a", colour: 1) { uri } }')
+    assert unknown["errors"][0]["extensions"]["code"] == "graphql_invalid"
     assert upstream_requests(sim) == 0
 
 
@@ -145,11 +158,12 @@ async def test_graphql_type_errors_are_refused_by_the_schema(
     ],
 )
 def test_track_uri_rule(value: str, valid: bool) -> None:
+    rule = TypeAdapter(inputs.TrackUri)
     if valid:
-        assert validation.track_uri(value) == value
+        assert rule.validate_python(value) == value
     else:
-        with pytest.raises(validation.InvalidInput):
-            validation.track_uri(value)
+        with pytest.raises(ValidationError):
+            rule.validate_python(value)
 
 
 @pytest.mark.parametrize(
@@ -165,8 +179,9 @@ def test_track_uri_rule(value: str, valid: bool) -> None:
     ],
 )
 def test_context_uri_rule(value: str, valid: bool) -> None:
+    rule = TypeAdapter(inputs.ContextUri)
     if valid:
-        assert validation.context_uri(value) == value
+        assert rule.validate_python(value) == value
     else:
-        with pytest.raises(validation.InvalidInput):
-            validation.context_uri(value)
+        with pytest.raises(ValidationError):
+            rule.validate_python(value)

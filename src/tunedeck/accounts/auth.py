@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from tunedeck.accounts import service
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
-from tunedeck.kit.db import SessionDep
+from tunedeck.kit.db import get_database
 from tunedeck.kit.errors import Unauthorized
 
 SESSION_COOKIE = "tunedeck_session"
@@ -74,25 +73,31 @@ def credential_from(conn: HTTPConnection) -> str | None:
     return None
 
 
-async def authenticate_connection(conn: HTTPConnection, session: AsyncSession) -> Principal:
-    """The principal of a request or WebSocket handshake; ``Unauthorized`` if there is none."""
+async def authenticate_connection(conn: HTTPConnection) -> Principal:
+    """The principal of a request or WebSocket handshake; ``Unauthorized`` if there is none.
+
+    Authentication is its own short unit of work (the lookup and the key's last-use
+    stamp), committed here: a request that then waits on Spotify, or a socket that lives
+    for hours, holds no transaction and no pooled connection because it authenticated.
+    """
     secret = credential_from(conn)
     if secret is None:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <key>'")
-    principal = await service.authenticate(session, secret)
+    async with get_database(conn).session() as session:
+        principal = await service.authenticate(session, secret)
     # Cached for this connection, so GraphQL / WebSocket code can reuse it.
     conn.state.principal = principal
     return principal
 
 
-async def _principal(conn: HTTPConnection, session: AsyncSession) -> Principal:
+async def _principal(conn: HTTPConnection) -> Principal:
     cached: Principal | None = getattr(conn.state, "principal", None)
-    return cached if cached is not None else await authenticate_connection(conn, session)
+    return cached if cached is not None else await authenticate_connection(conn)
 
 
-async def authenticated(conn: HTTPConnection, session: SessionDep) -> Principal:
+async def authenticated(conn: HTTPConnection) -> Principal:
     """Dependency: any API key or dashboard session of any permissions (no overlay token)."""
-    principal = await _principal(conn, session)
+    principal = await _principal(conn)
     require_permission(principal, None)
     return principal
 
@@ -112,8 +117,8 @@ setattr(public, RULE_ATTRIBUTE, PUBLIC)
 def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """Dependency factory: the principal, if it holds ``permission`` (else 401 / 403)."""
 
-    async def dependency(conn: HTTPConnection, session: SessionDep) -> Principal:
-        principal = await _principal(conn, session)
+    async def dependency(conn: HTTPConnection) -> Principal:
+        principal = await _principal(conn)
         require_permission(principal, permission)
         return principal
 

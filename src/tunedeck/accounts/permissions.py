@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tunedeck.kit.errors import Forbidden, ValidationFailed
+from tunedeck.kit.errors import ErrorDetails, Forbidden, ValidationFailed
 
 
 class Permission(StrEnum):
@@ -19,12 +19,12 @@ class Permission(StrEnum):
     SPOTIFY_WORKER = "spotify:worker"
     # Account management over the API: app credentials, connecting Spotify, keys, tokens.
     ADMIN = "admin"
-    # Read now playing for the overlay. Overlay tokens hold only this; a key holding
-    # spotify:read holds it implicitly. It cannot be granted to a key by name.
+    # Read now playing (the overlay's feed). Overlay tokens hold only this; a key holding
+    # spotify:read holds it implicitly; a key may hold only it (a "now playing" bot).
     OVERLAY_READ = "overlay:read"
 
 
-GRANTABLE: tuple[Permission, ...] = tuple(p for p in Permission if p is not Permission.OVERLAY_READ)
+GRANTABLE: tuple[Permission, ...] = tuple(Permission)
 IMPLIED: dict[Permission, frozenset[Permission]] = {
     Permission.SPOTIFY_READ: frozenset({Permission.OVERLAY_READ}),
 }
@@ -93,4 +93,4 @@ def require_permission(principal: Principal, permission: Permission | None) -> N
         message = f"overlay tokens can only read now playing (this needs {needed})"
     else:
         message = f"missing permission {needed}"
-    raise Forbidden(message, code="missing_permission", details={"permission": needed})
+    raise Forbidden(message, code="missing_permission", details=ErrorDetails(permission=needed))

@@ -1,7 +1,9 @@
 """One error family for every door, and the FastAPI handlers that render it.
 
-Services raise these; REST renders them as ``{"error": {"code", "message"}}`` with
-the status they carry, GraphQL maps the same ``code`` to ``extensions.code``.
+Services raise these; REST renders them as ``{"error": {"code", "message", "details"?}}``
+with the status they carry, GraphQL maps the same ``code`` to ``extensions.code`` and the
+same ``details`` to ``extensions.details``. ``details`` has one shape everywhere:
+:class:`ErrorDetails`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,45 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
+
+# Where FastAPI says a value came from; the field's own name is what a caller needs.
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+class FieldError(BaseModel):
+    """One input that was refused."""
+
+    field: str = Field(description="Its name as the caller sent it (``uris[2]`` for an item).")
+    message: str
+    type: str = Field(description="A machine name of the rule it broke (``int_type``, ...).")
+
+
+class ErrorDetails(BaseModel):
+    """Everything an error can add to its message; only what applies is present."""
+
+    fields: list[FieldError] | None = Field(
+        default=None, description="The inputs that were refused (validation errors)."
+    )
+    permission: str | None = Field(default=None, description="The permission that is missing.")
+    retry_after: int | None = Field(
+        default=None, description="Seconds to wait before trying again (rate limited)."
+    )
+    spotify_status: int | None = Field(
+        default=None, description="The HTTP status Spotify answered."
+    )
+    spotify_reason: str | None = Field(
+        default=None, description="Spotify's reason (NO_ACTIVE_DEVICE, PREMIUM_REQUIRED, ...)."
+    )
+    hint: str | None = Field(default=None, description="What to do about it.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 class TuneDeckError(Exception):
@@ -32,7 +69,7 @@ class TuneDeckError(Exception):
         code: str | None = None,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
-        details: Any = None,
+        details: ErrorDetails | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -47,7 +84,7 @@ class TuneDeckError(Exception):
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
-            body["details"] = self.details
+            body["details"] = self.details.to_dict()
         return {"error": body}
 
 
@@ -61,6 +98,66 @@ class ValidationFailed(BadRequest):
 
     status = 422
     code = "validation_error"
+
+    @classmethod
+    def of_fields(cls, errors: list[FieldError]) -> ValidationFailed:
+        """The answer to refused inputs, each named in the message and the details."""
+        listed = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return cls(listed or "Invalid input.", details=ErrorDetails(fields=errors))
+
+    @classmethod
+    def of_pydantic(cls, exc: PydanticValidationError) -> ValidationFailed:
+        return cls.of_fields(field_errors(exc.errors()))
+
+
+class InvalidJson(BadRequest):
+    """A body that is not JSON at all (400): nothing in it could be read."""
+
+    code = "invalid_json"
+
+    def __init__(self, message: str = "The request body is not valid JSON.") -> None:
+        super().__init__(message)
+
+
+def invalid_input(field: str, message: str, *, rule: str = "value_error") -> ValidationFailed:
+    """A single refused input (for a rule only the service can check)."""
+    return ValidationFailed.of_fields([FieldError(field=field, message=message, type=rule)])
+
+
+def field_name(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("body", "uris", 2)`` -> ``uris[2]``: the name as the caller wrote the input."""
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES and len(parts) > 1:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "input"
+
+
+def field_errors(errors: Any) -> list[FieldError]:
+    """Pydantic's (or FastAPI's) error list in the one documented shape.
+
+    A model-level rule names its field in ``ctx.field`` (pydantic gives such errors no
+    location of their own), and an unknown field is named as it was sent.
+    """
+    found = []
+    for err in errors:
+        ctx = err.get("ctx") or {}
+        loc = tuple(err.get("loc", ()))
+        if isinstance(ctx.get("field"), str):
+            loc = (*loc, ctx["field"])
+        rule = str(err.get("type", "value_error"))
+        message = str(err.get("msg", "is invalid"))
+        if rule == "extra_forbidden":
+            message = "is not a field of this input"
+        elif rule == "missing":
+            message = "is required"
+        found.append(FieldError(field=field_name(loc), message=message, type=rule))
+    return found
 
 
 class Unauthorized(TuneDeckError):  # noqa: N818 (HTTP names read better)
@@ -93,9 +190,9 @@ class ServiceUnavailable(TuneDeckError):  # noqa: N818 (HTTP names read better)
 
 
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message, **extra}
+    body: dict[str, Any] = {"code": code, "message": message}
     return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
 
 
@@ -104,23 +201,14 @@ async def _tunedeck_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers)
 
 
-def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
-    details = []
-    parts = []
-    for err in errors:
-        # Drop the leading "body"/"query" marker only from the readable message.
-        loc = [str(p) for p in err.get("loc", ())]
-        where = ".".join(loc[1:] if len(loc) > 1 else loc)
-        msg = str(err.get("msg", "invalid"))
-        parts.append(f"{where}: {msg}" if where else msg)
-        details.append({"loc": loc, "message": msg, "type": err.get("type")})
-    return "Invalid request: " + "; ".join(parts), details
-
-
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    message, details = _describe_validation(list(exc.errors()))
-    return error_response(422, "validation_error", message, details=details)
+    errors = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in errors):
+        unreadable = InvalidJson()
+        return JSONResponse(unreadable.to_dict(), status_code=unreadable.status)
+    failed = ValidationFailed.of_fields(field_errors(errors))
+    return JSONResponse(failed.to_dict(), status_code=failed.status)
 
 
 _HTTP_CODES = {

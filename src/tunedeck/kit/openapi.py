@@ -6,13 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tunedeck.kit.errors import ErrorDetails
+
 
 class ErrorBodyOut(BaseModel):
     """What went wrong: a stable machine ``code``, a message for people, and details."""
 
     code: str
     message: str
-    details: Any = None
+    details: ErrorDetails | None = None
 
 
 class ErrorOut(BaseModel):

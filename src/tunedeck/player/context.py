@@ -1,9 +1,13 @@
 """What every player operation runs with, and the steps they share.
 
-An operation gets a :class:`PlayerContext` (who calls, the request's session, the
-Spotify clients, the state cache) from its door. :func:`authorize` is the permission
-check, :func:`spotify` turns Spotify failures into answers, :func:`perform` runs an
-action and records its one event.
+An operation gets a :class:`PlayerContext` (who calls, the database, the Spotify
+clients, the state cache) from its door. :func:`authorize` is the permission check,
+:func:`spotify` turns Spotify failures into answers, :func:`perform` runs an action and
+records its one event.
+
+Units of work are short and visible: an operation opens ``ctx.db.session()`` around
+its own reads and writes (the event of an action, once Spotify has answered) and holds
+no transaction, and no pooled connection, while it waits on Spotify.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
 from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, TrackSnapshot
 from tunedeck.events.types import EventType
+from tunedeck.kit.db import Database
 from tunedeck.player.errors import map_spotify_error
 from tunedeck.player.schemas import ActionOut
 from tunedeck.player.state import StateCache
@@ -40,11 +44,11 @@ class SpotifyClients(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PlayerContext:
-    """One call of a player operation: the principal, its request's session (never
-    committed here), the Spotify clients and the process's state cache."""
+    """One call of a player operation: the principal, the database (each operation opens
+    its own short unit of work), the Spotify clients and the process's state cache."""
 
     principal: Principal
-    session: AsyncSession
+    db: Database
     clients: SpotifyClients
     cache: StateCache
 
@@ -117,7 +121,11 @@ async def perform(
 ) -> ActionOut:
     """Run ``command`` (which calls Spotify and returns the event's params) and record
     exactly one event with the track playing when it ran and the caller as actor.
-    The operation has checked the permission and validated its input already."""
+    The operation has checked the permission and validated its input already.
+
+    The event commits in its own unit of work, after Spotify answered and before the
+    caller is answered: an action that succeeded is never without its event.
+    """
     spotify_client = await client(ctx)
     before = await playback_before(ctx, spotify_client)
     try:
@@ -126,12 +134,13 @@ async def perform(
     finally:
         # The player changed (or may have, on a failure): the next read asks Spotify.
         ctx.cache.invalidate(ctx.account_id)
-    event = await record_event(
-        ctx.session,
-        account_id=ctx.account_id,
-        event_type=event_type,
-        actor=Actor.from_principal(ctx.principal),
-        params=params,
-        track=track_snapshot(before),
-    )
+    async with ctx.db.session() as session:
+        event = await record_event(
+            session,
+            account_id=ctx.account_id,
+            event_type=event_type,
+            actor=Actor.from_principal(ctx.principal),
+            params=params,
+            track=track_snapshot(before),
+        )
     return ActionOut(action=action, event=event)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.errors import ErrorDetails, TuneDeckError
 from tunedeck.spotify.errors import (
     NO_ACTIVE_DEVICE,
     PREMIUM_REQUIRED,
@@ -37,12 +37,8 @@ _STATE_STATUSES = frozenset({403, 409})
 _FAITHFUL_STATUSES = frozenset({400, 404, 409})
 
 
-def _details(exc: SpotifyError, **extra: Any) -> dict[str, Any]:
-    details: dict[str, Any] = {"spotify_status": exc.status}
-    if exc.reason:
-        details["reason"] = exc.reason
-    details.update(extra)
-    return details
+def _details(exc: SpotifyError, **extra: Any) -> ErrorDetails:
+    return ErrorDetails(spotify_status=exc.status, spotify_reason=exc.reason, **extra)
 
 
 def map_spotify_error(exc: Exception) -> TuneDeckError:
@@ -93,7 +89,9 @@ def _map(exc: SpotifyError) -> TuneDeckError:
             f"Spotify is unavailable: {exc.message}",
             code="spotify_unavailable",
             status=503,
-            details={"spotify_status": exc.upstream_status} if exc.upstream_status else None,
+            details=ErrorDetails(spotify_status=exc.upstream_status)
+            if exc.upstream_status
+            else None,
         )
     if isinstance(exc, SpotifyInvalidGrantError):
         return TuneDeckError(

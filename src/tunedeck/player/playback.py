@@ -1,35 +1,23 @@
-"""Playback control, the queue and devices: each operation validates, then acts once."""
+"""Playback actions: control, queue add and transfer; each acts once and records one event.
+
+Inputs arrive validated (``player.inputs``); reads live in ``player.reads``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tunedeck.accounts.permissions import Permission
 from tunedeck.events.schemas import VolumeParams
 from tunedeck.events.types import EventType
 from tunedeck.kit.errors import Conflict
-from tunedeck.player import validation as check
-from tunedeck.player.context import PlayerContext, authorize, client, perform, spotify
-from tunedeck.player.schemas import ActionOut, DeviceOut, PlaybackAction, QueueOut
+from tunedeck.player.context import PlayerContext, authorize, perform
+from tunedeck.player.inputs import PlaybackAction, PlaybackIn, QueueIn, RepeatMode, TransferIn
+from tunedeck.player.schemas import ActionOut
 from tunedeck.spotify.client import SpotifyClient
 from tunedeck.spotify.models import Playback
 
 PLAYBACK = Permission.SPOTIFY_PLAYBACK
-
-
-@dataclass(frozen=True, slots=True)
-class PlaybackCommand:
-    """One ``POST /playback`` / ``spotifyPlayback`` request, before validation."""
-
-    action: PlaybackAction
-    uri: object | None = None
-    context_uri: object | None = None
-    position_ms: object | None = None
-    volume_percent: object | None = None
-    state: object | None = None
-    mode: object | None = None
-    device_id: object | None = None
 
 
 class NotInQueue(Conflict):
@@ -38,54 +26,63 @@ class NotInQueue(Conflict):
     code = "not_in_queue"
 
 
-async def control(ctx: PlayerContext, command: PlaybackCommand) -> ActionOut:
-    """Dispatch a playback command to its operation (each validates its own fields)."""
+async def control(ctx: PlayerContext, command: PlaybackIn) -> ActionOut:
+    """Run one playback command (validated by its model) as its operation."""
     authorize(ctx, PLAYBACK)
-    device = None if command.device_id is None else check.device_id(command.device_id)
+    device = command.device_id
     match command.action:
-        case "play":
-            return await play(ctx, uri=command.uri, context_uri=command.context_uri, device=device)
-        case "pause":
+        case PlaybackAction.PLAY:
+            return await play(
+                ctx,
+                uri=command.uri,
+                context_uri=command.context_uri,
+                offset_uri=command.offset_uri,
+                device=device,
+            )
+        case PlaybackAction.PAUSE:
             return await pause(ctx, device=device)
-        case "next":
+        case PlaybackAction.NEXT:
             return await next_track(ctx, device=device)
-        case "previous":
+        case PlaybackAction.PREVIOUS:
             return await previous(ctx, device=device)
-        case "skip_to":
+        case PlaybackAction.SKIP_TO:
+            assert command.uri is not None  # the model requires it for skip_to
             return await skip_to(ctx, command.uri, device=device)
-        case "seek":
+        case PlaybackAction.SEEK:
+            assert command.position_ms is not None
             return await seek(ctx, command.position_ms, device=device)
-        case "volume":
+        case PlaybackAction.VOLUME:
+            assert command.volume_percent is not None
             return await volume(ctx, command.volume_percent, device=device)
-        case "shuffle":
+        case PlaybackAction.SHUFFLE:
+            assert command.state is not None
             return await shuffle(ctx, command.state, device=device)
-        case "repeat":
+        case PlaybackAction.REPEAT:
+            assert command.mode is not None
             return await repeat(ctx, command.mode, device=device)
-    raise check.InvalidInput("action", f"unknown action {command.action!r}")
 
 
 async def play(
     ctx: PlayerContext,
     *,
-    uri: object | None = None,
-    context_uri: object | None = None,
+    uri: str | None = None,
+    context_uri: str | None = None,
+    offset_uri: str | None = None,
     device: str | None = None,
 ) -> ActionOut:
-    """Play a track, a context (from ``uri`` within it, when given), or resume."""
+    """Play a track, a context (from ``offset_uri`` or ``uri`` within it), or resume."""
     authorize(ctx, PLAYBACK)
-    track = None if uri is None else check.track_uri(uri)
-    context = None if context_uri is None else check.context_uri(context_uri)
-    params: dict[str, Any] = {}
-    if track:
-        params["uri"] = track
-    if context:
-        params["context_uri"] = context
+    start_at = offset_uri or uri
+    given = {"uri": uri, "context_uri": context_uri, "offset_uri": offset_uri}
+    params: dict[str, Any] = {name: value for name, value in given.items() if value}
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
-        if context:
-            await spotify_client.play(context_uri=context, offset_uri=track, device_id=device)
-        elif track:
-            await spotify_client.play(uris=[track], device_id=device)
+        if context_uri:
+            await spotify_client.play(
+                context_uri=context_uri, offset_uri=start_at, device_id=device
+            )
+        elif uri:
+            await spotify_client.play(uris=[uri], device_id=device)
         else:
             await spotify_client.play(device_id=device)
         return params
@@ -123,9 +120,7 @@ async def previous(ctx: PlayerContext, *, device: str | None = None) -> ActionOu
     return await perform(ctx, action="previous", event_type=EventType.PREVIOUS, command=command)
 
 
-async def skip_to(
-    ctx: PlayerContext, uri: object | None, *, device: str | None = None
-) -> ActionOut:
+async def skip_to(ctx: PlayerContext, uri: str, *, device: str | None = None) -> ActionOut:
     """Jump to a queued track, as Spotify's own client does when one clicks it.
 
     The Web API has no "skip to" command, so this skips forward (``next``) until the
@@ -137,7 +132,7 @@ async def skip_to(
     somewhere before the track; no event is recorded for an action that failed.
     """
     authorize(ctx, PLAYBACK)
-    target = check.track_uri(uri)
+    target = uri
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         queue = await spotify_client.queue()
@@ -152,11 +147,8 @@ async def skip_to(
     return await perform(ctx, action="skip_to", event_type=EventType.SKIP, command=command)
 
 
-async def seek(
-    ctx: PlayerContext, position_ms: object | None, *, device: str | None = None
-) -> ActionOut:
+async def seek(ctx: PlayerContext, position: int, *, device: str | None = None) -> ActionOut:
     authorize(ctx, PLAYBACK)
-    position = check.position(position_ms)
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.seek(position, device_id=device)
@@ -165,12 +157,9 @@ async def seek(
     return await perform(ctx, action="seek", event_type=EventType.SEEK, command=command)
 
 
-async def volume(
-    ctx: PlayerContext, volume_percent: object | None, *, device: str | None = None
-) -> ActionOut:
+async def volume(ctx: PlayerContext, percent: int, *, device: str | None = None) -> ActionOut:
     """Set the volume; the event has the volume before (from the playback) and after."""
     authorize(ctx, PLAYBACK)
-    percent = check.volume(volume_percent)
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.set_volume(percent, device_id=device)
@@ -187,11 +176,8 @@ def _volume_of(playback: Playback | None, device: str | None) -> int | None:
     return active.volume_percent
 
 
-async def shuffle(
-    ctx: PlayerContext, state: object | None, *, device: str | None = None
-) -> ActionOut:
+async def shuffle(ctx: PlayerContext, on: bool, *, device: str | None = None) -> ActionOut:
     authorize(ctx, PLAYBACK)
-    on = check.shuffle_state(state)
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.set_shuffle(on, device_id=device)
@@ -201,10 +187,9 @@ async def shuffle(
 
 
 async def repeat(
-    ctx: PlayerContext, mode: object | None, *, device: str | None = None
+    ctx: PlayerContext, checked: RepeatMode, *, device: str | None = None
 ) -> ActionOut:
     authorize(ctx, PLAYBACK)
-    checked = check.repeat_mode(mode)
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.set_repeat(checked, device_id=device)
@@ -216,16 +201,9 @@ async def repeat(
 # ---- queue and devices ---------------------------------------------------------------
 
 
-async def get_queue(ctx: PlayerContext) -> QueueOut:
-    authorize(ctx, Permission.SPOTIFY_READ)
-    spotify_client = await client(ctx)
-    async with spotify():
-        return QueueOut.of(await spotify_client.queue())
-
-
-async def add_to_queue(ctx: PlayerContext, uri: object | None) -> ActionOut:
+async def add_to_queue(ctx: PlayerContext, request: QueueIn) -> ActionOut:
     authorize(ctx, Permission.SPOTIFY_QUEUE)
-    track = check.track_uri(uri)
+    track = request.uri
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.add_to_queue(track)
@@ -239,21 +217,10 @@ async def add_to_queue(ctx: PlayerContext, uri: object | None) -> ActionOut:
     )
 
 
-async def get_devices(ctx: PlayerContext) -> list[DeviceOut]:
-    authorize(ctx, Permission.SPOTIFY_READ)
-    spotify_client = await client(ctx)
-    async with spotify():
-        return [DeviceOut.of(device) for device in await spotify_client.devices()]
-
-
-async def transfer(
-    ctx: PlayerContext, device_id: object | None, *, play: bool = False
-) -> ActionOut:
+async def transfer(ctx: PlayerContext, request: TransferIn) -> ActionOut:
     """Move playback to a device (``play``: start playing there)."""
     authorize(ctx, Permission.SPOTIFY_DEVICE)
-    target = check.device_id(device_id)
-    if not isinstance(play, bool):
-        raise check.InvalidInput("play", "must be true or false")
+    target, play = request.device_id, request.play
 
     async def command(spotify_client: SpotifyClient, before: Playback | None) -> dict[str, Any]:
         await spotify_client.transfer_playback(target, play=play)

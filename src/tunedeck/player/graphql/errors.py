@@ -5,18 +5,26 @@ HTTP status it would have had; anything unexpected is ``internal_error`` with no
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.types import ExecutionContext
 
-from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.errors import TuneDeckError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
 INVALID_QUERY = "graphql_invalid"
-"""Code of a query the schema refuses (syntax, unknown field, wrong type, limits)."""
+"""Code of a query the schema refuses (syntax, unknown field or argument, limits)."""
+
+# graphql-core's words for a value its type cannot take (a string for an Int, a number
+# for a String, a missing required argument): the same mistake REST calls invalid input.
+_VALUE_REFUSED = re.compile(
+    r"cannot represent|(got|has) invalid value|Expected value of type|of required type .* "
+    r"was not provided|Expected type|does not exist in"
+)
 
 
 def _expected(error: GraphQLError) -> bool:
@@ -38,7 +46,11 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted["message"] = original.message
         extensions: dict[str, Any] = {"code": original.code, "status": original.status}
         if original.details is not None:
-            extensions["details"] = original.details
+            extensions["details"] = original.details.to_dict()
+    elif _VALUE_REFUSED.search(error.message) and (
+        original is None or isinstance(original, GraphQLError)
+    ):
+        extensions = {"code": ValidationFailed.code, "status": ValidationFailed.status}
     elif _expected(error):
         extensions = {"code": INVALID_QUERY, "status": 400}
     else:

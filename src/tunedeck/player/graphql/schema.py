@@ -2,8 +2,9 @@
 # mypy: disable-error-code="untyped-decorator"
 """``/graphql``: the player's queries and mutations (SPEC section 4), transport only.
 
-Every field names its permission (``needs``) and calls one service operation, which
-validates, calls Spotify, maps errors and records events, exactly as for REST.
+Every field names its permission (``needs``), builds its operation's input model from
+its arguments (``arguments.build``) and calls the operation, which calls Spotify, maps
+errors and records events, exactly as for REST.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import FastAPI
 from starlette.requests import Request
 from strawberry.extensions import (
@@ -25,21 +27,29 @@ from strawberry.extensions import (
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
+from strawberry.types.unset import UNSET
 
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
-from tunedeck.player import service
+from tunedeck.kit.errors import BadRequest, InvalidJson
+from tunedeck.player import inputs, manual_connect, playback, playlists, reads
+from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
-from tunedeck.player.graphql.errors import TuneDeckSchema, format_error
+from tunedeck.player.graphql.errors import INVALID_QUERY, TuneDeckSchema, format_error
 from tunedeck.player.graphql.permissions import needs
+from tunedeck.player.graphql.scalars import SCALAR_MAP
 from tunedeck.player.graphql.types import (
     SpotifyActionResult,
+    SpotifyDevice,
     SpotifyEventPage,
     SpotifyManualStatus,
     SpotifyPlaybackInput,
     SpotifyPlaylist,
+    SpotifyPlaylistChange,
     SpotifyPlaylistTracks,
+    SpotifyQueue,
     SpotifyState,
     SpotifyTrack,
     mirror,
@@ -70,27 +80,56 @@ class Query:
     @strawberry.field(permission_classes=READ)
     async def spotify_state(self, info: Ctx) -> SpotifyState:
         """Now playing, queue, devices and playlists, fetched in parallel."""
-        return mirror(SpotifyState, await info.context.run(service.state))
+        return mirror(SpotifyState, await reads.state(info.context.player))
+
+    @strawberry.field(permission_classes=READ)
+    async def spotify_queue(self, info: Ctx) -> SpotifyQueue:
+        """What plays now and next."""
+        return mirror(SpotifyQueue, await reads.queue(info.context.player))
+
+    @strawberry.field(permission_classes=READ)
+    async def spotify_devices(self, info: Ctx) -> list[SpotifyDevice]:
+        """The user's available Spotify Connect devices."""
+        found = await reads.devices(info.context.player)
+        return [mirror(SpotifyDevice, device) for device in found]
+
+    @strawberry.field(permission_classes=READ)
+    async def spotify_playlists(
+        self,
+        info: Ctx,
+        limit: int = inputs.MAX_PLAYLISTS_PAGE,
+        offset: int = 0,
+    ) -> list[SpotifyPlaylist]:
+        """A page of the playlists the user owns or follows."""
+        page = build(inputs.PlaylistsPageIn, limit=limit, offset=offset)
+        found = await reads.playlists(info.context.player, page)
+        return [mirror(SpotifyPlaylist, playlist) for playlist in found]
 
     @strawberry.field(permission_classes=READ)
     async def spotify_search(
-        self, info: Ctx, query: str, limit: int = service.DEFAULT_SEARCH_LIMIT
+        self, info: Ctx, query: str, limit: int = inputs.DEFAULT_SEARCH_LIMIT
     ) -> list[SpotifyTrack]:
-        found = await info.context.run(lambda ctx: service.search(ctx, query, limit))
+        request = build(inputs.SearchIn, query=query, limit=limit)
+        found = await reads.search(info.context.player, request)
         return [mirror(SpotifyTrack, track) for track in found]
 
     @strawberry.field(permission_classes=READ)
     async def spotify_manual_status(self, info: Ctx) -> SpotifyManualStatus:
-        return mirror(SpotifyManualStatus, await info.context.run(service.manual_status))
+        status = await manual_connect.manual_status(info.context.player)
+        return mirror(SpotifyManualStatus, status)
 
     @strawberry.field(permission_classes=READ)
     async def spotify_playlist_tracks(
-        self, info: Ctx, playlist_id: str, limit: int = 100, offset: int = 0
+        self,
+        info: Ctx,
+        playlist_id: str,
+        limit: int = inputs.MAX_PLAYLIST_TRACKS_PAGE,
+        offset: int = 0,
     ) -> SpotifyPlaylistTracks:
-        page = await info.context.run(
-            lambda ctx: service.playlist_tracks(ctx, playlist_id, limit=limit, offset=offset)
-        )
-        return mirror(SpotifyPlaylistTracks, page)
+        target = build(inputs.PlaylistTarget, playlist_id=playlist_id)
+        page = build(inputs.PlaylistTracksPageIn, limit=limit, offset=offset)
+        found = await reads.playlist_tracks(info.context.player, target, page)
+        return mirror(SpotifyPlaylistTracks, found)
 
     @strawberry.field(permission_classes=READ)
     async def spotify_events(
@@ -100,49 +139,40 @@ class Query:
         since: datetime | None = None,
         until: datetime | None = None,
         after: str | None = None,
-        limit: int = service.DEFAULT_EVENTS_LIMIT,
+        limit: int = inputs.DEFAULT_EVENTS_LIMIT,
     ) -> SpotifyEventPage:
         """The account's playback events, newest first; ``after``: the previous
         page's ``nextCursor``."""
-        page = await info.context.run(
-            lambda ctx: service.list_events(
-                ctx, types=types, since=since, until=until, cursor=after, limit=limit
-            )
+        request = build(
+            inputs.EventsQueryIn,
+            renamed={"cursor": "after"},
+            types=types,
+            since=since,
+            until=until,
+            cursor=after,
+            limit=limit,
         )
-        return SpotifyEventPage.of(page)
-
-
-def _action(result: Any) -> SpotifyActionResult:
-    return SpotifyActionResult.of(result)
+        return SpotifyEventPage.of(await reads.list_events(info.context.player, request))
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(permission_classes=PLAYBACK)
     async def spotify_playback(self, info: Ctx, input: SpotifyPlaybackInput) -> SpotifyActionResult:
-        command = service.PlaybackCommand(
-            action=input.action.value,
-            uri=input.uri,
-            context_uri=input.context_uri,
-            position_ms=input.position_ms,
-            volume_percent=input.volume_percent,
-            state=input.state,
-            mode=input.mode,
-            device_id=input.device_id,
-        )
-        return _action(await info.context.run(lambda ctx: service.control(ctx, command)))
+        command = from_input(inputs.PlaybackIn, input)
+        return SpotifyActionResult.of(await playback.control(info.context.player, command))
 
     @strawberry.mutation(permission_classes=QUEUE)
     async def spotify_queue(self, info: Ctx, uri: str) -> SpotifyActionResult:
-        return _action(await info.context.run(lambda ctx: service.add_to_queue(ctx, uri)))
+        request = build(inputs.QueueIn, uri=uri)
+        return SpotifyActionResult.of(await playback.add_to_queue(info.context.player, request))
 
     @strawberry.mutation(permission_classes=DEVICE)
     async def spotify_transfer_playback(
         self, info: Ctx, device_id: str, play: bool = False
     ) -> SpotifyActionResult:
-        return _action(
-            await info.context.run(lambda ctx: service.transfer(ctx, device_id, play=play))
-        )
+        request = build(inputs.TransferIn, device_id=device_id, play=play)
+        return SpotifyActionResult.of(await playback.transfer(info.context.player, request))
 
     @strawberry.mutation(permission_classes=PLAYLIST)
     async def spotify_play_playlist(
@@ -154,61 +184,75 @@ class Mutation:
         track_count: int | None = None,
         playlist_url: str | None = None,
     ) -> SpotifyActionResult:
-        result = await info.context.run(
-            lambda ctx: service.play_playlist(
-                ctx,
-                uri,
-                name=name,
-                cover_url=cover_url,
-                track_count=track_count,
-                playlist_url=playlist_url,
-            )
+        request = build(
+            inputs.PlayPlaylistIn,
+            uri=uri,
+            name=name,
+            cover_url=cover_url,
+            track_count=track_count,
+            playlist_url=playlist_url,
         )
-        return _action(result)
+        return SpotifyActionResult.of(await playlists.play_playlist(info.context.player, request))
 
     @strawberry.mutation(permission_classes=PLAYLIST)
     async def spotify_create_playlist(
-        self, info: Ctx, name: str, public: bool | None = None
+        self,
+        info: Ctx,
+        name: str,
+        public: bool | None = None,
+        description: str | None = None,
     ) -> SpotifyPlaylist:
-        created = await info.context.run(
-            lambda ctx: service.create_playlist(ctx, name, public=public)
-        )
+        request = build(inputs.CreatePlaylistIn, name=name, public=public, description=description)
+        created = await playlists.create_playlist(info.context.player, request)
         return mirror(SpotifyPlaylist, created)
 
     @strawberry.mutation(permission_classes=PLAYLIST)
-    async def spotify_rename_playlist(self, info: Ctx, id: str, name: str) -> bool:
-        await info.context.run(lambda ctx: service.rename_playlist(ctx, id, name))
+    async def spotify_rename_playlist(
+        self, info: Ctx, id: str, name: str | None = None, description: str | None = None
+    ) -> bool:
+        """Change a playlist's name and/or description."""
+        target = build(inputs.PlaylistTarget, renamed={"playlist_id": "id"}, playlist_id=id)
+        request = build(inputs.RenamePlaylistIn, name=name, description=description)
+        await playlists.rename_playlist(info.context.player, target, request)
         return True
 
     @strawberry.mutation(permission_classes=PLAYLIST)
     async def spotify_delete_playlist(self, info: Ctx, id: str) -> bool:
         """Delete (for Spotify: unfollow) a playlist."""
-        await info.context.run(lambda ctx: service.delete_playlist(ctx, id))
+        target = build(inputs.PlaylistTarget, renamed={"playlist_id": "id"}, playlist_id=id)
+        await playlists.delete_playlist(info.context.player, target)
         return True
 
     @strawberry.mutation(permission_classes=PLAYLIST)
     async def spotify_add_to_playlist(
         self, info: Ctx, playlist_id: str, track_uris: list[str]
-    ) -> bool:
-        await info.context.run(lambda ctx: service.add_tracks(ctx, playlist_id, track_uris))
-        return True
+    ) -> SpotifyPlaylistChange:
+        target = build(inputs.PlaylistTarget, playlist_id=playlist_id)
+        request = build(inputs.AddTracksIn, renamed={"uris": "trackUris"}, uris=track_uris)
+        return SpotifyPlaylistChange.of(
+            await playlists.add_tracks(info.context.player, target, request)
+        )
 
     @strawberry.mutation(permission_classes=PLAYLIST)
     async def spotify_remove_from_playlist(
         self, info: Ctx, playlist_id: str, track_uri: str
-    ) -> bool:
-        await info.context.run(lambda ctx: service.remove_track(ctx, playlist_id, track_uri))
-        return True
+    ) -> SpotifyPlaylistChange:
+        target = build(inputs.PlaylistTarget, playlist_id=playlist_id)
+        request = build(inputs.RemoveTrackIn, renamed={"uri": "trackUri"}, uri=track_uri)
+        return SpotifyPlaylistChange.of(
+            await playlists.remove_track(info.context.player, target, request)
+        )
 
     @strawberry.mutation(permission_classes=WORKER)
     async def start_spotify_manual(self, info: Ctx) -> SpotifyManualStatus:
         """Poll this account's Spotify for the next 30 minutes."""
-        return mirror(SpotifyManualStatus, await info.context.run(service.start_manual))
+        status = await manual_connect.start_manual(info.context.player)
+        return mirror(SpotifyManualStatus, status)
 
     @strawberry.mutation(permission_classes=WORKER)
     async def stop_spotify_manual(self, info: Ctx) -> bool:
         """Stop manual polling; false when it was not on."""
-        return await info.context.run(service.stop_manual)
+        return await manual_connect.stop_manual(info.context.player)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -221,11 +265,26 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return TuneDeckSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return TuneDeckSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
 
 
 class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
     """Strawberry's FastAPI router answering errors in the TuneDeck vocabulary."""
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        # Strawberry answers a request it cannot read (not JSON, no query) in plain text;
+        # raised as ours, it gets the error body every other door answers with.
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except CrossWebHTTPException as exc:
+            if "JSON" in exc.reason:
+                raise InvalidJson(f"The request body is not valid JSON: {exc.reason}") from exc
+            raise BadRequest(exc.reason, code=INVALID_QUERY, status=exc.status_code) from exc
 
     async def process_result(
         self, request: Request, result: ExecutionResult

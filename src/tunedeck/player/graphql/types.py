@@ -1,17 +1,19 @@
-"""GraphQL types: mirrors of the REST response shapes (``player.schemas``), camelCased."""
+"""GraphQL types: mirrors of the REST response shapes (``player.schemas``) and of the
+operations' input models (``player.inputs``), camelCased."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any, TypeVar, cast
 
 import strawberry
 from pydantic import BaseModel
+from strawberry.experimental.pydantic import input as from_input_model
 from strawberry.experimental.pydantic import type as from_model
 from strawberry.scalars import JSON
 
 from tunedeck.events.schemas import EventOut, EventPage
+from tunedeck.player.inputs import PlaybackAction, PlaybackIn
 from tunedeck.player.schemas import (
     ActionOut,
     DeviceOut,
@@ -22,6 +24,7 @@ from tunedeck.player.schemas import (
     PlaylistTrackOut,
     PlaylistTracksOut,
     QueueOut,
+    SnapshotOut,
     StateErrorsOut,
     StateOut,
     TrackOut,
@@ -158,30 +161,29 @@ class SpotifyActionResult:
         return cls(action=result.action, event=SpotifyEvent.of(result.event))
 
 
-@strawberry.enum
-class SpotifyPlaybackAction(Enum):
-    PLAY = "play"
-    PAUSE = "pause"
-    NEXT = "next"
-    PREVIOUS = "previous"
-    SKIP_TO = "skip_to"
-    SEEK = "seek"
-    VOLUME = "volume"
-    SHUFFLE = "shuffle"
-    REPEAT = "repeat"
+@strawberry.type
+class SpotifyPlaylistChange:
+    """A change to a playlist's tracks that succeeded: the playlist's new version."""
+
+    ok: bool
+    playlist_id: str
+    snapshot_id: str
+
+    @classmethod
+    def of(cls, result: SnapshotOut) -> SpotifyPlaylistChange:
+        return cls(ok=True, playlist_id=result.playlist_id, snapshot_id=result.snapshot_id)
 
 
-@strawberry.input
+# The input types are made from the operations' models (player.inputs): a field added to
+# a model appears here, under its camelCase name, with nothing else to write.
+SpotifyPlaybackAction = strawberry.enum(PlaybackAction, name="SpotifyPlaybackAction")
+
+
+@from_input_model(model=PlaybackIn, all_fields=True, name="SpotifyPlaybackInput")
 class SpotifyPlaybackInput:
     """What ``POST /v1/spotify/playback`` takes: the fields that count depend on
-    ``action`` (play: uri and/or contextUri; skipTo: uri; seek: positionMs; volume:
-    volumePercent; shuffle: state; repeat: mode off/context/track)."""
+    ``action`` (play: uri and/or contextUri with offsetUri; skipTo: uri; seek:
+    positionMs; volume: volumePercent; shuffle: state; repeat: mode off/context/track)."""
 
-    action: SpotifyPlaybackAction
-    uri: str | None = None
-    context_uri: str | None = None
-    position_ms: int | None = None
-    volume_percent: int | None = None
-    state: bool | None = None
+    # GraphQL has no literal types: the model checks the value.
     mode: str | None = None
-    device_id: str | None = None

@@ -1,6 +1,8 @@
 """Manual connect: poll an account's Spotify for 30 minutes, whoever is watching.
 
-The window is a row in the database so that every process (and the poller) sees it.
+The window is a row in the database so that every process (and the poller, which
+reads it through the watched registry) sees it. Each operation is one short unit of
+work of its own.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def _status(expires_at: datetime | None, now: datetime) -> ManualStatusOut:
 
 async def manual_status(ctx: PlayerContext) -> ManualStatusOut:
     authorize(ctx, Permission.SPOTIFY_READ)
-    window = await repository.manual_window(ctx.session, ctx.account_id)
+    async with ctx.db.session() as session:
+        window = await repository.manual_window(session, ctx.account_id)
     return _status(window.expires_at if window else None, utcnow())
 
 
@@ -39,18 +42,20 @@ async def start_manual(ctx: PlayerContext) -> ManualStatusOut:
     authorize(ctx, Permission.SPOTIFY_WORKER)
     await client(ctx)
     now = utcnow()
-    window = await repository.open_manual_window(
-        ctx.session,
-        ctx.account_id,
-        started_at=now,
-        expires_at=now + MANUAL_CONNECT_TTL,
-        started_by=ctx.principal.label,
-    )
+    async with ctx.db.session() as session:
+        window = await repository.open_manual_window(
+            session,
+            ctx.account_id,
+            started_at=now,
+            expires_at=now + MANUAL_CONNECT_TTL,
+            started_by=ctx.principal.label,
+        )
     return _status(window.expires_at, now)
 
 
 async def stop_manual(ctx: PlayerContext) -> bool:
     """End the window early; whether one was open."""
     authorize(ctx, Permission.SPOTIFY_WORKER)
-    expired_at = await repository.close_manual_window(ctx.session, ctx.account_id)
+    async with ctx.db.session() as session:
+        expired_at = await repository.close_manual_window(session, ctx.account_id)
     return expired_at is not None and expired_at > utcnow()
