@@ -1,4 +1,5 @@
-"""Operator commands: ``tunedeck account | key | overlay-token``. Same service as the REST API."""
+"""Operator commands: ``tunedeck account | key | overlay-token``. Same service as the REST API
+(a door like it: this module imports the service, never another door)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tunedeck.accounts import service
 from tunedeck.accounts.models import ApiKey, OverlayToken
 from tunedeck.accounts.permissions import GRANTABLE
-from tunedeck.accounts.rest import overlay_url
 from tunedeck.config import get_settings
 from tunedeck.kit.runner import fail, in_session
 
@@ -118,7 +118,7 @@ def overlay_create(
     token_id, secret = in_session(work)
     typer.echo(f"overlay token id: {token_id}", err=True)
     typer.echo("the URL below holds the token and is shown once:", err=True)
-    typer.echo(overlay_url(get_settings(), secret))
+    typer.echo(service.overlay_url(get_settings().public_url, secret))
 
 
 @overlay_app.command("list")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
@@ -26,11 +25,8 @@ from tunedeck.accounts.schemas import (
     SessionOut,
 )
 from tunedeck.accounts.secrets import SecretKind, kind_of
-from tunedeck.config import Settings
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
-
-OVERLAY_PATH = "/overlay"
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -120,14 +116,10 @@ async def create_overlay_token(
     return OverlayTokenCreated(
         **OverlayTokenOut.model_validate(created.row).model_dump(),
         token=created.secret,
-        overlay_url=overlay_url(settings, created.secret),
+        overlay_url=service.overlay_url(settings.public_url, created.secret),
     )
 
 
 @router.delete("/overlay-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_overlay_token(token_id: uuid.UUID, principal: Admin, session: SessionDep) -> None:
     await service.revoke_overlay_token(session, token_id, principal.account_id)
-
-
-def overlay_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}{OVERLAY_PATH}?token={quote(token)}"

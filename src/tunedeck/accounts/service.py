@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Generic, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,8 @@ from tunedeck.accounts.secrets import SecretKind, display_prefix, hash_secret, k
 from tunedeck.kit.db import utcnow
 from tunedeck.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
+OVERLAY_PATH = "/overlay"
+"""Where the overlay page is served, under the public URL."""
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_LABEL = 100
 # Writing last_used_at on every request would turn reads into writes; once a while is enough.
@@ -146,6 +149,11 @@ async def revoke_overlay_token(
         token.revoked_at = utcnow()
         await session.flush()
     return token
+
+
+def overlay_url(public_url: str, token: str) -> str:
+    """The overlay page showing ``token``'s account, for OBS's browser source."""
+    return f"{public_url.rstrip('/')}{OVERLAY_PATH}?token={quote(token)}"
 
 
 def _key_principal(key: ApiKey, account: Account, kind: PrincipalKind) -> Principal:
