@@ -19,12 +19,13 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests bench
 
 pytest: $(STAMP)
-	$(BIN)/python tests/prepare.py
+	$(BIN)/python -m tests.prepare
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

@@ -49,7 +49,7 @@ class FixedToken:
         return self.token
 
 
-class RebasedSender(tekore.AsyncSender):
+class RebasedSender(tekore.AsyncSender):  # type: ignore[misc]  # tekore is untyped
     """tekore's async sender, sending what it addresses to api.spotify.com to the simulator."""
 
     def __init__(self, client: httpx.AsyncClient, api_url: str) -> None:

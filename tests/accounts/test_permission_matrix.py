@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -99,7 +100,7 @@ async def test_permission_matrix(
     failures: list[str] = []
 
     async def call(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        body = {} if method in {"POST", "PUT", "PATCH"} else None
+        body: dict[str, Any] | None = {} if method in {"POST", "PUT", "PATCH"} else None
         return await client.request(method, path, headers=headers, json=body)
 
     for method, route, rule in http_routes(app):

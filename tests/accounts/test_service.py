@@ -81,7 +81,7 @@ async def test_unknown_permissions_refused(database: Database) -> None:
         account = await service.create_account(session, unique())
         with pytest.raises(ValidationFailed, match=r"unknown permission 'spotify:everything'"):
             await service.create_api_key(
-                session, account, "k", ["spotify:read", "spotify:everything"]
+                session, account.id, "k", ["spotify:read", "spotify:everything"]
             )
         # The overlay capability belongs to overlay tokens, not to keys.
         with pytest.raises(ValidationFailed, match="overlay:read"):

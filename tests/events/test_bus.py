@@ -108,9 +108,9 @@ async def test_one_redis_subscription_per_process(own_redis: OwnRedis) -> None:
         ):
             assert await first.wait_ready(5)
             assert await second.wait_ready(5)
-            clients = (await admin.execute_command("CLIENT", "LIST")).decode().splitlines()
-            assert len([c for c in clients if " psub=1 " in c]) == 2
-            assert [c for c in clients if " sub=0 " not in c] == []
+            clients = await admin.client_list()
+            assert len([c for c in clients if c["psub"] == "1"]) == 2
+            assert [c for c in clients if c["sub"] != "0"] == []
             got = [Collector(s) for s in (s0, s1, s2, s3, s4)]
             await second.publish(accounts[0], {"to": 0})
             await first.publish(accounts[1], {"to": 1})

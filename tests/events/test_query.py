@@ -122,14 +122,15 @@ async def test_cursor_pages_have_no_overlap_or_gap(
     client: httpx.AsyncClient, reader: Caller, database: Database
 ) -> None:
     events = await seed(client, reader, database)
-    for params, expected in (
+    cases: list[tuple[dict[str, Any], list[str]]] = [
         ({"limit": 5}, newest_first(events)),
         (
             {"limit": 2, "type": "spotify:play"},
             newest_first([e for e in events if e.type is EventType.PLAY]),
         ),
         ({"limit": 1}, newest_first(events)),
-    ):
+    ]
+    for params, expected in cases:
         seen: list[str] = []
         cursor = None
         pages = 0

@@ -95,7 +95,7 @@ async def test_round_trip_and_no_plaintext_in_the_database(
     account_id = await _account_with_secrets(database, keyring)
     assert await _read_all(database, keyring, account_id) == SECRETS
     async with database.session() as session:
-        dump = []
+        dump: list[str] = []
         for table in ("app_credentials", "channel_connections", "oauth_states"):
             rows = await session.execute(text(f"SELECT * FROM {table}"))
             dump.extend(str(tuple(r)) for r in rows)

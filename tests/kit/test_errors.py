@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from tunedeck.kit.errors import (
+    ErrorDetails,
     Forbidden,
     NotFound,
     TuneDeckError,
@@ -37,7 +38,9 @@ def _app() -> FastAPI:
 
     @app.get("/custom")
     async def custom() -> None:
-        raise TuneDeckError("rate limited", status=429, code="rate_limited", details={"s": 3})
+        raise TuneDeckError(
+            "rate limited", status=429, code="rate_limited", details=ErrorDetails(retry_after=3)
+        )
 
     @app.post("/volume")
     async def volume(body: Body) -> Body:
@@ -73,7 +76,7 @@ async def test_error_family_rendered_with_status_and_code() -> None:
         assert r.json()["error"] == {
             "code": "rate_limited",
             "message": "rate limited",
-            "details": {"s": 3},
+            "details": {"retry_after": 3},
         }
 
 

@@ -219,7 +219,7 @@ def test_writes_conform(sim: Sim, checked: tuple[httpx.Client, Conformance]) -> 
     assert client.delete(f"/playlists/{CURATOR_TOP_PLAYLIST_ID}/followers").status_code == 200
     library = client.delete("/me/library", params={"uris": f"spotify:playlist:{playlist_id}"})
     assert library.status_code == 200
-    commands = [
+    commands: list[tuple[str, str, dict[str, str | int]]] = [
         ("PUT", "/me/player/pause", {}),
         ("PUT", "/me/player/play", {}),
         ("POST", "/me/player/next", {}),
