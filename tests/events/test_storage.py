@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import alembic.util
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -23,6 +24,8 @@ from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.migrate import upgrade_database
+
+EVENTS_REVISION = "0002_events.py"
 
 
 @pytest.fixture
@@ -163,17 +166,37 @@ def test_month_ranges_cross_the_year() -> None:
     assert partitions.partition_name(ranges[1][0]) == "platform_events_2027_01"
 
 
+def patch_revision(
+    monkeypatch: pytest.MonkeyPatch, filename: str, **replace: Callable[[Any], Any]
+) -> None:
+    """Wrap functions of one Alembic revision as Alembic loads it: revision files are
+    executed from their path at each run, never imported, so they cannot be patched
+    beforehand. ``replace`` maps a function name to a wrapper factory (given the real one)."""
+    load = alembic.util.load_python_file
+
+    def loading(directory: str, name: str) -> Any:
+        module = load(directory, name)
+        if name == filename:
+            for attribute, wrap in replace.items():
+                setattr(module, attribute, wrap(getattr(module, attribute)))
+        return module
+
+    monkeypatch.setattr(alembic.util, "load_python_file", loading)
+
+
 async def test_timescale_is_attempted_and_falls_back(
     own_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outcomes: list[bool] = []
-    real = timescale.enable_extension
 
-    def spy(conn: Connection) -> bool:
-        outcomes.append(real(conn))
-        return outcomes[-1]
+    def spy(real: Callable[[Connection], bool]) -> Callable[[Connection], bool]:
+        def enable(conn: Connection) -> bool:
+            outcomes.append(real(conn))
+            return outcomes[-1]
 
-    monkeypatch.setattr(timescale, "enable_extension", spy)
+        return enable
+
+    patch_revision(monkeypatch, EVENTS_REVISION, _enable_timescale=spy)
     await upgrade_database(own_postgres_url)
     # Tried once, not available here, and the failed attempt did not spoil the migration.
     assert outcomes == [False]
@@ -189,8 +212,12 @@ async def test_hypertable_branch_when_the_extension_exists(
     own_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(timescale, "enable_extension", lambda conn: True)
-    monkeypatch.setattr(timescale, "create_hypertable", lambda conn: calls.append(conn))
+    patch_revision(
+        monkeypatch,
+        EVENTS_REVISION,
+        _enable_timescale=lambda real: lambda conn: True,
+        _create_hypertable=lambda real: calls.append,
+    )
     await upgrade_database(own_postgres_url)
     assert len(calls) == 1
     db = Database(own_postgres_url)
