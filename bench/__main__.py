@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client", "events", "state")
+BENCHMARKS = ("client", "events", "leases", "state")
 
 
 def run(names: list[str]) -> None:

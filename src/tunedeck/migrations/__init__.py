@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "tunedeck.accounts.models",
     "tunedeck.connections.models",
     "tunedeck.events.models",
+    "tunedeck.kit.leases",
     "tunedeck.player.models",
 )
 
