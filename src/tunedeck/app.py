@@ -3,7 +3,8 @@
 The lifespan owns the long-lived pieces and puts them on ``app.state``:
 ``settings``, ``db`` (Database), ``keyring`` (Keyring), ``http`` (one pooled
 httpx.AsyncClient), ``token_manager`` (connections.TokenManager), ``bus``
-(events.bus.EventBus) and ``relay`` (events.relay.EventRelay). Read them
+(events.bus.EventBus), ``outbox`` (events.outbox.Outbox) and ``relay``
+(events.relay.EventRelay, running as a kit.background.SupervisedTask). Read them
 through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
 Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
@@ -24,6 +25,7 @@ from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import create_bus
+from tunedeck.events.outbox import Outbox
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.crypto import ensure_key_file, load_keyring
 from tunedeck.kit.db import Database
@@ -58,10 +60,12 @@ def create_app(
             app.state.token_manager = TokenManager(db, app.state.keyring, app.state.http, settings)
             # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
             # stops first (LIFO), its last pass still having the bus and the database.
+            # The outbox (the relay's wake-ups and drain lock) belongs to this app's database.
             app.state.bus = bus = create_bus(settings)
             await bus.start()
             stack.push_async_callback(bus.close)
-            app.state.relay = relay = EventRelay(db, bus)
+            app.state.outbox = outbox = Outbox.of(db)
+            app.state.relay = relay = EventRelay(db, bus, outbox=outbox)
             await relay.start()
             stack.push_async_callback(relay.stop)
             yield

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import pytest
 
 from tests.events.support import (
     Collector,
@@ -19,10 +21,10 @@ from tests.events.support import (
     stored_ids,
 )
 from tunedeck.events.bus import BusUnavailable, EventBus
-from tunedeck.events.recorder import remove_waker
-from tunedeck.events.relay import EventRelay
+from tunedeck.events.relay import DrainResult, EventRelay
 from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
+from tunedeck.kit.background import Backoff
 from tunedeck.kit.db import Database
 
 
@@ -168,36 +170,43 @@ async def test_relay_drains_what_was_waiting_on_start(database: Database, bus: E
 
 async def test_commit_wakes_the_relay(database: Database, bus: EventBus) -> None:
     account = await new_account(database)
-    # Polling every minute: only the after-commit wake-up can explain a quick delivery.
-    relay = EventRelay(database, bus, poll_interval=60)
+    # Polling every hour: only the after-commit wake-up can explain a delivery.
+    relay = EventRelay(database, bus, poll_interval=3600)
     await relay.start()
     try:
-        await asyncio.sleep(0.3)  # let the first pass (drain on start) finish and sleep
-        started = time.monotonic()
+        await eventually(_passes(relay, 1), what="the first pass (drain on start) done")
+        woken = relay.wakeups
         event = await record(database, account.id, EventType.SHUFFLE, state=True)
+        assert relay.wakeups == woken + 1  # by the commit itself
 
         async def stored() -> bool:
             return await stored_ids(database, account.id) == [event.id]
 
-        await eventually(stored, within=5, what="event stored after the wake-up")
-        assert time.monotonic() - started < 5
+        await eventually(stored, within=30, what="event stored after the wake-up")
     finally:
         await relay.stop()
+
+
+def _passes(relay: EventRelay, count: int) -> Callable[[], Awaitable[bool]]:
+    async def done() -> bool:
+        return relay.passes >= count
+
+    return done
 
 
 async def test_polling_catches_a_missed_wake_up(database: Database, bus: EventBus) -> None:
     account = await new_account(database)
     relay = EventRelay(database, bus, poll_interval=0.05)
     await relay.start()
-    remove_waker(relay.wake)
+    relay.outbox.remove_waker(relay.wake)
     try:
-        await asyncio.sleep(0.2)
         event = await record(database, account.id, EventType.REPEAT, mode="context")
+        assert relay.wakeups == 0
 
         async def stored() -> bool:
             return await stored_ids(database, account.id) == [event.id]
 
-        await eventually(stored, within=5, what="event stored by polling")
+        await eventually(stored, within=30, what="event stored by polling")
     finally:
         await relay.stop()
     assert not relay.running
@@ -213,17 +222,67 @@ async def test_background_relay_retries_with_backoff(database: Database, bus: Ev
         await relay.start()
         try:
             event = await record(database, account.id, EventType.SEEK, position_ms=5)
-            await asyncio.sleep(1.2)
-            # Backing off: a handful of attempts, not hundreds.
-            assert 2 <= flaky.attempts <= 12
-            assert relay.failures >= 2
+
+            async def failed_five_times() -> bool:
+                return relay.failures >= 5
+
+            await eventually(failed_five_times, within=30, what="five failed passes")
+            # One publish attempt per failed pass (plus the pass in hand), not a busy loop,
+            # and the delay between them grew to the cap (0.4 s, jitter at most halving it).
+            assert relay.failures <= flaky.attempts <= relay.failures + 1
+            assert 0.2 <= relay.retry_delay <= 0.4
             assert got.messages == []
             flaky.down = False
-            await got.wait_for(1, within=5)
+            await got.wait_for(1, within=30)
         finally:
             await relay.stop()
             await got.stop()
+    assert relay.retry_delay == 0.0
     assert got.ids == [str(event.id)]
     assert (
         EventOut.model_validate({k: v for k, v in got.messages[0].items() if k != "kind"}) == event
     )
+
+
+class CrashingRelay(EventRelay):
+    """A relay whose passes raise (a bug, not a failed delivery) the first ``crashes`` times."""
+
+    def __init__(self, *args: Any, crashes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.crashes = crashes
+
+    async def drain_once(self) -> DrainResult:
+        if self.crashes:
+            self.crashes -= 1
+            raise RuntimeError(f"relay bug, {self.crashes} more to come")
+        return await super().drain_once()
+
+
+async def test_a_crashed_relay_loop_is_restarted_and_logged(
+    database: Database, bus: EventBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = await new_account(database)
+    relay = CrashingRelay(
+        database,
+        bus,
+        crashes=3,
+        poll_interval=0.05,
+        restart_backoff=Backoff(initial=0.01, maximum=0.05),
+    )
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        event = await record(database, account.id, EventType.PAUSE)
+        with caplog.at_level(logging.WARNING, logger="tunedeck.events.relay"):
+            await relay.start()
+            try:
+                await got.wait_for(1, within=30)
+            finally:
+                await relay.stop()
+                await got.stop()
+    assert relay.task.restarts == 3
+    assert got.ids == [str(event.id)]
+    crashes = [r for r in caplog.records if "crashed" in r.getMessage()]
+    assert len(crashes) == 3
+    assert "RuntimeError: relay bug, 0 more to come" in crashes[-1].getMessage()
+    # The same failure (same line) logs its traceback once.
+    assert [r.exc_info is not None for r in crashes] == [True, False, False]

@@ -1,20 +1,21 @@
 """Record an event with the action that caused it: one outbox row in the request's session.
 
 The row commits with the request (before the caller is answered), so a successful
-action is never without its event. After the commit the relay is woken; it also
-polls, so an event is never left behind if the wake-up is missed.
+action is never without its event. After the commit the relays of the session's
+database are woken (``outbox.Outbox``, reached through the session); they also poll,
+so an event is never left behind if the wake-up is missed.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from tunedeck.events.outbox import outbox_of
 from tunedeck.events.repository import add_to_outbox
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot
 from tunedeck.events.types import EventType
@@ -22,17 +23,6 @@ from tunedeck.kit.db import utcnow
 
 # Set on a session holding unrecorded-yet events; cleared by its commit or rollback.
 PENDING = "tunedeck.events.pending"
-
-_wakers: set[Callable[[], None]] = set()
-
-
-def add_waker(wake: Callable[[], None]) -> None:
-    """Call ``wake`` after every commit that recorded events (the relay registers here)."""
-    _wakers.add(wake)
-
-
-def remove_waker(wake: Callable[[], None]) -> None:
-    _wakers.discard(wake)
 
 
 async def record_event(
@@ -65,14 +55,16 @@ async def record_event(
 
 def _after_commit(session: Session) -> None:
     if session.info.pop(PENDING, False):
-        for wake in list(_wakers):
-            wake()
+        outbox = outbox_of(session)
+        if outbox is not None:
+            outbox.wake()
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-# Every session: a dict lookup per commit, and only sessions that recorded wake the relay.
+# Every session: a dict lookup per commit, and only sessions that recorded wake a relay.
+# The listeners keep no state: what to wake comes with the session.
 event.listen(Session, "after_commit", _after_commit)
 event.listen(Session, "after_rollback", _after_rollback)

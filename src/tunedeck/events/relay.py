@@ -5,11 +5,14 @@ fails (events table unavailable, Redis down) leaves its rows waiting and is retr
 with backoff, while the other track goes on; a row is deleted once both are done.
 Rows are taken in ``seq`` order and a failed publish stops the batch, so every account's
 events are published in the order they were recorded. The store is idempotent (the
-event id and time are the key). Only one relay drains a database at a time: a lock per
-process, and a PostgreSQL advisory lock across processes.
+event id and time are the key). Only one relay drains a database at a time: the lock of
+the database's ``Outbox`` in this process, and a PostgreSQL advisory lock across processes.
 
 The relay drains on start (what a killed process left behind), when a commit recorded
-events (see ``recorder``), and every ``poll_interval`` in case a wake-up was missed.
+events (the database's ``Outbox`` wakes it), and every ``poll_interval`` in case a
+wake-up was missed. Its loop runs as a ``kit.background.SupervisedTask``: a failed pass is
+retried with backoff inside the loop; an unexpected crash of the loop itself is logged and
+the loop restarted; a stop lets the pass in hand finish.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from tunedeck.events import partitions, recorder, repository
+from tunedeck.events import partitions, repository
 from tunedeck.events.bus import BusUnavailable, EventBus
+from tunedeck.events.outbox import Outbox
+from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -36,15 +40,6 @@ ADVISORY_KEY = 0x74756E656465636B
 MAINTENANCE_RETRY = 60.0
 # Messages per bus round trip (a Redis pipeline).
 PUBLISH_CHUNK = 100
-
-_process_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _process_lock(url: str) -> asyncio.Lock:
-    locks = _process_locks.setdefault(asyncio.get_running_loop(), {})
-    return locks.setdefault(url, asyncio.Lock())
 
 
 def _describe(exc: BaseException) -> str:
@@ -69,107 +64,102 @@ class DrainResult:
 
 
 class EventRelay:
-    """Moves recorded events to the store and the bus; a background task of the app."""
+    """Moves recorded events to the store and the bus; a background task of the app.
+
+    ``outbox`` is the database's (``Outbox.of(db)`` when not given). ``passes`` counts the
+    passes done, ``wakeups`` the wake-ups asked of this relay, ``failures`` its failed
+    passes, ``retry_delay`` the delay before retrying after the latest failed pass (0
+    while passes succeed).
+    """
 
     def __init__(
         self,
         db: Database,
         bus: EventBus,
         *,
+        outbox: Outbox | None = None,
         batch_size: int = 500,
         poll_interval: float = 0.2,
         min_backoff: float = 0.2,
         max_backoff: float = 5.0,
         maintenance_interval: float = 3600.0,
+        restart_backoff: Backoff | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
+        self.outbox = outbox or Outbox.of(db)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.min_backoff = min_backoff
-        self.max_backoff = max_backoff
+        self.retry_backoff = Backoff(initial=min_backoff, maximum=max_backoff)
         self.maintenance_interval = maintenance_interval
         self.stored_total = 0
         self.published_total = 0
+        self.passes = 0
         self.failures = 0
-        self._task: asyncio.Task[None] | None = None
+        self.wakeups = 0
+        self.retry_delay = 0.0
+        self.task = SupervisedTask(
+            "event-relay",
+            self._run,
+            backoff=restart_backoff or Backoff(initial=1.0, maximum=30.0),
+            logger=logger,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
         self._next_maintenance = 0.0
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the background task; its first pass drains what is already waiting."""
-        if self._task is not None:
+        if self.task.running:
             return
         self._loop = asyncio.get_running_loop()
-        self._stop.clear()
-        recorder.add_waker(self.wake)
-        self._task = asyncio.create_task(self._run(), name="event-relay")
+        self.outbox.add_waker(self.wake)
+        await self.task.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop after one last pass (bounded by ``grace`` seconds); the rest waits in the outbox."""
-        recorder.remove_waker(self.wake)
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(task, grace)
-        except TimeoutError:
-            logger.warning(
-                "event relay did not stop within %.1f s; events wait in the outbox", grace
-            )
-        except Exception:
-            logger.exception("event relay ended with an error")
+        self.outbox.remove_waker(self.wake)
+        await self.task.stop(grace)
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.task.running
 
     def wake(self) -> None:
         """Ask for a pass soon (safe from any thread; a no-op when not running)."""
+        self.wakeups += 1
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._wake.set)
 
-    async def _run(self) -> None:
-        backoff = 0.0
+    async def _run(self, stopping: asyncio.Event) -> None:
+        failed_passes = 0
         while True:
             self._wake.clear()
             await self._maintain()
             result = await self.drain_once()
-            if self._stop.is_set():
-                return
             if result.failed:
                 self.failures += 1
-                backoff = min(max(backoff * 2, self.min_backoff), self.max_backoff)
-                logger.warning(
-                    "event relay: %s; retrying in %.1f s",
-                    result.store_error or result.publish_error,
-                    backoff,
-                )
-                await self._sleep(backoff, wakeable=False)
-            elif result.more:
-                backoff = 0.0
+                failed_passes += 1
+                self.retry_delay = self.retry_backoff.delay(failed_passes)
             else:
-                backoff = 0.0
-                await self._sleep(self.poll_interval, wakeable=True)
-
-    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
-        waiters = [asyncio.ensure_future(self._stop.wait())]
-        if wakeable:
-            waiters.append(asyncio.ensure_future(self._wake.wait()))
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+                failed_passes = 0
+                self.retry_delay = 0.0
+            if stopping.is_set():
+                return
+            if result.failed:
+                logger.warning(
+                    "event relay: %s; retrying in %.2f s",
+                    result.store_error or result.publish_error,
+                    self.retry_delay,
+                )
+                await wait_any(stopping, within=self.retry_delay)
+            elif not result.more:
+                await wait_any(stopping, self._wake, within=self.poll_interval)
 
     async def _maintain(self) -> None:
         now = time.monotonic()
@@ -191,7 +181,7 @@ class EventRelay:
         """Store and publish what is waiting (one batch per track); never raises."""
         result = DrainResult()
         try:
-            async with _process_lock(self.db.url), self._database_lock() as acquired:
+            async with self.outbox.drain_lock, self._database_lock() as acquired:
                 if not acquired:
                     result.skipped = True
                     return result
@@ -202,6 +192,7 @@ class EventRelay:
             result.store_error = result.store_error or _describe(exc)
         self.stored_total += result.stored
         self.published_total += result.published
+        self.passes += 1
         return result
 
     @asynccontextmanager
