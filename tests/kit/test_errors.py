@@ -88,11 +88,12 @@ async def test_validation_errors_are_422_with_a_clear_message() -> None:
         assert error["code"] == "validation_error"
         assert "volume_percent" in error["message"]
         assert "100" in error["message"]
+        assert error["details"]["fields"][0]["field"] == "volume_percent"
         r = await client.post(
             "/volume", content=b"{not json", headers={"content-type": "application/json"}
         )
-        assert r.status_code == 422
-        assert r.json()["error"]["code"] == "validation_error"
+        assert r.status_code == 400
+        assert r.json()["error"]["code"] == "invalid_json"
 
 
 async def test_unknown_route_and_method_in_the_same_shape() -> None:

@@ -61,7 +61,7 @@ def declared() -> dict[tuple[str, str], Permission]:
     """(operation, field) -> the one permission its resolver declares."""
     found: dict[tuple[str, str], Permission] = {}
     for kind, root in (("query", Query), ("mutation", Mutation)):
-        for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        for field in root.__strawberry_definition__.fields:  # type: ignore[union-attr]
             name = SCHEMA.config.name_converter.get_graphql_name(field)
             guards = [c for c in field.permission_classes if issubclass(c, Needs)]
             assert len(guards) == 1, f"{kind} {name}: declare exactly one needs(...) permission"

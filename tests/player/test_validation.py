@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from tests.player.conftest import Streamer
-from tests.player.doors import doors, field_as_named_by
+from tests.player.doors import GraphQLDoor, doors, field_as_named_by
 from tests.player.support import upstream_requests
 from tests.support.simulator import Sim
 from tunedeck.player import inputs
@@ -127,7 +127,7 @@ async def test_rest_shapes_are_checked_before_the_service(
 async def test_graphql_type_errors_are_invalid_input_as_over_rest(
     client: httpx.AsyncClient, streamer: Streamer, sim: Sim
 ) -> None:
-    graphql = doors(client, streamer.headers)["graphql"]
+    graphql = GraphQLDoor(client, streamer.headers)
     refused = [
         "mutation { spotifyPlayback(input: {action: DANCE}) { action } }",
         '{ spotifySearch(query: "a", limit: "many") { uri } }',

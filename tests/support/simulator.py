@@ -97,6 +97,10 @@ class Sim:
     def stats(self) -> dict[str, Any]:
         return dict(self.http.get("/_sim/stats").json())
 
+    def requests(self) -> list[dict[str, Any]]:
+        """The Web API requests received since the last reset (method, path, query, body)."""
+        return list(self.http.get("/_sim/requests").json())
+
     def token_calls(self, grant: str = "refresh_token") -> int:
         return int(self.stats()["token_requests"][grant])
 

@@ -26,6 +26,7 @@ KNOB_FIELDS = (
     "command_status",
     "token_ttl_seconds",
     "hold_until_concurrent",
+    "hold_requests",
 )
 
 
@@ -113,6 +114,9 @@ class SimulatorConfig(_Strict):
     #: Hold every Web API request until this many have been in flight at once (0: off),
     #: so that a test can tell calls made in parallel from calls made one after the other.
     hold_until_concurrent: int = Field(default=0, ge=0, le=1000)
+    #: Web API requests wait (received and counted, not yet answered) while this is true,
+    #: so that a test can look at what its client does while Spotify has not answered.
+    hold_requests: bool = False
     apps: list[AppConfig] = Field(default_factory=list)
     users: list[UserConfig] = Field(default_factory=list)
 

@@ -210,6 +210,9 @@ def routes(sim: SimulatorState) -> list[Route]:
     async def stats(request: Request) -> Response:
         return json_response(sim.stats.snapshot())
 
+    async def requests_log(request: Request) -> Response:
+        return json_response(list(sim.stats.log))
+
     async def reset_stats(request: Request) -> Response:
         sim.stats = Stats()
         return json_response(sim.stats.snapshot())
@@ -254,6 +257,7 @@ def routes(sim: SimulatorState) -> list[Route]:
         ("POST", "/_sim/tokens/expire", expire_tokens),
         ("POST", "/_sim/tokens/revoke", revoke_tokens),
         ("GET", "/_sim/stats", stats),
+        ("GET", "/_sim/requests", requests_log),
         ("POST", "/_sim/stats/reset", reset_stats),
         ("POST", "/_sim/users/{user}/app-actions", app_action),
         ("GET", "/_sim/users/{user}/playback", playback),

@@ -15,6 +15,10 @@ from tunedeck.simulator.state import SimulatorState, Stats
 RATE_WINDOW_SECONDS = 30.0
 #: Longest a request waits for the others under ``hold_until_concurrent`` before going on.
 HOLD_TIMEOUT_SECONDS = 10.0
+#: A request held by ``hold_requests`` looks at the knob this often, and gives up waiting
+#: after the limit (a test that forgot to release its requests must not hang the suite).
+HELD_POLL_SECONDS = 0.01
+HELD_LIMIT_SECONDS = 120.0
 #: Retry-After (seconds) of the quota-exceeded variant: a day, as when an app's quota is gone.
 QUOTA_RETRY_AFTER = 86_400
 _SERVER_ERRORS = (
@@ -28,6 +32,14 @@ async def delay(sim: SimulatorState) -> None:
     """Sleep for the configured latency, if any."""
     if sim.config.latency_ms > 0:
         await asyncio.sleep(sim.config.latency_ms / 1000)
+
+
+async def held(sim: SimulatorState) -> None:
+    """Wait while the ``hold_requests`` knob is on (at most ``HELD_LIMIT_SECONDS``)."""
+    for _ in range(int(HELD_LIMIT_SECONDS / HELD_POLL_SECONDS)):
+        if not sim.config.hold_requests:
+            return
+        await asyncio.sleep(HELD_POLL_SECONDS)
 
 
 async def hold(sim: SimulatorState, stats: Stats) -> None:

@@ -34,6 +34,9 @@ class Clock:
         self.offset += seconds
 
 
+REQUEST_LOG_SIZE = 1000
+
+
 class Stats:
     """Requests received, by route template, and token requests by grant type; Web API
     requests being handled right now and the most that ever were at once."""
@@ -43,6 +46,8 @@ class Stats:
         self.token_requests: Counter[str] = Counter(authorization_code=0, refresh_token=0)
         self.in_flight = 0
         self.max_in_flight = 0
+        # The latest Web API requests as received: what a client really sent.
+        self.log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._waiting: list[tuple[int, asyncio.Event]] = []
 
     def enter(self) -> None:
@@ -69,6 +74,10 @@ class Stats:
         else:
             self._waiting.append((count, event))
         return event
+
+    def record(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
+        """One Web API request as it arrived (method, path, query parameters, JSON body)."""
+        self.log.append({"method": method, "path": path, "query": query, "body": body})
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -117,6 +117,17 @@ def authenticate(sim: SimulatorState, request: Request) -> AccessToken:
     return token
 
 
+async def _json_or_none(request: Request) -> Any:
+    """The body as JSON for the request log (the raw text when it is not JSON)."""
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
 def api_route(
     sim: SimulatorState,
     method: str,
@@ -137,9 +148,13 @@ def api_route(
     async def endpoint(request: Request) -> Response:
         stats = sim.stats
         stats.requests[key] += 1
+        stats.record(
+            method, request.url.path, dict(request.query_params), await _json_or_none(request)
+        )
         stats.enter()
         try:
             await faults.hold(sim, stats)
+            await faults.held(sim)
             return await answer(request)
         finally:
             stats.leave()

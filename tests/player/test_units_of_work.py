@@ -1,0 +1,136 @@
+"""No transaction across a wait: a request waiting on Spotify holds no database session.
+
+The simulator holds its answers (``hold_requests``) for as long as the test needs, so
+what is checked is what is true while requests wait, not how long anything took: the
+app has no pooled connection checked out, another OS process writes the same rows of
+the same SQLite file or PostgreSQL database without waiting for a lock, and a request
+that needs only the database is answered while fifty others still wait on Spotify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from tests.player.conftest import Streamer, player_settings
+from tests.support.app import asgi_client
+from tests.support.simulator import Sim
+from tunedeck.app import create_app
+from tunedeck.kit.db import Database
+
+WRITER = Path(__file__).with_name("other_writer.py")
+
+
+@asynccontextmanager
+async def running_app(
+    database_url: str, bus_url: str | None, sim: Sim, data_dir: Path
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(player_settings(database_url, bus_url, sim, data_dir))
+    async with app.router.lifespan_context(app), asgi_client(app, timeout=60) as client:
+        yield app, client
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for ``condition`` (a liveness bound only: the test fails if it never holds)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+class Holders:
+    """Which asyncio task holds each pooled connection checked out of the app's engine
+    (the app's own background loops hold some too: only the requests' tasks count)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        db: Database = app.state.db
+        self.by_connection: dict[int, asyncio.Task[Any] | None] = {}
+        pool = db.engine.sync_engine.pool
+        event.listen(pool, "checkout", self._checkout)
+        event.listen(pool, "checkin", self._checkin)
+
+    def _checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
+        self.by_connection[id(record)] = asyncio.current_task()
+
+    def _checkin(self, _dbapi: Any, record: Any) -> None:
+        self.by_connection.pop(id(record), None)
+
+    def held_by(self, tasks: list[asyncio.Task[httpx.Response]]) -> int:
+        return sum(1 for task in self.by_connection.values() if task in tasks)
+
+
+def other_process_writes(database_url: str, key_id: str) -> subprocess.CompletedProcess[str]:
+    """Another OS process updates the key's row (the one authentication stamps) and adds
+    an account, refusing to wait for any lock; it reports transactions left open."""
+    return subprocess.run(
+        [sys.executable, str(WRITER), database_url, key_id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_a_request_waiting_on_spotify_holds_no_transaction(
+    database_url: str, bus_url: str | None, sim: Sim, streamer: Streamer, tmp_path: Path
+) -> None:
+    async with running_app(database_url, bus_url, sim, tmp_path) as (app, client):
+        holders = Holders(app)
+        sim.knobs(hold_requests=True)
+        waiting = asyncio.create_task(
+            client.post("/v1/spotify/playback", json={"action": "next"}, headers=streamer.headers)
+        )
+        try:
+            await until(lambda: sim.stats()["in_flight"] >= 1, "the request reaches Spotify")
+            assert holders.held_by([waiting]) == 0
+            written = await asyncio.to_thread(
+                other_process_writes, database_url, streamer.caller.key_id
+            )
+            assert written.returncode == 0, written.stderr
+            assert written.stdout.strip() == "open transactions: 0"
+            assert not waiting.done()
+        finally:
+            sim.knobs(hold_requests=False)
+        answer = await waiting
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["event"]["type"] == "spotify:skip"
+
+
+async def test_fifty_requests_waiting_on_spotify_do_not_drain_the_pool(
+    database_url: str, bus_url: str | None, sim: Sim, streamer: Streamer, tmp_path: Path
+) -> None:
+    async with running_app(database_url, bus_url, sim, tmp_path) as (app, client):
+        holders = Holders(app)
+        sim.knobs(hold_requests=True)
+        waiting = [
+            asyncio.create_task(client.get("/v1/spotify/queue", headers=streamer.headers))
+            for _ in range(50)
+        ]
+        try:
+            await until(lambda: sim.stats()["in_flight"] >= 50, "fifty requests reach Spotify")
+            assert holders.held_by(waiting) == 0
+            # Needs the database only: answered while the fifty still wait.
+            status = await client.get("/v1/spotify/manual-connect", headers=streamer.headers)
+            assert status.status_code == 200, status.text
+            assert not any(task.done() for task in waiting)
+        finally:
+            sim.knobs(hold_requests=False)
+        answers = await asyncio.gather(*waiting)
+    assert [a.status_code for a in answers] == [200] * 50
+
+
+@pytest.fixture(autouse=True)
+def _release_held_requests(sim: Sim) -> None:
+    """A failing test must not leave the shared simulator holding requests."""
+    sim.knobs(hold_requests=False)
