@@ -179,7 +179,11 @@ async def test_requires_spotify_read(
         ({"cursor": "bm90aGluZ3xoZXJl"}, 400, "bad_cursor"),  # "nothing|here"
         ({"type": "spotify:dance"}, 422, "unknown_event_type"),
         ({"type": "spotify:play,dance"}, 422, "unknown_event_type"),
-        ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, 422, "bad_time_range"),
+        (
+            {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+            422,
+            "validation_error",
+        ),
         ({"since": "yesterday"}, 422, "validation_error"),
         ({"limit": 0}, 422, "validation_error"),
         ({"limit": 201}, 422, "validation_error"),

@@ -17,7 +17,7 @@ from tunedeck.events import repository
 from tunedeck.events.models import PlatformEvent
 from tunedeck.events.schemas import Actor, EventOut, EventPage, TrackSnapshot
 from tunedeck.events.types import EventType
-from tunedeck.kit.errors import BadRequest, ValidationFailed
+from tunedeck.kit.errors import BadRequest, ValidationFailed, invalid_input
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -96,10 +96,12 @@ async def list_events(
     Bad input raises ``BadRequest`` / ``ValidationFailed`` (a 4xx).
     """
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", code="bad_limit")
+        raise invalid_input(
+            "limit", f"must be between 1 and {MAX_LIMIT}, got {limit}", rule="out_of_range"
+        )
     since, until = _aware(since), _aware(until)
     if since is not None and until is not None and since > until:
-        raise ValidationFailed("since must not be after until", code="bad_time_range")
+        raise invalid_input("since", "must not be after until", rule="time_range")
     wanted = parse_types(types)
     before = decode_cursor(cursor) if cursor else None
     rows = await repository.query_events(
