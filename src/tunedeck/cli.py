@@ -123,6 +123,9 @@ def crypto_status() -> None:
     from tunedeck.kit.db import Database
     from tunedeck.kit.migrate import upgrade_database
     from tunedeck.kit.rotation import values_by_key
+    from tunedeck.migrations import import_models
+
+    import_models()  # every table, so that every encrypted column is counted
 
     async def work(settings: Settings) -> None:
         keyring = load_keyring(settings.encryption_keys, settings.data_dir)
@@ -163,6 +166,9 @@ def crypto_rotate(
     from tunedeck.kit.db import Database
     from tunedeck.kit.migrate import upgrade_database
     from tunedeck.kit.rotation import reencrypt_all, values_by_key
+    from tunedeck.migrations import import_models
+
+    import_models()  # every table, so that every encrypted column is rotated
 
     async def work(settings: Settings) -> None:
         current = load_keyring(settings.encryption_keys, settings.data_dir)

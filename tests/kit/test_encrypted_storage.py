@@ -16,6 +16,7 @@ from tunedeck.kit.crypto import DecryptionError, Keyring
 from tunedeck.kit.db import Database, encryption_context, utcnow
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.kit.rotation import encrypted_columns, reencrypt_all, values_by_key
+from tunedeck.migrations import import_models
 
 SECRETS = {
     "client_id": "client-id-PLAINTEXT",
@@ -106,6 +107,7 @@ async def test_round_trip_and_no_plaintext_in_the_database(
 
 
 def test_every_encrypted_column_is_registered() -> None:
+    import_models()  # as the crypto commands do: rotation sees the tables imported
     found = {f"{t.name}.{c.name}" for t, cols in encrypted_columns() for c in cols}
     assert found == {
         "app_credentials.client_id",

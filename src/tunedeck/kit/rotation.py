@@ -1,9 +1,11 @@
 """Re-encrypt every encrypted column to the keyring's primary key (``tunedeck crypto rotate``).
 
 Encrypted columns are found by their ``encrypted_info()`` mark in ``Base.metadata``, so a
-table added later is rotated without touching this file (its module must be listed in
-``tunedeck.migrations.MODEL_MODULES``). Each value is swapped with a compare-and-set
-UPDATE, so a token refreshed concurrently is never overwritten with its older value.
+table added later is rotated without touching this file. Which tables exist is the
+caller's knowledge, not kit's: the caller imports the models first (the ``tunedeck
+crypto`` commands call ``tunedeck.migrations.import_models()``, which lists them all).
+Each value is swapped with a compare-and-set UPDATE, so a token refreshed concurrently is
+never overwritten with its older value.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.kit.crypto import FORMAT_VERSION, EncryptionContext, Keyring
 from tunedeck.kit.db import ENCRYPTED, Base, Database
-from tunedeck.migrations import import_models
 
 BATCH = 500
 MAX_PASSES = 5
@@ -32,8 +33,7 @@ class RotationReport:
 
 
 def encrypted_columns() -> list[tuple[Table, list[Column[str]]]]:
-    """Every table with encrypted columns, and those columns."""
-    import_models()
+    """Every table with encrypted columns, and those columns (of the models imported)."""
     found = []
     for table in Base.metadata.sorted_tables:
         columns = [c for c in table.columns if c.info.get(ENCRYPTED)]
@@ -41,6 +41,9 @@ def encrypted_columns() -> list[tuple[Table, list[Column[str]]]]:
             if "account_id" not in table.c:
                 raise RuntimeError(f"{table.name} has encrypted columns but no account_id")
             found.append((table, columns))
+    if not found:
+        # Rotating nothing would report success and leave every secret on the old key.
+        raise RuntimeError("no table with encrypted columns is known: import the models first")
     return found
 
 

@@ -1,0 +1,99 @@
+"""Layers point one way: kit knows no domain, migrations run no live code, and a door
+(REST, GraphQL, command line) is imported only by what assembles the application."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import tunedeck
+
+PACKAGE = Path(tunedeck.__file__).parent
+DOORS = frozenset({"rest", "graphql", "cli"})
+# What assembles the application: the app factory, the command line, a domain's installer.
+COMPOSITION = frozenset({"tunedeck.app", "tunedeck.cli"})
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module (or module attribute) the file imports, absolute."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def door_of(name: str) -> str | None:
+    """``tunedeck.<domain>.<door>`` when ``name`` is (inside) a door module, else None."""
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[0] == "tunedeck" and parts[2] in DOORS:
+        return ".".join(parts[:3])
+    return None
+
+
+def test_kit_imports_no_domain() -> None:
+    """Importing every kit module in a fresh interpreter loads nothing outside kit and the
+    configuration; key rotation finds no table until the caller imports the models."""
+    script = """
+import importlib, json, pkgutil, sys
+import tunedeck.kit
+for info in pkgutil.iter_modules(tunedeck.kit.__path__):
+    importlib.import_module(f"tunedeck.kit.{info.name}")
+loaded = sorted(n for n in sys.modules if n.startswith("tunedeck"))
+from tunedeck.kit.rotation import encrypted_columns
+try:
+    encrypted_columns()
+    rotation = "found tables"
+except RuntimeError as exc:
+    rotation = str(exc)
+print(json.dumps({"loaded": loaded, "rotation": rotation}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    report = json.loads(done.stdout)
+    allowed = ("tunedeck.kit", "tunedeck.config", "tunedeck.migrations")
+    outside = [
+        name for name in report["loaded"] if name != "tunedeck" and not name.startswith(allowed)
+    ]
+    assert outside == []
+    assert "tunedeck.kit.rotation" in report["loaded"]
+    # The migrations package is where the revisions live; its model list is not loaded.
+    assert not any(name.startswith("tunedeck.migrations.versions") for name in report["loaded"])
+    assert "import the models first" in report["rotation"]
+
+
+def test_migrations_import_no_live_code() -> None:
+    revisions = sorted((PACKAGE / "migrations" / "versions").glob("*.py"))
+    assert len(revisions) >= 3
+    live = {
+        path.name: sorted(n for n in imported_names(path) if n.split(".")[0] == "tunedeck")
+        for path in revisions
+    }
+    assert {name: found for name, found in live.items() if found} == {}
+
+
+def test_doors_are_imported_only_where_the_app_is_assembled() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path)
+        parts = module.split(".")
+        if module in COMPOSITION or (len(parts) == 3 and parts[2] == "app"):
+            continue
+        own_door = door_of(module)
+        for name in imported_names(path):
+            door = door_of(name)
+            if door is not None and door != own_door:
+                offenders.append(f"{module} imports {door}")
+    assert sorted(set(offenders)) == []
