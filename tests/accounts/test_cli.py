@@ -103,7 +103,7 @@ def test_account_and_key_lifecycle(env: dict[str, str]) -> None:
     ("permissions", "message"),
     [
         ("spotify:read,spotify:everything", "unknown permission 'spotify:everything'"),
-        ("overlay:read", "unknown permission 'overlay:read'"),
+        ("SPOTIFY:READ", "unknown permission 'SPOTIFY:READ'"),
         ("", "at least one permission"),
     ],
 )

@@ -110,7 +110,7 @@ async def test_key_management(
         ({"label": "x", "permissions": ["spotify:read", "spotify:all"]}, "'spotify:all'"),
         ({"label": "x", "permissions": []}, "permissions"),
         ({"label": "", "permissions": ["spotify:read"]}, "label"),
-        ({"label": "x", "permissions": ["overlay:read"]}, "'overlay:read'"),
+        ({"label": "x", "permissions": ["SPOTIFY:READ"]}, "'SPOTIFY:READ'"),
         ({"label": "x", "permissions": "admin"}, "permissions"),
         ({"label": "x", "permissions": ["admin"], "extra": 1}, "extra"),
     ],
