@@ -33,6 +33,7 @@ from tunedeck.kit.errors import install_error_handlers
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.app import install_player
+from tunedeck.realtime.lifespan import realtime
 from tunedeck.web.routes import router as web_router
 
 
@@ -68,6 +69,9 @@ def create_app(
             app.state.relay = relay = EventRelay(db, bus, outbox=outbox)
             await relay.start()
             stack.push_async_callback(relay.stop)
+            await stack.enter_async_context(
+                realtime(app.state, serve_feeds=True, poll=settings.poll_in_process)
+            )
             yield
 
     app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)

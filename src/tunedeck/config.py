@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="Lifetime of a dashboard session cookie."
     )
+    # ---- real time ----
+    poll_in_process: bool = Field(
+        default=True,
+        description="serve polls watched accounts itself; false when `tunedeck worker`s do.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

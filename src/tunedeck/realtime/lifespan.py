@@ -1,0 +1,24 @@
+"""The real-time pieces of a process, started and stopped with the app (or the worker).
+
+``serve`` runs all of them; ``worker`` runs the poller side only (no HTTP). Each piece
+is put on ``app.state`` (or the worker's state) under the name its docstring gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+
+@asynccontextmanager
+async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterator[None]:
+    """Start the real-time pieces on ``state`` (``app.state``: settings, db, bus,
+    token_manager already there); stop them in reverse order on exit.
+
+    ``serve_feeds``: this process serves live connections (the hub, revocation checks).
+    ``poll``: this process polls watched accounts (the poller, with its leases).
+    """
+    async with AsyncExitStack() as stack:
+        yield
+        await stack.aclose()
