@@ -17,20 +17,17 @@ machine's Redis (channels of fresh accounts only):
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-import asyncpg
 import httpx
 from fastapi import APIRouter, Depends, FastAPI
 
+from bench.databases import REDIS_URL, postgres_database
 from tunedeck.accounts import service as accounts
 from tunedeck.accounts.auth import requires
 from tunedeck.accounts.permissions import Permission, Principal
@@ -44,12 +41,7 @@ from tunedeck.events.schemas import Actor, TrackSnapshot
 from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, SessionDep, utcnow
-from tunedeck.kit.migrate import upgrade_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TUNEDECK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("TUNEDECK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 ACCOUNTS = 10
 EVENTS = 4000
 WRITERS = 20
@@ -66,26 +58,6 @@ TRACK = TrackSnapshot(
     duration_ms=200_000,
     progress_ms=1_000,
 )
-
-
-@asynccontextmanager
-async def own_database() -> AsyncIterator[str]:
-    name = f"tunedeck_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
-        await upgrade_database(url)
-        yield url
-    finally:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def record_one(db: Database, account_id: uuid.UUID, n: int) -> None:
@@ -260,7 +232,7 @@ async def action_latency(url: str) -> dict[str, float]:
 
 
 async def run() -> None:
-    async with own_database() as url:
+    async with postgres_database() as url:
         figures = await throughput(url)
         latency = await action_latency(url)
     print(f"PostgreSQL + Redis, {ACCOUNTS} accounts, {WRITERS} concurrent actions")

@@ -13,57 +13,22 @@ temporary SQLite file.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import statistics
-import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
 
+from bench.databases import postgres_database, sqlite_database
 from tunedeck.kit.db import Database
 from tunedeck.kit.leases import Leases
-from tunedeck.kit.migrate import upgrade_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TUNEDECK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 BULK = 1000
 ROUNDS = 15
 SINGLES = 200
 TTL = 60.0
 
 
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"tunedeck_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield f"sqlite:///{Path(tmp) / 'leases.db'}"
-
-
 async def measure(url: str) -> dict[str, float]:
-    await upgrade_database(url)
     db = Database(url)
     leases = Leases(db)
     owner = "bench"

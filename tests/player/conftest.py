@@ -114,6 +114,12 @@ def make_streamer(database: Database, sim: Sim, make_caller: MakeCaller) -> Make
     return make
 
 
+@pytest.fixture(params=["rest", "graphql"])
+def door_name(request: pytest.FixtureRequest) -> str:
+    """Each door of the player in turn (see ``tests.player.doors``)."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def streamer(make_streamer: MakeStreamer) -> Streamer:
     """The premium ``demo`` user's streamer."""

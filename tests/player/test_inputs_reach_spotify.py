@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.player.conftest import Streamer
 from tests.player.doors import doors
@@ -217,11 +216,6 @@ async def world_of(client: httpx.AsyncClient, streamer: Streamer, sim: Sim) -> W
         playlist_track=owned["track_uris"][0],
         tracks=catalog_tracks(sim, 4),
     )
-
-
-@pytest.fixture(params=["rest", "graphql"])
-def door_name(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 async def test_every_field_reaches_spotify(

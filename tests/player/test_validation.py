@@ -77,11 +77,6 @@ BAD_IDS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture(params=["rest", "graphql"])
-def door_name(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 async def test_bad_input_never_reaches_spotify(
     door_name: str, client: httpx.AsyncClient, streamer: Streamer, sim: Sim
 ) -> None:
