@@ -93,6 +93,10 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
+def without_id(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != "id"}
+
+
 class Collector:
     """Reads a subscription in the background into ``messages``."""
 
@@ -107,7 +111,13 @@ class Collector:
 
     @property
     def ids(self) -> list[str]:
-        return [m["id"] for m in self.messages]
+        """The event ids of the ``event`` messages received, in order."""
+        return [m["event"]["id"] for m in self.messages]
+
+    @property
+    def bare(self) -> list[dict[str, Any]]:
+        """The messages without the ``id`` the bus gave them."""
+        return [without_id(m) for m in self.messages]
 
     async def wait_for(self, count: int, within: float = 10.0) -> None:
         async def enough() -> bool:

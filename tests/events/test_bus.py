@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from tests.events.support import Collector, eventually
+from tests.events.support import Collector, eventually, without_id
 from tests.support.redis_server import OwnRedis
 from tunedeck.config import Settings
 from tunedeck.events.bus import (
@@ -51,7 +51,11 @@ async def test_fan_out_per_account(bus: EventBus) -> None:
             await g.stop()
     assert [m["n"] for m in got[0].messages] == [0, 1, 2]
     assert got[1].messages == got[0].messages
-    assert got[2].messages == [{"kind": "event", "n": "two"}]
+    assert got[2].bare == [{"kind": "event", "n": "two"}]
+    # Ids increase per account channel, in delivery order.
+    ids = [m["id"] for m in got[0].messages]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
 
 
 async def test_unsubscribed_gets_nothing_more(bus: EventBus) -> None:
@@ -59,10 +63,10 @@ async def test_unsubscribed_gets_nothing_more(bus: EventBus) -> None:
     async with bus.subscribe(account) as staying:
         async with bus.subscribe(account) as leaving:
             await bus.publish(account, {"n": 1})
-            assert await asyncio.wait_for(leaving.get(), 5) == {"n": 1}
+            assert without_id(await asyncio.wait_for(leaving.get(), 5)) == {"n": 1}
         await bus.publish(account, {"n": 2})
-        assert await asyncio.wait_for(staying.get(), 5) == {"n": 1}
-        assert await asyncio.wait_for(staying.get(), 5) == {"n": 2}
+        assert without_id(await asyncio.wait_for(staying.get(), 5)) == {"n": 1}
+        assert without_id(await asyncio.wait_for(staying.get(), 5)) == {"n": 2}
         assert leaving._queue.empty()
 
 
@@ -120,7 +124,7 @@ async def test_one_redis_subscription_per_process(own_redis: OwnRedis) -> None:
             await asyncio.sleep(0.1)
             for g in got:
                 await g.stop()
-        assert [g.messages for g in got] == [
+        assert [g.bare for g in got] == [
             [{"to": 0}],
             [{"to": 1}],
             [{"to": 1}],
@@ -143,7 +147,7 @@ async def test_malformed_messages_are_ignored(own_bus: RedisBus, own_redis: OwnR
             await admin.publish(own_bus.channel(account), b"[1, 2]")
             await admin.publish(f"{CHANNEL_PREFIX}not-an-id", b"{}")
             await own_bus.publish(account, {"ok": True})
-            assert await asyncio.wait_for(sub.get(), 5) == {"ok": True}
+            assert without_id(await asyncio.wait_for(sub.get(), 5)) == {"ok": True}
     finally:
         await admin.aclose()
 
@@ -153,7 +157,7 @@ async def test_reconnects_by_itself(own_bus: RedisBus, own_redis: OwnRedis) -> N
     async with own_bus.subscribe(account) as sub:
         assert await own_bus.wait_ready(5)
         await own_bus.publish(account, {"n": 1})
-        assert await asyncio.wait_for(sub.get(), 5) == {"n": 1}
+        assert without_id(await asyncio.wait_for(sub.get(), 5)) == {"n": 1}
 
         own_redis.stop()
 
@@ -167,7 +171,7 @@ async def test_reconnects_by_itself(own_bus: RedisBus, own_redis: OwnRedis) -> N
         own_redis.start()
         assert await own_bus.wait_ready(10)
         await own_bus.publish(account, {"n": 2})
-        assert await asyncio.wait_for(sub.get(), 5) == {"n": 2}
+        assert without_id(await asyncio.wait_for(sub.get(), 5)) == {"n": 2}
     assert own_bus.reconnects >= 1
 
 
@@ -175,3 +179,64 @@ async def test_publish_before_start_is_refused(own_redis: OwnRedis) -> None:
     bus = RedisBus(own_redis.url)
     with pytest.raises(BusUnavailable):
         await bus.publish(uuid.uuid4(), {})
+
+
+async def test_ids_and_history_index_events(bus: EventBus) -> None:
+    """Every message gets the channel's next id; ``event`` messages are indexed by id so a
+    client resuming after some id can be told which events it missed, once each."""
+    account = uuid.uuid4()
+    start = await bus.history(account)
+    assert start.head == start.floor > 0
+    assert start.covers(start.head)
+    events = [str(uuid.uuid4()) for _ in range(3)]
+    ids = [await bus.publish(account, {"type": "event", "event": {"id": e}}) for e in events]
+    ids += await bus.publish_many([(account, {"type": "now_playing", "now_playing": None})])
+    # A redelivered event (the relay publishes at least once) is indexed once, at its new id.
+    again = await bus.publish(account, {"type": "event", "event": {"id": events[0]}})
+    assert [*ids, again] == list(range(start.head + 1, start.head + 6))
+
+    history = await bus.history(account, since=ids[0])
+    assert history.head == again
+    assert history.covers(ids[0])
+    assert [(m, str(e)) for m, e in history.events] == [
+        (ids[1], events[1]),
+        (ids[2], events[2]),
+        (again, events[0]),
+    ]
+    assert not history.covers(again + 1)  # ahead of the channel: its counter went backwards
+
+
+async def test_history_is_bounded(bus_url: str | None) -> None:
+    bus: EventBus = RedisBus(bus_url, history_size=3) if bus_url else InProcessBus(history_size=3)
+    await bus.start()
+    try:
+        account = uuid.uuid4()
+        start = (await bus.history(account)).head
+        for _ in range(5):
+            await bus.publish(account, {"type": "event", "event": {"id": str(uuid.uuid4())}})
+        history = await bus.history(account, since=start)
+        assert len(history.events) == 3
+        # The two oldest were trimmed: a client from before them gets a reset instead.
+        assert history.floor == start + 2
+        assert not history.covers(start + 1)
+        assert history.covers(start + 2)
+    finally:
+        await bus.close()
+
+
+async def test_counter_keeps_increasing_after_redis_loses_it(
+    own_bus: RedisBus, own_redis: OwnRedis
+) -> None:
+    """Redis restarted empty: the counter starts again from the clock, above the old ids,
+    and a client resuming from an old id is not told the index covers it."""
+    account = uuid.uuid4()
+    old = await own_bus.publish(account, {"type": "status"})
+    admin = aioredis.Redis.from_url(own_redis.url)
+    try:
+        await admin.flushall()
+    finally:
+        await admin.aclose()
+    await asyncio.sleep(0.01)
+    new = await own_bus.publish(account, {"type": "status"})
+    assert new > old
+    assert not (await own_bus.history(account, since=old)).covers(old)

@@ -226,7 +226,7 @@ def test_actor_from_principal() -> None:
     assert Actor.from_principal(overlay).key_id is None
 
 
-def test_bus_message_is_the_event_plus_kind() -> None:
+def test_bus_message_wraps_the_event() -> None:
     event = EventOut(
         id=uuid.uuid4(),
         account_id=uuid.uuid4(),
@@ -237,6 +237,5 @@ def test_bus_message_is_the_event_plus_kind() -> None:
         track=SAMPLE_TRACK,
     )
     message = event.to_message()
-    assert message.pop("kind") == "event"
-    assert message == event.model_dump(mode="json")
-    assert EventOut.model_validate(message) == event
+    assert message == {"type": "event", "event": event.model_dump(mode="json")}
+    assert EventOut.model_validate(message["event"]) == event

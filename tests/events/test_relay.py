@@ -20,7 +20,7 @@ from tests.events.support import (
     record_many,
     stored_ids,
 )
-from tunedeck.events.bus import BusUnavailable, EventBus
+from tunedeck.events.bus import BusUnavailable, Callback, EventBus, History
 from tunedeck.events.relay import DrainResult, EventRelay
 from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
@@ -37,10 +37,11 @@ class FlakyBus:
         self.fail_after: int | None = None
         self.attempts = 0
 
-    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
-        await self.publish_many([(account_id, message)])
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
+        return (await self.publish_many([(account_id, message)]))[0]
 
-    async def publish_many(self, messages: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    async def publish_many(self, messages: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> list[int]:
+        ids = []
         for sent, (account_id, message) in enumerate(messages):
             self.attempts += 1
             if self.fail_after is not None:
@@ -49,10 +50,17 @@ class FlakyBus:
                 self.fail_after -= 1
             if self.down:
                 raise BusUnavailable("flaky bus: down", published=sent)
-            await self.inner.publish(account_id, message)
+            ids.append(await self.inner.publish(account_id, message))
+        return ids
 
     def subscribe(self, account_id: uuid.UUID) -> Any:
         return self.inner.subscribe(account_id)
+
+    def listen(self, account_id: uuid.UUID, callback: Callback) -> Callable[[], None]:
+        return self.inner.listen(account_id, callback)
+
+    async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
+        return await self.inner.history(account_id, since)
 
     async def start(self) -> None:
         return None
@@ -80,7 +88,7 @@ async def test_stored_and_published_once_with_relays_racing(
     ids = [e.id for e in events]
     assert await stored_ids(database, account.id) == ids
     assert got.ids == [str(i) for i in ids]
-    assert got.messages[0] == {**events[0].model_dump(mode="json"), "kind": "event"}
+    assert got.bare[0] == {"type": "event", "event": events[0].model_dump(mode="json")}
     assert await outbox_count(database, account.id) == 0
     # Draining again finds nothing of this account to do.
     await first.drain_once()
@@ -239,9 +247,7 @@ async def test_background_relay_retries_with_backoff(database: Database, bus: Ev
             await got.stop()
     assert relay.retry_delay == 0.0
     assert got.ids == [str(event.id)]
-    assert (
-        EventOut.model_validate({k: v for k, v in got.messages[0].items() if k != "kind"}) == event
-    )
+    assert EventOut.model_validate(got.messages[0]["event"]) == event
 
 
 class CrashingRelay(EventRelay):

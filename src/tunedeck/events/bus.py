@@ -4,6 +4,13 @@
 Redis pub/sub channel ``tunedeck:account:<id>`` and keeps ONE subscriber connection
 per process (a pattern subscription) that fans messages out in memory to this
 process's local subscribers (the WebSocket hub), reconnecting by itself with backoff.
+
+Message ids: the bus gives every message it publishes an ``id`` that increases per
+account channel in delivery order, across processes (Redis: a Lua script doing INCR and
+PUBLISH atomically; in-process: a counter on the bus). A channel's counter starts at the
+current time in milliseconds, so it keeps increasing when Redis restarts empty. The bus
+also keeps, per account, a bounded index of the ``event`` messages (id -> event id),
+which lets a reconnecting client be sent what it missed (:meth:`EventBus.history`).
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
@@ -25,9 +35,55 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "tunedeck:account:"
 QUEUE_SIZE = 1000
+# Events indexed per account for resuming clients (older ones: the client gets a reset).
+HISTORY_SIZE = 1000
 
 
 Outgoing = tuple[uuid.UUID, dict[str, Any]]  # (account id, message)
+Callback = Callable[[dict[str, Any]], None]
+"""A local listener: called with each message of its account, in order, synchronously."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Where an account channel stands, and the events published after some id.
+
+    ``head``: the id of the channel's latest message (0 < head; the next is greater);
+    ``floor``: every event published with an id above it is in the index (older entries
+    were trimmed, or the counter started over there); ``events``: ``(message id, event
+    id)`` of the indexed events above the asked ``since``, oldest first.
+    """
+
+    head: int
+    floor: int
+    events: tuple[tuple[int, uuid.UUID], ...] = ()
+
+    def covers(self, since: int) -> bool:
+        """Whether every event published after ``since`` is in ``events``."""
+        return self.floor <= since <= self.head
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _event_id(message: dict[str, Any]) -> str | None:
+    """The event id of an ``event`` message (what the history indexes), else None."""
+    if message.get("type") != "event":
+        return None
+    event = message.get("event")
+    value = event.get("id") if isinstance(event, dict) else None
+    return str(value) if value is not None else None
+
+
+def _parse_events(pairs: Sequence[tuple[int, str]]) -> tuple[tuple[int, uuid.UUID], ...]:
+    found = []
+    for message_id, event_id in pairs:
+        try:
+            found.append((int(message_id), uuid.UUID(event_id)))
+        except ValueError:
+            continue
+    return tuple(sorted(found))
 
 
 class BusUnavailable(Exception):  # noqa: N818 (reads as a state)
@@ -77,18 +133,28 @@ class Subscription:
 
 
 class EventBus(Protocol):
-    """What the relay publishes to and the real-time hub subscribes to."""
+    """What the relay and the poller publish to and the real-time hub subscribes to."""
 
-    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
-        """Deliver ``message`` to the account's subscribers; ``BusUnavailable`` if it cannot."""
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
+        """Deliver ``message`` (any ``id`` in it is replaced) to the account's subscribers
+        with the next id of its channel; return that id. ``BusUnavailable`` if it cannot."""
         ...
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        """Publish in this order, in as few round trips as the bus allows."""
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[int]:
+        """Publish in this order, in as few round trips as the bus allows; the ids given."""
         ...
 
     def subscribe(self, account_id: uuid.UUID) -> AbstractAsyncContextManager[Subscription]:
         """``async with bus.subscribe(account_id) as sub: async for message in sub: ...``"""
+        ...
+
+    def listen(self, account_id: uuid.UUID, callback: Callback) -> Callable[[], None]:
+        """Call ``callback`` with each message of the account (in this process, in order);
+        returns the function that stops it. For the hub: one per account, not per client."""
+        ...
+
+    async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
+        """The channel's head and floor, and (with ``since``) the indexed events after it."""
         ...
 
     async def start(self) -> None: ...
@@ -101,17 +167,29 @@ class LocalFanout:
 
     def __init__(self) -> None:
         self._subscribers: dict[uuid.UUID, set[Subscription]] = {}
+        self._listeners: dict[uuid.UUID, list[Callback]] = {}
 
     def deliver(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
         subscribers = self._subscribers.get(account_id, ())
         for subscription in subscribers:
             subscription._put(message)
-        return len(subscribers)
+        listeners = self._listeners.get(account_id, ())
+        for callback in tuple(listeners):
+            try:
+                callback(message)
+            except Exception:
+                # One listener's bug must not cost the others (or the Redis listener) a message.
+                logger.exception("bus listener of account %s failed", account_id)
+        return len(subscribers) + len(listeners)
 
     def subscriber_count(self, account_id: uuid.UUID | None = None) -> int:
         if account_id is not None:
-            return len(self._subscribers.get(account_id, ()))
-        return sum(len(s) for s in self._subscribers.values())
+            return len(self._subscribers.get(account_id, ())) + len(
+                self._listeners.get(account_id, ())
+            )
+        return sum(len(s) for s in self._subscribers.values()) + sum(
+            len(s) for s in self._listeners.values()
+        )
 
     @asynccontextmanager
     async def subscribe(self, account_id: uuid.UUID) -> AsyncIterator[Subscription]:
@@ -125,27 +203,129 @@ class LocalFanout:
             if not subscribers:
                 self._subscribers.pop(account_id, None)
 
+    def listen(self, account_id: uuid.UUID, callback: Callback) -> Callable[[], None]:
+        self._listeners.setdefault(account_id, []).append(callback)
+
+        def stop() -> None:
+            callbacks = self._listeners.get(account_id, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._listeners.pop(account_id, None)
+
+        return stop
+
     def close_all(self) -> None:
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
                 subscription._put(None)
 
 
+class _Channel:
+    """An in-process channel's counter and event index (see :class:`History`)."""
+
+    def __init__(self, seed: int) -> None:
+        self.head = seed
+        self.floor = seed
+        self.events: OrderedDict[str, int] = OrderedDict()  # event id -> message id
+
+
 class InProcessBus(LocalFanout):
-    """The bus of a single process: publishing is delivering."""
+    """The bus of a single process: publishing is numbering, indexing and delivering."""
 
-    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
-        self.deliver(account_id, message)
+    def __init__(self, *, history_size: int = HISTORY_SIZE) -> None:
+        super().__init__()
+        self.history_size = history_size
+        self._channels: dict[uuid.UUID, _Channel] = {}
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        for account_id, message in messages:
-            self.deliver(account_id, message)
+    def _channel(self, account_id: uuid.UUID) -> _Channel:
+        channel = self._channels.get(account_id)
+        if channel is None:
+            channel = self._channels[account_id] = _Channel(_now_ms())
+        return channel
+
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
+        channel = self._channel(account_id)
+        channel.head += 1
+        event_id = _event_id(message)
+        if event_id is not None:
+            # A redelivered event moves to its latest id: the index holds it once.
+            channel.events.pop(event_id, None)
+            channel.events[event_id] = channel.head
+            while len(channel.events) > self.history_size:
+                _, trimmed = channel.events.popitem(last=False)
+                channel.floor = max(channel.floor, trimmed)
+        self.deliver(account_id, {**message, "id": channel.head})
+        return channel.head
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[int]:
+        return [await self.publish(account_id, message) for account_id, message in messages]
+
+    async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
+        channel = self._channel(account_id)
+        events: tuple[tuple[int, uuid.UUID], ...] = ()
+        if since is not None:
+            events = _parse_events(
+                [(mid, eid) for eid, mid in channel.events.items() if mid > since]
+            )
+        return History(head=channel.head, floor=channel.floor, events=events)
 
     async def start(self) -> None:
         return None
 
     async def close(self) -> None:
         self.close_all()
+
+
+# Redis: number, index and publish in one atomic step, so ids follow delivery order
+# across processes. KEYS: counter, floor, index, channel. ARGV: the message's JSON after
+# its opening brace, with a leading comma ("}" for an empty message); the event id to
+# index ("" if none); the index size.
+_SEED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  local now = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('SET', KEYS[1], now)
+  redis.call('SET', KEYS[2], now)
+end
+"""
+_PUBLISH = (
+    _SEED
+    + """
+local id = redis.call('INCR', KEYS[1])
+if ARGV[2] ~= '' then
+  redis.call('ZADD', KEYS[3], id, ARGV[2])
+  local n = redis.call('ZCARD', KEYS[3])
+  local cap = tonumber(ARGV[3])
+  if n > cap then
+    local cut = redis.call('ZRANGE', KEYS[3], n - cap - 1, n - cap - 1, 'WITHSCORES')
+    redis.call('ZREMRANGEBYRANK', KEYS[3], 0, n - cap - 1)
+    redis.call('SET', KEYS[2], cut[2])
+  end
+end
+redis.call('PUBLISH', KEYS[4], '{"id":' .. id .. ARGV[1])
+return id
+"""
+)
+# KEYS: counter, floor, index. ARGV: since ("" for none). Returns {head, floor, index...}.
+_HISTORY = (
+    _SEED
+    + """
+local out = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
+if ARGV[1] ~= '' then
+  local found = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+  for i = 1, #found do out[#out + 1] = found[i] end
+end
+return out
+"""
+)
+
+
+def _tail(message: dict[str, Any]) -> str:
+    """The JSON of ``message`` without ``id``, after its opening brace, ready for the script."""
+    body = json.dumps({k: v for k, v in message.items() if k != "id"}, separators=(",", ":"))
+    rest = body[1:]
+    return rest if rest == "}" else "," + rest
 
 
 class RedisBus(LocalFanout):
@@ -165,6 +345,7 @@ class RedisBus(LocalFanout):
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
         connect_timeout: float = 1.0,
+        history_size: int = HISTORY_SIZE,
     ) -> None:
         super().__init__()
         self.url = url
@@ -173,13 +354,21 @@ class RedisBus(LocalFanout):
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.connect_timeout = connect_timeout
+        self.history_size = history_size
         self.reconnects = 0
         self._ready = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self._publisher: Any = None
+        self._publish_script: Any = None
+        self._history_script: Any = None
 
     def channel(self, account_id: uuid.UUID) -> str:
         return f"{self.prefix}{account_id}"
+
+    def _keys(self, account_id: uuid.UUID) -> list[str]:
+        # Hash-tagged by account, so a cluster keeps an account's keys in one slot.
+        base = f"{self.prefix.rstrip(':')}:{{{account_id}}}"
+        return [f"{base}:seq", f"{base}:floor", f"{base}:events"]
 
     def _client(self, **kwargs: Any) -> Any:
         from redis.asyncio import Redis
@@ -199,6 +388,8 @@ class RedisBus(LocalFanout):
         if self._listener is not None:
             return
         self._publisher = self._client(socket_timeout=self.connect_timeout + 1)
+        self._publish_script = self._publisher.register_script(_PUBLISH)
+        self._history_script = self._publisher.register_script(_HISTORY)
         self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
 
     async def close(self) -> None:
@@ -210,6 +401,7 @@ class RedisBus(LocalFanout):
         if self._publisher is not None:
             await self._publisher.aclose()
             self._publisher = None
+        self._publish_script = self._history_script = None
         self._ready.clear()
         self.close_all()
 
@@ -225,15 +417,15 @@ class RedisBus(LocalFanout):
             return False
         return True
 
-    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> None:
-        await self.publish_many([(account_id, message)])
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
+        return (await self.publish_many([(account_id, message)]))[0]
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[int]:
         """One pipeline (one round trip), in order. If it fails, none counts as published."""
         from redis.exceptions import RedisError
 
         if not messages:
-            return
+            return []
         if self._publisher is None:
             raise BusUnavailable("the Redis bus is not started")
         if not await self.wait_ready(self.ready_timeout):
@@ -241,12 +433,28 @@ class RedisBus(LocalFanout):
         try:
             async with self._publisher.pipeline(transaction=False) as pipe:
                 for account_id, message in messages:
-                    pipe.publish(
-                        self.channel(account_id), json.dumps(message, separators=(",", ":"))
-                    )
-                await pipe.execute()
+                    keys = [*self._keys(account_id), self.channel(account_id)]
+                    args = [_tail(message), _event_id(message) or "", self.history_size]
+                    await self._publish_script(keys=keys, args=args, client=pipe)
+                ids = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis publish failed: {exc!r}") from exc
+        return [int(i) for i in ids]
+
+    async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
+        from redis.exceptions import RedisError
+
+        if self._history_script is None:
+            raise BusUnavailable("the Redis bus is not started")
+        try:
+            raw = await self._history_script(
+                keys=self._keys(account_id), args=["" if since is None else str(since)]
+            )
+        except (RedisError, OSError) as exc:
+            raise BusUnavailable(f"Redis history read failed: {exc!r}") from exc
+        head, floor, *flat = (v.decode() if isinstance(v, bytes) else str(v) for v in raw)
+        pairs = [(int(float(flat[i + 1])), flat[i]) for i in range(0, len(flat), 2)]
+        return History(head=int(head), floor=int(floor), events=_parse_events(pairs))
 
     async def _listen(self) -> None:
         backoff = self.min_backoff

@@ -1,5 +1,8 @@
 """The relay: outbox -> ``platform_events`` and the account's channel, in order, at least once.
 
+On the channel an event travels as ``{"type": "event", "event": <EventOut JSON>}`` (the
+live feed's ``event`` message); the bus gives it its message ``id``.
+
 Each outbox row has two independent tracks, the store and the publish. A track that
 fails (events table unavailable, Redis down) leaves its rows waiting and is retried
 with backoff, while the other track goes on; a row is deleted once both are done.
@@ -30,6 +33,7 @@ from sqlalchemy import text
 from tunedeck.events import partitions, repository
 from tunedeck.events.bus import BusUnavailable, EventBus
 from tunedeck.events.outbox import Outbox
+from tunedeck.events.schemas import event_message
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
 
@@ -243,7 +247,7 @@ class EventRelay:
         done: list[int] = []
         for start in range(0, len(rows), PUBLISH_CHUNK):
             chunk = rows[start : start + PUBLISH_CHUNK]
-            outgoing = [(row.account_id, {**row.payload, "kind": "event"}) for row in chunk]
+            outgoing = [(row.account_id, event_message(row.payload)) for row in chunk]
             try:
                 await self.bus.publish_many(outgoing)
             except Exception as exc:

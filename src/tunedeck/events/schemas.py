@@ -73,7 +73,7 @@ class PlaylistParams(BaseModel):
 
 
 class EventOut(BaseModel):
-    """One recorded event, as stored, listed and broadcast (the bus adds ``"kind": "event"``)."""
+    """One recorded event, as stored, listed and broadcast (inside an ``event`` message)."""
 
     model_config = ConfigDict(use_enum_values=False)
 
@@ -86,10 +86,13 @@ class EventOut(BaseModel):
     track: TrackSnapshot | None = None
 
     def to_message(self) -> dict[str, Any]:
-        """The bus payload: the JSON form plus ``"kind": "event"``."""
-        message = self.model_dump(mode="json")
-        message["kind"] = "event"
-        return message
+        """The bus payload: ``{"type": "event", "event": <the JSON form>}``."""
+        return event_message(self.model_dump(mode="json"))
+
+
+def event_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The live channel's message for an event in JSON form (the bus adds the ``id``)."""
+    return {"type": "event", "event": payload}
 
 
 class EventPage(BaseModel):
