@@ -25,14 +25,10 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.permissions import GRANTABLE
 from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
-from tunedeck.connections import service as connections
-from tunedeck.connections.schemas import AppCredentialsIn
-from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import NotFound
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
-from tunedeck.spotify.quirks import QuirksRegistry
 
 SIM_PREFIX = "/spotify-sim"
 DEMO_ACCOUNT = "demo"
@@ -88,8 +84,8 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     )
 
 
-async def _fresh_admin_key(db: Database, keyring: Keyring, quirks: QuirksRegistry) -> str:
-    """Account ``demo`` (created if absent) with the simulator's demo app and a new admin key."""
+async def _fresh_admin_key(db: Database) -> str:
+    """Account ``demo`` (created if absent) and a new admin key; the previous one is revoked."""
     async with db.session() as session:
         try:
             account = await accounts.account_named(session, DEMO_ACCOUNT)
@@ -101,10 +97,6 @@ async def _fresh_admin_key(db: Database, keyring: Keyring, quirks: QuirksRegistr
         created = await accounts.create_api_key(
             session, account.id, DEMO_KEY_LABEL, [p.value for p in GRANTABLE]
         )
-        app_credentials = AppCredentialsIn(
-            client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
-        )
-        await connections.set_app_credentials(session, keyring, account.id, app_credentials, quirks)
     return created.secret
 
 
@@ -112,8 +104,13 @@ async def bootstrap(app: FastAPI, http: httpx.AsyncClient) -> DemoReady:
     """Prepare the demo account on a running demo server (``app`` is what it serves)."""
     settings: Settings = app.state.settings
     origin = settings.public_url
-    key = await _fresh_admin_key(app.state.db, app.state.keyring, app.state.token_manager.quirks)
+    key = await _fresh_admin_key(app.state.db)
     admin = {"Authorization": f"Bearer {key}"}
+
+    # The simulator's demo app, stored as a streamer stores theirs.
+    app_credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
+    stored = await http.put(f"{origin}{CONNECTIONS}/app", headers=admin, json=app_credentials)
+    _expect(stored, 200, "storing the Spotify app credentials")
 
     # The OAuth flow as a browser would run it: TuneDeck -> Spotify's consent -> callback.
     started = await http.get(f"{origin}{CONNECTIONS}/authorize?format=json", headers=admin)

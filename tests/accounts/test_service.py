@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -10,11 +13,13 @@ from sqlalchemy import select, update
 from tests.accounts.conftest import MakeCaller
 from tests.kit.storage import unique
 from tunedeck.accounts import service
+from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.models import ApiKey, DashboardSession, OverlayToken
 from tunedeck.accounts.permissions import Permission, PrincipalKind
+from tunedeck.accounts.schemas import ApiKeyCreate, OverlayTokenCreate
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from tunedeck.kit.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 
 async def test_create_and_find_accounts(database: Database) -> None:
@@ -162,3 +167,45 @@ async def test_sessions_expire_and_die_with_their_key(
             select(DashboardSession).where(DashboardSession.api_key_id == principal.credential_id)
         )
         assert left.all() == []
+
+
+async def test_caller_operations_check_the_permission_themselves(
+    database: Database, make_caller: MakeCaller
+) -> None:
+    """Whatever door calls them, the operations of a caller refuse what the principal may
+    not do, and act on the principal's own account only."""
+    reader = await make_caller("spotify:read")
+    admin = await make_caller("admin")
+    other = await make_caller("admin")
+    async with database.session() as session:
+        overlay = await service.create_overlay_token(session, admin.account.id, "obs")
+    async with database.session() as session:
+        as_reader = CallContext(await service.authenticate(session, reader.key), session)
+        refused: list[Coroutine[Any, Any, object]] = [
+            service.list_keys(as_reader),
+            service.create_key(as_reader, ApiKeyCreate(label="x", permissions=["admin"])),
+            service.revoke_key(as_reader, uuid.UUID(reader.key_id)),
+            service.list_tokens(as_reader),
+            service.create_token(as_reader, OverlayTokenCreate(), "http://127.0.0.1:8000"),
+            service.revoke_token(as_reader, overlay.row.id),
+        ]
+        for operation in refused:
+            with pytest.raises(Forbidden, match="missing permission admin"):
+                await operation
+
+        token_principal = await service.authenticate(session, overlay.secret)
+        with pytest.raises(Forbidden):
+            service.me(token_principal)
+        with pytest.raises(Forbidden):
+            await service.logout(CallContext(token_principal, session), overlay.secret)
+
+        as_admin = CallContext(await service.authenticate(session, admin.key), session)
+        assert [k.id for k in await service.list_keys(as_admin)] == [uuid.UUID(admin.key_id)]
+        with pytest.raises(NotFound):  # another account's key does not exist for this one
+            await service.revoke_key(as_admin, uuid.UUID(other.key_id))
+        created = await service.create_token(as_admin, OverlayTokenCreate(), "https://td.example")
+        assert created.overlay_url == f"https://td.example/overlay?token={created.token}"
+        assert {t.id for t in await service.list_tokens(as_admin)} == {overlay.row.id, created.id}
+    async with database.session() as session:
+        await service.authenticate(session, other.key)  # not revoked
+        await service.authenticate(session, reader.key)

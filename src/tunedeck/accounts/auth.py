@@ -18,16 +18,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from tunedeck.accounts import service
+from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
-from tunedeck.kit.db import get_database
+from tunedeck.kit.db import SessionDep, get_database
 from tunedeck.kit.errors import Unauthorized
 
 SESSION_COOKIE = "tunedeck_session"
@@ -125,6 +127,24 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     dependency.__name__ = f"requires_{permission.name.lower()}"
     setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission))
     return dependency
+
+
+def call_context(permission: Permission | None) -> Any:
+    """Dependency (``Annotated[CallContext, call_context(...)]``): the context of one call
+    by a principal holding ``permission`` (``None``: any key or session), with the
+    request's session. The route's rule is the one ``requires`` / ``authenticated``
+    declares; the operation checks the permission again, itself."""
+    guard = authenticated if permission is None else requires(permission)
+
+    async def dependency(
+        session: SessionDep,
+        # A default, not Annotated: the closure's ``guard`` is not visible to the
+        # string annotations FastAPI resolves.
+        principal: Principal = Depends(guard),
+    ) -> CallContext:
+        return CallContext(principal, session)
+
+    return Depends(dependency)
 
 
 def declare_rule(route: BaseRoute, rule: AccessRule) -> None:

@@ -2,6 +2,11 @@
 
 Functions take the caller's session and never commit; the door's unit of work does.
 A plaintext secret is returned exactly once, by the function that creates it.
+
+Two levels. The operations of a caller (the REST doors, at the end of this module) take
+a :class:`CallContext`, check the caller's permission themselves and act on the caller's
+own account. The operator's functions (the command line, the demo's set-up) take an
+account id: whoever runs them holds the database itself.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts import repository as repo
+from tunedeck.accounts.context import CallContext, authorize
 from tunedeck.accounts.models import Account, ApiKey, DashboardSession, OverlayToken
 from tunedeck.accounts.permissions import (
     Permission,
@@ -25,6 +31,17 @@ from tunedeck.accounts.permissions import (
     PrincipalKind,
     effective_permissions,
     parse_permissions,
+    require_permission,
+)
+from tunedeck.accounts.schemas import (
+    AccountOut,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    MeOut,
+    OverlayTokenCreate,
+    OverlayTokenCreated,
+    OverlayTokenOut,
 )
 from tunedeck.accounts.secrets import SecretKind, display_prefix, hash_secret, kind_of, new_secret
 from tunedeck.kit.db import utcnow
@@ -220,3 +237,69 @@ async def start_session(
 
 async def end_session(session: AsyncSession, session_secret: str) -> None:
     await repo.delete_session_by_hash(session, hash_secret(session_secret))
+
+
+# ---- operations of a caller (the REST doors) ------------------------------------------
+
+
+def me(principal: Principal) -> MeOut:
+    """The calling principal: account, key label, permissions (any key or session)."""
+    require_permission(principal, None)
+    return MeOut(
+        account=AccountOut(id=principal.account_id, name=principal.account_name),
+        kind=principal.kind,
+        label=principal.label,
+        key_id=principal.key_id,
+        permissions=sorted(p.value for p in principal.permissions),
+    )
+
+
+async def logout(ctx: CallContext, secret: str | None) -> None:
+    """End the dashboard session ``secret`` if the call came with one (a key: nothing)."""
+    authorize(ctx, None)
+    if secret is not None and kind_of(secret) is SecretKind.SESSION:
+        await end_session(ctx.session, secret)
+
+
+async def list_keys(ctx: CallContext) -> list[ApiKeyOut]:
+    """The API keys of the caller's account (admin)."""
+    account_id = authorize(ctx, Permission.ADMIN)
+    return [ApiKeyOut.model_validate(k) for k in await list_api_keys(ctx.session, account_id)]
+
+
+async def create_key(ctx: CallContext, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A new key of the caller's account (admin), with its secret shown this once."""
+    account_id = authorize(ctx, Permission.ADMIN)
+    created = await create_api_key(ctx.session, account_id, body.label, body.permissions)
+    return ApiKeyCreated(**ApiKeyOut.model_validate(created.row).model_dump(), key=created.secret)
+
+
+async def revoke_key(ctx: CallContext, key_id: uuid.UUID) -> None:
+    """Revoke a key of the caller's account (admin); another account's key is not found."""
+    await revoke_api_key(ctx.session, key_id, authorize(ctx, Permission.ADMIN))
+
+
+async def list_tokens(ctx: CallContext) -> list[OverlayTokenOut]:
+    """The overlay tokens of the caller's account (admin)."""
+    account_id = authorize(ctx, Permission.ADMIN)
+    tokens = await list_overlay_tokens(ctx.session, account_id)
+    return [OverlayTokenOut.model_validate(t) for t in tokens]
+
+
+async def create_token(
+    ctx: CallContext, body: OverlayTokenCreate, public_url: str
+) -> OverlayTokenCreated:
+    """A new overlay token of the caller's account (admin) and its overlay page's URL,
+    both shown this once."""
+    account_id = authorize(ctx, Permission.ADMIN)
+    created = await create_overlay_token(ctx.session, account_id, body.label)
+    return OverlayTokenCreated(
+        **OverlayTokenOut.model_validate(created.row).model_dump(),
+        token=created.secret,
+        overlay_url=overlay_url(public_url, created.secret),
+    )
+
+
+async def revoke_token(ctx: CallContext, token_id: uuid.UUID) -> None:
+    """Revoke an overlay token of the caller's account (admin)."""
+    await revoke_overlay_token(ctx.session, token_id, authorize(ctx, Permission.ADMIN))

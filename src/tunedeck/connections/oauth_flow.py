@@ -1,7 +1,8 @@
 """Connecting Spotify: the OAuth authorization-code flow with ``state`` and PKCE (S256).
 
-``start`` records a pending authorization (state, encrypted PKCE verifier, 10 minutes,
-bound to the account) in the request's session and returns the accounts-service URL.
+``start`` (an admin's call) records a pending authorization (state, encrypted PKCE
+verifier, 10 minutes, bound to the caller's account) in the request's session and
+returns the accounts-service URL.
 
 ``finish`` handles the callback in its own units of work: the state is burned in a
 committed transaction *before* the code exchange, so a state is single use even when the
@@ -17,16 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts import service as accounts
+from tunedeck.accounts.context import CallContext, authorize
+from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.connections import repository as repo
+from tunedeck.connections import service
 from tunedeck.connections.errors import (
     OAuthCallbackError,
     SpotifyAppRejected,
     SpotifyAuthUnavailable,
 )
+from tunedeck.connections.schemas import ConnectionOut
 from tunedeck.connections.token_manager import not_connected, redirect_uri_for
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
@@ -57,6 +61,8 @@ class Started:
 class Finished:
     account_id: uuid.UUID
     return_to: str
+    connection: ConnectionOut
+    """The account's connection as stored by this callback."""
 
 
 def _check_return_to(return_to: str | None) -> str | None:
@@ -70,15 +76,17 @@ def _check_return_to(return_to: str | None) -> str | None:
 
 
 async def start(
-    session: AsyncSession,
+    ctx: CallContext,
     keyring: Keyring,
     http: httpx.AsyncClient,
     settings: Settings,
-    account_id: uuid.UUID,
     *,
     return_to: str | None = None,
 ) -> Started:
-    """Record a pending authorization and return where to send the streamer's browser."""
+    """Record a pending authorization of the caller's account (admin) and return where
+    to send the streamer's browser."""
+    account_id = authorize(ctx, Permission.ADMIN)
+    session = ctx.session
     return_to = _check_return_to(return_to)
     app = await repo.app_credentials(session, keyring, account_id)
     if app is None:
@@ -116,7 +124,7 @@ async def start(
     return Started(authorize_url=url, expires_at=now + STATE_TTL)
 
 
-async def caller_account(db: Database, secret: str | None) -> uuid.UUID | None:
+async def _caller_account(db: Database, secret: str | None) -> uuid.UUID | None:
     """The account of the credentials a callback came with, if any valid ones."""
     if secret is None:
         return None
@@ -137,11 +145,16 @@ async def finish(
     state: str | None,
     code: str | None,
     error: str | None,
-    caller: uuid.UUID | None = None,
+    credential: str | None = None,
 ) -> Finished:
-    """Check the state, exchange the code, read the Spotify user, store the tokens."""
+    """Check the state, exchange the code, read the Spotify user, store the tokens.
+
+    ``credential`` is what the browser came with, if anything (a dashboard cookie): when
+    it stands for an account, the state must have been started by that account.
+    """
     if not state or len(state) > MAX_STATE_CHARS:
         raise OAuthCallbackError("The callback has no valid state: start connecting again.")
+    caller = await _caller_account(db, credential)
     now = utcnow()
     async with db.session() as session:
         pending = await repo.pending_authorization(session, keyring, state)
@@ -217,7 +230,12 @@ async def finish(
             scopes=grant.scope,
             spotify_user_id=user.id,
         )
-    return Finished(account_id=pending.account_id, return_to=pending.return_to or "/")
+        connection = await service.connection_of(session, keyring, pending.account_id)
+    return Finished(
+        account_id=pending.account_id,
+        return_to=pending.return_to or "/",
+        connection=connection,
+    )
 
 
 class _StaticToken:

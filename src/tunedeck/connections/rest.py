@@ -1,7 +1,9 @@
 """REST doors of the connections domain: app credentials, connect (OAuth), status, disconnect.
 
 Everything is admin-only except the callback, which the streamer's browser reaches from
-Spotify: it is authenticated by its single-use ``state``, not by a key.
+Spotify: it is authenticated by its single-use ``state``, not by a key. Transport only:
+the service checks the permission and does the work; answering JSON, a redirect or an
+HTML page is the door's part.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from tunedeck.accounts.auth import credential_from, public, requires
-from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.accounts.auth import call_context, credential_from, public
+from tunedeck.accounts.context import CallContext
+from tunedeck.accounts.permissions import Permission
 from tunedeck.connections import oauth_flow, service
 from tunedeck.connections.deps import TokenManagerDep
 from tunedeck.connections.schemas import (
@@ -24,48 +27,40 @@ from tunedeck.connections.schemas import (
     CallbackOut,
     ConnectionOut,
 )
-from tunedeck.kit.db import Database, SessionDep, get_database
+from tunedeck.kit.db import Database, get_database
 from tunedeck.kit.deps import HttpClientDep, KeyringDep, SettingsDep
 from tunedeck.kit.errors import TuneDeckError, Unauthorized
 
 router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"])
 
-Admin = Annotated[Principal, Depends(requires(Permission.ADMIN))]
+Admin = Annotated[CallContext, call_context(Permission.ADMIN)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 @router.get("")
-async def get_connection(
-    principal: Admin, session: SessionDep, keyring: KeyringDep
-) -> ConnectionOut:
+async def get_connection(ctx: Admin, keyring: KeyringDep) -> ConnectionOut:
     """Whether Spotify is connected: the Spotify user, granted scopes, token expiry, status."""
-    return await service.connection_status(session, keyring, principal.account_id)
+    return await service.connection_status(ctx, keyring)
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-async def disconnect(principal: Admin, session: SessionDep) -> None:
+async def disconnect(ctx: Admin) -> None:
     """Disconnect Spotify: the stored tokens are deleted (the app credentials stay)."""
-    await service.disconnect(session, principal.account_id)
+    await service.disconnect(ctx)
 
 
 @router.get("/app")
-async def get_app(principal: Admin, session: SessionDep, keyring: KeyringDep) -> AppCredentialsOut:
+async def get_app(ctx: Admin, keyring: KeyringDep) -> AppCredentialsOut:
     """Whether the Spotify app is configured (the secret is never shown)."""
-    return await service.app_credentials_status(session, keyring, principal.account_id)
+    return await service.app_credentials_status(ctx, keyring)
 
 
 @router.put("/app")
 async def put_app(
-    body: AppCredentialsIn,
-    principal: Admin,
-    session: SessionDep,
-    keyring: KeyringDep,
-    manager: TokenManagerDep,
+    body: AppCredentialsIn, ctx: Admin, keyring: KeyringDep, manager: TokenManagerDep
 ) -> AppCredentialsOut:
     """Store the Spotify app's client id and secret (encrypted at rest)."""
-    return await service.set_app_credentials(
-        session, keyring, principal.account_id, body, manager.quirks
-    )
+    return await service.set_app_credentials(ctx, keyring, body, manager.quirks)
 
 
 @router.get(
@@ -74,8 +69,7 @@ async def put_app(
     response_model=AuthorizeOut,
 )
 async def authorize(
-    principal: Admin,
-    session: SessionDep,
+    ctx: Admin,
     keyring: KeyringDep,
     http: HttpClientDep,
     settings: SettingsDep,
@@ -87,9 +81,7 @@ async def authorize(
     ] = "redirect",
 ) -> Response:
     """Start connecting Spotify: a redirect to Spotify's consent page (or its URL as JSON)."""
-    started = await oauth_flow.start(
-        session, keyring, http, settings, principal.account_id, return_to=return_to
-    )
+    started = await oauth_flow.start(ctx, keyring, http, settings, return_to=return_to)
     if format == "json":
         body = AuthorizeOut(authorize_url=started.authorize_url, expires_at=started.expires_at)
         return JSONResponse(body.model_dump(mode="json"))
@@ -116,9 +108,9 @@ async def callback(
     json_wanted = _wants_json(request)
     try:
         try:
-            secret = credential_from(request)
-        except Unauthorized:
-            secret = None
+            credential = credential_from(request)
+        except Unauthorized:  # a malformed header: the state alone decides
+            credential = None
         finished = await oauth_flow.finish(
             db,
             keyring,
@@ -127,16 +119,14 @@ async def callback(
             state=state,
             code=code,
             error=error,
-            caller=await oauth_flow.caller_account(db, secret),
+            credential=credential,
         )
     except TuneDeckError as exc:
         if json_wanted:
             raise
         return HTMLResponse(_error_page(exc.message), status_code=exc.status)
     if json_wanted:
-        async with db.session() as session:
-            connection = await service.connection_status(session, keyring, finished.account_id)
-        body = CallbackOut(connection=connection, return_to=finished.return_to)
+        body = CallbackOut(connection=finished.connection, return_to=finished.return_to)
         return JSONResponse(body.model_dump(mode="json"))
     return RedirectResponse(
         _with_query(finished.return_to, connected="spotify"),

@@ -1,7 +1,9 @@
-"""App credentials and connection status: the logic the REST doors (and the demo) call.
+"""App credentials and connection status: the logic the REST doors call.
 
-Functions take the caller's session and never commit. The OAuth flow itself is in
-``oauth_flow``; refreshing tokens is the ``TokenManager``'s job.
+Each operation takes the call's :class:`CallContext`, checks that the caller holds
+``admin`` and acts on the caller's own account; it uses the context's session and never
+commits. The OAuth flow itself is in ``oauth_flow``; refreshing tokens is the
+``TokenManager``'s job.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tunedeck.accounts.context import CallContext, authorize
+from tunedeck.accounts.permissions import Permission
 from tunedeck.connections import repository as repo
 from tunedeck.connections.models import ConnectionStatus
 from tunedeck.connections.schemas import (
@@ -39,16 +43,17 @@ def _app_out(app: repo.AppSecrets | None) -> AppCredentialsOut:
     )
 
 
+ADMIN = Permission.ADMIN
+
+
 async def set_app_credentials(
-    session: AsyncSession,
-    keyring: Keyring,
-    account_id: uuid.UUID,
-    body: AppCredentialsIn,
-    quirks: QuirksRegistry,
+    ctx: CallContext, keyring: Keyring, body: AppCredentialsIn, quirks: QuirksRegistry
 ) -> AppCredentialsOut:
     """Store (or replace) the account's Spotify app. A different app cannot use tokens
     granted to the old one, so an existing connection then needs re-authorization, and
     what ``quirks`` (the token manager's registry) learned about the old app is dropped."""
+    account_id = authorize(ctx, ADMIN)
+    session = ctx.session
     before = await repo.app_credentials(session, keyring, account_id)
     await repo.save_app_credentials(
         session, keyring, account_id, body.client_id, body.client_secret
@@ -61,16 +66,22 @@ async def set_app_credentials(
     return _app_out(await repo.app_credentials(session, keyring, account_id))
 
 
-async def app_credentials_status(
-    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
-) -> AppCredentialsOut:
-    return _app_out(await repo.app_credentials(session, keyring, account_id))
+async def app_credentials_status(ctx: CallContext, keyring: Keyring) -> AppCredentialsOut:
+    """Whether the account's Spotify app is configured (never its secret)."""
+    account_id = authorize(ctx, ADMIN)
+    return _app_out(await repo.app_credentials(ctx.session, keyring, account_id))
 
 
-async def connection_status(
+async def connection_status(ctx: CallContext, keyring: Keyring) -> ConnectionOut:
+    """What the dashboard shows: app configured, connected user, scopes, token expiry."""
+    return await connection_of(ctx.session, keyring, authorize(ctx, ADMIN))
+
+
+async def connection_of(
     session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
 ) -> ConnectionOut:
-    """What the dashboard shows: app configured, connected user, scopes, token expiry."""
+    """The connection status of ``account_id``, for a caller already authorized for it
+    (the OAuth callback, authenticated by its single-use state)."""
     app = await repo.app_credentials(session, keyring, account_id)
     stored = await repo.connection(session, keyring, account_id)
     if stored is None or stored.status == ConnectionStatus.DISCONNECTED:
@@ -90,7 +101,8 @@ async def connection_status(
     )
 
 
-async def disconnect(session: AsyncSession, account_id: uuid.UUID) -> None:
+async def disconnect(ctx: CallContext) -> None:
     """Forget the account's tokens and pending authorizations (the app credentials stay)."""
-    await repo.delete_connection(session, account_id)
-    await repo.delete_authorizations_of(session, account_id)
+    account_id = authorize(ctx, ADMIN)
+    await repo.delete_connection(ctx.session, account_id)
+    await repo.delete_authorizations_of(ctx.session, account_id)
