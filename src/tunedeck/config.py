@@ -55,6 +55,39 @@ class Settings(BaseSettings):
         default=True,
         description="serve polls watched accounts itself; false when `tunedeck worker`s do.",
     )
+    watch_linger_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An account stays watched (polled) this long after its last client left.",
+    )
+    watch_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a process renews the watch heartbeats of its clients' accounts.",
+    )
+
+    # ---- live feed ----
+    allowed_origins: str = Field(
+        default="",
+        description="Comma-separated origins whose pages may open the live feed, besides "
+        "TuneDeck's own (public_url and the host the browser asked).",
+    )
+    live_queue_size: int = Field(
+        default=256, gt=0, description="Messages a live client may fall behind before it is closed."
+    )
+    live_revocation_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often each process checks its live clients' credentials.",
+    )
+    live_keepalive_seconds: float = Field(
+        default=15.0, gt=0, description="Keep-alive comment interval of the SSE feed."
+    )
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        """``allowed_origins`` as a list."""
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def resolved_database_url(self) -> str:

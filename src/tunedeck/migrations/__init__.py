@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "tunedeck.events.models",
     "tunedeck.kit.leases",
     "tunedeck.player.models",
+    "tunedeck.realtime.models",
 )
 
 

@@ -10,6 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+from tunedeck.kit.leases import new_owner
+from tunedeck.realtime.watch import WatchRegistry
+
 
 @asynccontextmanager
 async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterator[None]:
@@ -20,5 +23,12 @@ async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterato
     ``poll``: this process polls watched accounts (the poller, with its leases).
     """
     async with AsyncExitStack() as stack:
+        # The watched registry (state.watch): in every process, polling or not, since the
+        # hub reports its clients to it and every poller reads it.
+        state.watch = watch = WatchRegistry(
+            state.db, state.settings, new_owner("serve" if serve_feeds else "worker")
+        )
+        await watch.start()
+        stack.push_async_callback(watch.stop)
         yield
         await stack.aclose()

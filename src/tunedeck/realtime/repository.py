@@ -1,0 +1,91 @@
+"""All SQL of the real-time domain: the watch heartbeats (``realtime_watchers``).
+
+Each function takes a session and does one statement; the caller opens a short unit of
+work around it (``Database.session()``), never a request's session. Heartbeats are
+written in bulk, one statement for any number of accounts.
+
+The clock: on PostgreSQL expiry is written and judged by the database server's
+``now()``, one clock for every process on every host (as ``kit.leases`` does); SQLite
+is a file on this machine, so there it is this machine's UTC clock.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, bindparam, delete, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.kit.db import UTCDateTime, utcnow
+from tunedeck.realtime.models import RealtimeWatcher
+
+# Rows are written in account order, so two statements touching the same rows lock them
+# in the same order. ("WHERE true": SQLite's upsert after a SELECT needs a WHERE clause.)
+_BEAT_POSTGRES = text(
+    """
+INSERT INTO realtime_watchers (account_id, process_id, expires_at)
+SELECT a.id, :process_id, now() + make_interval(secs => :linger)
+FROM unnest(CAST(:accounts AS uuid[])) AS a(id) ORDER BY a.id
+ON CONFLICT (account_id, process_id) DO UPDATE SET expires_at = excluded.expires_at
+"""
+).bindparams(bindparam("accounts", type_=ARRAY(String)))
+
+# SQLite stores a UUID as its 32 hex digits (SQLAlchemy's Uuid type there).
+_BEAT_SQLITE = text(
+    """
+INSERT INTO realtime_watchers (account_id, process_id, expires_at)
+SELECT value, :process_id, :expires FROM json_each(:accounts) WHERE true ORDER BY value
+ON CONFLICT (account_id, process_id) DO UPDATE SET expires_at = excluded.expires_at
+"""
+).bindparams(bindparam("expires", type_=UTCDateTime()))
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _now(session: AsyncSession) -> ColumnElement[datetime]:
+    """The statement's "now": the server's on PostgreSQL, this machine's on SQLite."""
+    if _postgres(session):
+        return func.now()
+    return literal(utcnow(), UTCDateTime())
+
+
+async def beat(
+    session: AsyncSession, process_id: str, accounts: Collection[uuid.UUID], linger: float
+) -> None:
+    """Mark ``accounts`` watched by ``process_id`` until ``linger`` seconds from now."""
+    if not accounts:
+        return
+    ordered = sorted(accounts)
+    params: dict[str, Any] = {"process_id": process_id}
+    if _postgres(session):
+        params.update(accounts=[str(a) for a in ordered], linger=float(linger))
+        await session.execute(_BEAT_POSTGRES, params)
+        return
+    params.update(
+        accounts=json.dumps([a.hex for a in ordered]),
+        expires=utcnow() + timedelta(seconds=linger),
+    )
+    await session.execute(_BEAT_SQLITE, params)
+
+
+async def watched_accounts(session: AsyncSession) -> set[uuid.UUID]:
+    """Accounts with a heartbeat not yet expired, in any process."""
+    rows = await session.scalars(
+        select(RealtimeWatcher.account_id).where(RealtimeWatcher.expires_at > _now(session))
+    )
+    return set(rows)
+
+
+async def delete_expired(session: AsyncSession) -> int:
+    """Forget the heartbeats that have expired (any process's); how many went."""
+    result = await session.execute(
+        delete(RealtimeWatcher).where(RealtimeWatcher.expires_at <= _now(session))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
