@@ -4,9 +4,10 @@ The description ships with the simulator (``src/tunedeck/simulator/spotify-opena
 the OpenAPI 3.0.3 description of the Spotify Web API, v2026.5.31, from the MIT-licensed
 sonallux/spotify-web-api project (file fixed-spotify-open-api.yml; licence in
 ``spotify-openapi.LICENSE`` beside it). It is stricter than Spotify, so it is relaxed
-here: a playback's ``context`` and ``item``, a playlist's ``public`` (and the queue's
-``currently_playing``), all documented as "can be null", accept null, and
-``discriminator`` mappings are dropped.
+here: a playback's ``context``, ``item`` and ``progress_ms``, a playlist's ``public`` (and
+the queue's ``currently_playing``), all documented as "can be null", accept null, and
+``discriminator`` mappings are dropped. Local files (a track with null ids and links) are
+outside the description: test_ads_and_special_items.py checks their shape.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ GENERIC_ERRORS = {
 NULLABLE = (
     ("CurrentlyPlayingContextObject", "context"),
     ("CurrentlyPlayingContextObject", "item"),
+    ("CurrentlyPlayingContextObject", "progress_ms"),
     ("CurrentlyPlayingObject", "context"),
     ("CurrentlyPlayingObject", "item"),
+    ("CurrentlyPlayingObject", "progress_ms"),
     ("PlaylistObject", "public"),
     ("SimplifiedPlaylistObject", "public"),
     ("QueueObject", "currently_playing"),
@@ -274,3 +277,41 @@ def test_development_mode_answers_conform(
     assert client.get("/search", params={"q": "a", "type": "track", "limit": 50}).status_code == 400
     assert client.get(f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/tracks").status_code == 403
     assert client.get(f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items").status_code == 200
+
+
+def test_show_episode_and_ad_answers_conform(
+    sim: Sim, checked: tuple[httpx.Client, Conformance]
+) -> None:
+    client, hook = checked
+    show = sim.shows()[0]
+    episode_id = show["episodes"][0]["id"]
+    episodes = {"additional_types": "track,episode"}
+    for path in (
+        f"/shows/{show['id']}",
+        f"/shows/{show['id']}/episodes?limit=2&offset=1",
+        f"/shows?ids={show['id']}",
+        f"/episodes/{episode_id}",
+        f"/episodes?ids={episode_id}",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert client.get(f"/episodes/{'0' * 22}").status_code == 404
+    played = client.put(
+        "/me/player/play",
+        json={"context_uri": show["uri"], "offset": {"uri": show["episodes"][1]["uri"]}},
+    )
+    assert played.status_code == 204
+    assert client.post("/me/player/queue", params={"uri": show["episodes"][3]["uri"]}).is_success
+    for path in ("/me/player", "/me/player/currently-playing"):
+        assert client.get(path, params=episodes).json()["item"]["type"] == "episode"
+        assert client.get(path).json()["item"] is None
+    assert client.get("/me/player/queue").json()["queue"][0]["type"] == "episode"
+    sim.start_ad(10)
+    for path in ("/me/player", "/me/player/currently-playing"):
+        assert client.get(path, params=episodes).json()["currently_playing_type"] == "ad"
+    assert client.get("/me/player/queue").json()["currently_playing"] is None
+    assert client.post("/me/player/next").status_code == 403
+    sim.end_ad()
+    sim.private_session()
+    assert client.get("/me/player", params=episodes).json()["item"] is None
+    assert ("GET", "/shows/{id}/episodes", 200) in hook.seen
+    assert ("GET", "/episodes/{id}", 200) in hook.seen

@@ -26,6 +26,7 @@ import pytest
 
 from tests.support.servers import serve_in_thread
 from tunedeck.simulator.app import create_simulator_app
+from tunedeck.simulator.catalog import LocalFile
 from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tunedeck.simulator.state import SimulatorState
@@ -93,6 +94,79 @@ class Sim:
 
     def app_action(self, user: str = "demo", **body: Any) -> httpx.Response:
         return self.http.post(f"/_sim/users/{user}/app-actions", json=body)
+
+    def _snapshot(self, response: httpx.Response) -> dict[str, Any]:
+        assert response.is_success, (
+            f"{response.request.url}: {response.status_code} {response.text}"
+        )
+        return dict(response.json())
+
+    def shows(self) -> list[dict[str, Any]]:
+        """The catalog's podcast shows (``GET /_sim/shows``): id, uri, name, publisher,
+        language and ``episodes`` (id, uri, name, duration_ms, release_date), newest first."""
+        response = self.http.get("/_sim/shows")
+        response.raise_for_status()
+        return list(response.json())
+
+    def play_episode(
+        self, episode_uri: str | None = None, *, position_ms: int = 0, user: str = "demo"
+    ) -> dict[str, Any]:
+        """Play an episode "in the Spotify app" in its show's context (the next episode of
+        the show follows it): by default the newest episode of the first show. Returns
+        the playback snapshot."""
+        shows = self.shows()
+        if episode_uri is None:
+            show = shows[0]
+            episode_uri = str(show["episodes"][0]["uri"])
+        else:
+            show = next(s for s in shows if any(e["uri"] == episode_uri for e in s["episodes"]))
+        return self._snapshot(
+            self.app_action(
+                user,
+                action="play",
+                context_uri=show["uri"],
+                offset={"uri": episode_uri},
+                position_ms=position_ms,
+            )
+        )
+
+    def play_local_file(
+        self,
+        artist: str = "Home Band",
+        title: str = "Garage Demo",
+        *,
+        album: str = "",
+        seconds: int = 183,
+        user: str = "demo",
+    ) -> dict[str, Any]:
+        """Play a local file (``spotify:local:...``: a track with ``is_local`` true, null
+        ids and no album art) "in the Spotify app"; the Web API cannot start one. Returns
+        the playback snapshot (its ``track_uri`` is the local file's uri)."""
+        uri = LocalFile(artist, album, title, seconds).uri
+        return self._snapshot(self.app_action(user, action="play", uris=[uri]))
+
+    def private_session(
+        self, on: bool = True, *, device_id: str | None = None, user: str = "demo"
+    ) -> dict[str, Any]:
+        """Turn a device's private session on or off "in the Spotify app" (the active device
+        by default): while the active device is private, the Web API's playback shows no
+        item, context or progress. Returns the playback snapshot."""
+        body: dict[str, Any] = {"action": "private_session", "state": on}
+        if device_id is not None:
+            body["device_id"] = device_id
+        return self._snapshot(self.app_action(user, **body))
+
+    def start_ad(self, seconds: float = 30, user: str = "demo") -> dict[str, Any]:
+        """Start an ad break of ``seconds`` on the user's active device (``POST
+        /_sim/users/{user}/ad``): the Web API shows ``currently_playing_type: "ad"`` with a
+        null item until it ends, then the interrupted item plays on from where it was.
+        Returns the playback snapshot (``ad`` holds the break's duration and progress)."""
+        return self._snapshot(self.http.post(f"/_sim/users/{user}/ad", json={"seconds": seconds}))
+
+    def end_ad(self, user: str = "demo") -> dict[str, Any]:
+        """End the ad break now, if one plays (``DELETE /_sim/users/{user}/ad``); the
+        interrupted item plays on. Returns the playback snapshot."""
+        return self._snapshot(self.http.delete(f"/_sim/users/{user}/ad"))
 
     def stats(self) -> dict[str, Any]:
         return dict(self.http.get("/_sim/stats").json())

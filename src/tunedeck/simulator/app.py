@@ -1,4 +1,4 @@
-"""The simulator's ASGI app: accounts service, Web API under ``/v1``, album art, ``/_sim``."""
+"""The simulator's ASGI app: accounts service, Web API under ``/v1``, cover art, ``/_sim``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tunedeck.simulator import control, images, oauth, player_routes, playlist_routes, webapi
+from tunedeck.simulator import (
+    control,
+    images,
+    oauth,
+    player_routes,
+    playlist_routes,
+    show_routes,
+    webapi,
+)
 from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.errors import SpotifyError
 from tunedeck.simulator.state import SimulatorState
@@ -37,6 +45,7 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> Starlette:
             *webapi.routes(sim),
             *player_routes.routes(sim),
             *playlist_routes.routes(sim),
+            *show_routes.routes(sim),
             *images.routes(sim),
             *control.routes(sim),
         ],

@@ -1,5 +1,6 @@
 """The control API under ``/_sim`` (JSON, no auth): what tests and the demo use to steer
-the simulator: reset, knobs, clock, tokens, stats, and changes made "in the Spotify app"."""
+the simulator: reset, knobs, clock, tokens, stats, changes made "in the Spotify app"
+(playing a show's episodes or local files among them), ad breaks, and the podcast shows."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tunedeck.simulator.catalog import parse_local_uri
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_USER
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.oauth import token_body
 from tunedeck.simulator.playback import PlayerRefusal
+from tunedeck.simulator.player_routes import context_items, playable_uri, start_index
 from tunedeck.simulator.state import SimulatorState, Stats
 from tunedeck.simulator.store import User
 from tunedeck.simulator.tokens import ALL_SCOPES
@@ -31,7 +34,11 @@ APP_ACTIONS = (
     "repeat",
     "queue",
     "disconnect",
+    "private_session",
 )
+#: An ad break started without ``seconds`` lasts this long.
+DEFAULT_AD_SECONDS = 30
+MAX_AD_SECONDS = 3600
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -61,13 +68,19 @@ def playback_snapshot(sim: SimulatorState, user: User) -> dict[str, Any]:
     now = sim.now()
     player.settle(now)
     active = user.devices.get(player.device_id or "")
+    # During an ad break, the item is the one the ad interrupted, frozen where it resumes.
+    item_uri, item_progress = player.item_progress(now)
+    ad = {"duration_ms": player.ad_ms, "progress_ms": player.progress_ms(now)}
     return {
         "is_playing": player.is_playing,
         "device_id": player.device_id,
         "device_name": active.name if active else None,
-        "track_uri": player.track_uri,
-        "progress_ms": player.progress_ms(now),
-        "duration_ms": sim.catalog.duration_of(player.track_uri) if player.track_uri else None,
+        "currently_playing_type": "ad" if player.in_ad else sim.catalog.item_type(item_uri),
+        "track_uri": item_uri,
+        "progress_ms": item_progress,
+        "duration_ms": sim.catalog.duration_of(item_uri) if item_uri else None,
+        "ad": ad if player.in_ad else None,
+        "private_session": bool(active and active.is_private_session),
         "context_uri": player.context_uri,
         "queue": list(player.queue),
         "upcoming": player.upcoming(),
@@ -80,11 +93,38 @@ def playback_snapshot(sim: SimulatorState, user: User) -> dict[str, Any]:
                 "name": device.name,
                 "is_active": device.id == player.device_id,
                 "is_restricted": device.is_restricted,
+                "is_private_session": device.is_private_session,
                 "volume_percent": device.volume_percent,
             }
             for device in user.devices.values()
         ],
     }
+
+
+def app_uri(sim: SimulatorState, uri: object) -> str:
+    """A uri the Spotify app can play or queue: a catalog track or episode, or a local file."""
+    if isinstance(uri, str) and parse_local_uri(uri) is not None:
+        return uri
+    return playable_uri(sim, uri)
+
+
+def _app_items(
+    sim: SimulatorState, user: User, body: dict[str, Any]
+) -> tuple[list[str], str | None] | None:
+    """What a ``play`` action starts (its items and context uri), or None to just resume."""
+    context_uri, uris = body.get("context_uri"), body.get("uris")
+    if context_uri is not None and uris is not None:
+        raise bad_request("Only one of context_uri and uris can be given")
+    if context_uri is not None:
+        items = context_items(sim, user, context_uri)
+        if not items:
+            raise bad_request("Context is empty")
+        return items, str(context_uri)
+    if uris is not None:
+        if not isinstance(uris, list) or not uris:
+            raise bad_request("Invalid uris")
+        return [app_uri(sim, uri) for uri in uris], None
+    return None
 
 
 def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> None:
@@ -97,6 +137,15 @@ def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> N
     device_id = _opt_str(body, "device_id")
     if device_id is not None and device_id not in user.devices:
         raise SpotifyError(404, "Device not found")
+    if action == "private_session":
+        target = device_id or player.device_id
+        state = body.get("state", True)
+        if target is None:
+            raise bad_request("No active device and no device_id")
+        if not isinstance(state, bool):
+            raise bad_request("Invalid state: expected true or false")
+        user.devices[target].is_private_session = state
+        return
     if action == "transfer":
         if device_id is None:
             raise bad_request("transfer needs device_id")
@@ -116,12 +165,25 @@ def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> N
             player.pause(now)
         player.device_id = None
         return
+    items = _app_items(sim, user, body) if action == "play" else None
+    raw_position = body.get("position_ms") if action == "play" else None
+    position_ms = (
+        None if raw_position is None else parse_int(raw_position, "position_ms", 0, 86_400_000)
+    )
     if player.device_id is None:
         if action != "play" or device_id is None:
             raise bad_request("No active device: transfer first or pass device_id to play")
         player.transfer(now, device_id, play=None)
+    elif action == "play" and device_id is not None and device_id != player.device_id:
+        player.transfer(now, device_id, play=None)
     try:
-        if action == "next":
+        if action == "play" and items is not None:
+            uris, context_uri = items
+            start = start_index(body.get("offset"), uris)
+            player.load(
+                now, uris, context_uri=context_uri, start=start, position_ms=position_ms or 0
+            )
+        elif action == "next":
             player.next(now)
         elif action == "previous":
             player.previous(now)
@@ -129,6 +191,8 @@ def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> N
             player.pause(now)
         elif action == "play":
             player.resume(now)
+            if position_ms is not None:
+                player.seek(now, position_ms)
         elif action == "seek":
             player.seek(now, parse_int(body.get("position_ms"), "position_ms", 0, 86_400_000))
         elif action == "shuffle":
@@ -140,7 +204,7 @@ def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> N
             player.set_repeat(now, mode)
         elif action == "queue":
             uri = _opt_str(body, "uri") or ""
-            if sim.catalog.track_by_uri(uri) is None:
+            if sim.catalog.item_type(uri) == "unknown":
                 raise bad_request("Invalid uri")
             player.add_to_queue(now, uri)
     except PlayerRefusal as exc:
@@ -225,6 +289,56 @@ def routes(sim: SimulatorState) -> list[Route]:
     async def playback(request: Request) -> Response:
         return json_response(playback_snapshot(sim, sim.user(request.path_params["user"])))
 
+    async def start_ad(request: Request) -> Response:
+        user = sim.user(request.path_params["user"])
+        body = await read_json_object(request)
+        seconds = body.get("seconds", DEFAULT_AD_SECONDS)
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 < seconds <= MAX_AD_SECONDS
+        ):
+            raise bad_request(f"seconds must be a number > 0 and <= {MAX_AD_SECONDS}")
+        player, now = user.player, sim.now()
+        player.settle(now)
+        if player.device_id is None:
+            raise SpotifyError(409, "No active device for an ad break", "NO_ACTIVE_DEVICE")
+        try:
+            player.start_ad(now, int(seconds * 1000))
+        except PlayerRefusal as exc:
+            raise SpotifyError(409, exc.message, exc.reason) from None
+        return json_response(playback_snapshot(sim, user))
+
+    async def end_ad(request: Request) -> Response:
+        user = sim.user(request.path_params["user"])
+        user.player.end_ad(sim.now())
+        return json_response(playback_snapshot(sim, user))
+
+    async def shows(request: Request) -> Response:
+        catalog = sim.catalog
+        return json_response(
+            [
+                {
+                    "id": show.id,
+                    "uri": show.uri,
+                    "name": show.name,
+                    "publisher": show.publisher,
+                    "language": show.language,
+                    "episodes": [
+                        {
+                            "id": episode.id,
+                            "uri": episode.uri,
+                            "name": episode.name,
+                            "duration_ms": episode.duration_ms,
+                            "release_date": episode.release_date,
+                        }
+                        for episode in (catalog.episodes[eid] for eid in show.episode_ids)
+                    ],
+                }
+                for show in catalog.shows.values()
+            ]
+        )
+
     async def playlists(request: Request) -> Response:
         user = sim.user(request.path_params["user"])
         visible = [
@@ -261,6 +375,9 @@ def routes(sim: SimulatorState) -> list[Route]:
         ("POST", "/_sim/stats/reset", reset_stats),
         ("POST", "/_sim/users/{user}/app-actions", app_action),
         ("GET", "/_sim/users/{user}/playback", playback),
+        ("POST", "/_sim/users/{user}/ad", start_ad),
+        ("DELETE", "/_sim/users/{user}/ad", end_ad),
+        ("GET", "/_sim/shows", shows),
         ("GET", "/_sim/users/{user}/playlists", playlists),
     ]
     return [Route(path, _guarded(endpoint), methods=[method]) for method, path, endpoint in table]

@@ -1,4 +1,4 @@
-"""Album art served by the simulator itself: an SVG per album and size, in the album's colours."""
+"""Cover art served by the simulator itself: an SVG per album or show and size, in its colours."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tunedeck.simulator.catalog import IMAGE_SIZES, Album
+from tunedeck.simulator.catalog import IMAGE_SIZES
 from tunedeck.simulator.state import SimulatorState
 
 
-def album_svg(album: Album, size: int) -> str:
-    """A square cover: a diagonal gradient of the album's two colours and its initials."""
-    first, second = album.colors
-    initials = "".join(word[0] for word in album.name.split()[:2]).upper()
+def cover_svg(name: str, colors: tuple[str, str], size: int) -> str:
+    """A square cover: a diagonal gradient of two colours and the name's initials."""
+    first, second = colors
+    initials = "".join(word[0] for word in name.split()[:2]).upper()
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 100 100">'
@@ -31,12 +31,14 @@ def album_svg(album: Album, size: int) -> str:
 
 def routes(sim: SimulatorState) -> list[Route]:
     async def image(request: Request) -> Response:
-        album = sim.catalog.albums.get(request.path_params["album_id"])
+        # Albums and shows share the path: their ids never collide.
+        ident = request.path_params["album_id"]
+        cover = sim.catalog.albums.get(ident) or sim.catalog.shows.get(ident)
         size_text = request.path_params["size"]
-        if album is None or not size_text.isdigit() or int(size_text) not in IMAGE_SIZES:
+        if cover is None or not size_text.isdigit() or int(size_text) not in IMAGE_SIZES:
             return Response("Not found", status_code=404, media_type="text/plain")
         return Response(
-            album_svg(album, int(size_text)),
+            cover_svg(cover.name, cover.colors, int(size_text)),
             media_type="image/svg+xml",
             headers={"Cache-Control": "public, max-age=86400"},
         )

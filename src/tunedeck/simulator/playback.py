@@ -4,6 +4,10 @@ Progress is never ticked by a background task: it is computed from the time
 playback last changed, and ``settle(now)`` catches up with everything that has
 happened since (tracks ending, the queue being consumed, the context wrapping).
 Every method takes ``now`` (seconds, from the simulator's clock).
+
+An ad break is an item of its own (``AD_URI``): it plays, pauses and moves between
+devices like any item, but nothing may skip, seek or replace it; when it ends, the item
+it interrupted plays on from where it was.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ PREVIOUS_RESTARTS_AFTER_MS = 3000
 QUEUE_VIEW_LIMIT = 20
 #: Safety bound on how many track changes one ``settle`` may apply.
 _MAX_STEPS = 100_000
+#: What ``track_uri`` holds while an ad break plays.
+AD_URI = "spotify:ad:break"
 
 
 class PlayerRefusal(Exception):  # noqa: N818 - a refusal, not a crash
@@ -56,17 +62,32 @@ class Player:
     queue: deque[str] = field(default_factory=deque)
     shuffle: bool = False
     repeat: RepeatMode = "off"
+    #: Length of the ad break playing (``track_uri`` is then ``AD_URI``), in ms.
+    ad_ms: int = 0
+    #: The item an ad break interrupted and its progress: it plays on when the ad ends.
+    interrupted: tuple[str, int] | None = None
 
     # -- reading ---------------------------------------------------------------
 
+    @property
+    def in_ad(self) -> bool:
+        """Whether an ad break is playing (or paused) now."""
+        return self.interrupted is not None
+
     def progress_ms(self, now: float) -> int:
-        """Progress into the current item at ``now`` (call ``settle`` first)."""
+        """Progress into the current item (or ad) at ``now`` (call ``settle`` first)."""
         if self.track_uri is None:
             return 0
         if not self.is_playing:
             return self.progress_at_anchor
         elapsed = self.progress_at_anchor + int((now - self.anchor) * 1000)
-        return min(elapsed, self.duration_of(self.track_uri))
+        return min(elapsed, self._duration(self.track_uri))
+
+    def item_progress(self, now: float) -> tuple[str | None, int]:
+        """The item (never the ad) and its progress: during an ad, the interrupted one."""
+        if self.interrupted is not None:
+            return self.interrupted
+        return self.track_uri, self.progress_ms(now)
 
     def upcoming(self, limit: int = QUEUE_VIEW_LIMIT) -> list[str]:
         """What plays next: user-queued items first, then the rest of the context."""
@@ -80,15 +101,17 @@ class Player:
         return items
 
     def has_next(self) -> bool:
-        """Whether ``next`` has somewhere to go."""
+        """Whether ``next`` has somewhere to go (never during an ad)."""
+        if self.in_ad:
+            return False
         return bool(self.queue) or (
             bool(self.context)
             and (self.order_pos + 1 < len(self.order) or self.repeat == "context")
         )
 
     def has_previous(self, now: float) -> bool:
-        """Whether ``previous`` has somewhere to go (a restart counts)."""
-        if self.track_uri is None:
+        """Whether ``previous`` has somewhere to go (a restart counts; never during an ad)."""
+        if self.track_uri is None or self.in_ad:
             return False
         if self.progress_ms(now) >= PREVIOUS_RESTARTS_AFTER_MS or self.from_queue:
             return True
@@ -101,12 +124,15 @@ class Player:
         for _ in range(_MAX_STEPS):
             if not self.is_playing or self.track_uri is None:
                 return
-            duration = self.duration_of(self.track_uri)
+            duration = self._duration(self.track_uri)
             elapsed = self.progress_at_anchor + (now - self.anchor) * 1000
             if elapsed < duration:
                 return
             ended_at = self.anchor + (duration - self.progress_at_anchor) / 1000
-            self._advance(ended_at, natural=True)
+            if self.in_ad:
+                self._resume_interrupted(ended_at)
+            else:
+                self._advance(ended_at, natural=True)
         self._restart_current(now)
 
     # -- commands --------------------------------------------------------------
@@ -122,6 +148,7 @@ class Player:
     ) -> None:
         """Start playing ``uris`` (a context's items, or a bare list) from index ``start``."""
         self.settle(now)
+        self._refuse_during_ad()
         self.context_uri = context_uri
         self.context = list(uris)
         self.order = list(range(len(uris)))
@@ -159,6 +186,7 @@ class Player:
     def next(self, now: float) -> None:
         """Skip to the next item (queue first, then context); starts playing."""
         self.settle(now)
+        self._refuse_during_ad()
         if not self.has_next():
             raise PlayerRefusal("NO_NEXT_TRACK", "Player command failed: Restriction violated")
         self.is_playing = True
@@ -167,6 +195,7 @@ class Player:
     def previous(self, now: float) -> None:
         """Restart the item, or go to the previous one within the first 3 seconds."""
         self.settle(now)
+        self._refuse_during_ad()
         if self.track_uri is None:
             raise PlayerRefusal("NO_PREV_TRACK", "Player command failed: Restriction violated")
         if self.progress_ms(now) >= PREVIOUS_RESTARTS_AFTER_MS:
@@ -186,6 +215,7 @@ class Player:
     def seek(self, now: float, position_ms: int) -> None:
         """Jump within the current item; beyond its end, move on as if it had ended."""
         self.settle(now)
+        self._refuse_during_ad()
         if self.track_uri is None:
             raise PlayerRefusal("NO_SPECIFIC_TRACK", "Player command failed: Nothing to seek")
         if position_ms >= self.duration_of(self.track_uri):
@@ -231,7 +261,39 @@ class Player:
             self.is_playing = True
         self.changed_at = now
 
+    def start_ad(self, now: float, duration_ms: int) -> None:
+        """Interrupt the current item with an ad break of ``duration_ms``; it plays at once."""
+        self.settle(now)
+        if self.in_ad:
+            raise PlayerRefusal("UNKNOWN", "An ad break is already playing")
+        if self.track_uri is None:
+            raise PlayerRefusal("NO_SPECIFIC_TRACK", "Nothing to interrupt with an ad break")
+        self.interrupted = (self.track_uri, self.progress_ms(now))
+        self.ad_ms = duration_ms
+        self.is_playing = True
+        self._set_track(AD_URI, now)
+
+    def end_ad(self, now: float) -> None:
+        """End the ad break now (if one plays): the interrupted item plays on."""
+        self.settle(now)
+        if self.in_ad:
+            self._resume_interrupted(now)
+
     # -- internals -------------------------------------------------------------
+
+    def _duration(self, uri: str) -> int:
+        return self.ad_ms if uri == AD_URI else self.duration_of(uri)
+
+    def _refuse_during_ad(self) -> None:
+        if self.in_ad:
+            raise PlayerRefusal("UNKNOWN", "Player command failed: Restriction violated")
+
+    def _resume_interrupted(self, at: float) -> None:
+        assert self.interrupted is not None
+        uri, progress = self.interrupted
+        self.interrupted = None
+        self.ad_ms = 0
+        self._set_track(uri, at, position_ms=progress)
 
     def _advance(self, at: float, *, natural: bool) -> None:
         """Move to what follows the current item (at clock time ``at``)."""

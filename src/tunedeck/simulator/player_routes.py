@@ -13,7 +13,7 @@ from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.playback import Player, PlayerRefusal
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Device, User
-from tunedeck.simulator.webapi import Ctx, api_route, parse_int, track_uri_id
+from tunedeck.simulator.webapi import Ctx, api_route, parse_int
 
 READ_STATE = ("user-read-playback-state",)
 READ_CURRENT = ("user-read-currently-playing", "user-read-playback-state")
@@ -67,12 +67,18 @@ def run(action: Any) -> None:
 # -- reading ---------------------------------------------------------------------------
 
 
+def wants_episodes(ctx: Ctx) -> bool:
+    """Whether the request lists ``episode`` in ``additional_types`` (comma-separated)."""
+    raw = ctx.query("additional_types") or ""
+    return "episode" in (part.strip() for part in raw.split(","))
+
+
 async def get_playback(ctx: Ctx) -> Response:
     player = ctx.user.player
     player.settle(ctx.now)
     if player.device_id is None:
         return Response(status_code=204)
-    return json_response(ctx.render.playback(ctx.user, ctx.now))
+    return json_response(ctx.render.playback(ctx.user, ctx.now, episodes=wants_episodes(ctx)))
 
 
 async def get_currently_playing(ctx: Ctx) -> Response:
@@ -80,7 +86,9 @@ async def get_currently_playing(ctx: Ctx) -> Response:
     player.settle(ctx.now)
     if player.device_id is None or player.track_uri is None:
         return Response(status_code=204)
-    return json_response(ctx.render.currently_playing(player, ctx.now))
+    return json_response(
+        ctx.render.currently_playing(ctx.user, ctx.now, episodes=wants_episodes(ctx))
+    )
 
 
 async def get_queue(ctx: Ctx) -> Response:
@@ -116,34 +124,46 @@ async def transfer(ctx: Ctx) -> None:
     player.transfer(ctx.now, ids[0], play)
 
 
-def _track_uri(ctx: Ctx, uri: object) -> str:
-    if ctx.sim.catalog.track(track_uri_id(uri)) is None:
+def playable_uri(sim: SimulatorState, uri: object) -> str:
+    """A well-formed track or episode uri of the catalog: else 400 (malformed) or 404."""
+    text = uri if isinstance(uri, str) else ""
+    kind, _, ident = text.removeprefix("spotify:").partition(":")
+    if not text.startswith("spotify:") or kind not in ("track", "episode"):
+        raise bad_request(f"Invalid track uri: {uri}")
+    if not ID_PATTERN.match(ident):
+        raise bad_request(f"Invalid {kind} uri: {uri}")
+    catalog = sim.catalog
+    found = catalog.track(ident) if kind == "track" else catalog.episodes.get(ident)
+    if found is None:
         raise SpotifyError(404, f"Non existing id: '{uri}'")
-    return str(uri)
+    return text
 
 
-def resolve_context(ctx: Ctx, uri: object) -> list[str]:
-    """The track uris a ``context_uri`` (playlist, album, artist) plays."""
+def context_items(sim: SimulatorState, user: User, uri: object) -> list[str]:
+    """The uris a ``context_uri`` (playlist, album, artist, show) plays, in order."""
     kind, _, ident = str(uri).removeprefix("spotify:").partition(":")
     if not isinstance(uri, str) or not uri.startswith("spotify:") or not ID_PATTERN.match(ident):
         raise bad_request(f"Invalid context uri: {uri}")
-    catalog = ctx.sim.catalog
+    catalog = sim.catalog
     if kind == "playlist":
-        playlist = ctx.sim.playlists.get(ident)
-        if playlist is None or not playlist.readable_by(ctx.user):
+        playlist = sim.playlists.get(ident)
+        if playlist is None or not playlist.readable_by(user):
             raise SpotifyError(404, "Context not found")
         return playlist.track_uris()
+    if kind == "show" and ident in catalog.shows:
+        return catalog.show_episode_uris(ident)
     if kind == "album" and ident in catalog.album_tracks:
         return [f"spotify:track:{tid}" for tid in catalog.album_tracks[ident]]
     if kind == "artist" and ident in catalog.artist_tracks:
         ids = sorted(catalog.artist_tracks[ident], key=lambda tid: -catalog.by_id[tid].popularity)
         return [f"spotify:track:{tid}" for tid in ids[:10]]
-    if kind in ("album", "artist"):
+    if kind in ("album", "artist", "show"):
         raise SpotifyError(404, "Context not found")
     raise bad_request(f"Unsupported context uri: {uri}")
 
 
-def _start_index(offset: object, uris: list[str]) -> int:
+def start_index(offset: object, uris: list[str]) -> int:
+    """The index an ``offset`` (``{"position": n}`` or ``{"uri": ...}``) names in ``uris``."""
     if offset is None:
         return 0
     if not isinstance(offset, dict):
@@ -168,13 +188,13 @@ async def play(ctx: Ctx) -> None:
         raise bad_request("Only one of context_uri and uris can be given")
     items: list[str] | None = None
     if context_uri is not None:
-        items = resolve_context(ctx, context_uri)
+        items = context_items(ctx.sim, ctx.user, context_uri)
         if not items:
             raise refused("NO_SPECIFIC_TRACK", "Player command failed: Context is empty")
     elif uris is not None:
         if not isinstance(uris, list) or not uris:
             raise bad_request("Invalid uris")
-        items = [_track_uri(ctx, uri) for uri in uris]
+        items = [playable_uri(ctx.sim, uri) for uri in uris]
     requested = ctx.query("device_id")
     # Playing on a named device needs no active one: it becomes the active device.
     player = controllable(ctx, needs_active=not requested)
@@ -182,18 +202,22 @@ async def play(ctx: Ctx) -> None:
         player.transfer(ctx.now, requested, play=False)
     now = ctx.now
     if items is not None:
-        start = _start_index(body.get("offset"), items)
-        player.load(
-            now,
-            items,
-            context_uri=context_uri if isinstance(context_uri, str) else None,
-            start=start,
-            position_ms=position_ms or 0,
+        start = start_index(body.get("offset"), items)
+        loaded = items
+        run(
+            lambda: player.load(
+                now,
+                loaded,
+                context_uri=context_uri if isinstance(context_uri, str) else None,
+                start=start,
+                position_ms=position_ms or 0,
+            )
         )
         return
     run(lambda: player.resume(now))
     if position_ms is not None:
-        player.seek(now, position_ms)
+        seek_to = position_ms
+        run(lambda: player.seek(now, seek_to))
 
 
 async def pause(ctx: Ctx) -> None:
@@ -259,7 +283,7 @@ async def repeat(ctx: Ctx) -> None:
 
 
 async def add_to_queue(ctx: Ctx) -> None:
-    uri = _track_uri(ctx, ctx.required("uri"))
+    uri = playable_uri(ctx.sim, ctx.required("uri"))
     player, now = controllable(ctx), ctx.now
     player.add_to_queue(now, uri)
 

@@ -6,10 +6,21 @@ The origin is the request's scheme, host and mount prefix, so every generated
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from tunedeck.simulator.catalog import IMAGE_SIZES, Album, Artist, Catalog, Track
+from tunedeck.simulator.catalog import (
+    IMAGE_SIZES,
+    Album,
+    Artist,
+    Catalog,
+    Episode,
+    LocalFile,
+    Show,
+    Track,
+    parse_local_uri,
+)
 from tunedeck.simulator.playback import Player
 from tunedeck.simulator.store import Device, Playlist, PlaylistEntry, User
 
@@ -28,6 +39,8 @@ class Renderer:
         self.api = f"{origin}/v1"
         self._tracks: dict[str, JSON] = {}
         self._albums: dict[str, JSON] = {}
+        self._episodes: dict[str, JSON] = {}
+        self._shows: dict[str, JSON] = {}
 
     # -- catalog -----------------------------------------------------------------
 
@@ -41,9 +54,10 @@ class Renderer:
             "uri": artist.uri,
         }
 
-    def images(self, album: Album) -> list[JSON]:
+    def images(self, cover: Album | Show) -> list[JSON]:
+        """The cover art of an album or show, in every size, served by the simulator."""
         return [
-            {"height": size, "url": f"{self.origin}/images/{album.id}/{size}.svg", "width": size}
+            {"height": size, "url": f"{self.origin}/images/{cover.id}/{size}.svg", "width": size}
             for size in IMAGE_SIZES
         ]
 
@@ -94,6 +108,140 @@ class Renderer:
     def track_uri(self, uri: str | None) -> JSON | None:
         track = self.catalog.track_by_uri(uri) if uri else None
         return self.track(track) if track else None
+
+    @staticmethod
+    def local_track(local: LocalFile) -> JSON:
+        """A local file as Spotify lists it: a track with null ids and links, no art."""
+        album_name = local.album
+        return {
+            "album": {
+                "album_type": None,
+                "artists": [],
+                "available_markets": [],
+                "external_urls": {},
+                "href": None,
+                "id": None,
+                "images": [],
+                "name": album_name,
+                "release_date": None,
+                "release_date_precision": None,
+                "type": "album",
+                "uri": None,
+            },
+            "artists": [
+                {
+                    "external_urls": {},
+                    "href": None,
+                    "id": None,
+                    "name": local.artist,
+                    "type": "artist",
+                    "uri": None,
+                }
+            ],
+            "available_markets": [],
+            "disc_number": 0,
+            "duration_ms": local.duration_ms,
+            "explicit": False,
+            "external_ids": {},
+            "external_urls": {},
+            "href": None,
+            "id": None,
+            "is_local": True,
+            "name": local.title,
+            "popularity": 0,
+            "preview_url": None,
+            "track_number": 0,
+            "type": "track",
+            "uri": local.uri,
+        }
+
+    def playable(self, uri: str | None) -> JSON | None:
+        """The track, episode or local file ``uri`` names (None for anything else)."""
+        if not uri:
+            return None
+        track = self.catalog.track_by_uri(uri)
+        if track is not None:
+            return self.track(track)
+        episode = self.catalog.episode_by_uri(uri)
+        if episode is not None:
+            return self.episode(episode)
+        local = parse_local_uri(uri)
+        return self.local_track(local) if local is not None else None
+
+    # -- podcasts --------------------------------------------------------------------
+
+    def show_simple(self, show: Show) -> JSON:
+        """A SimplifiedShowObject (as nested in an episode, or listed)."""
+        cached = self._shows.get(show.id)
+        if cached is None:
+            cached = self._shows[show.id] = {
+                "available_markets": MARKETS,
+                "copyrights": [],
+                "description": show.description,
+                "explicit": show.explicit,
+                "external_urls": {"spotify": f"{OPEN_URL}/show/{show.id}"},
+                "href": f"{self.api}/shows/{show.id}",
+                "html_description": f"<p>{escape(show.description)}</p>",
+                "id": show.id,
+                "images": self.images(show),
+                "is_externally_hosted": False,
+                "languages": [show.language],
+                "media_type": "audio",
+                "name": show.name,
+                "publisher": show.publisher,
+                "total_episodes": len(show.episode_ids),
+                "type": "show",
+                "uri": show.uri,
+            }
+        return cached
+
+    def show_full(self, show: Show) -> JSON:
+        """A ShowObject: the show with the first page of its episodes."""
+        return {**self.show_simple(show), "episodes": self.show_episodes(show, offset=0, limit=50)}
+
+    def show_episodes(self, show: Show, *, offset: int, limit: int) -> JSON:
+        """A page of a show's episodes (simplified: without the show), newest first."""
+        ids = show.episode_ids[offset : offset + limit]
+        return self.page(
+            f"{self.api}/shows/{show.id}/episodes",
+            [self.episode_simple(self.catalog.episodes[eid]) for eid in ids],
+            offset=offset,
+            limit=limit,
+            total=len(show.episode_ids),
+        )
+
+    def episode_simple(self, episode: Episode) -> JSON:
+        """A SimplifiedEpisodeObject; its images are the show's cover."""
+        return {
+            "audio_preview_url": None,
+            "description": episode.description,
+            "duration_ms": episode.duration_ms,
+            "explicit": episode.explicit,
+            "external_urls": {"spotify": f"{OPEN_URL}/episode/{episode.id}"},
+            "href": f"{self.api}/episodes/{episode.id}",
+            "html_description": f"<p>{escape(episode.description)}</p>",
+            "id": episode.id,
+            "images": self.images(episode.show),
+            "is_externally_hosted": False,
+            "is_playable": True,
+            "language": episode.show.language,
+            "languages": [episode.show.language],
+            "name": episode.name,
+            "release_date": episode.release_date,
+            "release_date_precision": "day",
+            "type": "episode",
+            "uri": episode.uri,
+        }
+
+    def episode(self, episode: Episode) -> JSON:
+        """An EpisodeObject: the episode with its (simplified) show."""
+        cached = self._episodes.get(episode.id)
+        if cached is None:
+            cached = self._episodes[episode.id] = {
+                **self.episode_simple(episode),
+                "show": self.show_simple(episode.show),
+            }
+        return cached
 
     # -- users and devices ---------------------------------------------------------
 
@@ -152,20 +300,34 @@ class Renderer:
             "uri": uri,
         }
 
-    def currently_playing(self, player: Player, now: float) -> JSON:
-        """The CurrentlyPlaying object (``/me/player/currently-playing``)."""
-        item = self.track_uri(player.track_uri)
+    def currently_playing(self, user: User, now: float, *, episodes: bool = False) -> JSON:
+        """The CurrentlyPlaying object (``/me/player/currently-playing``).
+
+        As on Spotify: an episode is the ``item`` only when the request asked for
+        episodes (``additional_types=episode``), else ``item`` is null with the type
+        ``episode``; an ad break has a null ``item`` and ``context``, type ``ad``; a
+        device in a private session shows no item, context or progress.
+        """
+        player = user.player
+        kind = "ad" if player.in_ad else self.catalog.item_type(player.track_uri)
+        shown = kind == "track" or (kind == "episode" and episodes)
+        item = self.playable(player.track_uri) if shown else None
+        context = None if player.in_ad else self.context(player.context_uri)
+        progress: int | None = player.progress_ms(now) if kind != "unknown" else None
+        device = user.devices.get(player.device_id or "")
+        if device is not None and device.is_private_session:
+            item, context, progress, kind = None, None, None, "unknown"
         return {
             "timestamp": int(player.changed_at * 1000),
-            "context": self.context(player.context_uri),
-            "progress_ms": player.progress_ms(now) if item else None,
+            "context": context,
+            "progress_ms": progress,
             "item": item,
-            "currently_playing_type": "track" if item else "unknown",
+            "currently_playing_type": kind,
             "actions": {"disallows": self.disallows(player, now)},
             "is_playing": player.is_playing,
         }
 
-    def playback(self, user: User, now: float) -> JSON:
+    def playback(self, user: User, now: float, *, episodes: bool = False) -> JSON:
         """The CurrentlyPlayingContext object (``/me/player``); the player has a device."""
         player = user.player
         device = user.devices[player.device_id or ""]
@@ -174,7 +336,7 @@ class Renderer:
             "shuffle_state": player.shuffle,
             "smart_shuffle": False,
             "repeat_state": player.repeat,
-            **self.currently_playing(player, now),
+            **self.currently_playing(user, now, episodes=episodes),
         }
 
     @staticmethod
@@ -189,14 +351,15 @@ class Renderer:
             disallowed["skipping_next"] = True
         if not player.has_previous(now):
             disallowed["skipping_prev"] = True
-        if player.track_uri is None:
+        if player.track_uri is None or player.in_ad:
             disallowed["seeking"] = True
         return disallowed
 
     def queue(self, player: Player) -> JSON:
-        upcoming = (self.track_uri(uri) for uri in player.upcoming())
+        """The queue (tracks and episodes alike); during an ad nothing is ``currently_playing``."""
+        upcoming = (self.playable(uri) for uri in player.upcoming())
         return {
-            "currently_playing": self.track_uri(player.track_uri),
+            "currently_playing": self.playable(player.track_uri),
             "queue": [item for item in upcoming if item is not None],
         }
 
