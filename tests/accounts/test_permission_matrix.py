@@ -19,7 +19,12 @@ from starlette.routing import Mount
 
 from tests.accounts.conftest import Caller, MakeCaller
 from tunedeck.accounts.auth import AccessRule, RouteEntry, route_table
-from tunedeck.accounts.permissions import GRANTABLE, Permission
+from tunedeck.accounts.permissions import (
+    GRANTABLE,
+    IMPLIED,
+    Permission,
+    effective_permissions,
+)
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 
@@ -114,8 +119,15 @@ async def test_permission_matrix(
         needed = rule.permission.value if rule.permission else None
         denied: list[tuple[str, dict[str, str]]] = []
         if needed is not None and needed in ALL:
-            denied += [(f"only {p}", c.headers) for p, c in single.items() if p != needed]
-            denied.append((f"all but {needed}", all_but[needed].headers))
+            # A key holding a permission that implies the one needed is not denied.
+            denied += [
+                (f"only {p}", c.headers)
+                for p, c in single.items()
+                if p != needed and needed not in IMPLIED.get(Permission(p), frozenset())
+            ]
+            rest = {Permission(p) for p in ALL if p != needed}
+            if Permission(needed) not in effective_permissions(rest):
+                denied.append((f"all but {needed}", all_but[needed].headers))
         if rule.permission is not Permission.OVERLAY_READ:
             denied.append(("overlay token", overlay))
         for who, headers in denied:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -122,3 +122,40 @@ async def delete_sessions_of_key(session: AsyncSession, key_id: uuid.UUID) -> No
 
 async def delete_expired_sessions(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(DashboardSession).where(DashboardSession.expires_at <= now))
+
+
+# ---- live connections: which of their credentials still stand ---------------------------
+
+
+async def active_api_key_ids(
+    session: AsyncSession, key_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of ``key_ids`` that exist and are not revoked (one query)."""
+    if not key_ids:
+        return set()
+    query = select(ApiKey.id).where(ApiKey.id.in_(list(key_ids)), ApiKey.revoked_at.is_(None))
+    return set(await session.scalars(query))
+
+
+async def active_overlay_token_ids(
+    session: AsyncSession, token_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of ``token_ids`` that exist and are not revoked (one query)."""
+    if not token_ids:
+        return set()
+    query = select(OverlayToken.id).where(
+        OverlayToken.id.in_(list(token_ids)), OverlayToken.revoked_at.is_(None)
+    )
+    return set(await session.scalars(query))
+
+
+async def live_session_hashes(
+    session: AsyncSession, token_hashes: Collection[str], now: datetime
+) -> set[str]:
+    """Those of ``token_hashes`` whose dashboard session exists and has not expired."""
+    if not token_hashes:
+        return set()
+    query = select(DashboardSession.token_hash).where(
+        DashboardSession.token_hash.in_(list(token_hashes)), DashboardSession.expires_at > now
+    )
+    return set(await session.scalars(query))

@@ -144,3 +144,15 @@ async def query_events(
         query = query.where(tuple_(PlatformEvent.occurred_at, PlatformEvent.id) < position)
     query = query.order_by(PlatformEvent.occurred_at.desc(), PlatformEvent.id.desc()).limit(limit)
     return list(await session.scalars(query))
+
+
+async def events_by_ids(
+    session: AsyncSession, account_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
+) -> list[PlatformEvent]:
+    """The account's stored events among ``event_ids`` (any order; missing ones absent)."""
+    if not event_ids:
+        return []
+    query = select(PlatformEvent).where(
+        PlatformEvent.account_id == account_id, PlatformEvent.id.in_(list(event_ids))
+    )
+    return list(await session.scalars(query))

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from tunedeck.kit.leases import new_owner
+from tunedeck.realtime.serving import serving
 from tunedeck.realtime.watch import WatchRegistry
 
 
@@ -30,5 +31,9 @@ async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterato
         )
         await watch.start()
         stack.push_async_callback(watch.stop)
+        if serve_feeds:
+            # The hub and the live feeds' pieces (state.live); they close every live
+            # connection before the watch registry stops.
+            state.live = await stack.enter_async_context(serving(state))
         yield
         await stack.aclose()

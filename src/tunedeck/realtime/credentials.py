@@ -1,0 +1,105 @@
+"""Who a live client is: its credential, what it may read, and whether its origin is allowed.
+
+Live connections authenticate like every door (``accounts.service.authenticate``), in one
+short unit of work of their own, and remember which credential they used so that its
+revocation closes them (:mod:`tunedeck.realtime.revocation`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from tunedeck.accounts import service as accounts
+from tunedeck.accounts.auth import credential_from
+from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
+from tunedeck.accounts.secrets import hash_secret
+from tunedeck.config import Settings
+from tunedeck.kit.db import Database
+from tunedeck.kit.errors import Unauthorized
+from tunedeck.realtime.messages import OVERLAY_TYPES
+from tunedeck.realtime.protocol import CloseCode, Refused
+
+# What a key (or session) with spotify:read receives: everything on the channel.
+KEY_TYPES = OVERLAY_TYPES | {"event"}
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The credential a connection authenticated with, as revocation checks it: the API
+    key (of a key or a session) or the overlay token, and for a session its hash."""
+
+    kind: PrincipalKind
+    id: uuid.UUID
+    session_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveClient:
+    """An authenticated live client: who, with which credential, reading which types."""
+
+    principal: Principal
+    credential: Credential
+    reads: frozenset[str]
+
+    @property
+    def account_id(self) -> uuid.UUID:
+        return self.principal.account_id
+
+
+def reads_of(principal: Principal) -> frozenset[str]:
+    """The message types ``principal`` may receive; :class:`Refused` (4403) for none."""
+    if principal.has(Permission.SPOTIFY_READ):
+        return KEY_TYPES
+    if principal.has(Permission.OVERLAY_READ):
+        return OVERLAY_TYPES
+    raise Refused(CloseCode.FORBIDDEN, "missing permission spotify:read")
+
+
+def handshake_secret(conn: HTTPConnection) -> str | None:
+    """The secret sent with the handshake or request (header, cookie, WebSocket ``?token=``)."""
+    try:
+        return credential_from(conn)
+    except Unauthorized as exc:
+        raise Refused(CloseCode.UNAUTHENTICATED, exc.message) from None
+
+
+def credential_of(principal: Principal, secret: str | None) -> Credential:
+    """What revocation checks for a principal authenticated with ``secret``."""
+    session = principal.kind is PrincipalKind.SESSION and secret is not None
+    session_hash = hash_secret(secret) if session and secret is not None else None
+    return Credential(principal.kind, principal.credential_id, session_hash)
+
+
+async def authenticate(db: Database, secret: str) -> LiveClient:
+    """The live client ``secret`` stands for, in its own unit of work; :class:`Refused`
+    (4401 unknown or revoked, 4403 not allowed to read now playing)."""
+    try:
+        async with db.session() as session:
+            principal = await accounts.authenticate(session, secret)
+    except Unauthorized:
+        raise Refused(
+            CloseCode.UNAUTHENTICATED, "invalid, revoked or expired credentials"
+        ) from None
+    return LiveClient(principal, credential_of(principal, secret), reads_of(principal))
+
+
+def _origin(value: str) -> str:
+    return value.strip().rstrip("/").lower()
+
+
+def origin_allowed(conn: HTTPConnection, settings: Settings) -> bool:
+    """Whether a browser's ``Origin`` may connect: TuneDeck's own origin (the public URL,
+    or the host the request was sent to) or one of ``TUNEDECK_ALLOWED_ORIGINS``. No
+    ``Origin`` (bots, servers): the credential alone decides."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {_origin(settings.public_url), *map(_origin, settings.allowed_origin_list)}
+    host = conn.headers.get("host")
+    if host:
+        # Same origin as the request itself: a page TuneDeck served (the overlay in OBS).
+        allowed |= {f"http://{host.lower()}", f"https://{host.lower()}"}
+    return "*" in allowed or _origin(origin) in allowed

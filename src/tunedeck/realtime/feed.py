@@ -1,0 +1,175 @@
+"""``GET /v1/spotify/live``: the live feed, over WebSocket (this module) or SSE (``sse``).
+
+A WebSocket client authenticates in the handshake (``Authorization: Bearer``, the
+dashboard's session cookie, or ``?token=`` for clients that can do no better) or with a
+first message ``{"type": "auth", "token": ..., "since": ...}``. It then receives JSON
+text frames: ``hello``, a fresh ``now_playing`` (after the events it missed, when it
+resumes with ``since``), then whatever its account's channel carries that it may read.
+Close codes: 4400 bad message, 4401 unauthenticated or revoked, 4403 forbidden (origin,
+permission), 4408 too slow, 1001 server shutting down.
+
+Two tasks per connection: this handler reads the client (whose only message is the
+first ``auth``; anything else closes it) and a sender writes the queue, so a client that
+stops reading never holds up the hub and is closed when its queue is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket
+from starlette.responses import Response
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from tunedeck.accounts.auth import AccessRule, declare_rule, requires
+from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.realtime import sse
+from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
+from tunedeck.realtime.hub import Closed, Connection
+from tunedeck.realtime.live import Live
+from tunedeck.realtime.protocol import (
+    AUTH_TIMEOUT,
+    CloseCode,
+    Refused,
+    close_reason,
+    parse_auth,
+    parse_since,
+    read_frame,
+)
+
+logger = logging.getLogger(__name__)
+
+LIVE_PATH = "/v1/spotify/live"
+CLOSE_TIMEOUT = 2.0
+"""How long closing may wait for a client that does not read before giving up on it."""
+
+router = APIRouter()
+
+
+def get_live(conn: Request | WebSocket) -> Live:
+    """The app's live pieces (``app.state.live``)."""
+    live: Live = conn.app.state.live
+    return live
+
+
+@router.get(LIVE_PATH, include_in_schema=True, summary="Live feed (Server-Sent Events)")
+async def live_events(
+    request: Request,
+    principal: Principal = Depends(requires(Permission.OVERLAY_READ)),
+) -> Response:
+    """Server-Sent Events with ``Accept: text/event-stream`` (``Last-Event-ID`` resumes);
+    the same path is the WebSocket feed."""
+    return await sse.stream(request, get_live(request), principal)
+
+
+@router.websocket(LIVE_PATH)
+async def live_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    live = get_live(websocket)
+    try:
+        client, since = await _authenticate(websocket, live)
+    except Refused as refused:
+        await _close(websocket, refused.code, refused.reason)
+        return
+    except WebSocketDisconnect:
+        return
+    try:
+        with live.attach(client) as connection:
+            sender = asyncio.create_task(_send(websocket, live, client, connection, since))
+            try:
+                await _receive(websocket, connection)
+            finally:
+                # The sender ends once the connection is closed, sending the close frame.
+                if not connection.closed:
+                    connection.close(CloseCode.NORMAL, "client left")
+                await _finish(sender)
+    except Closed as closed:  # the hub is shutting down
+        await _close(websocket, closed.code, closed.reason)
+
+
+async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, int | None]:
+    if not origin_allowed(websocket, live.settings):
+        raise Refused(CloseCode.FORBIDDEN, "origin not allowed")
+    since = parse_since(websocket.query_params.get("since"), where="since")
+    secret = handshake_secret(websocket)
+    if secret is None:
+        try:
+            first = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT)
+        except TimeoutError:
+            raise Refused(
+                CloseCode.UNAUTHENTICATED, f"no 'auth' message within {AUTH_TIMEOUT:.0f} s"
+            ) from None
+        if first["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(first.get("code", 1000))
+        auth = parse_auth(read_frame(first))
+        secret = auth.token
+        since = auth.since if auth.since is not None else since
+    return await authenticate(live.db, secret), since
+
+
+async def _receive(websocket: WebSocket, connection: Connection) -> None:
+    """Read the client until it leaves or its connection is closed; any frame is refused
+    (the only client message, ``auth``, came first)."""
+    while connection.closed is None:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        try:
+            frame = read_frame(message)
+            kind = frame.get("type")
+            if kind == "auth":
+                raise Refused(CloseCode.BAD_MESSAGE, "already authenticated")
+            parse_auth(frame)  # raises, naming the unexpected type
+        except Refused as refused:
+            connection.close(refused.code, refused.reason)
+            return
+
+
+async def _send(
+    websocket: WebSocket, live: Live, client: LiveClient, connection: Connection, since: int | None
+) -> None:
+    try:
+        for out in await live.opening(client, connection, since):
+            await websocket.send_text(out.text)
+        while True:
+            out = await connection.next()
+            await websocket.send_text(out.text)
+    except Closed as closed:
+        if closed.code != CloseCode.NORMAL:
+            await _close(websocket, closed.code, closed.reason)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        # The client went away mid-send: nothing to close.
+        connection.close(CloseCode.NORMAL, "client left")
+    except Exception:
+        logger.exception("live feed: sending failed")
+        connection.close(CloseCode.INTERNAL_ERROR, "internal error")
+        await _close(websocket, CloseCode.INTERNAL_ERROR, "internal error")
+
+
+async def _finish(sender: asyncio.Task[None]) -> None:
+    # A sender stuck writing to a client that does not read is given up on.
+    done, _ = await asyncio.wait({sender}, timeout=CLOSE_TIMEOUT + 1)
+    if not done:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state is WebSocketState.DISCONNECTED:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(websocket.close(code, close_reason(reason)), CLOSE_TIMEOUT)
+
+
+def _declare_socket_rule(routes: list[Any]) -> None:
+    # The WebSocket route checks credentials itself; its rule is what it demands.
+    for route in routes:
+        if getattr(route, "path", None) == LIVE_PATH and not hasattr(route, "methods"):
+            declare_rule(route, AccessRule(permission=Permission.OVERLAY_READ))
+
+
+_declare_socket_rule(router.routes)

@@ -1,0 +1,41 @@
+"""Starting and stopping the live side of a serving process (``state.live``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tunedeck.player.deps import STATE_CACHE
+from tunedeck.realtime.hub import Hub
+from tunedeck.realtime.live import Live
+from tunedeck.realtime.logs import redacted_server_logs
+from tunedeck.realtime.revocation import Revocations
+from tunedeck.realtime.shutdown import on_stop_signal
+from tunedeck.realtime.snapshot import Snapshots
+
+
+@asynccontextmanager
+async def serving(state: Any) -> AsyncIterator[Live]:
+    """The hub, the revocation checks and the snapshots on ``state`` (settings, db, bus,
+    token_manager there already); every live connection closed (1001) on the way out."""
+    settings = state.settings
+    hub = Hub(state.bus, queue_size=settings.live_queue_size)
+    revocations = Revocations(state.db, interval=settings.live_revocation_seconds)
+    snapshots = Snapshots(hub, state.token_manager, getattr(state, STATE_CACHE, None))
+    live = Live(
+        settings=settings,
+        db=state.db,
+        bus=state.bus,
+        hub=hub,
+        revocations=revocations,
+        snapshots=snapshots,
+        state=state,
+    )
+    await revocations.start()
+    try:
+        with redacted_server_logs(), on_stop_signal(hub.close_all):
+            yield live
+    finally:
+        hub.close_all()
+        await revocations.stop()

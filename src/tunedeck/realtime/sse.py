@@ -1,0 +1,93 @@
+"""The live feed as Server-Sent Events: ``GET /v1/spotify/live`` with
+``Accept: text/event-stream``.
+
+Each message is one SSE event whose ``data`` is the message's JSON and whose ``id`` is
+its id, so a browser's ``EventSource`` resumes by itself (``Last-Event-ID``); ``?since=``
+does the same for other clients. A comment every ``live_keepalive_seconds`` keeps
+proxies from timing the stream out. When the server closes the stream (revoked, too
+slow, shutting down) it first sends an ``event: close`` whose data is
+``{"type": "close", "code": ..., "reason": ...}``, with the WebSocket close codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from tunedeck.accounts.permissions import Principal
+from tunedeck.kit.errors import BadRequest, Forbidden, TuneDeckError
+from tunedeck.realtime.credentials import (
+    LiveClient,
+    credential_of,
+    handshake_secret,
+    origin_allowed,
+)
+from tunedeck.realtime.credentials import reads_of as client_reads
+from tunedeck.realtime.hub import Closed
+from tunedeck.realtime.live import Live
+from tunedeck.realtime.protocol import Refused, parse_since
+
+MEDIA_TYPE = "text/event-stream"
+RETRY_MS = 2000
+"""How long a browser waits before reconnecting (sent once, as ``retry:``)."""
+
+
+class NotAcceptable(TuneDeckError):  # noqa: N818 (named like the status)
+    status = 406
+    code = "not_acceptable"
+
+
+def frame(text: str, message_id: int | None = None, event: str | None = None) -> str:
+    """One SSE event carrying ``text`` (JSON, so on one line)."""
+    head = f"id: {message_id}\n" if message_id is not None else ""
+    if event is not None:
+        head += f"event: {event}\n"
+    return f"{head}data: {text}\n\n"
+
+
+async def stream(request: Request, live: Live, principal: Principal) -> Response:
+    """The SSE response for an authenticated request (the route's dependency did that)."""
+    if MEDIA_TYPE not in request.headers.get("accept", ""):
+        raise NotAcceptable(
+            "GET /v1/spotify/live is a WebSocket, or Server-Sent Events with "
+            "'Accept: text/event-stream'"
+        )
+    if not origin_allowed(request, live.settings):
+        raise Forbidden("origin not allowed", code="origin_not_allowed")
+    try:
+        since = parse_since(
+            request.headers.get("last-event-id") or request.query_params.get("since"),
+            where="Last-Event-ID",
+        )
+        secret = handshake_secret(request)
+        reads = client_reads(principal)
+    except Refused as refused:
+        raise BadRequest(refused.reason) from None
+    client = LiveClient(principal, credential_of(principal, secret), reads)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(_events(live, client, since), media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _events(live: Live, client: LiveClient, since: int | None) -> AsyncIterator[str]:
+    # Runs for as long as the client listens; Starlette cancels it when the client leaves.
+    yield f"retry: {RETRY_MS}\n\n"
+    try:
+        with live.attach(client) as connection:
+            for out in await live.opening(client, connection, since):
+                yield frame(out.text, out.id)
+            while True:
+                try:
+                    out = await asyncio.wait_for(
+                        connection.next(), live.settings.live_keepalive_seconds
+                    )
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield frame(out.text, out.id)
+    except Closed as closed:
+        body = {"type": "close", "code": closed.code, "reason": closed.reason}
+        yield frame(json.dumps(body), event="close")
