@@ -185,6 +185,11 @@ class Hub:
                 del self._channels[account_id]
                 channel.stop()
 
+    def connections(self, account_id: uuid.UUID) -> list[Connection]:
+        """The account's connections in this process (closed ones until their client ends)."""
+        channel = self._channels.get(account_id)
+        return list(channel.connections) if channel is not None else []
+
     def last_now_playing(self, account_id: uuid.UUID) -> Outgoing | None:
         """The latest ``now_playing`` delivered on the account's channel in this process."""
         channel = self._channels.get(account_id)
