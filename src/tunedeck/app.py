@@ -34,6 +34,7 @@ from tunedeck.kit.http import create_http_client
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.app import install_player
 from tunedeck.realtime.feed import router as live_router
+from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
 from tunedeck.web.routes import router as web_router
 
@@ -81,7 +82,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(web_router)
-    install_player(app, settings)
+    install_player(app, settings, subscription=Subscription)
     app.include_router(live_router)
     for prefix, sub_app in (mounts or {}).items():
         mount = Mount(prefix, app=sub_app)

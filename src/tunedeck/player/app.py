@@ -11,8 +11,9 @@ from tunedeck.player.rest import router
 from tunedeck.player.state import StateCache
 
 
-def install_player(app: FastAPI, settings: Settings) -> None:
-    """The REST doors under ``/v1/spotify``, ``/graphql``, and the shared state cache."""
+def install_player(app: FastAPI, settings: Settings, *, subscription: type | None = None) -> None:
+    """The REST doors under ``/v1/spotify``, ``/graphql``, and the shared state cache.
+    ``subscription``: the GraphQL Subscription type of whoever serves live data."""
     setattr(app.state, STATE_CACHE, StateCache(ttl=settings.player_state_cache_seconds))
     app.include_router(router)
-    install_graphql(app, settings)
+    install_graphql(app, settings, subscription)

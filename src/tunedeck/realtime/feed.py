@@ -55,7 +55,8 @@ def get_live(conn: Request | WebSocket) -> Live:
     return live
 
 
-@router.get(LIVE_PATH, include_in_schema=True, summary="Live feed (Server-Sent Events)")
+# Not in the OpenAPI description: a stream (or a WebSocket) it cannot describe; see README.
+@router.get(LIVE_PATH, include_in_schema=False)
 async def live_events(
     request: Request,
     principal: Principal = Depends(requires(Permission.OVERLAY_READ)),

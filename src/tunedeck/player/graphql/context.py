@@ -8,27 +8,62 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from tunedeck.accounts.auth import authenticated
+from tunedeck.accounts.auth import AUTHENTICATED, RULE_ATTRIBUTE, authenticated
 from tunedeck.accounts.permissions import Principal
+from tunedeck.kit.errors import Unauthorized
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context
 
 
 class GraphQLContext(BaseContext):
-    """One GraphQL request: the player context its fields' operations run with.
+    """One GraphQL request (or WebSocket connection): the player context its fields'
+    operations run with.
 
     Each operation opens its own short unit of work, so the fields of one query may
-    run concurrently (they share no session).
+    run concurrently (they share no session). A WebSocket connection authenticates in
+    its ``connection_init`` (see ``schema.TuneDeckGraphQLRouter.on_ws_connect``): until
+    then it has no player context.
     """
 
-    def __init__(self, player: PlayerContext) -> None:
+    def __init__(self, player: PlayerContext | None, conn: HTTPConnection | None = None) -> None:
         super().__init__()
-        self.player = player
+        self._player = player
+        self.conn = conn
+
+    @property
+    def player(self) -> PlayerContext:
+        if self._player is None:
+            raise Unauthorized("authentication required: send a token in connection_init")
+        return self._player
+
+    @property
+    def principal(self) -> Principal:
+        return self.player.principal
+
+    def authenticate(self, principal: Principal) -> None:
+        """The WebSocket connection's principal, once ``connection_init`` proved it."""
+        if self.conn is None:
+            raise RuntimeError("only a connection's context authenticates")
+        self._player = player_context(self.conn, principal)
+
+
+async def graphql_principal(conn: HTTPConnection) -> Principal | None:
+    """An HTTP request's principal (401 without credentials, 403 for overlay tokens, as
+    REST); None for a WebSocket handshake, which authenticates in ``connection_init``."""
+    if conn.scope["type"] == "websocket":
+        return None
+    return await authenticated(conn)
+
+
+# The rule the route table reads: every HTTP operation needs a key or a session.
+setattr(graphql_principal, RULE_ATTRIBUTE, AUTHENTICATED)
 
 
 async def graphql_context(
     conn: HTTPConnection,
-    principal: Annotated[Principal, Depends(authenticated)],
+    principal: Annotated[Principal | None, Depends(graphql_principal)],
 ) -> GraphQLContext:
-    """FastAPI dependency: 401 without credentials, 403 for overlay tokens, as REST."""
-    return GraphQLContext(player_context(conn, principal))
+    """FastAPI dependency: the context of a request or of a WebSocket connection."""
+    if principal is None:
+        return GraphQLContext(None, conn)
+    return GraphQLContext(player_context(conn, principal), conn)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import strawberry
 from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import FastAPI
 from starlette.requests import Request
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -28,12 +30,16 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult, Info
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
+from tunedeck.accounts import service as accounts
+from tunedeck.accounts.auth import credential_from
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
-from tunedeck.kit.errors import BadRequest, InvalidJson
+from tunedeck.kit.db import get_database
+from tunedeck.kit.errors import BadRequest, InvalidJson, TuneDeckError, Unauthorized
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
@@ -255,8 +261,9 @@ class Mutation:
         return await manual_connect.stop_manual(info.context.player)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with its limits; introspection only when the settings allow it."""
+def build_schema(settings: Settings, subscription: type | None = None) -> strawberry.Schema:
+    """The schema with its limits; introspection only when the settings allow it.
+    ``subscription``: the Subscription type, given by whoever serves live data."""
     # Factories, so each request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
@@ -268,6 +275,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return TuneDeckSchema(
         query=Query,
         mutation=Mutation,
+        subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
@@ -286,6 +294,26 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
                 raise InvalidJson(f"The request body is not valid JSON: {exc.reason}") from exc
             raise BadRequest(exc.reason, code=INVALID_QUERY, status=exc.status_code) from exc
 
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
+        """A WebSocket connection authenticates once, in ``connection_init``: with the
+        handshake's credential (header, cookie, ``?token=``) or ``{"token": ...}`` (or
+        ``{"Authorization": "Bearer ..."}``) in its payload. Overlay tokens are admitted:
+        each field checks its own permission. Refused: closed with 4403."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        try:
+            secret = _payload_secret(params) or (
+                credential_from(context.conn) if context.conn is not None else None
+            )
+            if secret is None or context.conn is None:
+                raise ConnectionRejectionError({"message": "authentication required"})
+            async with get_database(context.conn).session() as session:
+                principal = await accounts.authenticate(session, secret)
+        except (Unauthorized, TuneDeckError) as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        context.authenticate(principal)
+        unset: UnsetType = UNSET
+        return unset
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -297,15 +325,35 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return answer
 
 
-def install_graphql(app: FastAPI, settings: Settings) -> None:
+def _payload_secret(params: dict[str, Any]) -> str | None:
+    token = params.get("token")
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    header = params.get("Authorization") or params.get("authorization")
+    if isinstance(header, str):
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def install_graphql(app: FastAPI, settings: Settings, subscription: type | None = None) -> None:
     """Serve ``/graphql`` (POST; GraphiQL on GET when introspection is on). Batches of
-    operations are refused (Strawberry's default); subscriptions are not offered."""
+    operations are refused (Strawberry's default). With ``subscription``, subscriptions
+    are offered over WebSocket (``graphql-transport-ws``), to pages of TuneDeck's own
+    origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no Origin)."""
     router = TuneDeckGraphQLRouter(
-        build_schema(settings),
+        build_schema(settings, subscription),
         context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphql_introspection else None,
         allow_queries_via_get=False,
-        subscription_protocols=(),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscription else (),
+        allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
     )
     # The GraphQL schema describes itself; /openapi.json stays the REST contract.
     app.include_router(router, prefix=GRAPHQL_PATH, include_in_schema=False)

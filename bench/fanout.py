@@ -1,0 +1,214 @@
+"""Fan-out of the live feed: 5,000 WebSocket clients on one ``tunedeck serve`` process.
+
+The server runs as its own process (SQLite, Redis bus, no poller); the clients run here.
+Each round publishes one event on the account's Redis channel and times its arrival at
+every client (publish -> received, one clock): p50/p99 over all clients and rounds
+(goal p99 <= 500 ms). The server's memory per idle connection comes from its RSS
+before and after the clients connect (goal <= 30 KiB). Baseline in the same run: the
+same rounds with 100 clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.databases import REDIS_URL
+from tunedeck.accounts import service as accounts
+from tunedeck.events.bus import RedisBus
+from tunedeck.kit.crypto import Keyring
+from tunedeck.kit.db import Database
+from tunedeck.kit.migrate import upgrade_database
+
+CLIENTS = 5000
+BASELINE = 100
+ROUNDS = 5
+CONNECT_BATCH = 200
+
+
+def _raise_open_files(wanted: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(hard, max(soft, wanted)) if hard != resource.RLIM_INFINITY else max(soft, wanted)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def _prepare(url: str) -> tuple[uuid.UUID, str]:
+    await upgrade_database(url)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            account = await accounts.create_account(session, f"fanout-{uuid.uuid4().hex[:8]}")
+            key = await accounts.create_api_key(session, account.id, "bench", ["spotify:read"])
+    finally:
+        await db.dispose()
+    return account.id, key.secret
+
+
+async def _wait_up(base: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(600):
+            try:
+                await http.get(f"{base}/openapi.json")
+                return
+            except httpx.HTTPError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def _connect(url: str, key: str, count: int) -> list[ClientConnection]:
+    headers = {"Authorization": f"Bearer {key}"}
+    clients: list[ClientConnection] = []
+    for start in range(0, count, CONNECT_BATCH):
+        batch = [
+            connect(url, additional_headers=headers, open_timeout=120, ping_interval=None)
+            for _ in range(min(CONNECT_BATCH, count - start))
+        ]
+        opened = await asyncio.gather(*(c.__aenter__() for c in batch))
+        # hello and now_playing first.
+        await asyncio.gather(*(ws.recv() for ws in opened))
+        await asyncio.gather(*(ws.recv() for ws in opened))
+        clients += opened
+    return clients
+
+
+async def _round(
+    bus: RedisBus, account_id: uuid.UUID, clients: list[ClientConnection]
+) -> list[float]:
+    event_id = str(uuid.uuid4())
+    payload = {
+        "id": event_id,
+        "account_id": str(account_id),
+        "type": "spotify:skip",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "actor": {"key_id": None, "label": "bench", "kind": "api_key"},
+        "params": {},
+        "track": None,
+    }
+
+    async def arrival(ws: ClientConnection) -> float:
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") == "event" and message["event"]["id"] == event_id:
+                return time.perf_counter()
+
+    waiting = [asyncio.ensure_future(arrival(ws)) for ws in clients]
+    await asyncio.sleep(0.05)
+    sent = time.perf_counter()
+    await bus.publish(account_id, {"type": "event", "event": payload})
+    arrived = await asyncio.wait_for(asyncio.gather(*waiting), 120)
+    return [(t - sent) * 1000 for t in arrived]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _measure(
+    ws_url: str, key: str, bus: RedisBus, account_id: uuid.UUID, count: int, pid: int
+) -> dict[str, float]:
+    before = _rss_kib(pid)
+    clients = await _connect(ws_url, key, count)
+    await asyncio.sleep(2)  # idle
+    after = _rss_kib(pid)
+    latencies: list[float] = []
+    for _ in range(ROUNDS):
+        latencies += await _round(bus, account_id, clients)
+        await asyncio.sleep(0.3)
+    await asyncio.gather(*(ws.close() for ws in clients), return_exceptions=True)
+    await asyncio.sleep(1)
+    return {
+        "clients": count,
+        "p50": statistics.median(latencies),
+        "p99": _percentile(latencies, 0.99),
+        "max": max(latencies),
+        "kib_per_conn": (after - before) / count,
+    }
+
+
+async def _run() -> None:
+    limit = _raise_open_files(CLIENTS * 2 + 1000)
+    if limit < CLIENTS + 200:
+        print(f"open-files limit {limit} is too low for {CLIENTS} clients")
+        return
+    with tempfile.TemporaryDirectory() as data_dir:
+        url = f"sqlite:///{data_dir}/fanout.db"
+        account_id, key = await _prepare(url)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "TUNEDECK_DATA_DIR": data_dir,
+            "TUNEDECK_DATABASE_URL": url,
+            "TUNEDECK_REDIS_URL": REDIS_URL,
+            "TUNEDECK_ENCRYPTION_KEYS": Keyring.generate().serialize(),
+            "TUNEDECK_POLL_IN_PROCESS": "false",
+        }
+        server = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-c", "from tunedeck.cli import main; main()"),
+            *("serve", "--port", str(port)),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        bus = RedisBus(REDIS_URL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await _wait_up(base)
+            await bus.start()
+            ws_url = f"ws://127.0.0.1:{port}/v1/spotify/live"
+            # A first client warms the server up (imports, pools) before RSS is read.
+            await _measure(ws_url, key, bus, account_id, 10, server.pid)
+            small = await _measure(ws_url, key, bus, account_id, BASELINE, server.pid)
+            large = await _measure(ws_url, key, bus, account_id, CLIENTS, server.pid)
+        finally:
+            await bus.close()
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 60)
+    for row in (small, large):
+        print(
+            f"{int(row['clients']):>5} clients: delivery p50 {row['p50']:7.1f} ms  "
+            f"p99 {row['p99']:7.1f} ms  max {row['max']:7.1f} ms  "
+            f"server memory {row['kib_per_conn']:5.1f} KiB per idle connection"
+        )
+    print(
+        f"p99 {large['p99']:.1f} ms for {CLIENTS} clients (goal <= 500 ms): "
+        f"{large['p99'] / max(small['p99'], 0.001):.1f}x the {BASELINE}-client baseline for "
+        f"{CLIENTS / BASELINE:.0f}x the clients; memory {large['kib_per_conn']:.1f} KiB per "
+        f"connection (goal <= 30 KiB)"
+    )
+
+
+def main() -> None:
+    asyncio.run(_run())
+
+
+if __name__ == "__main__":
+    main()

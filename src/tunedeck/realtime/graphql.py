@@ -1,0 +1,109 @@
+# Strawberry's field decorators called with options are typed as returning Any.
+# mypy: disable-error-code="untyped-decorator"
+"""GraphQL subscriptions (``graphql-transport-ws`` on ``/graphql``), fed by the same hub.
+
+``spotifyNowPlaying``: a fresh now playing at once, then every change (``overlay:read``,
+so overlay tokens too). ``spotifyEvents``: every playback event from now on
+(``spotify:read``; never overlay tokens). Each subscription is a live client like a feed
+connection: watched, revocable (a revoked credential closes the socket with 4401), closed
+when it falls behind (4408) or the server stops (1001).
+
+The player serves ``/graphql``; app.py hands it :class:`Subscription` (the player never
+imports realtime).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from tunedeck.accounts.permissions import Permission
+from tunedeck.events.schemas import EventOut
+from tunedeck.player.graphql.context import GraphQLContext
+from tunedeck.player.graphql.permissions import needs
+from tunedeck.player.graphql.types import SpotifyEvent, SpotifyNowPlaying, mirror
+from tunedeck.player.schemas import NowPlayingOut
+from tunedeck.realtime.credentials import LiveClient, credential_of, reads_of
+from tunedeck.realtime.hub import Closed, Outgoing
+from tunedeck.realtime.live import Live
+
+Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type
+class SpotifyLiveNowPlaying:
+    """What plays now, pushed on every change."""
+
+    id: strawberry.ID = strawberry.field(
+        description="The message id on the account's channel (increases)."
+    )
+    now_playing: SpotifyNowPlaying | None
+    server_time: float = strawberry.field(
+        description="Milliseconds since the epoch when this was read, to interpolate progress."
+    )
+
+
+@strawberry.type
+class SpotifyLiveEvent:
+    """A playback event, as it happens."""
+
+    id: strawberry.ID = strawberry.field(
+        description="The message id on the account's channel (increases)."
+    )
+    event: SpotifyEvent
+
+
+async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
+    """The subscriber's messages of ``kind``, from the hub, until it leaves or is closed."""
+    context = info.context
+    principal = context.principal
+    conn = context.conn
+    if conn is None:
+        return
+    live: Live = conn.app.state.live
+    client = LiveClient(principal, credential_of(principal, None), reads_of(principal))
+    try:
+        with live.attach(client) as connection:
+            for out in await live.opening(client, connection, None):
+                if out.type == kind:
+                    yield out
+            while True:
+                out = await connection.next()
+                if out.type == kind:
+                    yield out
+    except Closed as closed:
+        # The whole connection goes: a revoked credential must not keep the socket.
+        with contextlib.suppress(Exception):
+            await conn.close(closed.code, closed.reason)  # type: ignore[attr-defined]
+
+
+def _now_playing(message: dict[str, Any]) -> SpotifyLiveNowPlaying:
+    raw = message.get("now_playing")
+    current = NowPlayingOut.model_validate(raw) if raw is not None else None
+    return SpotifyLiveNowPlaying(
+        id=strawberry.ID(str(message["id"])),
+        now_playing=mirror(SpotifyNowPlaying, current) if current is not None else None,
+        server_time=float(message["server_time"]),
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(permission_classes=[needs(Permission.OVERLAY_READ)])
+    async def spotify_now_playing(self, info: Ctx) -> AsyncGenerator[SpotifyLiveNowPlaying, None]:
+        """Now playing at once, then at every change (track, play/pause, seek, device...)."""
+        async for out in _messages(info, "now_playing"):
+            yield _now_playing(out.message)
+
+    @strawberry.subscription(permission_classes=[needs(Permission.SPOTIFY_READ)])
+    async def spotify_events(self, info: Ctx) -> AsyncGenerator[SpotifyLiveEvent, None]:
+        """Every playback event recorded from now on (who did what, to which track)."""
+        async for out in _messages(info, "event"):
+            event = EventOut.model_validate(out.message["event"])
+            yield SpotifyLiveEvent(
+                id=strawberry.ID(str(out.message["id"])), event=SpotifyEvent.of(event)
+            )
