@@ -36,6 +36,7 @@ from tunedeck.player.app import install_player
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
+from tunedeck.web.overlay import router as overlay_router
 from tunedeck.web.routes import router as web_router
 
 
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(web_router)
+    app.include_router(overlay_router)
     install_player(app, settings, subscription=Subscription)
     app.include_router(live_router)
     for prefix, sub_app in (mounts or {}).items():

@@ -138,7 +138,7 @@ def test_overlay_tokens(env: dict[str, str]) -> None:
     run("account", "create", name)
     code, out, err = run("overlay-token", "create", "--account", name, "--label", "obs")
     assert code == 0, err
-    assert "/overlay?token=tdo_" in out
+    assert "/overlay#token=tdo_" in out
     token_id = err.split("overlay token id: ")[1].split()[0]
     listed = run("overlay-token", "list", "--account", name)[1]
     assert token_id in listed

@@ -156,7 +156,7 @@ async def test_overlay_tokens(client: httpx.AsyncClient, make_caller: MakeCaller
     created = await client.post("/v1/overlay-tokens", headers=admin.headers, json={"label": "OBS"})
     assert created.status_code == 201
     body = created.json()
-    assert body["overlay_url"] == f"http://127.0.0.1:8000/overlay?token={body['token']}"
+    assert body["overlay_url"] == f"http://127.0.0.1:8000/overlay#token={body['token']}"
     listed = await client.get("/v1/overlay-tokens", headers=admin.headers)
     assert body["token"] not in listed.text
     assert [t["label"] for t in listed.json()] == ["OBS"]

@@ -204,7 +204,7 @@ async def test_caller_operations_check_the_permission_themselves(
         with pytest.raises(NotFound):  # another account's key does not exist for this one
             await service.revoke_key(as_admin, uuid.UUID(other.key_id))
         created = await service.create_token(as_admin, OverlayTokenCreate(), "https://td.example")
-        assert created.overlay_url == f"https://td.example/overlay?token={created.token}"
+        assert created.overlay_url == f"https://td.example/overlay#token={created.token}"
         assert {t.id for t in await service.list_tokens(as_admin)} == {overlay.row.id, created.id}
     async with database.session() as session:
         await service.authenticate(session, other.key)  # not revoked

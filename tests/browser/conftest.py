@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.support.browser import INSTALL_HINT, find_chromium
 from tests.support.servers import free_port
 from tests.support.services import in_ci
+from tunedeck.simulator.catalog import LocalFile
 
 # Without the networking flags Chromium keeps trying to reach Google's hosts.
 CHROMIUM_ARGS = [
@@ -99,3 +101,98 @@ def _read_admin_key(process: subprocess.Popen[str]) -> str:
         if found:
             return found.group(1)
     raise AssertionError("the demo printed no admin key:\n" + "".join(seen))
+
+
+# -- the overlay (tests/browser/test_overlay*.py) ---------------------------------------
+
+SIM_PREFIX = "/spotify-sim"
+
+
+@dataclass
+class OverlayToken:
+    """An overlay token minted through the API, and its overlay URL (token in the fragment)."""
+
+    id: str
+    token: str
+    url: str
+
+
+def mint_overlay_token(server: DemoServer, label: str = "OBS") -> OverlayToken:
+    answer = httpx.post(
+        f"{server.origin}/v1/overlay-tokens",
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        json={"label": label},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    body = answer.json()
+    return OverlayToken(body["id"], body["token"], body["overlay_url"])
+
+
+def revoke_overlay_token(server: DemoServer, token_id: str) -> None:
+    answer = httpx.delete(
+        f"{server.origin}/v1/overlay-tokens/{token_id}",
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+
+
+@dataclass
+class SimControl:
+    """The demo's simulator, driven over HTTP "in the Spotify app" (user ``demo``)."""
+
+    base: str
+    user: str = "demo"
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = httpx.post(f"{self.base}/_sim/users/{self.user}{path}", json=body, timeout=10)
+        assert answer.is_success, f"{path}: {answer.status_code} {answer.text}"
+        return dict(answer.json())
+
+    def app_action(self, action: str, **body: Any) -> dict[str, Any]:
+        return self._post("/app-actions", {"action": action, **body})
+
+    def start_ad(self, seconds: float = 30) -> dict[str, Any]:
+        return self._post("/ad", {"seconds": seconds})
+
+    def end_ad(self) -> None:
+        httpx.delete(f"{self.base}/_sim/users/{self.user}/ad", timeout=10).raise_for_status()
+
+    def playback(self) -> dict[str, Any]:
+        answer = httpx.get(f"{self.base}/_sim/users/{self.user}/playback", timeout=10)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def shows(self) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.base}/_sim/shows", timeout=10)
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def play_local_file(self, artist: str, title: str, seconds: int = 240) -> None:
+        uri = LocalFile(artist, "", title, seconds).uri
+        self.app_action("play", uris=[uri])
+
+    def play_episode(self) -> dict[str, Any]:
+        show = self.shows()[0]
+        episode = show["episodes"][0]
+        self.app_action("play", context_uri=show["uri"], offset={"uri": episode["uri"]})
+        return dict(episode)
+
+
+@pytest.fixture(scope="module")
+def sim_control(demo_server: DemoServer) -> SimControl:
+    return SimControl(demo_server.origin + SIM_PREFIX)
+
+
+def now_playing(server: DemoServer) -> dict[str, Any] | None:
+    """What TuneDeck's REST API says plays now."""
+    answer = httpx.get(
+        f"{server.origin}/v1/spotify/state",
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    value = answer.json()["now_playing"]
+    return dict(value) if value is not None else None
+

@@ -169,8 +169,9 @@ async def revoke_overlay_token(
 
 
 def overlay_url(public_url: str, token: str) -> str:
-    """The overlay page showing ``token``'s account, for OBS's browser source."""
-    return f"{public_url.rstrip('/')}{OVERLAY_PATH}?token={quote(token)}"
+    """The overlay page showing ``token``'s account, for OBS's browser source. The token
+    travels in the fragment, which browsers never send to the server (no log, no Referer)."""
+    return f"{public_url.rstrip('/')}{OVERLAY_PATH}#token={quote(token)}"
 
 
 def _key_principal(key: ApiKey, account: Account, kind: PrincipalKind) -> Principal:
