@@ -81,6 +81,7 @@
         if (spec.art && value === "art") return value;
         return value.length <= 40 && cssSupports("color", colorCss(value)) ? value : undefined;
       case "font":
+        if (value === "") return "";
         return value.length <= 100 && /^[\w\s,'"-]+$/.test(value) &&
           cssSupports("font-family", value) ? value : undefined;
     }
