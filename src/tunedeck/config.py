@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="Lifetime of a dashboard session cookie."
     )
+    session_idle_seconds: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description="A dashboard session unused this long ends (the idle timeout).",
+    )
     # ---- real time ----
     poll_in_process: bool = Field(
         default=True,

@@ -202,7 +202,12 @@ async def test_session_cookie(client: httpx.AsyncClient, make_caller: MakeCaller
     # The session carries the key's permissions, no more.
     assert (await client.get("/v1/keys")).status_code == 403
 
-    logout = await client.delete("/v1/session")
+    # Changes made with the cookie need the session's CSRF token.
+    refused = await client.delete("/v1/session")
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == "csrf_failed"
+    csrf = {"X-CSRF-Token": response.json()["csrf_token"]}
+    logout = await client.delete("/v1/session", headers=csrf)
     assert logout.status_code == 204
     assert "tunedeck_session" not in client.cookies
     stale = await client.get("/v1/me", headers={"Cookie": f"tunedeck_session={secret}"})

@@ -84,6 +84,7 @@ def test_every_route_declares_exactly_one_rule(app: FastAPI) -> None:
     } == {
         "GET /v1/me": "authenticated",
         "POST /v1/session": "public",
+        "GET /v1/session": "authenticated",
         "DELETE /v1/session": "authenticated",
         "GET /v1/keys": "admin",
         "POST /v1/keys": "admin",

@@ -196,3 +196,8 @@ def now_playing(server: DemoServer) -> dict[str, Any] | None:
     value = answer.json()["now_playing"]
     return dict(value) if value is not None else None
 
+
+
+# The dashboard's fixtures (tests/browser/test_dashboard*.py): a signed-in page, the
+# simulator's control API and the admin's API on the demo's port.
+from tests.browser.dashboard_support import dashboard, dashboard_api, dashboard_sim  # noqa: E402, F401

@@ -26,8 +26,10 @@ def test_connect_spotify_in_the_browser_lands_on_home(
         assert cookie["httpOnly"] is True
         assert cookie["sameSite"] == "Strict"
 
+        csrf = {"X-CSRF-Token": signed_in.json()["csrf_token"]}
+
         # Start from a disconnected account, as a streamer on first setup.
-        assert page.request.delete("/v1/connections/spotify").ok
+        assert page.request.delete("/v1/connections/spotify", headers=csrf).ok
         status = page.request.get("/v1/connections/spotify").json()
         assert status["connected"] is False
 

@@ -11,6 +11,13 @@ Routes that cannot carry a dependency (mounts) declare theirs with :func:`declar
 on the route object itself; FastAPI's documentation pages are public. GraphQL and
 WebSocket code authenticate with :func:`authenticate_connection` and check with
 ``require_permission``.
+
+CSRF: a state-changing request (any method but GET, HEAD, OPTIONS) authenticated by the
+dashboard's session cookie must carry the session's CSRF token in ``X-CSRF-Token``
+(``GET /v1/session`` hands it to the page). The check sits in
+:func:`authenticate_connection`, so every door that authenticates a request (REST,
+GraphQL over HTTP) applies it; a ``Bearer`` header is not sent by browsers on their own
+and needs none.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -30,9 +38,11 @@ from tunedeck.accounts import service
 from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
 from tunedeck.kit.db import SessionDep, get_database
-from tunedeck.kit.errors import Unauthorized
+from tunedeck.kit.errors import ErrorDetails, Forbidden, Unauthorized
 
 SESSION_COOKIE = "tunedeck_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # WebSockets cannot send headers from a browser, and the overlay URL carries its token.
 QUERY_TOKEN = "token"
 RULE_ATTRIBUTE = "__tunedeck_access_rule__"
@@ -86,10 +96,41 @@ async def authenticate_connection(conn: HTTPConnection) -> Principal:
     if secret is None:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <key>'")
     async with get_database(conn).session() as session:
-        principal = await service.authenticate(session, secret)
+        principal = await service.authenticate(session, secret, session_times=session_times(conn))
+    check_csrf(conn, secret)
     # Cached for this connection, so GraphQL / WebSocket code can reuse it.
     conn.state.principal = principal
     return principal
+
+
+def session_times(conn: HTTPConnection) -> service.SessionTimes:
+    """The idle timeout and lifetime of dashboard sessions, from the app's settings."""
+    settings = conn.app.state.settings
+    return service.SessionTimes(
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        lifetime=timedelta(seconds=settings.session_ttl_seconds),
+    )
+
+
+def came_with_cookie(conn: HTTPConnection, secret: str) -> bool:
+    """Whether ``secret`` is the session cookie the browser attached by itself."""
+    return "authorization" not in conn.headers and conn.cookies.get(SESSION_COOKIE) == secret
+
+
+def check_csrf(conn: HTTPConnection, secret: str) -> None:
+    """Refuse a state-changing request made with the session cookie but without the
+    session's CSRF token (a page of another site could have sent it)."""
+    if conn.scope["type"] != "http" or conn.scope.get("method", "GET") in SAFE_METHODS:
+        return
+    if not came_with_cookie(conn, secret):
+        return
+    if not service.csrf_token_matches(secret, conn.headers.get(CSRF_HEADER)):
+        raise Forbidden(
+            f"this request came with the dashboard's session cookie but without its "
+            f"{CSRF_HEADER} header",
+            code="csrf_failed",
+            details=ErrorDetails(hint="reload the dashboard; scripts send 'Authorization: Bearer'"),
+        )
 
 
 async def _principal(conn: HTTPConnection) -> Principal:

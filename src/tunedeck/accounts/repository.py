@@ -112,6 +112,12 @@ async def live_session_by_hash(
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def extend_session(session: AsyncSession, row_id: uuid.UUID, expires_at: datetime) -> None:
+    await session.execute(
+        update(DashboardSession).where(DashboardSession.id == row_id).values(expires_at=expires_at)
+    )
+
+
 async def delete_session_by_hash(session: AsyncSession, token_hash: str) -> None:
     await session.execute(delete(DashboardSession).where(DashboardSession.token_hash == token_hash))
 

@@ -2,7 +2,8 @@
 
 Transport only: each route declares its rule, builds the call's context and hands the
 request's values to the service, which checks the permission and does the work. Cookies
-are the door's part.
+are the door's part: the session cookie is HttpOnly, SameSite=Strict, Secure behind an
+https public URL; the page keeps the session's CSRF token (``GET /v1/session``) in memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tunedeck.accounts.auth import (
     call_context,
     credential_from,
     public,
+    session_times,
 )
 from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal
@@ -36,6 +38,7 @@ from tunedeck.accounts.schemas import (
 )
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
+from tunedeck.kit.errors import ErrorDetails, Forbidden
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -52,11 +55,26 @@ async def me(principal: Authenticated) -> MeOut:
 
 @router.post("/session", dependencies=[Depends(public)])
 async def login(
-    body: SessionCreate, session: SessionDep, response: Response, settings: SettingsDep
+    body: SessionCreate,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
 ) -> SessionOut:
-    """Trade an API key for an HttpOnly, SameSite=Strict session cookie (for the dashboard)."""
+    """Trade an API key for an HttpOnly, SameSite=Strict session cookie (for the dashboard).
+
+    The answer carries the session's CSRF token, to send as ``X-CSRF-Token`` with every
+    state-changing request made with the cookie."""
+    if request.headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
+        # Another site's page posting a key would sign this browser in as someone else.
+        raise Forbidden(
+            "sign in from TuneDeck's own pages",
+            code="csrf_failed",
+            details=ErrorDetails(hint="open the dashboard and paste the key there"),
+        )
     ttl = timedelta(seconds=settings.session_ttl_seconds)
-    created, principal = await service.start_session(session, body.key, ttl)
+    idle = timedelta(seconds=settings.session_idle_seconds)
+    created, principal = await service.start_session(session, body.key, ttl, idle=idle)
     response.set_cookie(
         SESSION_COOKIE,
         created.secret,
@@ -66,7 +84,27 @@ async def login(
         samesite="strict",
         secure=settings.public_url.startswith("https://"),
     )
-    return SessionOut(me=service.me(principal), expires_at=created.row.expires_at)
+    return SessionOut(
+        me=service.me(principal),
+        expires_at=created.row.expires_at,
+        idle_timeout_seconds=settings.session_idle_seconds,
+        csrf_token=service.csrf_token(created.secret),
+    )
+
+
+@router.get("/session")
+async def current_session(request: Request, ctx: Caller) -> SessionOut:
+    """The dashboard session this call came with (404 for a call with an API key): who,
+    until when unless used again, and its CSRF token."""
+    secret = credential_from(request)
+    row = await service.current_session(ctx, secret)
+    assert secret is not None  # current_session refused a call without a session
+    return SessionOut(
+        me=service.me(ctx.principal),
+        expires_at=row.expires_at,
+        idle_timeout_seconds=int(session_times(request).idle.total_seconds()),
+        csrf_token=service.csrf_token(secret),
+    )
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)

@@ -76,4 +76,11 @@ class SessionCreate(BaseModel):
 
 class SessionOut(BaseModel):
     me: MeOut
-    expires_at: datetime
+    expires_at: datetime = Field(
+        description="When the session ends unless used before (the idle timeout)."
+    )
+    idle_timeout_seconds: int = Field(description="How long an unused session lasts.")
+    csrf_token: str = Field(
+        description="Send it as X-CSRF-Token with every state-changing request made with "
+        "the session cookie. Keep it in memory only."
+    )

@@ -11,11 +11,14 @@ account id: whoever runs them holds the database itself.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
@@ -53,6 +56,9 @@ ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_LABEL = 100
 # Writing last_used_at on every request would turn reads into writes; once a while is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=10)
+# A session's idle deadline moves forward when used, at most once a minute (a write).
+SESSION_SLIDE_RESOLUTION = timedelta(minutes=1)
+CSRF_CONTEXT = b"tunedeck dashboard csrf v1"
 T = TypeVar("T")
 
 
@@ -186,8 +192,39 @@ def _key_principal(key: ApiKey, account: Account, kind: PrincipalKind) -> Princi
     )
 
 
-async def authenticate(session: AsyncSession, secret: str) -> Principal:
-    """The principal a bearer secret stands for; ``Unauthorized`` when it stands for none."""
+@dataclass(frozen=True, slots=True)
+class SessionTimes:
+    """How long dashboard sessions live: unused (``idle``) and at most (``lifetime``)."""
+
+    idle: timedelta
+    lifetime: timedelta
+
+
+def csrf_token(session_secret: str) -> str:
+    """The CSRF token of a dashboard session: derived from its (HttpOnly) secret, so only
+    a page that asked ``GET /v1/session`` with the cookie knows it; nothing is stored."""
+    digest = hmac.new(session_secret.encode(), CSRF_CONTEXT, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def csrf_token_matches(session_secret: str, sent: str | None) -> bool:
+    return sent is not None and hmac.compare_digest(
+        sent.encode(), csrf_token(session_secret).encode()
+    )
+
+
+def _session_deadline(row: DashboardSession, now: datetime, times: SessionTimes) -> datetime:
+    """When a session used at ``now`` ends: idle time from now, within its lifetime."""
+    return min(now + times.idle, row.created_at + times.lifetime)
+
+
+async def authenticate(
+    session: AsyncSession, secret: str, *, session_times: SessionTimes | None = None
+) -> Principal:
+    """The principal a bearer secret stands for; ``Unauthorized`` when it stands for none.
+
+    A dashboard session is used by this call: with ``session_times``, its idle deadline
+    moves forward (never past its lifetime)."""
     kind = kind_of(secret)
     digest = hash_secret(secret)
     now = utcnow()
@@ -201,7 +238,11 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal:
     elif kind is SecretKind.SESSION:
         live = await repo.live_session_by_hash(session, digest, now)
         if live is not None:
-            _, key, account = live
+            row, key, account = live
+            if session_times is not None:
+                deadline = _session_deadline(row, now, session_times)
+                if deadline - row.expires_at > SESSION_SLIDE_RESOLUTION:
+                    await repo.extend_session(session, row.id, deadline)
             return _key_principal(key, account, PrincipalKind.SESSION)
     elif kind is SecretKind.OVERLAY_TOKEN:
         found_token = await repo.active_overlay_token_by_hash(session, digest)
@@ -219,18 +260,22 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal:
 
 
 async def start_session(
-    session: AsyncSession, api_key: str, ttl: timedelta
+    session: AsyncSession, api_key: str, ttl: timedelta, *, idle: timedelta | None = None
 ) -> tuple[Created[DashboardSession], Principal]:
-    """Trade an API key for a dashboard session (stored hashed, expiring)."""
+    """Trade an API key for a dashboard session (stored hashed). It ends ``idle`` after
+    its last use (see :func:`authenticate`) and ``ttl`` after it started, whichever
+    comes first."""
     if kind_of(api_key) is not SecretKind.API_KEY:
         raise Unauthorized("a dashboard session is made from an API key")
     principal = await authenticate(session, api_key)
-    await repo.delete_expired_sessions(session, utcnow())
+    now = utcnow()
+    await repo.delete_expired_sessions(session, now)
     secret = new_secret(SecretKind.SESSION)
     row = DashboardSession(
         api_key_id=principal.credential_id,
         token_hash=hash_secret(secret),
-        expires_at=utcnow() + ttl,
+        created_at=now,
+        expires_at=now + (min(ttl, idle) if idle is not None else ttl),
     )
     await repo.add(session, row)
     return Created(row, secret), principal
@@ -253,6 +298,17 @@ def me(principal: Principal) -> MeOut:
         key_id=principal.key_id,
         permissions=sorted(p.value for p in principal.permissions),
     )
+
+
+async def current_session(ctx: CallContext, secret: str | None) -> DashboardSession:
+    """The dashboard session the call came with (``NotFound`` for a call with a key)."""
+    authorize(ctx, None)
+    if secret is None or kind_of(secret) is not SecretKind.SESSION:
+        raise NotFound("this call came with an API key, not a dashboard session")
+    live = await repo.live_session_by_hash(ctx.session, hash_secret(secret), utcnow())
+    if live is None:
+        raise Unauthorized("the dashboard session has ended")
+    return live[0]
 
 
 async def logout(ctx: CallContext, secret: str | None) -> None:

@@ -1,0 +1,3 @@
+// activity: coming in the next step.
+
+export function initActivity() {}

@@ -1,0 +1,3 @@
+// connection: coming in the next step.
+
+export function initConnection() {}
