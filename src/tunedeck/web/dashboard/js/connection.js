@@ -1,3 +1,164 @@
-// connection: coming in the next step.
+// Connection: Spotify's connection (who, scopes, token health, needs_reauth with a
+// reconnect through the OAuth flow), the app credentials (admin), manual connect with a
+// live countdown, and what the live feed says about polling (rate limits, reauth).
 
-export function initConnection() {}
+import { api, get } from "./api.js";
+import { $, el, formatMs, formatTime, showError, toast } from "./ui.js";
+import { can, on, state } from "./store.js";
+
+let manualDeadline = null; // performance.now() when manual connect ends
+let countdown = null;
+
+function row(term, ...value) {
+  return [el("dt", {}, term), el("dd", {}, ...value)];
+}
+
+function renderConnection(connection) {
+  const status = {
+    active: el("span", { class: "state-ok" }, "Connected"),
+    needs_reauth: el("span", { class: "state-bad" }, "Needs to be connected again"),
+    not_connected: el("span", { class: "state-bad" }, "Not connected"),
+  }[connection.status];
+  const rows = [
+    ...row("Status", status || connection.status),
+    ...row("Spotify account", connection.spotify_user_id || "—"),
+    ...row("Scopes", connection.scopes.length ? connection.scopes.join(", ") : "—"),
+  ];
+  if (connection.missing_scopes.length) {
+    rows.push(...row("Missing scopes", el("span", { class: "state-bad" }, connection.missing_scopes.join(", "))));
+  }
+  rows.push(
+    ...row("Token valid until", formatTime(connection.expires_at)),
+    ...row("Last refreshed", formatTime(connection.updated_at)),
+    ...row("Connected since", formatTime(connection.connected_at)),
+    ...row(
+      "Spotify app",
+      connection.app.configured ? `configured (${connection.app.client_id_hint || "client id set"})` : "not configured",
+    ),
+  );
+  $("#conn-details").replaceChildren(...rows);
+  const link = $("#conn-reconnect");
+  link.textContent = connection.status === "not_connected" ? "Connect Spotify" : "Reconnect Spotify";
+  $("#app-status").textContent = connection.app.configured
+    ? `Configured: client id ${connection.app.client_id_hint || "set"}, updated ${formatTime(connection.app.updated_at)}. Saving replaces it.`
+    : "Not configured: paste the client id and secret of your Spotify app.";
+}
+
+async function loadConnection() {
+  if (!can("admin")) {
+    $("#conn-details").replaceChildren(
+      ...row("Status", "Connection details need the admin permission."),
+    );
+    $("#app-status").textContent = "Needs the admin permission.";
+    return;
+  }
+  try {
+    renderConnection(await get("/v1/connections/spotify"));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- manual connect ----------------------------------------------------------------------------
+
+function renderManual() {
+  const text = $("#manual-status");
+  if (manualDeadline === null) {
+    text.textContent = "Manual connect is off: TuneDeck polls Spotify while someone watches (this page or an overlay).";
+    clearInterval(countdown);
+    countdown = null;
+    return;
+  }
+  const left = manualDeadline - performance.now();
+  if (left <= 0) {
+    manualDeadline = null;
+    renderManual();
+    return;
+  }
+  text.textContent = `Manual connect is on: polling for ${formatMs(left)} more.`;
+}
+
+function applyManual(status) {
+  manualDeadline = status.active ? performance.now() + status.remaining_seconds * 1000 : null;
+  if (manualDeadline !== null && countdown === null) countdown = setInterval(renderManual, 1000);
+  renderManual();
+}
+
+async function loadManual() {
+  if (!can("spotify:read")) return;
+  try {
+    applyManual(await get("/v1/spotify/manual-connect"));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- what the feed says about polling ------------------------------------------------------
+
+function renderStatus(message) {
+  state.status = message;
+  const banner = $("#status-banner");
+  const rate = $("#rate-status");
+  banner.replaceChildren();
+  rate.textContent = "";
+  if (message.status === "rate_limited") {
+    const until = message.retry_at ? ` until ${formatTime(message.retry_at)}` : "";
+    rate.textContent = `Spotify is rate limiting this app${until}. TuneDeck waits before asking again.`;
+    banner.append(`Spotify is rate limiting TuneDeck${until}; live updates are paused meanwhile.`);
+    banner.hidden = false;
+  } else if (message.status === "needs_reauth") {
+    banner.append(
+      "Spotify needs to be connected again. ",
+      el("a", { href: "/v1/connections/spotify/authorize?return_to=/" }, "Reconnect Spotify"),
+    );
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+}
+
+export function initConnection() {
+  on("tab", (name) => {
+    if (name === "connection") {
+      loadConnection();
+      loadManual();
+    }
+  });
+  on("signed_in", loadManual);
+  on("status", renderStatus);
+  $("#manual-start").addEventListener("click", async () => {
+    try {
+      applyManual(await api("/v1/spotify/manual-connect", { method: "POST" }));
+      toast("Manual connect started for 30 minutes");
+    } catch (error) {
+      showError(error);
+      loadManual();
+    }
+  });
+  $("#manual-stop").addEventListener("click", async () => {
+    try {
+      await api("/v1/spotify/manual-connect", { method: "DELETE" });
+      applyManual({ active: false, remaining_seconds: 0 });
+      toast("Manual connect stopped");
+    } catch (error) {
+      showError(error);
+      loadManual();
+    }
+  });
+  $("#app-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = {
+      client_id: form.elements.client_id.value.trim(),
+      client_secret: form.elements.client_secret.value.trim(),
+    };
+    try {
+      await api("/v1/connections/spotify/app", { method: "PUT", body });
+      form.reset();
+      toast("Spotify app credentials saved");
+      loadConnection();
+    } catch (error) {
+      showError(error);
+    }
+  });
+}

@@ -33,8 +33,9 @@ function render(queue) {
         el("span", { class: "track-index muted" }, String(index + 1)),
         artImage(track.album_art_url),
         trackLine(track),
-        actionButton(`Play ${track.name} now`, {
+        actionButton(`Skip to ${track.name}`, {
           className: "btn small",
+          text: "Skip to",
           permission: "spotify:playback",
           onclick: async () => {
             await api("/v1/spotify/playback", { method: "POST", body: { action: "skip_to", uri: track.uri } });
@@ -45,7 +46,6 @@ function render(queue) {
       ),
     ),
   );
-  for (const button of list.querySelectorAll("button")) button.textContent = "Skip to";
   $("#queue-empty").hidden = items.length > 0;
 }
 

@@ -205,12 +205,13 @@ document.addEventListener(
 );
 
 /** A button that runs `action` (a promise); disabled while it runs, errors shown. */
-export function actionButton(label, { permission, onclick, className = "btn", iconName, title }) {
+export function actionButton(label, { permission, onclick, className = "btn", iconName, title, text }) {
+  const iconOnly = Boolean(iconName) && className.includes("icon-btn");
   const button = el(
     "button",
-    { class: className, type: "button", title, "aria-label": iconName ? label : undefined },
+    { class: className, type: "button", title, "aria-label": iconOnly || text ? label : undefined },
     iconName ? icon(iconName, "sm") : null,
-    iconName && className.includes("icon-btn") ? null : label,
+    iconOnly ? null : text || label,
   );
   button.addEventListener("click", async () => {
     if (button.getAttribute("aria-busy") === "true") return;
