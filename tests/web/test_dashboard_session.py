@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from tests.kit import storage
 from tests.support.app import app_settings, asgi_client
-from tunedeck.accounts import service
+from tunedeck.accounts import repository, service
 from tunedeck.accounts.models import DashboardSession
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.app import create_app
@@ -65,7 +65,7 @@ async def sign_in(client: httpx.AsyncClient, secret: str) -> dict[str, Any]:
 async def session_row(database: Database, client: httpx.AsyncClient) -> DashboardSession:
     digest = hash_secret(client.cookies["tunedeck_session"])
     async with database.session() as session:
-        found = await service.repo.live_session_by_hash(session, digest, utcnow())
+        found = await repository.live_session_by_hash(session, digest, utcnow())
         assert found is not None
         return found[0]
 
