@@ -68,10 +68,12 @@ class Api:
         self.origin = server.origin
         self.headers = {"Authorization": f"Bearer {server.admin_key}"}
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(
-            method, f"{self.origin}{path}", headers=self.headers, timeout=15, **kwargs
-        )
+    def request(
+        self, method: str, path: str, *, key: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Call ``path`` with the admin key, or with ``key``."""
+        headers = {"Authorization": f"Bearer {key}"} if key else self.headers
+        return httpx.request(method, f"{self.origin}{path}", headers=headers, timeout=15, **kwargs)
 
     def create_key(self, label: str, *permissions: str) -> dict[str, Any]:
         response = self.request(
