@@ -9,13 +9,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.browser import INSTALL_HINT, find_chromium
 from tests.support.servers import free_port
@@ -197,7 +206,103 @@ def now_playing(server: DemoServer) -> dict[str, Any] | None:
     return dict(value) if value is not None else None
 
 
-
 # The dashboard's fixtures (tests/browser/test_dashboard*.py): a signed-in page, the
 # simulator's control API and the admin's API on the demo's port.
 from tests.browser.dashboard_support import dashboard, dashboard_api, dashboard_sim  # noqa: E402, F401
+
+
+@contextmanager
+def demo_process(data_dir: Path, port: int) -> Iterator[tuple[subprocess.Popen[str], DemoServer]]:
+    """``tunedeck demo`` on ``port`` with ``data_dir``, for a test that stops it (SIGKILL
+    included) and starts it again on the same port and data: the same overlay tokens."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
+    env["TUNEDECK_DATA_DIR"] = str(data_dir)
+    command = [sys.executable, "-c", "from tunedeck.cli import main; main()"]
+    process = subprocess.Popen(
+        [*command, "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        key = _read_admin_key(process)
+        origin = f"http://127.0.0.1:{port}"
+        httpx.get(f"{origin}/", timeout=5).raise_for_status()
+        yield process, DemoServer(origin, key)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=15)
+
+
+# ms: a change reaches the page within one poll (3 s); this is a ceiling, not a measure.
+LIVE = 20_000
+CURRENT = "#overlay .slot:not(.leaving)"
+TITLE = f"{CURRENT} .text:not(.copy) .title"
+PROGRESS_JS = """() => {
+    const fill = document.querySelector('#overlay .fill');
+    const m = new DOMMatrix(getComputedStyle(fill).transform);
+    return 1 + m.m41 / fill.offsetWidth;
+}"""
+
+
+@dataclass
+class Overlay:
+    """An overlay page open in Chromium, and what it logged to the console."""
+
+    page: Page
+    console: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Locator:
+        return self.page.locator("#overlay")
+
+    def item(self) -> str | None:
+        value = self.page.evaluate("() => TuneDeck.overlay.state().item")
+        return str(value) if value is not None else None
+
+    def wait_for_item(self, uri: str) -> None:
+        expect(self.root).to_have_attribute("data-item", uri, timeout=LIVE)
+
+    def progress(self) -> float:
+        return float(self.page.evaluate(PROGRESS_JS))
+
+    def title(self) -> str:
+        return self.page.locator(TITLE).inner_text()
+
+
+def open_overlay(context: BrowserContext, url: str, options: str = "") -> Overlay:
+    """Open the overlay at ``url`` (plus ``options``, joined to its fragment) and wait for
+    its feed to say hello."""
+    page = context.new_page()
+    overlay = Overlay(page)
+
+    def keep(message: ConsoleMessage) -> None:
+        overlay.console.append(message.text)
+
+    page.on("console", keep)
+    page.goto(url + (f"&{options}" if options else ""))
+    expect(overlay.root).to_have_attribute("data-feed", "open", timeout=LIVE)
+    return overlay
+
+
+@pytest.fixture
+def overlay_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no cookie) with a 1280x720 window."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def playback_command(server: DemoServer, action: str, **body: Any) -> None:
+    """A playback command sent through TuneDeck's API (the poller looks again right after)."""
+    answer = httpx.post(
+        f"{server.origin}/v1/spotify/playback",
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        json={"action": action, **body},
+        timeout=10,
+    )
+    assert answer.is_success, answer.text

@@ -7,80 +7,30 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, Page, Request, WebSocket, expect
 
 from tests.browser.conftest import (
+    CURRENT,
+    LIVE,
+    TITLE,
     DemoServer,
     SimControl,
     mint_overlay_token,
     now_playing,
+    open_overlay,
+    playback_command,
     revoke_overlay_token,
 )
 
 pytestmark = pytest.mark.browser
 
-LIVE = 20_000  # ms: a change reaches the page within one poll (3 s); this is a ceiling
-CURRENT = "#overlay .slot:not(.leaving)"
-TITLE = f"{CURRENT} .text:not(.copy) .title"
-PROGRESS_JS = """() => {
-    const fill = document.querySelector('#overlay .fill');
-    const m = new DOMMatrix(getComputedStyle(fill).transform);
-    return 1 + m.m41 / fill.offsetWidth;
-}"""
-
-
-@dataclass
-class Overlay:
-    page: Page
-    console: list[str] = field(default_factory=list)
-
-    @property
-    def root(self):  # type: ignore[no-untyped-def]
-        return self.page.locator("#overlay")
-
-    def item(self) -> str | None:
-        value = self.page.evaluate("() => TuneDeck.overlay.state().item")
-        return str(value) if value is not None else None
-
-    def wait_for_item(self, uri: str) -> None:
-        expect(self.root).to_have_attribute("data-item", uri, timeout=LIVE)
-
-    def progress(self) -> float:
-        return float(self.page.evaluate(PROGRESS_JS))
-
-    def title(self) -> str:
-        return self.page.locator(TITLE).inner_text()
-
 
 @pytest.fixture(scope="module")
 def token_url(demo_server: DemoServer) -> str:
     return mint_overlay_token(demo_server, "test overlay").url
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-def open_overlay(context: BrowserContext, url: str, options: str = "") -> Overlay:
-    page = context.new_page()
-    overlay = Overlay(page)
-
-    def keep(message: ConsoleMessage) -> None:
-        overlay.console.append(message.text)
-
-    page.on("console", keep)
-    page.goto(url + (f"&{options}" if options else ""))
-    expect(overlay.root).to_have_attribute("data-feed", "open", timeout=LIVE)
-    return overlay
 
 
 def playing_uri(server: DemoServer) -> str:
@@ -91,10 +41,13 @@ def playing_uri(server: DemoServer) -> str:
 
 
 def test_shows_the_current_track_then_a_skip_in_the_spotify_app(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl, token_url: str
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
 ) -> None:
     sim_control.app_action("play")
-    overlay = open_overlay(context, token_url)
+    overlay = open_overlay(overlay_context, token_url)
     state = now_playing(demo_server)
     assert state is not None
     assert state["track"] is not None
@@ -113,10 +66,13 @@ def test_shows_the_current_track_then_a_skip_in_the_spotify_app(
 
 
 def test_a_natural_track_end_shows_the_next_track(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl, token_url: str
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
 ) -> None:
     sim_control.app_action("play")
-    overlay = open_overlay(context, token_url)
+    overlay = open_overlay(overlay_context, token_url)
     current = sim_control.playback()
     overlay.wait_for_item(current["track_uri"])
     sim_control.app_action("seek", position_ms=max(0, current["duration_ms"] - 1500))
@@ -125,10 +81,13 @@ def test_a_natural_track_end_shows_the_next_track(
 
 
 def test_progress_moves_between_polls_and_never_jumps_back(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl, token_url: str
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
 ) -> None:
     sim_control.app_action("play", position_ms=10_000)
-    overlay = open_overlay(context, token_url)
+    overlay = open_overlay(overlay_context, token_url)
     overlay.wait_for_item(playing_uri(demo_server))
     samples = []
     for _ in range(12):  # about 6 s: two polls of a playing account at least
@@ -140,10 +99,13 @@ def test_progress_moves_between_polls_and_never_jumps_back(
 
 
 def test_hide_when_paused_fades_out_and_play_brings_it_back(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl, token_url: str
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
 ) -> None:
     sim_control.app_action("play")
-    overlay = open_overlay(context, token_url, "hidepaused=1")
+    overlay = open_overlay(overlay_context, token_url, "hidepaused=1")
     expect(overlay.root).to_have_attribute("data-visible", "true", timeout=LIVE)
 
     sim_control.app_action("pause")
@@ -152,17 +114,21 @@ def test_hide_when_paused_fades_out_and_play_brings_it_back(
     # Still on the page, faded: the last track stays for when play resumes.
     assert overlay.item() == sim_control.playback()["track_uri"]
 
-    sim_control.app_action("play")
+    # Play from the dashboard (a paused account is polled every 15 s; a command at once).
+    playback_command(demo_server, "play")
     expect(overlay.root).to_have_attribute("data-visible", "true", timeout=LIVE)
     expect(overlay.root).to_have_css("opacity", "1", timeout=LIVE)
 
 
 def test_a_long_title_scrolls(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl, token_url: str
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
 ) -> None:
     title = "An Extraordinarily Long Title That Cannot Possibly Fit In The Card (Extended Mix)"
     sim_control.play_local_file("The Long Names", title)
-    overlay = open_overlay(context, token_url)
+    overlay = open_overlay(overlay_context, token_url)
     expect(overlay.page.locator(TITLE)).to_have_text(title, timeout=LIVE)
     line = overlay.page.locator(f"{CURRENT} .line-main")
     expect(line).to_have_class(re.compile(r"\bmarquee\b"), timeout=LIVE)
@@ -177,14 +143,88 @@ def test_a_long_title_scrolls(
 
 
 def test_a_revoked_token_hides_the_overlay_and_says_why(
-    context: BrowserContext, demo_server: DemoServer, sim_control: SimControl
+    overlay_context: BrowserContext, demo_server: DemoServer, sim_control: SimControl
 ) -> None:
     sim_control.app_action("play")
     token = mint_overlay_token(demo_server, "to revoke")
-    overlay = open_overlay(context, token.url)
+    overlay = open_overlay(overlay_context, token.url)
     expect(overlay.root).to_have_attribute("data-visible", "true", timeout=LIVE)
 
     revoke_overlay_token(demo_server, token.id)
     expect(overlay.root).to_have_attribute("data-feed", "revoked", timeout=LIVE)
     expect(overlay.root).to_have_attribute("data-visible", "false")
     assert any("refused this overlay's token" in line for line in overlay.console), overlay.console
+
+
+def test_episodes_ads_and_nothing_playing(
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
+) -> None:
+    sim_control.app_action("play")
+    overlay = open_overlay(overlay_context, token_url)
+    episode = sim_control.play_episode()
+    show = next(s for s in sim_control.shows() if episode in s["episodes"])
+    overlay.wait_for_item(episode["uri"])
+    expect(overlay.root).to_have_attribute("data-state", "episode")
+    expect(overlay.page.locator(f"{CURRENT} .album")).to_have_text(show["name"])
+    expect(overlay.page.locator(f"{CURRENT} .art img")).to_have_count(1)
+
+    sim_control.start_ad(60)
+    overlay.wait_for_item("ad")
+    expect(overlay.page.locator(TITLE)).to_have_text("Advertisement")
+    expect(overlay.root).to_have_attribute("data-visible", "true")
+    sim_control.end_ad()
+    overlay.wait_for_item(episode["uri"])
+
+    device = sim_control.playback()["device_id"]
+    sim_control.app_action("disconnect")
+    overlay.wait_for_item("idle")
+    expect(overlay.page.locator(TITLE)).to_have_text("Nothing playing")
+    expect(overlay.root).to_have_attribute("data-visible", "true")
+    # Nothing active is polled slowly; a command through TuneDeck is seen at once.
+    playback_command(demo_server, "play", device_id=device)
+    expect(overlay.root).not_to_have_attribute("data-item", "idle", timeout=LIVE)
+
+
+def test_no_request_leaves_tunedeck_but_for_album_art(
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
+) -> None:
+    """The page is opened as http://localhost:PORT while the simulator's covers are on
+    http://127.0.0.1:PORT: another origin, as Spotify's image hosts are."""
+    port = urlsplit(demo_server.origin).port
+    page_origin = f"http://localhost:{port}"
+    art_origin = demo_server.origin
+    seen: list[str] = []
+
+    def on_request(request: Request) -> None:
+        seen.append(request.url)
+
+    def on_websocket(socket: WebSocket) -> None:
+        seen.append(socket.url)
+
+    def on_page(page: Page) -> None:
+        page.on("websocket", on_websocket)
+
+    overlay_context.on("request", on_request)
+    overlay_context.on("page", on_page)
+    sim_control.app_action("play")
+    url = token_url.replace(demo_server.origin, page_origin)
+    overlay = open_overlay(overlay_context, url, "accent=art")
+    sim_control.app_action("next")
+    overlay.wait_for_item(str(sim_control.playback()["track_uri"]))
+    # The accent colour came from the cover, read through TuneDeck's own origin.
+    expect(overlay.root).to_have_attribute("style", re.compile(r"--accent: hsl"), timeout=LIVE)
+
+    # blob: URLs are in-memory (the cover read for its colour), not requests.
+    seen = [u for u in seen if not u.startswith("blob:")]
+    origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in seen}
+    assert origins <= {page_origin, f"ws://localhost:{port}", art_origin}, seen
+    covers = [u for u in seen if u.startswith(art_origin)]
+    assert covers, seen
+    assert all(urlsplit(u).path.startswith("/spotify-sim/images/") for u in covers), covers
+    assert any(urlsplit(u).path == "/overlay/art" for u in seen), seen
