@@ -5,7 +5,9 @@ live feed's ``event`` message); the bus gives it its message ``id``.
 
 Each outbox row has two independent tracks, the store and the publish. A track that
 fails (events table unavailable, Redis down) leaves its rows waiting and is retried
-with backoff, while the other track goes on; a row is deleted once both are done.
+with backoff, while the other track goes on; a row is deleted once both are done. While
+the store works, only stored rows are published (a resuming client reads what it missed
+back from ``platform_events``).
 Rows are taken in ``seq`` order and a failed publish stops the batch, so every account's
 events are published in the order they were recorded. The store is idempotent (the
 event id and time are the key). Only one relay drains a database at a time: the lock of
@@ -240,7 +242,13 @@ class EventRelay:
     async def _publish(self, result: DrainResult) -> None:
         try:
             async with self.db.session() as session:
-                rows = await repository.outbox_waiting_for_publish(session, self.batch_size)
+                # While the store works, publish only what it has stored: a client that
+                # resumes reads the events it missed back from platform_events, so none
+                # may reach the bus before it is there. While the store fails, live
+                # delivery goes on (such a resume gets a reset and a snapshot instead).
+                rows = await repository.outbox_waiting_for_publish(
+                    session, self.batch_size, stored_only=result.store_error is None
+                )
         except Exception as exc:
             result.publish_error = _describe(exc)
             return

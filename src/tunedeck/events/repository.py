@@ -38,13 +38,14 @@ async def outbox_waiting_for_store(session: AsyncSession, limit: int) -> list[Ou
     return list(rows)
 
 
-async def outbox_waiting_for_publish(session: AsyncSession, limit: int) -> list[OutboxEvent]:
-    rows = await session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.seq)
-        .limit(limit)
-    )
+async def outbox_waiting_for_publish(
+    session: AsyncSession, limit: int, *, stored_only: bool = False
+) -> list[OutboxEvent]:
+    """Rows not published yet, oldest first; ``stored_only``: only those already stored."""
+    query = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+    if stored_only:
+        query = query.where(OutboxEvent.stored_at.is_not(None))
+    rows = await session.scalars(query.order_by(OutboxEvent.seq).limit(limit))
     return list(rows)
 
 
