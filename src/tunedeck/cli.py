@@ -86,6 +86,7 @@ def serve(
 
     from tunedeck.app import create_app, prepare_storage
     from tunedeck.config import get_settings
+    from tunedeck.realtime.serving import UVICORN_OPTIONS
 
     settings = get_settings()
     settings = settings.model_copy(
@@ -96,7 +97,7 @@ def serve(
     except KeyringError as exc:
         raise fail(str(exc)) from None
     asyncio.run(prepare_storage(settings))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
 
 
 @app.command()

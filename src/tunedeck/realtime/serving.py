@@ -14,6 +14,16 @@ from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.shutdown import on_stop_signal
 from tunedeck.realtime.snapshot import Snapshots
 
+UVICORN_OPTIONS: dict[str, Any] = {
+    # A live connection mostly idles and gets small JSON frames: permessage-deflate would
+    # cost each one a zlib context (tens of KiB) and every message a compression per client.
+    "ws_per_message_deflate": False,
+    # Request lines may carry ?token= (redacted by redacted_server_logs, but not written
+    # at all is better); errors are still logged.
+    "access_log": False,
+}
+"""How every process that serves TuneDeck runs uvicorn (serve, demo)."""
+
 
 @asynccontextmanager
 async def serving(state: Any) -> AsyncIterator[Live]:
