@@ -54,12 +54,19 @@ export const refreshSoon = debounce(refreshState, 300);
 
 /** Send a playback command; `optimistic` updates the page first. */
 export async function playback(body, optimistic) {
-  if (optimistic && state.nowPlaying) {
-    setNowPlaying({ ...state.nowPlaying, progress_ms: positionMs(), ...optimistic });
+  const before = state.nowPlaying;
+  const beforeAt = state.receivedAt;
+  if (optimistic && before) {
+    setNowPlaying({ ...before, progress_ms: positionMs(), ...optimistic });
   }
   try {
     await api("/v1/spotify/playback", { method: "POST", body });
   } catch (error) {
+    // Nothing changed at Spotify: back to what was true (then read it again).
+    if (optimistic && before) {
+      const elapsed = before.is_playing ? performance.now() - beforeAt : 0;
+      setNowPlaying({ ...before, progress_ms: (before.progress_ms || 0) + elapsed });
+    }
     showError(error);
   } finally {
     refreshSoon();
@@ -103,7 +110,9 @@ function render(np) {
   repeat.dataset.mode = mode;
   repeat.setAttribute("aria-label", REPEAT_LABEL[mode] || "Repeat");
   repeat.setAttribute("aria-pressed", String(mode !== "off"));
-  repeat.title = REPEAT_LABEL[mode] || "Repeat";
+  // A control the session may not use keeps the tooltip naming the permission.
+  if (repeat.getAttribute("aria-disabled") === "true") repeat.dataset.gatedTitle = REPEAT_LABEL[mode] || "Repeat";
+  else repeat.title = REPEAT_LABEL[mode] || "Repeat";
 
   const volume = np && (np.volume_percent ?? (device && device.volume_percent));
   const slider = $("#volume");
@@ -178,6 +187,12 @@ const sendVolume = debounce(async (value) => {
     await api("/v1/spotify/playback", { method: "POST", body: { action: "volume", volume_percent: value } });
     if (state.nowPlaying) setNowPlaying({ ...state.nowPlaying, progress_ms: positionMs(), volume_percent: value });
   } catch (error) {
+    const np = state.nowPlaying;
+    const known = np && (np.volume_percent ?? (np.device && np.device.volume_percent));
+    if (known != null) {
+      $("#volume").value = String(known);
+      $("#volume-value").textContent = `${known}%`;
+    }
     showError(error);
   } finally {
     volumeHeld = false;

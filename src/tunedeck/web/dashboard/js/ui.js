@@ -48,6 +48,16 @@ export function formatMs(ms) {
   return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
 }
 
+/** Seconds in words: "45 s", "3 min", "2 h 5 min". */
+export function formatDuration(seconds) {
+  const total = Math.max(0, Math.round(seconds));
+  if (total < 120) return `${total} s`;
+  const minutes = Math.round(total / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
+
 export function formatTime(iso) {
   if (!iso) return "never";
   const date = new Date(iso);
@@ -117,7 +127,7 @@ export function describeError(error) {
       return {
         message: "Spotify is rate limiting TuneDeck.",
         fix: details.retry_after
-          ? `Try again in ${details.retry_after} s.`
+          ? `Try again in ${formatDuration(details.retry_after)}.`
           : "Try again in a little while.",
       };
     case "missing_permission":
