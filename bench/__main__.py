@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client", "events", "fanout", "leases", "state")
+BENCHMARKS = ("client", "events", "fanout", "leases", "overlay_soak", "state")
 
 
 def run(names: list[str]) -> None:
