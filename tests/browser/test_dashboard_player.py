@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DemoServer
 from tests.browser.dashboard_support import Sim, new_context, sim_has, wait_until
+from tunedeck.simulator.catalog import LocalFile
 
 pytestmark = pytest.mark.browser
 
@@ -199,6 +200,23 @@ def test_changes_in_the_spotify_app_show_up_live(dashboard: Page, dashboard_sim:
     title = dashboard.locator("#np-title").inner_text()
     sim.app_action("next")
     expect(dashboard.locator("#np-title")).not_to_have_text(title)
+
+
+def test_a_long_title_scrolls_and_a_track_without_art_shows_a_placeholder(
+    dashboard: Page, dashboard_sim: Sim
+) -> None:
+    title = "An Extremely Long Title For A Local File That Never Fits On One Line Anywhere"
+    uri = LocalFile("Home Band", "", title, 200).uri
+    dashboard_sim.app_action("play", uris=[uri])
+    expect(dashboard.locator("#np-title")).to_have_text(title)
+    expect(dashboard.locator("#np-title-wrap")).to_have_class(re.compile(r"\bscrolling\b"))
+    expect(dashboard.locator("#np-art")).to_be_hidden()
+    expect(dashboard.locator("#np-art-empty")).to_be_visible()
+    expect(dashboard.locator("#np-announcer")).to_have_text(f"Now playing: {title} by Home Band")
+    # Back to the catalog: the title fits again and the art is back.
+    dashboard_sim.app_action("play", context_uri="spotify:playlist:en5Gm1iJFuXGSiFf3HOcpD")
+    expect(dashboard.locator("#np-title-wrap")).not_to_have_class(re.compile(r"\bscrolling\b"))
+    expect(dashboard.locator("#np-art")).to_be_visible()
 
 
 def test_sign_out_ends_the_session(browser: Browser, demo_server: DemoServer) -> None:

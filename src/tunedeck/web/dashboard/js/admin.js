@@ -50,7 +50,7 @@ function showSecret(box, title, secret, extra = null) {
 async function loadKeys() {
   const body = $("#key-table tbody");
   try {
-    const keys = await get("/v1/keys");
+    const keys = (await get("/v1/keys")).sort((a, b) => Boolean(a.revoked_at) - Boolean(b.revoked_at));
     body.replaceChildren(
       ...keys.map((key) =>
         el(
@@ -58,7 +58,7 @@ async function loadKeys() {
           { class: key.revoked_at ? "revoked" : "", dataset: { id: key.id } },
           el("td", {}, key.label),
           el("td", {}, el("code", {}, `${key.prefix}…`)),
-          el("td", { class: "small" }, key.permissions.join(", ")),
+          el("td", { class: "small perms" }, key.permissions.join(", ")),
           el("td", { class: "small hide-narrow" }, key.revoked_at ? `revoked ${formatTime(key.revoked_at)}` : formatTime(key.last_used_at)),
           el(
             "td",
@@ -90,7 +90,9 @@ async function loadKeys() {
 async function loadTokens() {
   const body = $("#token-table tbody");
   try {
-    const tokens = await get("/v1/overlay-tokens");
+    const tokens = (await get("/v1/overlay-tokens")).sort(
+      (a, b) => Boolean(a.revoked_at) - Boolean(b.revoked_at),
+    );
     body.replaceChildren(
       ...tokens.map((token) =>
         el(
