@@ -166,6 +166,10 @@ def _soak(demo: Demo, minutes: float) -> Results:
             f"{demo.origin}/v1/overlay-tokens", headers=demo.headers, json={"label": "soak"}
         ).json()
         http.post(demo.sim("/app-actions"), json={"action": "play"}).raise_for_status()
+        # Skipping for minutes runs past the end of any playlist: loop it.
+        http.post(
+            demo.sim("/app-actions"), json={"action": "repeat", "state": "context"}
+        ).raise_for_status()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS

@@ -228,3 +228,41 @@ def test_no_request_leaves_tunedeck_but_for_album_art(
     assert covers, seen
     assert all(urlsplit(u).path.startswith("/spotify-sim/images/") for u in covers), covers
     assert any(urlsplit(u).path == "/overlay/art" for u in seen), seen
+
+
+def test_the_builder_mints_a_token_previews_and_revokes(
+    overlay_context: BrowserContext, demo_server: DemoServer, sim_control: SimControl
+) -> None:
+    sim_control.app_action("play")
+    page = overlay_context.new_page()
+    page.goto(f"{demo_server.origin}/overlay/builder")
+    page.fill("#key", demo_server.admin_key)
+    page.click("#signin-form button")
+    expect(page.locator("#app")).to_be_visible(timeout=LIVE)
+
+    # The preview shows what plays now, with the options picked.
+    page.select_option("#opt-layout", "compact")
+    page.check("#opt-hidepaused")
+    preview = page.frame_locator("#preview").locator("#overlay")
+    expect(preview).to_have_attribute("data-item", playing_uri(demo_server), timeout=LIVE)
+    expect(preview).to_have_class(re.compile(r"\blayout-compact\b"), timeout=LIVE)
+
+    page.fill("#label", "Builder test")
+    page.click("#create-form button")
+    expect(page.locator("#url")).to_have_value(re.compile(r"#token=tdo_"), timeout=LIVE)
+    url = page.input_value("#url")
+    assert url.startswith(f"{demo_server.origin}/overlay#token=tdo_")
+    assert url.endswith("&layout=compact&hidepaused=1")
+    row = page.locator("#tokens tbody tr", has_text="Builder test")
+    expect(row).to_contain_text("active")
+
+    # The URL works as it is, in a browser without the builder's session.
+    overlay = open_overlay(overlay_context.browser.new_context(), url)  # type: ignore[union-attr]
+    expect(overlay.root).to_have_attribute("data-visible", "true", timeout=LIVE)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Revoke").click()
+    expect(row).to_contain_text("revoked", timeout=LIVE)
+    expect(page.locator("#copy")).to_be_disabled()
+    expect(overlay.root).to_have_attribute("data-feed", "revoked", timeout=LIVE)
+    overlay.page.context.close()
