@@ -99,6 +99,7 @@ function renderStatus(message) {
   state.status = message;
   const banner = $("#status-banner");
   const rate = $("#rate-status");
+  banner.dataset.source = "feed";
   banner.replaceChildren();
   rate.textContent = "";
   if (message.status === "rate_limited") {
@@ -117,7 +118,25 @@ function renderStatus(message) {
   }
 }
 
+/** A part of the state Spotify could not give (not connected, needs reauth...). */
+function renderStateError(part) {
+  const banner = $("#status-banner");
+  if (!part) {
+    if (banner.dataset.source === "state") banner.hidden = true;
+    return;
+  }
+  banner.dataset.source = "state";
+  const fix = can("admin")
+    ? el("a", { href: "/v1/connections/spotify/authorize?return_to=/" }, "Connect Spotify")
+    : "Ask the streamer (an admin) to connect Spotify.";
+  const needsConnection = ["spotify_not_connected", "spotify_needs_reauth"].includes(part.code);
+  banner.replaceChildren(`Now playing is unavailable: ${part.message} `, needsConnection ? fix : "");
+  banner.hidden = false;
+}
+
 export function initConnection() {
+  on("state_error", renderStateError);
+  on("now_playing", () => renderStateError(null));
   on("tab", (name) => {
     if (name === "connection") {
       loadConnection();
