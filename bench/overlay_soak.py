@@ -38,6 +38,7 @@ DEFAULT_MINUTES = 2.0
 CHANGE_EVERY = 2.0  # seconds between track changes
 SAMPLE_EVERY = 10.0  # seconds between metric samples
 NATURAL_ENDS = 3
+SETTLE_MS = 700
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 METRICS = ("JSHeapUsedSize", "Nodes", "JSEventListeners", "LayoutCount", "RecalcStyleCount")
 
@@ -126,7 +127,9 @@ def _wait_change(page: Page, before: str | None, timeout: float = 30.0) -> float
     return time.perf_counter() - started
 
 
-def _sample(cdp: CDPSession) -> dict[str, float]:
+def _sample(page: Page, cdp: CDPSession) -> dict[str, float]:
+    # Past any slide (the leaving slot is removed after 450 ms), then collected.
+    page.wait_for_timeout(SETTLE_MS)
     cdp.send("HeapProfiler.collectGarbage")
     raw: Any = cdp.send("Performance.getMetrics")
     values = {m["name"]: float(m["value"]) for m in raw["metrics"]}
@@ -185,7 +188,7 @@ def _soak(demo: Demo, minutes: float) -> Results:
             n = 0
             while time.monotonic() < end:
                 if time.monotonic() >= next_sample:
-                    results.samples.append((time.monotonic() - started, _sample(cdp)))
+                    results.samples.append((time.monotonic() - started, _sample(page, cdp)))
                     next_sample += SAMPLE_EVERY
                 step = time.monotonic()
                 _change(http, demo, page, n, results)
@@ -193,7 +196,7 @@ def _soak(demo: Demo, minutes: float) -> Results:
                 rest = CHANGE_EVERY - (time.monotonic() - step)
                 if rest > 0:
                     page.wait_for_timeout(rest * 1000)
-            results.samples.append((time.monotonic() - started, _sample(cdp)))
+            results.samples.append((time.monotonic() - started, _sample(page, cdp)))
             for _ in range(NATURAL_ENDS):
                 _natural_end(http, demo, page, results)
             browser.close()
@@ -221,6 +224,15 @@ def _report(results: Results, minutes: float) -> None:
         b = statistics.mean(m[name] for m in last)
         scale, label = (1 / 1_048_576, f"{name} MiB") if name == "JSHeapUsedSize" else (1.0, name)
         print(f"  {label:<32}{a * scale:12.2f}  {b * scale:13.2f}  {b / a:7.3f}")
+    print("per minute (last sample):  heap KiB   nodes  listeners")
+    minute = 0
+    for t, m in results.samples:
+        if t >= minute * 60:
+            heap = m["JSHeapUsedSize"] / 1024
+            print(
+                f"  {t / 60:5.1f} min {heap:16.0f} {m['Nodes']:7.0f} {m['JSEventListeners']:10.0f}"
+            )
+            minute += 1
     t0, m0 = results.samples[0]
     t1, m1 = results.samples[-1]
     changes = sum(len(v) for v in results.latencies.values()) - NATURAL_ENDS
