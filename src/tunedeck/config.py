@@ -70,6 +70,58 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a process renews the watch heartbeats of its clients' accounts.",
     )
+    poll_playing_seconds: float = Field(
+        default=3.0, gt=0, description="Poll a watched account this often while it plays."
+    )
+    poll_paused_seconds: float = Field(
+        default=15.0, gt=0, description="Poll a watched account this often while it is paused."
+    )
+    poll_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Poll this often when nothing plays and no device is active.",
+    )
+    poll_track_end_margin_seconds: float = Field(
+        default=0.4,
+        ge=0,
+        description="Poll this long after the expected end of the track, to see the next one.",
+    )
+    poll_burst_seconds: tuple[float, ...] = Field(
+        default=(0.3, 1.5),
+        description="After a command sent through TuneDeck, poll again this long after it.",
+    )
+    poll_seek_tolerance_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="A position this far off the predicted one counts as a seek (published).",
+    )
+    poll_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest one poll of one account may take."
+    )
+    poll_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="TTL of a process's lease on an account it polls (the failover time).",
+    )
+    poll_reconcile_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a poller reads the watched set and takes or gives up accounts.",
+    )
+    poll_max_accounts: int = Field(
+        default=10_000, gt=0, description="Most accounts one process polls at once."
+    )
+    poll_rate_limit_announce_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="A 429 pause longer than this is announced to clients (status rate_limited).",
+    )
+    poll_reauth_check_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a stopped account (needs_reauth, not connected) is looked at again.",
+    )
 
     # ---- live feed ----
     allowed_origins: str = Field(

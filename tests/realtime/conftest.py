@@ -1,39 +1,127 @@
 """Real-time fixtures: a database per backend of the package's own (SQLite with the
-in-process bus, PostgreSQL with Redis), the Spotify simulator over loopback, accounts
-connected to it.
+in-process bus, PostgreSQL with Redis), the Spotify simulator over loopback behind a
+recorder of its Web API requests, accounts connected to it, and a running poller.
 
 The database is the package's alone: what makes an account watched here (heartbeats,
 manual-connect windows) must not set the pollers of other packages' apps polling, and
-theirs must not set ours.
+theirs must not set ours. Between tests every account is made unwatched again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from tests.kit import storage
+from tests.realtime.recorder import Recorder
 from tests.support import app as app_fixtures
-from tests.support import services, simulator
+from tests.support import services
 from tests.support.app import app_settings
 from tests.support.connections import save_minted
+from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
 from tunedeck.accounts import service as accounts
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.kit.db import Database
+from tunedeck.kit.http import create_http_client
+from tunedeck.kit.leases import Lease, new_owner
 from tunedeck.kit.migrate import upgrade_database
+from tunedeck.player.models import ManualConnectWindow
+from tunedeck.player.state import StateCache
+from tunedeck.realtime.models import RealtimeWatcher
+from tunedeck.realtime.poll_clients import PollClients
+from tunedeck.realtime.poller import Poller
+from tunedeck.realtime.watch import WatchRegistry
+from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 keyring = storage.keyring
-sim_server = simulator.sim_server
-sim = simulator.sim
 bus_url = app_fixtures.bus_url
+
+# Path prefixes the recorder also serves the simulator under (one per worker process).
+PREFIXES = ("/a", "/b")
+
+FAST: dict[str, Any] = {
+    "poll_playing_seconds": 0.1,
+    "poll_paused_seconds": 0.1,
+    "poll_idle_seconds": 0.1,
+    "poll_reconcile_seconds": 0.05,
+    "poll_reauth_check_seconds": 0.1,
+    "watch_heartbeat_seconds": 0.2,
+}
+"""A poller that polls every account all the time: changes are seen at once."""
+
+SLOW: dict[str, Any] = {
+    "poll_playing_seconds": 600.0,
+    "poll_paused_seconds": 600.0,
+    "poll_idle_seconds": 600.0,
+    "poll_reconcile_seconds": 0.05,
+}
+"""A poller whose regular cadence never comes within a test: whatever it polls beyond
+the first poll is an end-of-track poll or a burst."""
+
+
+@dataclass
+class RecordedSim:
+    """The package's simulator server and the recorder in front of it."""
+
+    sim: Sim
+    recorder: Recorder
+
+
+@pytest.fixture(scope="session")
+def recorded_sim() -> Iterator[RecordedSim]:
+    app = create_simulator_app()
+    recorder = Recorder(app, PREFIXES)
+    with serve_in_thread(recorder) as base:
+        sim = Sim(base, app.state.simulator)
+        try:
+            yield RecordedSim(sim, recorder)
+        finally:
+            sim.close()
+
+
+@pytest.fixture
+def recorder(recorded_sim: RecordedSim) -> Recorder:
+    return recorded_sim.recorder
+
+
+@pytest.fixture
+def sim(recorded_sim: RecordedSim) -> Sim:
+    """The package's simulator, reset (initial players, no tokens, zero counters), its
+    recorder emptied."""
+    recorded_sim.sim.reset()
+    recorded_sim.recorder.clear()
+    return recorded_sim.sim
+
+
+@pytest.fixture(autouse=True)
+async def nothing_watched(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test on the database starts and ends with no account watched or polled
+    there (tests of pure functions are left alone: they run once, on no backend)."""
+    if "database" not in request.fixturenames:
+        yield
+        return
+    database: Database = request.getfixturevalue("database")
+    await forget_watching(database)
+    yield
+    await forget_watching(database)
+
+
+async def forget_watching(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(delete(RealtimeWatcher))
+        await session.execute(delete(ManualConnectWindow))
+        await session.execute(delete(Lease).where(Lease.name.like("poll:%")))
 
 
 @pytest.fixture(scope="session", params=storage.BACKENDS)
@@ -113,3 +201,56 @@ async def connect(
         spotify_user_id=user,
     )
     return minted
+
+
+@dataclass
+class Polling:
+    """A running poller with its watched registry, bus and state cache."""
+
+    poller: Poller
+    watch: WatchRegistry
+    bus: EventBus
+    settings: Settings
+    cache: StateCache
+
+
+MakePolling = Callable[..., AbstractAsyncContextManager[Polling]]
+
+
+@pytest.fixture
+def make_polling(
+    database: Database,
+    database_url: str,
+    bus: EventBus,
+    bus_url: str | None,
+    sim: Sim,
+    tmp_path: Path,
+) -> MakePolling:
+    """``async with make_polling(**settings) as polling``: a watched registry and a poller
+    running on the package's database and bus, polling the simulator (FAST by default)."""
+
+    @asynccontextmanager
+    async def make(**overrides: Any) -> AsyncIterator[Polling]:
+        settings = realtime_settings(database_url, bus_url, tmp_path, sim, **{**FAST, **overrides})
+        http = create_http_client()
+        watch = WatchRegistry(database, settings, new_owner("test"))
+        cache = StateCache(settings.player_state_cache_seconds)
+        poller = Poller(
+            db=database,
+            bus=bus,
+            watch=watch,
+            clients=PollClients(database, storage.TEST_KEYRING, http, settings),
+            settings=settings,
+            owner=watch.process_id,
+            cache=cache,
+        )
+        try:
+            await watch.start()
+            await poller.start()
+            yield Polling(poller, watch, bus, settings, cache)
+        finally:
+            await poller.stop()
+            await watch.stop()
+            await http.aclose()
+
+    return make

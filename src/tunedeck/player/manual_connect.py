@@ -33,11 +33,14 @@ async def manual_status(ctx: PlayerContext) -> ManualStatusOut:
     return _status(window.expires_at if window else None, utcnow())
 
 
-async def start_manual(ctx: PlayerContext) -> ManualStatusOut:
-    """Open (or extend to a full 30 minutes) the account's window.
+async def start_manual(
+    ctx: PlayerContext, *, ttl: timedelta = MANUAL_CONNECT_TTL
+) -> ManualStatusOut:
+    """Open (or extend to a full ``ttl``, 30 minutes) the account's window.
 
     Polling an account that cannot be polled is pointless, so the account must be
-    connected (409 otherwise); this checks the stored connection, not Spotify.
+    connected (409 otherwise); this checks the stored connection, not Spotify. The
+    watched registry reads the window: the account is polled while it is open.
     """
     authorize(ctx, Permission.SPOTIFY_WORKER)
     await client(ctx)
@@ -47,7 +50,7 @@ async def start_manual(ctx: PlayerContext) -> ManualStatusOut:
             session,
             ctx.account_id,
             started_at=now,
-            expires_at=now + MANUAL_CONNECT_TTL,
+            expires_at=now + ttl,
             started_by=ctx.principal.label,
         )
     return _status(window.expires_at, now)

@@ -11,6 +11,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from tunedeck.kit.leases import new_owner
+from tunedeck.player.deps import STATE_CACHE
+from tunedeck.realtime.poll_clients import PollClients
+from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.serving import serving
 from tunedeck.realtime.watch import WatchRegistry
 
@@ -35,5 +38,24 @@ async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterato
             # The hub and the live feeds' pieces (state.live); they close every live
             # connection before the watch registry stops.
             state.live = await stack.enter_async_context(serving(state))
+        if poll:
+            # The poller (state.poller): this process's share of the watched accounts.
+            state.poller = poller = _poller(state, watch)
+            await poller.start()
+            stack.push_async_callback(poller.stop)
         yield
         await stack.aclose()
+
+
+def _poller(state: Any, watch: WatchRegistry) -> Poller:
+    """A poller on the process's pieces; its polls refresh the state cache when the
+    process serves the API (``serve``), not in a ``worker``."""
+    return Poller(
+        db=state.db,
+        bus=state.bus,
+        watch=watch,
+        clients=PollClients(state.db, state.keyring, state.http, state.settings),
+        settings=state.settings,
+        owner=watch.process_id,
+        cache=getattr(state, STATE_CACHE, None),
+    )

@@ -1,0 +1,207 @@
+"""The poller of a process: polls the watched accounts whose leases it holds.
+
+Two supervised loops (``kit.background``) and one task per account:
+
+- **reconcile** (every ``poll_reconcile_seconds``, and at once when a client of a new
+  account connects to this process): reads the watched set (:mod:`.watch`), gives back
+  the accounts no longer watched (their clients hear ``idle``), takes the watched
+  accounts nobody polls (:mod:`.poll_leases`, up to ``poll_max_accounts``) and starts
+  an :class:`~tunedeck.realtime.account_poller.AccountPoller` for each;
+- **renew** (every third of the lease TTL): renews every lease held in one statement;
+  an account whose lease was lost (this process was too slow, another one took it over)
+  stops being polled here.
+
+On stop the leases are given back, so other processes take the accounts over at their
+next reconcile instead of after the TTL. Several processes (``serve``s with
+``poll_in_process``, ``tunedeck worker``s) share the accounts that way; each watched
+account is polled by exactly one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from tunedeck.config import Settings
+from tunedeck.events.bus import EventBus
+from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
+from tunedeck.kit.db import Database
+from tunedeck.kit.leases import Leases, new_owner
+from tunedeck.player.state import StateCache
+from tunedeck.realtime.account_poller import AccountPoller, PollContext, PollStats
+from tunedeck.realtime.poll_clients import PollClientSource
+from tunedeck.realtime.poll_leases import PollLeases
+from tunedeck.realtime.ratelimit import AppPauses
+from tunedeck.realtime.schedule import Cadence
+
+logger = logging.getLogger(__name__)
+
+
+class WatchedAccounts(Protocol):
+    """The watched registry as the poller reads it (``realtime.watch.WatchRegistry``)."""
+
+    changed: asyncio.Event
+
+    async def watched(self) -> set[uuid.UUID]: ...
+
+
+class Poller:
+    """Polls, in this process, its share of the watched accounts (``state.poller``).
+
+    ``owner`` names this process in the leases table. ``cache`` is the process's state
+    cache, refreshed by every poll (None in a process that serves no API). ``stats``
+    counts polls, publications and failures; ``reconciles`` the reconcile passes done.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bus: EventBus,
+        watch: WatchedAccounts,
+        clients: PollClientSource,
+        settings: Settings,
+        owner: str | None = None,
+        cache: StateCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.owner = owner or new_owner("poller")
+        self.watch = watch
+        self.settings = settings
+        ttl = settings.poll_lease_seconds
+        self.leases = PollLeases(
+            Leases(db),
+            self.owner,
+            ttl,
+            margin=min(settings.poll_timeout_seconds, ttl / 2),
+            clock=clock,
+        )
+        self.pauses = AppPauses(clock=clock)
+        self.stats = PollStats()
+        self.reconciles = 0
+        self.ctx = PollContext(
+            bus=bus,
+            clients=clients,
+            leases=self.leases,
+            pauses=self.pauses,
+            cadence=Cadence.of(settings),
+            seek_tolerance_ms=settings.poll_seek_tolerance_ms,
+            timeout=settings.poll_timeout_seconds,
+            announce_after=settings.poll_rate_limit_announce_seconds,
+            reauth_check=settings.poll_reauth_check_seconds,
+            cache=cache,
+            stats=self.stats,
+            clock=clock,
+        )
+        self._pollers: dict[uuid.UUID, tuple[AccountPoller, asyncio.Task[None]]] = {}
+        reconcile_every = settings.poll_reconcile_seconds
+        self._reconciler = SupervisedTask(
+            "poller",
+            self._reconcile_loop,
+            backoff=Backoff(initial=min(0.5, reconcile_every), maximum=max(5.0, reconcile_every)),
+            logger=logger,
+        )
+        self._renewer = SupervisedTask(
+            "poller-leases",
+            self._renew_loop,
+            backoff=Backoff(initial=min(0.5, ttl / 10), maximum=ttl / 3),
+            logger=logger,
+        )
+
+    def __repr__(self) -> str:
+        return f"Poller(owner={self.owner!r}, accounts={len(self._pollers)})"
+
+    @property
+    def accounts(self) -> set[uuid.UUID]:
+        """The accounts this process polls now."""
+        return set(self._pollers)
+
+    def account(self, account_id: uuid.UUID) -> AccountPoller | None:
+        """The account's poller, if this process polls it."""
+        entry = self._pollers.get(account_id)
+        return entry[0] if entry is not None else None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._renewer.start()
+        await self._reconciler.start()
+
+    async def stop(self) -> None:
+        """Stop polling and give every lease back (others take over without waiting)."""
+        await self._reconciler.stop()
+        await self._renewer.stop()
+        accounts = list(self._pollers)
+        await self._stop_pollers(accounts)
+        try:
+            await self.leases.release(accounts)
+        except Exception as exc:  # they expire by themselves within the TTL
+            logger.warning("poller %s could not release its leases: %r", self.owner, exc)
+
+    # -- the loops -------------------------------------------------------------------
+
+    async def _reconcile_loop(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            self.watch.changed.clear()
+            await self.reconcile()
+            await wait_any(
+                stopping, self.watch.changed, within=self.settings.poll_reconcile_seconds
+            )
+
+    async def _renew_loop(self, stopping: asyncio.Event) -> None:
+        while not await wait_any(stopping, within=self.leases.ttl / 3):
+            lost = await self.leases.renew()
+            if lost:
+                logger.info(
+                    "poller %s lost %d account(s) to another process", self.owner, len(lost)
+                )
+                await self._stop_pollers(lost)
+
+    async def reconcile(self) -> None:
+        """One pass: poll what is watched and ours to poll, stop what is not watched."""
+        watched = await self.watch.watched()
+        self.reconciles += 1
+        for account, (_, task) in list(self._pollers.items()):
+            if task.done() and account in self.leases:  # it crashed: start it over
+                self._pollers[account] = self._spawn(account)
+        gone = [account for account in self._pollers if account not in watched]
+        if gone:
+            stopped = await self._stop_pollers(gone)
+            await self.leases.release(gone)
+            for poller in stopped:
+                await poller.farewell()
+        room = self.settings.poll_max_accounts - len(self._pollers)
+        candidates = [account for account in watched if account not in self._pollers]
+        if not candidates or room <= 0:
+            return
+        # In random order: processes taking at the same time split the accounts.
+        random.shuffle(candidates)
+        for account in await self.leases.take(candidates, limit=room):
+            self._pollers[account] = self._spawn(account)
+
+    # -- account pollers -----------------------------------------------------------------
+
+    def _spawn(self, account_id: uuid.UUID) -> tuple[AccountPoller, asyncio.Task[None]]:
+        poller = AccountPoller(account_id, self.ctx)
+        task = asyncio.create_task(poller.run(), name=f"poll-{account_id}")
+        task.add_done_callback(self._ended)
+        return poller, task
+
+    async def _stop_pollers(self, accounts: Iterable[uuid.UUID]) -> list[AccountPoller]:
+        entries = [entry for a in list(accounts) if (entry := self._pollers.pop(a, None))]
+        for _, task in entries:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in entries), return_exceptions=True)
+        return [poller for poller, _ in entries]
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error("%s crashed: %r (restarted at the next reconcile)", task.get_name(), exc)

@@ -1,0 +1,49 @@
+"""Several pollers on one database share the watched accounts through leases: each
+account is polled by exactly one of them, and when one stops the others take its
+accounts over. (Two ``tunedeck worker`` processes and a SIGKILL: test_worker.py.)"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.realtime.conftest import MakePolling, connect, new_account
+from tests.realtime.support import eventually
+from tests.support.simulator import Sim
+from tunedeck.kit.db import Database
+from tunedeck.kit.leases import Leases
+from tunedeck.realtime.poll_leases import lease_name
+
+
+async def test_two_pollers_poll_each_account_once_and_take_over(
+    make_polling: MakePolling, database: Database, sim: Sim
+) -> None:
+    accounts: list[uuid.UUID] = []
+    for n in range(6):
+        account = await new_account(database)
+        await connect(database, sim, account, ("demo", "free")[n % 2])
+        accounts.append(account)
+    async with make_polling() as one, make_polling() as two:
+        # Clients of half the accounts on each process.
+        for n, account in enumerate(accounts):
+            (one if n % 2 else two).watch.connected(account)
+
+        async def all_polled() -> bool:
+            pollers = [one.poller.account(a) or two.poller.account(a) for a in accounts]
+            return all(p is not None and p.polls > 0 for p in pollers)
+
+        await eventually(all_polled, what="every account polled")
+        assert one.poller.accounts.isdisjoint(two.poller.accounts)
+        assert one.poller.accounts | two.poller.accounts == set(accounts)
+        holders = await Leases(database).holders(lease_name(a) for a in accounts)
+        for account in accounts:
+            owner = holders[lease_name(account)].owner
+            polled_by = one if account in one.poller.accounts else two
+            assert owner == polled_by.poller.owner
+
+        # One stops (its clients' heartbeats linger): the other polls everything.
+        await one.poller.stop()
+
+        async def taken_over() -> bool:
+            return two.poller.accounts == set(accounts)
+
+        await eventually(taken_over, what="every account taken over")
