@@ -1,10 +1,9 @@
 """The TuneDeck web application: ``create_app()``.
 
-The lifespan owns the long-lived pieces and puts them on ``app.state``:
-``settings``, ``db`` (Database), ``keyring`` (Keyring), ``http`` (one pooled
-httpx.AsyncClient), ``token_manager`` (connections.TokenManager), ``bus``
-(events.bus.EventBus), ``outbox`` (events.outbox.Outbox) and ``relay``
-(events.relay.EventRelay, running as a kit.background.SupervisedTask). Read them
+The lifespan owns the long-lived pieces and puts them on ``app.state``: those of
+every process (``tunedeck.runtime.process_pieces``: ``settings``, ``db``, ``keyring``,
+``http``, ``token_manager``, ``bus``, ``outbox``, ``relay``; ``tunedeck worker`` runs
+on the same), then the real-time ones (``tunedeck.realtime.lifespan``). Read them
 through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
 Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
@@ -12,7 +11,7 @@ Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storag
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.routing import Mount
@@ -23,19 +22,14 @@ from tunedeck.accounts.auth import PUBLIC, declare_rule
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
-from tunedeck.connections.token_manager import TokenManager
-from tunedeck.events.bus import create_bus
-from tunedeck.events.outbox import Outbox
-from tunedeck.events.relay import EventRelay
-from tunedeck.kit.crypto import ensure_key_file, load_keyring
-from tunedeck.kit.db import Database
+from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import install_error_handlers
-from tunedeck.kit.http import create_http_client
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.app import install_player
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
+from tunedeck.runtime import process_pieces
 from tunedeck.web.overlay import router as overlay_router
 from tunedeck.web.routes import router as web_router
 
@@ -56,25 +50,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            app.state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
-            app.state.db = db = Database(settings.resolved_database_url)
-            stack.push_async_callback(db.dispose)
-            app.state.http = await stack.enter_async_context(create_http_client())
-            app.state.token_manager = TokenManager(db, app.state.keyring, app.state.http, settings)
-            # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
-            # stops first (LIFO), its last pass still having the bus and the database.
-            # The outbox (the relay's wake-ups and drain lock) belongs to this app's database.
-            app.state.bus = bus = create_bus(settings)
-            await bus.start()
-            stack.push_async_callback(bus.close)
-            app.state.outbox = outbox = Outbox.of(db)
-            app.state.relay = relay = EventRelay(db, bus, outbox=outbox)
-            await relay.start()
-            stack.push_async_callback(relay.stop)
-            await stack.enter_async_context(
-                realtime(app.state, serve_feeds=True, poll=settings.poll_in_process)
-            )
+        async with (
+            process_pieces(settings, app.state),
+            realtime(app.state, serve_feeds=True, poll=settings.poll_in_process),
+        ):
             yield
 
     app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)

@@ -101,6 +101,27 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Poll the watched accounts and relay events, with no HTTP (configured by TUNEDECK_*).
+    Several workers on PostgreSQL share the accounts; serve then runs with
+    TUNEDECK_POLL_IN_PROCESS=false."""
+    import logging
+
+    from tunedeck.config import get_settings
+    from tunedeck.realtime.worker import run_worker
+
+    settings = get_settings()
+    try:
+        load_keyring(settings.encryption_keys, settings.data_dir)  # fail before starting
+    except KeyringError as exc:
+        raise fail(str(exc)) from None
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_worker(settings)
+
+
+@app.command()
 def migrate() -> None:
     """Apply the database migrations (TUNEDECK_DATABASE_URL; default SQLite in the data dir)."""
     from tunedeck.kit.migrate import current_revision, upgrade_database

@@ -1,0 +1,49 @@
+"""The long-lived pieces every TuneDeck process runs on, set up in one place.
+
+``serve`` (the app's lifespan) and ``tunedeck worker`` need the same ones, built the
+same way from the same settings; :func:`process_pieces` puts them on a state object
+(``app.state``, or the worker's) and takes them down in reverse order:
+
+``keyring`` (Keyring), ``db`` (Database), ``http`` (one pooled httpx.AsyncClient),
+``token_manager`` (connections.TokenManager), ``bus`` (events.bus.EventBus: Redis or
+in-process), ``outbox`` (events.outbox.Outbox) and ``relay`` (events.relay.EventRelay,
+running as a kit.background.SupervisedTask).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from tunedeck.config import Settings
+from tunedeck.connections.token_manager import TokenManager
+from tunedeck.events.bus import create_bus
+from tunedeck.events.outbox import Outbox
+from tunedeck.events.relay import EventRelay
+from tunedeck.kit.crypto import load_keyring
+from tunedeck.kit.db import Database
+from tunedeck.kit.http import create_http_client
+
+
+@asynccontextmanager
+async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
+    """Set the process's pieces on ``state`` (with ``state.settings``) for the block."""
+    async with AsyncExitStack() as stack:
+        state.settings = settings
+        state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
+        state.db = db = Database(settings.resolved_database_url)
+        stack.push_async_callback(db.dispose)
+        state.http = await stack.enter_async_context(create_http_client())
+        state.token_manager = TokenManager(db, state.keyring, state.http, settings)
+        # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
+        # stops first (LIFO), its last pass still having the bus and the database.
+        # The outbox (the relay's wake-ups and drain lock) belongs to this database.
+        state.bus = bus = create_bus(settings)
+        await bus.start()
+        stack.push_async_callback(bus.close)
+        state.outbox = outbox = Outbox.of(db)
+        state.relay = relay = EventRelay(db, bus, outbox=outbox)
+        await relay.start()
+        stack.push_async_callback(relay.stop)
+        yield
