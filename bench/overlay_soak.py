@@ -213,7 +213,8 @@ def _report(results: Results, minutes: float) -> None:
             f"  {kind:<38}{statistics.median(ordered):6.2f}  {p95:6.2f}  {ordered[-1]:6.2f}"
             f"  {len(ordered):6d}"
         )
-    first = [m for t, m in results.samples if t <= 60]
+    # The baseline is the first minute of changes (the sample before any is left out).
+    first = [m for t, m in results.samples if 0 < t <= 60]
     last_start = results.samples[-1][0] - 60
     last = [m for t, m in results.samples if t >= last_start]
     print("page metrics, mean of samples:        first minute    last minute    ratio")

@@ -266,3 +266,20 @@ def test_the_builder_mints_a_token_previews_and_revokes(
     expect(page.locator("#copy")).to_be_disabled()
     expect(overlay.root).to_have_attribute("data-feed", "revoked", timeout=LIVE)
     overlay.page.context.close()
+
+
+def test_show_for_n_seconds_after_a_change(
+    overlay_context: BrowserContext,
+    demo_server: DemoServer,
+    sim_control: SimControl,
+    token_url: str,
+) -> None:
+    sim_control.app_action("play")
+    overlay = open_overlay(overlay_context, token_url, "showfor=2")
+    expect(overlay.root).to_have_attribute("data-visible", "true", timeout=LIVE)
+    expect(overlay.root).to_have_attribute("data-visible", "false", timeout=LIVE)
+    before = overlay.item()
+    playback_command(demo_server, "next")
+    expect(overlay.root).not_to_have_attribute("data-item", str(before), timeout=LIVE)
+    expect(overlay.root).to_have_attribute("data-visible", "true")
+    expect(overlay.root).to_have_attribute("data-visible", "false", timeout=LIVE)
