@@ -121,7 +121,7 @@ async def forget_watching(database: Database) -> None:
     async with database.session() as session:
         await session.execute(delete(RealtimeWatcher))
         await session.execute(delete(ManualConnectWindow))
-        await session.execute(delete(Lease).where(Lease.name.like("poll:%")))
+        await session.execute(delete(Lease).where(Lease.name.like("poll%")))
 
 
 @pytest.fixture(scope="session", params=storage.BACKENDS)

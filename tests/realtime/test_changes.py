@@ -86,6 +86,8 @@ def test_cadence_by_state() -> None:
     assert cadence.next_poll(seen(100, is_playing=False)) == 115
     assert cadence.next_poll(seen(100, is_playing=False, device=None)) == 130
     assert cadence.next_poll(Observation(None, 100)) == 130
+    # The first regular period is a random part of one: accounts taken together spread.
+    assert cadence.next_poll(seen(100), phase=0.5) == 101.5
 
 
 def test_the_end_of_the_track_comes_first_when_sooner() -> None:

@@ -47,3 +47,31 @@ async def test_two_pollers_poll_each_account_once_and_take_over(
             return two.poller.accounts == set(accounts)
 
         await eventually(taken_over, what="every account taken over")
+
+
+async def test_a_poller_that_joins_gets_a_fair_share(
+    make_polling: MakePolling, database: Database, sim: Sim
+) -> None:
+    accounts: list[uuid.UUID] = []
+    for _ in range(6):
+        account = await new_account(database)
+        await connect(database, sim, account)
+        accounts.append(account)
+    async with make_polling() as first:
+        for account in accounts:
+            first.watch.connected(account)
+
+        async def all_first() -> bool:
+            return first.poller.accounts == set(accounts)
+
+        await eventually(all_first, what="the only poller polling everything")
+        async with make_polling() as second:
+
+            async def shared() -> bool:
+                return len(first.poller.accounts) == len(second.poller.accounts) == 3
+
+            await eventually(shared, what="three accounts each")
+            assert first.poller.accounts.isdisjoint(second.poller.accounts)
+            assert first.poller.accounts | second.poller.accounts == set(accounts)
+        # The second one left (its leases given back): the first polls everything again.
+        await eventually(all_first, what="everything back to the first poller")

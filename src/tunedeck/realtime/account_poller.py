@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 from collections import deque
@@ -40,7 +41,7 @@ from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
 from tunedeck.realtime.poll_clients import PollClient, PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
 from tunedeck.realtime.ratelimit import AppPauses
-from tunedeck.realtime.schedule import END_POLLS_PER_ITEM, Bursts, Cadence
+from tunedeck.realtime.schedule import END_POLLS_PER_ITEM, FIRST_PHASE, Bursts, Cadence
 from tunedeck.spotify.errors import NO_ACTIVE_DEVICE, SpotifyError, SpotifyRateLimitError
 
 logger = logging.getLogger(__name__)
@@ -279,7 +280,8 @@ class AccountPoller:
         if self._end_polls[0] != uri:
             self._end_polls = (uri, 0)
         spent = self._end_polls[1]
-        due = cadence.next_poll(observation, end_polls_left=spent < END_POLLS_PER_ITEM)
+        phase = random.uniform(*FIRST_PHASE) if self.polls == 1 else 1.0
+        due = cadence.next_poll(observation, end_polls_left=spent < END_POLLS_PER_ITEM, phase=phase)
         if spent < END_POLLS_PER_ITEM and due == cadence.track_end(observation):
             self._end_polls = (uri, spent + 1)
         return due

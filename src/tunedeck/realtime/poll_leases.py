@@ -6,6 +6,11 @@ all of its leases in one statement well before they expire, and gives back those
 longer watched. If it dies, its leases expire and other processes take the accounts
 over within the TTL.
 
+Every poller also holds a *membership* lease (``poller-member:<owner>``), renewed just
+before its accounts' (so it expires first when the process dies): counting the live
+ones tells each process how many share the work, hence its fair share
+(:mod:`.poller`).
+
 A lease is only acted on before its :meth:`PollLeases.deadline` (the holder's clock:
 just before the call that granted it, plus the TTL), less a margin as long as a poll
 may last: a process that could not renew in time stops polling *before* another one
@@ -18,9 +23,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from tunedeck.kit.leases import Leases
+from tunedeck.kit.leases import NAME_LENGTH, Leases
+from tunedeck.realtime import repository
 
 PREFIX = "poll:"
+MEMBER_PREFIX = "poller-member:"
 
 
 def lease_name(account_id: uuid.UUID) -> str:
@@ -49,6 +56,7 @@ class PollLeases:
         self.margin = margin
         self._clock = clock
         self._deadlines: dict[uuid.UUID, float] = {}
+        self.member = f"{MEMBER_PREFIX}{owner}"[:NAME_LENGTH]
 
     def __contains__(self, account_id: object) -> bool:
         return account_id in self._deadlines
@@ -68,6 +76,19 @@ class PollLeases:
         """Whether a poll of the account may start now: the lease outlives it."""
         deadline = self._deadlines.get(account_id)
         return deadline is not None and self._clock() + self.margin < deadline
+
+    async def join(self) -> None:
+        """Take (or renew) this poller's membership lease."""
+        await self.leases.acquire([self.member], self.owner, self.ttl)
+
+    async def members(self) -> int:
+        """How many pollers are alive (this one included, once it joined)."""
+        async with self.leases.db.session() as session:
+            return max(1, await repository.live_leases(session, MEMBER_PREFIX))
+
+    async def leave(self) -> None:
+        """Give the membership lease back (stopping)."""
+        await self.leases.release([self.member], self.owner)
 
     async def take(self, candidates: Iterable[uuid.UUID], limit: int) -> set[uuid.UUID]:
         """Take up to ``limit`` of the candidates nobody holds, in the order given."""

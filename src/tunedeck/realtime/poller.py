@@ -15,12 +15,20 @@ On stop the leases are given back, so other processes take the accounts over at 
 next reconcile instead of after the TTL. Several processes (``serve``s with
 ``poll_in_process``, ``tunedeck worker``s) share the accounts that way; each watched
 account is polled by exactly one of them.
+
+The share is fair: each poller holds a membership lease, and with ``n`` of them alive
+and ``w`` accounts watched a process takes accounts up to ``ceil(w / n)``, and when
+it holds more than that plus a slack of a tenth (a process joined) gives the excess
+back, so that the newcomer gets its part within a reconcile or two.
+``poll_max_accounts`` is a safety cap on top: balancing assumes every process can
+take its fair share.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 import uuid
@@ -40,6 +48,9 @@ from tunedeck.realtime.ratelimit import AppPauses
 from tunedeck.realtime.schedule import Cadence
 
 logger = logging.getLogger(__name__)
+
+BALANCE_SLACK = 0.1
+"""A process may hold this fraction more than its fair share before giving some back."""
 
 
 class WatchedAccounts(Protocol):
@@ -129,6 +140,7 @@ class Poller:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.leases.join()  # counted by every poller before it takes anything
         await self._renewer.start()
         await self._reconciler.start()
 
@@ -140,6 +152,7 @@ class Poller:
         await self._stop_pollers(accounts)
         try:
             await self.leases.release(accounts)
+            await self.leases.leave()
         except Exception as exc:  # they expire by themselves within the TTL
             logger.warning("poller %s could not release its leases: %r", self.owner, exc)
 
@@ -155,6 +168,9 @@ class Poller:
 
     async def _renew_loop(self, stopping: asyncio.Event) -> None:
         while not await wait_any(stopping, within=self.leases.ttl / 3):
+            # Membership first: if this process dies, it is no longer counted by the
+            # time its accounts are free to take.
+            await self.leases.join()
             lost = await self.leases.renew()
             if lost:
                 logger.info(
@@ -175,7 +191,15 @@ class Poller:
             await self.leases.release(gone)
             for poller in stopped:
                 await poller.farewell()
-        room = self.settings.poll_max_accounts - len(self._pollers)
+        fair = math.ceil(len(watched) / await self.leases.members())
+        allowed = fair + max(2, math.ceil(fair * BALANCE_SLACK))
+        if len(self._pollers) > allowed:
+            # More than a fair share (a process joined): give the excess to the others.
+            shed = random.sample(sorted(self._pollers), len(self._pollers) - fair)
+            logger.info("poller %s hands %d account(s) over", self.owner, len(shed))
+            await self._stop_pollers(shed)
+            await self.leases.release(shed)
+        room = min(self.settings.poll_max_accounts, fair) - len(self._pollers)
         candidates = [account for account in watched if account not in self._pollers]
         if not candidates or room <= 0:
             return

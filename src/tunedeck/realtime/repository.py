@@ -1,4 +1,5 @@
-"""All SQL of the real-time domain: the watch heartbeats (``realtime_watchers``).
+"""All SQL of the real-time domain: the watch heartbeats (``realtime_watchers``), and
+how many pollers are alive (their membership leases in ``kit.leases``'s table).
 
 Each function takes a session and does one statement; the caller opens a short unit of
 work around it (``Database.session()``), never a request's session. Heartbeats are
@@ -22,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.kit.db import UTCDateTime, utcnow
+from tunedeck.kit.leases import Lease
 from tunedeck.realtime.models import RealtimeWatcher
 
 # Rows are written in account order, so two statements touching the same rows lock them
@@ -89,3 +91,13 @@ async def delete_expired(session: AsyncSession) -> int:
         delete(RealtimeWatcher).where(RealtimeWatcher.expires_at <= _now(session))
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def live_leases(session: AsyncSession, prefix: str) -> int:
+    """How many leases whose name starts with ``prefix`` are live (not expired)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Lease)
+        .where(Lease.name.startswith(prefix, autoescape=True), Lease.expires_at > _now(session))
+    )
+    return int(count or 0)

@@ -11,6 +11,10 @@ they should be visible (after aome510/spotify-player):
 - a **command sent through TuneDeck**: a short burst of polls (e.g. +0.3 s and +1.5 s
   after the command's event) confirms its effect at once.
 
+The first regular poll after an account's first poll comes after a random part of the
+period (:data:`FIRST_PHASE`), which spreads the accounts of a process evenly over the
+period, so that polls never come in bursts.
+
 Times are the poller's clock (seconds, monotonic).
 """
 
@@ -24,6 +28,11 @@ from tunedeck.realtime.changes import Observation
 
 END_POLLS_PER_ITEM = 2
 """End-of-track polls spent on one item: one, and a retry when Spotify had not moved on."""
+
+FIRST_PHASE = (0.1, 1.0)
+"""The first regular period of an account is this fraction of a period, drawn at random:
+accounts taken together (a process starting, taking over a dead one's share) would
+otherwise be polled together forever after, in bursts that make every poll late."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +74,12 @@ class Cadence:
             return None
         return observation.at + remaining + self.end_margin
 
-    def next_poll(self, observation: Observation, *, end_polls_left: bool = True) -> float:
-        """When to poll after ``observation``: the regular period, or the end of the track
-        if that comes first (and end-of-track polls are left for this item)."""
-        regular = observation.at + self.period(observation)
+    def next_poll(
+        self, observation: Observation, *, end_polls_left: bool = True, phase: float = 1.0
+    ) -> float:
+        """When to poll after ``observation``: the regular period (times ``phase``), or the
+        end of the track if that comes first (and end-of-track polls are left for it)."""
+        regular = observation.at + self.period(observation) * phase
         end = self.track_end(observation) if end_polls_left else None
         return regular if end is None else min(regular, end)
 
