@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client", "events", "fanout", "leases", "overlay_soak", "state")
+BENCHMARKS = ("client", "events", "fanout", "leases", "overlay_soak", "poller", "state")
 
 
 def run(names: list[str]) -> None:
