@@ -37,6 +37,7 @@ from tunedeck.kit.migrate import upgrade_database
 CLIENTS = 5000
 BASELINE = 100
 ROUNDS = 5
+SERVER_LOG = Path(tempfile.gettempdir()) / "tunedeck-fanout-server.log"
 CONNECT_BATCH = 200
 
 
@@ -193,7 +194,8 @@ async def _run() -> None:
             *("serve", "--port", str(port)),
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            # The server's own log, to read when a run goes wrong.
+            stderr=open(SERVER_LOG, "wb"),  # noqa: SIM115, ASYNC230 (held by the child)
         )
         bus = RedisBus(REDIS_URL)
         try:

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "tunedeck:account:"
 QUEUE_SIZE = 1000
+# Connections to Redis for publishing and history reads, per process.
+PUBLISHER_CONNECTIONS = 50
 # Events indexed per account for resuming clients (older ones: the client gets a reset).
 HISTORY_SIZE = 1000
 
@@ -384,10 +386,28 @@ class RedisBus(LocalFanout):
             **kwargs,
         )
 
+    def _pooled_client(self) -> Any:
+        """The client that publishes and reads history, shared by every request: when all
+        its connections are busy (thousands of feed clients connecting at once) a caller
+        waits for one instead of failing."""
+        from redis.asyncio import BlockingConnectionPool, Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        pool = BlockingConnectionPool.from_url(
+            self.url,
+            max_connections=PUBLISHER_CONNECTIONS,
+            timeout=self.connect_timeout + 1,
+            socket_connect_timeout=self.connect_timeout,
+            socket_timeout=self.connect_timeout + 1,
+            retry=Retry(NoBackoff(), 0),
+        )
+        return Redis.from_pool(pool)  # owns the pool: closed with the client
+
     async def start(self) -> None:
         if self._listener is not None:
             return
-        self._publisher = self._client(socket_timeout=self.connect_timeout + 1)
+        self._publisher = self._pooled_client()
         self._publish_script = self._publisher.register_script(_PUBLISH)
         self._history_script = self._publisher.register_script(_HISTORY)
         self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
