@@ -53,6 +53,8 @@ class DemoReady:
                 f"(Spotify simulator at {self.origin}{SIM_PREFIX}, user {DEMO_USER!r})",
                 f"Admin key: {self.admin_key}",
                 f"Dashboard: {self.origin}/",
+                f"Overlay:   {self.origin}/overlay/builder (make the OBS URL there)",
+                f"Live feed: {self.origin.replace('http', 'ws', 1)}/v1/spotify/live",
                 f"REST:      {self.origin}/v1/spotify",
                 f"GraphQL:   {self.origin}/graphql",
                 "(a new admin key is made at every start; the previous one is revoked)",

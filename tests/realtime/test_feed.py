@@ -94,6 +94,24 @@ async def test_overlay_token_gets_now_playing_never_events(
         assert {m["type"] for m in overlay.messages} <= {"hello", "now_playing", "status"}
 
 
+async def test_auth_by_message_wins_over_the_handshake_credentials(
+    settings: Settings, database: Database, sim: Sim
+) -> None:
+    """An overlay opened in a browser signed in with a key is its token, not the key."""
+    keys = await streamer(database, sim)
+    overlay_auth = {"type": "auth", "token": keys.overlay}
+    async with (
+        served(settings) as server,
+        feed(f"{server.ws}?auth=message", token=keys.key, auth_message=overlay_auth) as page,
+    ):
+        (hello,) = await page.wait_for("hello")
+        assert hello["reads"] == ["now_playing", "status"]
+    # Without the flag the handshake's key decides, and a second auth is refused.
+    async with served(settings) as server, feed(server.ws, token=keys.key) as keyed:
+        (hello,) = await keyed.wait_for("hello")
+        assert "event" in hello["reads"]
+
+
 @pytest.mark.parametrize("how", ["header", "first_message", "query", "session_cookie"])
 async def test_ways_to_authenticate(
     settings: Settings, database: Database, sim: Sim, how: str

@@ -2,7 +2,8 @@
 
 A WebSocket client authenticates in the handshake (``Authorization: Bearer``, the
 dashboard's session cookie, or ``?token=`` for clients that can do no better) or with a
-first message ``{"type": "auth", "token": ..., "since": ...}``. It then receives JSON
+first message ``{"type": "auth", "token": ..., "since": ...}`` (``?auth=message`` makes
+the first message count even when the handshake carries a cookie). It then receives JSON
 text frames: ``hello``, a fresh ``now_playing`` (after the events it missed, when it
 resumes with ``since``), then whatever its account's channel carries that it may read.
 Close codes: 4400 bad message, 4401 unauthenticated or revoked, 4403 forbidden (origin,
@@ -43,6 +44,8 @@ from tunedeck.realtime.protocol import (
 logger = logging.getLogger(__name__)
 
 LIVE_PATH = "/v1/spotify/live"
+AUTH_MODE = "auth"
+AUTH_BY_MESSAGE = "message"
 CLOSE_TIMEOUT = 2.0
 """How long closing may wait for a client that does not read before giving up on it."""
 
@@ -95,7 +98,11 @@ async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, i
     if not origin_allowed(websocket, live.settings):
         raise Refused(CloseCode.FORBIDDEN, "origin not allowed")
     since = parse_since(websocket.query_params.get("since"), where="since")
-    secret = handshake_secret(websocket)
+    # ?auth=message: the credentials come in the first message even when the handshake
+    # carries others (an overlay opened in a browser signed in to the dashboard must be
+    # its token, so that revoking the token reaches it).
+    by_message = websocket.query_params.get(AUTH_MODE) == AUTH_BY_MESSAGE
+    secret = None if by_message else handshake_secret(websocket)
     if secret is None:
         try:
             first = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT)

@@ -23,13 +23,16 @@
     this.timer = null;
     this.stopped = false;
     // Without a token the page relies on the browser's session cookie (the builder's
-    // preview); with both, the server authenticates the cookie and refuses the message.
+    // preview); with a token, the token decides (see url()).
     this.sendAuth = !!token;
   }
 
   Feed.prototype.url = function () {
     var scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return scheme + "//" + location.host + "/v1/spotify/live";
+    // With a token, ?auth=message makes it count even if this browser is signed in to
+    // the dashboard (its cookie would otherwise authenticate the socket instead).
+    var query = this.sendAuth ? "?auth=message" : "";
+    return scheme + "//" + location.host + "/v1/spotify/live" + query;
   };
 
   Feed.prototype.start = function () {
