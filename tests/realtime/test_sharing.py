@@ -27,18 +27,25 @@ async def test_two_pollers_poll_each_account_once_and_take_over(
         for n, account in enumerate(accounts):
             (one if n % 2 else two).watch.connected(account)
 
-        async def all_polled() -> bool:
-            pollers = [one.poller.account(a) or two.poller.account(a) for a in accounts]
-            return all(p is not None and p.polls > 0 for p in pollers)
+        leases = Leases(database)
 
-        await eventually(all_polled, what="every account polled")
-        assert one.poller.accounts.isdisjoint(two.poller.accounts)
-        assert one.poller.accounts | two.poller.accounts == set(accounts)
-        holders = await Leases(database).holders(lease_name(a) for a in accounts)
-        for account in accounts:
-            owner = holders[lease_name(account)].owner
-            polled_by = one if account in one.poller.accounts else two
-            assert owner == polled_by.poller.owner
+        async def each_polled_by_its_lease_holder() -> bool:
+            # Never both, at any moment: one lease per account.
+            assert one.poller.accounts.isdisjoint(two.poller.accounts)
+            before = (one.poller.accounts, two.poller.accounts)
+            holders = await leases.holders(lease_name(a) for a in accounts)
+            if (one.poller.accounts, two.poller.accounts) != before:
+                return False  # a handover meanwhile (a fair share): look again
+            for account in accounts:
+                state = holders.get(lease_name(account))
+                polling = one if account in one.poller.accounts else two
+                poller = polling.poller.account(account)
+                if state is None or poller is None or poller.polls == 0:
+                    return False  # not taken yet, or being handed over
+                assert state.owner == polling.poller.owner
+            return True
+
+        await eventually(each_polled_by_its_lease_holder, what="every account polled")
 
         # One stops (its clients' heartbeats linger): the other polls everything.
         await one.poller.stop()

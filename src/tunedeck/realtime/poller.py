@@ -110,6 +110,7 @@ class Poller:
             clock=clock,
         )
         self._pollers: dict[uuid.UUID, tuple[AccountPoller, asyncio.Task[None]]] = {}
+        self._joined = asyncio.Event()
         reconcile_every = settings.poll_reconcile_seconds
         self._reconciler = SupervisedTask(
             "poller",
@@ -140,7 +141,8 @@ class Poller:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.leases.join()  # counted by every poller before it takes anything
+        """Start the loops (the database is first used by them: an outage at start is
+        retried like any other)."""
         await self._renewer.start()
         await self._reconciler.start()
 
@@ -159,6 +161,8 @@ class Poller:
     # -- the loops -------------------------------------------------------------------
 
     async def _reconcile_loop(self, stopping: asyncio.Event) -> None:
+        # Counted by every poller before taking anything: no share computed without us.
+        await wait_any(stopping, self._joined)
         while not stopping.is_set():
             self.watch.changed.clear()
             await self.reconcile()
@@ -167,6 +171,8 @@ class Poller:
             )
 
     async def _renew_loop(self, stopping: asyncio.Event) -> None:
+        await self.leases.join()
+        self._joined.set()
         while not await wait_any(stopping, within=self.leases.ttl / 3):
             # Membership first: if this process dies, it is no longer counted by the
             # time its accounts are free to take.
