@@ -99,10 +99,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Longest one poll of one account may take."
     )
     poll_lease_seconds: float = Field(
-        default=10.0,
+        default=7.0,
         gt=0,
         le=60,
-        description="TTL of a process's lease on an account it polls (the failover time).",
+        description=(
+            "TTL of a process's lease on an account it polls: a dead process's accounts are"
+            " polled again about a second after it (7 s: within 10 s)."
+        ),
     )
     poll_reconcile_seconds: float = Field(
         default=1.0,
