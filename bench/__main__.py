@@ -6,7 +6,16 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client", "events", "fanout", "leases", "overlay_soak", "poller", "state")
+BENCHMARKS = (
+    "client",
+    "events",
+    "fanout",
+    "freshness",
+    "leases",
+    "overlay_soak",
+    "poller",
+    "state",
+)
 
 
 def run(names: list[str]) -> None:

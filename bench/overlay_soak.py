@@ -19,12 +19,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -33,6 +29,8 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import CDPSession, Page, sync_playwright
+
+from bench.demo_process import Demo, start_demo
 
 DEFAULT_MINUTES = 2.0
 CHANGE_EVERY = 2.0  # seconds between track changes
@@ -44,20 +42,6 @@ METRICS = ("JSHeapUsedSize", "Nodes", "JSEventListeners", "LayoutCount", "Recalc
 
 
 @dataclass
-class Demo:
-    process: subprocess.Popen[str]
-    origin: str
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-    def sim(self, path: str) -> str:
-        return f"{self.origin}/spotify-sim/_sim/users/demo{path}"
-
-
-@dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
@@ -66,48 +50,11 @@ class Results:
         self.latencies.setdefault(kind, []).append(seconds)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _chromium() -> str | None:
     for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None  # Playwright's own build, if installed
-
-
-def _start_demo(data_dir: Path) -> Demo:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEDECK_")}
-    env["TUNEDECK_DATA_DIR"] = str(data_dir)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from tunedeck.cli import main; main()",
-            "demo",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        found = re.search(r"Admin key: (\S+)", line)
-        if found:
-            return Demo(process, f"http://127.0.0.1:{port}", found.group(1))
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise SystemExit("the demo did not start")
 
 
 def _item(page: Page) -> str | None:
@@ -246,7 +193,7 @@ def _report(results: Results, minutes: float) -> None:
 def main(minutes: float | None = None) -> None:
     minutes = minutes or float(os.environ.get("TUNEDECK_SOAK_MINUTES", DEFAULT_MINUTES))
     with tempfile.TemporaryDirectory(prefix="overlay-soak-") as tmp:
-        demo = _start_demo(Path(tmp))
+        demo = start_demo(Path(tmp))
         try:
             results = _soak(demo, minutes)
         finally:
