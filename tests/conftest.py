@@ -23,3 +23,20 @@ def postgres_url() -> Iterator[str]:
 def redis_url() -> str:
     """The machine's Redis; tests namespace their keys and channels."""
     return services.require_redis()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``postgres_only`` (several processes sharing one database and Redis)
+    is not collected for the SQLite backend at all, rather than collected and skipped."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec is not None else None
+        if item.get_closest_marker("postgres_only") and backend == "sqlite":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -30,6 +30,7 @@ from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
 from tunedeck.runtime import process_pieces
+from tunedeck.web.api_docs import install_api_docs
 from tunedeck.web.overlay import router as overlay_router
 from tunedeck.web.routes import router as web_router
 
@@ -56,7 +57,15 @@ def create_app(
         ):
             yield
 
-    app = FastAPI(title="TuneDeck", version=__version__, lifespan=lifespan)
+    # /docs and /redoc are served by web.api_docs, with no asset loaded from a CDN.
+    app = FastAPI(
+        title="TuneDeck",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(accounts_router)
@@ -65,6 +74,7 @@ def create_app(
     app.include_router(overlay_router)
     install_player(app, settings, subscription=Subscription)
     app.include_router(live_router)
+    install_api_docs(app)
     for prefix, sub_app in (mounts or {}).items():
         mount = Mount(prefix, app=sub_app)
         app.router.routes.append(mount)

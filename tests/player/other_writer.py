@@ -3,8 +3,10 @@
 ``python other_writer.py DATABASE_URL KEY_ID``: stamps the API key's row and adds an
 account in one transaction; on SQLite with no busy timeout (a held write lock fails it
 at once), on PostgreSQL with a short lock timeout (a held row lock fails it). Prints how
-many transactions other connections leave open on the database (PostgreSQL; SQLite has
-no such view and prints 0 once its write succeeded).
+many transactions other connections hold open across the write: open before it and
+still the same transaction after it (PostgreSQL; SQLite has no such view and prints 0
+once its write succeeded). A background loop's transaction caught between two of its
+statements is over by then; one held across a wait is not. What it found goes to stderr.
 """
 
 from __future__ import annotations
@@ -38,9 +40,18 @@ def write_sqlite(path: str, key_id: str) -> int:
     return 0
 
 
+OPEN_TRANSACTIONS = (
+    "SELECT pid, xact_start, query FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+)
+
+
 async def write_postgres(url: str, key_id: str) -> int:
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
+        before = {
+            (row["pid"], row["xact_start"]) for row in await connection.fetch(OPEN_TRANSACTIONS)
+        }
         await connection.execute("SET lock_timeout = '2s'")
         async with connection.transaction():
             await connection.execute(
@@ -51,13 +62,16 @@ async def write_postgres(url: str, key_id: str) -> int:
                 uuid.uuid4(),
                 f"other-{uuid.uuid4().hex[:8]}",
             )
-        open_transactions: int = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
-        )
+        held = [
+            row
+            for row in await connection.fetch(OPEN_TRANSACTIONS)
+            if (row["pid"], row["xact_start"]) in before
+        ]
     finally:
         await connection.close()
-    return open_transactions
+    for row in held:
+        print(f"held across the write: {dict(row)}", file=sys.stderr)
+    return len(held)
 
 
 def main(url: str, key_id: str) -> None:

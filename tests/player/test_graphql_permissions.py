@@ -222,7 +222,7 @@ async def test_introspection_can_be_switched_off(
     enabled: bool, make_app: Any, make_streamer: MakeStreamer
 ) -> None:
     owner = await make_streamer(connected=False)
-    async with make_app(graphql_introspection=enabled) as client:
+    async with make_app(graphql_introspection=enabled, graphiql=True) as client:
         body = await GraphQLDoor(client, owner.headers).execute(
             "{ __schema { queryType { name } } }"
         )
@@ -232,6 +232,16 @@ async def test_introspection_can_be_switched_off(
             assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
         page = await client.get("/graphql", headers={**owner.headers, "Accept": "text/html"})
         assert (page.status_code == 200 and "graphiql" in page.text.lower()) is enabled
+
+
+async def test_graphiql_is_off_unless_asked_for(
+    client: httpx.AsyncClient, make_streamer: MakeStreamer
+) -> None:
+    """GraphiQL's page loads its scripts from a CDN: not served by default."""
+    owner = await make_streamer(connected=False)
+    page = await client.get("/graphql", headers={**owner.headers, "Accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+    assert page.status_code >= 400
 
 
 async def test_depth_and_alias_limits(

@@ -56,18 +56,25 @@ class Holders:
     def __init__(self, app: FastAPI) -> None:
         db: Database = app.state.db
         self.by_connection: dict[int, asyncio.Task[Any] | None] = {}
+        self.ever: set[asyncio.Task[Any] | None] = set()
         pool = db.engine.sync_engine.pool
         event.listen(pool, "checkout", self._checkout)
         event.listen(pool, "checkin", self._checkin)
 
     def _checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
-        self.by_connection[id(record)] = asyncio.current_task()
+        task = asyncio.current_task()
+        self.by_connection[id(record)] = task
+        self.ever.add(task)
 
     def _checkin(self, _dbapi: Any, record: Any) -> None:
         self.by_connection.pop(id(record), None)
 
     def held_by(self, tasks: list[asyncio.Task[httpx.Response]]) -> int:
         return sum(1 for task in self.by_connection.values() if task in tasks)
+
+    def used_by(self, tasks: list[asyncio.Task[httpx.Response]]) -> int:
+        """How many of ``tasks`` checked a connection out at all (so they are seen)."""
+        return sum(1 for task in tasks if task in self.ever)
 
 
 def other_process_writes(database_url: str, key_id: str) -> subprocess.CompletedProcess[str]:
@@ -93,12 +100,13 @@ async def test_a_request_waiting_on_spotify_holds_no_transaction(
         )
         try:
             await until(lambda: sim.stats()["in_flight"] >= 1, "the request reaches Spotify")
+            assert holders.used_by([waiting]) == 1  # it authenticated: it is being watched
             assert holders.held_by([waiting]) == 0
             written = await asyncio.to_thread(
                 other_process_writes, database_url, streamer.caller.key_id
             )
             assert written.returncode == 0, written.stderr
-            assert written.stdout.strip() == "open transactions: 0"
+            assert written.stdout.strip() == "open transactions: 0", written.stderr
             assert not waiting.done()
         finally:
             sim.knobs(hold_requests=False)
@@ -119,6 +127,7 @@ async def test_fifty_requests_waiting_on_spotify_do_not_drain_the_pool(
         ]
         try:
             await until(lambda: sim.stats()["in_flight"] >= 50, "fifty requests reach Spotify")
+            assert holders.used_by(waiting) == 50
             assert holders.held_by(waiting) == 0
             # Needs the database only: answered while the fifty still wait.
             status = await client.get("/v1/spotify/manual-connect", headers=streamer.headers)

@@ -64,13 +64,7 @@ async def serve_process(
             await asyncio.wait_for(process.wait(), LIVENESS)
 
 
-@pytest.fixture
-def postgres_only(database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("several processes share PostgreSQL and Redis")
-
-
-@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.postgres_only
 async def test_revoking_through_one_process_closes_the_other_s_connections(
     database_url: str, bus_url: str, database: Database, sim: Sim, tmp_path: Path
 ) -> None:
@@ -97,7 +91,7 @@ async def test_revoking_through_one_process_closes_the_other_s_connections(
             assert await key_client.wait_closed(LIVENESS) == (4401, "credential revoked")
 
 
-@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.postgres_only
 async def test_a_stopping_server_closes_live_connections_with_1001(
     database_url: str, bus_url: str, database: Database, sim: Sim, tmp_path: Path
 ) -> None:

@@ -343,14 +343,15 @@ def _origin_of(url: str) -> str:
 
 
 def install_graphql(app: FastAPI, settings: Settings, subscription: type | None = None) -> None:
-    """Serve ``/graphql`` (POST; GraphiQL on GET when introspection is on). Batches of
+    """Serve ``/graphql`` (POST; GraphiQL on GET when ``graphiql`` and introspection are on,
+    its page being the one thing TuneDeck serves that loads scripts from a CDN). Batches of
     operations are refused (Strawberry's default). With ``subscription``, subscriptions
     are offered over WebSocket (``graphql-transport-ws``), to pages of TuneDeck's own
     origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no Origin)."""
     router = TuneDeckGraphQLRouter(
         build_schema(settings, subscription),
         context_getter=graphql_context,
-        graphql_ide="graphiql" if settings.graphql_introspection else None,
+        graphql_ide="graphiql" if settings.graphiql and settings.graphql_introspection else None,
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscription else (),
         allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
