@@ -37,7 +37,7 @@ from tunedeck.kit.leases import Lease, new_owner
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.models import ManualConnectWindow
 from tunedeck.player.state import StateCache
-from tunedeck.realtime.models import RealtimeWatcher
+from tunedeck.realtime.models import RealtimeWatcher, SpotifyAppPause
 from tunedeck.realtime.poll_clients import PollClients
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
@@ -107,7 +107,8 @@ def sim(recorded_sim: RecordedSim) -> Sim:
 @pytest.fixture(autouse=True)
 async def nothing_watched(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test on the database starts and ends with no account watched or polled
-    there (tests of pure functions are left alone: they run once, on no backend)."""
+    there, and no Spotify app paused (tests of pure functions are left alone: they run
+    once, on no backend)."""
     if "database" not in request.fixturenames:
         yield
         return
@@ -122,6 +123,8 @@ async def forget_watching(database: Database) -> None:
         await session.execute(delete(RealtimeWatcher))
         await session.execute(delete(ManualConnectWindow))
         await session.execute(delete(Lease).where(Lease.name.like("poll%")))
+        # A test's 429 must not pause the (shared) demo app of the next test's pollers.
+        await session.execute(delete(SpotifyAppPause))
 
 
 @pytest.fixture(scope="session", params=storage.BACKENDS)

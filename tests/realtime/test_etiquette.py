@@ -1,8 +1,9 @@
 """Rate-limit etiquette and lost authorizations, against the simulator's knobs: a 429
-pauses every account of the Spotify app until Retry-After, a long one is announced and
-not retried, a refused refresh token stops the polling of its account until it is
-connected again. What the poller did is read from the simulator's record of requests
-(arrival order on the pollers' own clock) and from the channel, never from durations."""
+pauses every account of the Spotify app until Retry-After (in every poller process), a
+long one is announced and not retried, a refused refresh token stops the polling of its
+account until it is connected again. What the poller did is read from the simulator's
+record of requests (arrival order on the pollers' own clock) and from the channel, never
+from durations."""
 
 from __future__ import annotations
 
@@ -79,6 +80,49 @@ async def test_a_429_pauses_every_account_of_the_app_until_retry_after(
         assert len(window) <= 1, window
     assert polling.poller.pauses.limited >= 2
     assert "rate_limited" not in feed.statuses()  # a 2 s pause is not worth announcing
+
+
+async def test_a_429_met_by_one_process_pauses_the_app_in_the_others(
+    make_polling: MakePolling, database: Database, sim: Sim, recorder: Recorder
+) -> None:
+    """Poller A meets a 429 polling one account; poller B, then taking another account of
+    the same app, polls it only once the pause is over, though Spotify would answer."""
+    first, second = await new_account(database), await new_account(database)
+    first_token = (await connect(database, sim, first, "demo"))["access_token"]
+    second_token = (await connect(database, sim, second, "free"))["access_token"]
+    sim.knobs(rate_limit_per_30s=2, rate_limit_retry_after=3)
+    async with make_polling() as a:
+        a.watch.connected(first)
+
+        def refused() -> list[Request]:
+            return [r for r in recorder.polls(first_token) if r.status == 429]
+
+        async def limited() -> bool:
+            return bool(refused())
+
+        await eventually(limited, what="a 429 for poller A")
+        sim.knobs(rate_limit_per_30s=None)  # from now on Spotify answers every request
+        limit = refused()[0]
+        async with make_polling() as b:
+
+            async def both_members() -> bool:
+                return await a.poller.leases.members() == 2
+
+            await eventually(both_members, what="poller B counted")
+            b.watch.connected(second)
+
+            async def second_polled() -> bool:
+                return any(r.status == 200 for r in recorder.polls(second_token))
+
+            await eventually(second_polled, what="poller B polls the second account")
+            assert b.poller.account(second) is not None
+            assert a.poller.account(second) is None
+        assert b.poller.pauses.limited == 0  # B met no 429: it learnt the pause from A
+    assert limit.retry_after == 3
+    polls_of_second = recorder.polls(second_token)
+    # Without the shared pause, B would have polled at once (well within the pause).
+    assert min(r.arrived for r in polls_of_second) >= limit.answered + limit.retry_after / 2
+    assert all(r.status == 200 for r in polls_of_second)
 
 
 async def test_a_long_rate_limit_is_announced_and_not_retried(

@@ -40,7 +40,7 @@ from tunedeck.realtime.changes import Change, Observation, changes
 from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
 from tunedeck.realtime.poll_clients import PollClient, PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
-from tunedeck.realtime.ratelimit import AppPauses
+from tunedeck.realtime.ratelimit import AppPauses, SharedPauses
 from tunedeck.realtime.schedule import END_POLLS_PER_ITEM, FIRST_PHASE, Bursts, Cadence
 from tunedeck.spotify.errors import NO_ACTIVE_DEVICE, SpotifyError, SpotifyRateLimitError
 
@@ -78,6 +78,7 @@ class PollContext:
     clients: PollClientSource
     leases: PollLeases
     pauses: AppPauses
+    shared_pauses: SharedPauses
     cadence: Cadence
     seek_tolerance_ms: int
     timeout: float
@@ -237,6 +238,7 @@ class AccountPoller:
                 self.account_id,
                 until - ctx.clock(),
             )
+            await ctx.shared_pauses.publish(client.app_id, until)
             await self._announce_pause(until)
             return until
         except SpotifyError as exc:

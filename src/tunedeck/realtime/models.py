@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tunedeck.kit.db import Base
 
 PROCESS_ID_LENGTH = 200
+CLIENT_ID_LENGTH = 200
 
 
 class RealtimeWatcher(Base):
@@ -33,3 +34,18 @@ class RealtimeWatcher(Base):
 
     def __repr__(self) -> str:
         return f"RealtimeWatcher(account_id={self.account_id!r}, process_id={self.process_id!r})"
+
+
+class SpotifyAppPause(Base):
+    """Until when a Spotify app (client id) must not be polled, by any process: a poller
+    that got a 429 writes it here, and every poller reads it at each reconcile, so the
+    app's accounts polled by other processes pause too (Spotify limits the app, not an
+    account)."""
+
+    __tablename__ = "spotify_app_pauses"
+
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID_LENGTH), primary_key=True)
+    paused_until: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"SpotifyAppPause(client_id={self.client_id!r})"

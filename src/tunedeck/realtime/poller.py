@@ -44,7 +44,7 @@ from tunedeck.player.state import StateCache
 from tunedeck.realtime.account_poller import AccountPoller, PollContext, PollStats
 from tunedeck.realtime.poll_clients import PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
-from tunedeck.realtime.ratelimit import AppPauses
+from tunedeck.realtime.ratelimit import AppPauses, SharedPauses
 from tunedeck.realtime.schedule import Cadence
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Poller:
             clock=clock,
         )
         self.pauses = AppPauses(clock=clock)
+        self.shared_pauses = SharedPauses(db, self.pauses)
         self.stats = PollStats()
         self.reconciles = 0
         self.ctx = PollContext(
@@ -100,6 +101,7 @@ class Poller:
             clients=clients,
             leases=self.leases,
             pauses=self.pauses,
+            shared_pauses=self.shared_pauses,
             cadence=Cadence.of(settings),
             seek_tolerance_ms=settings.poll_seek_tolerance_ms,
             timeout=settings.poll_timeout_seconds,
@@ -185,8 +187,10 @@ class Poller:
                 await self._stop_pollers(lost)
 
     async def reconcile(self) -> None:
-        """One pass: poll what is watched and ours to poll, stop what is not watched."""
+        """One pass: poll what is watched and ours to poll, stop what is not watched;
+        adopt the rate-limit pauses other processes met."""
         watched = await self.watch.watched()
+        await self.shared_pauses.refresh()
         self.reconciles += 1
         for account, (_, task) in list(self._pollers.items()):
             if task.done() and account in self.leases:  # it crashed: start it over

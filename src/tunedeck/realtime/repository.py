@@ -1,5 +1,6 @@
-"""All SQL of the real-time domain: the watch heartbeats (``realtime_watchers``), and
-how many pollers are alive (their membership leases in ``kit.leases``'s table).
+"""All SQL of the real-time domain: the watch heartbeats (``realtime_watchers``), how
+many pollers are alive (their membership leases in ``kit.leases``'s table), and the
+rate-limit pauses of Spotify apps (``spotify_app_pauses``).
 
 Each function takes a session and does one statement; the caller opens a short unit of
 work around it (``Database.session()``), never a request's session. Heartbeats are
@@ -19,12 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, delete, func, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.kit.db import UTCDateTime, utcnow
 from tunedeck.kit.leases import Lease
-from tunedeck.realtime.models import RealtimeWatcher
+from tunedeck.realtime.models import RealtimeWatcher, SpotifyAppPause
 
 # Rows are written in account order, so two statements touching the same rows lock them
 # in the same order. ("WHERE true": SQLite's upsert after a SELECT needs a WHERE clause.)
@@ -101,3 +103,32 @@ async def live_leases(session: AsyncSession, prefix: str) -> int:
         .where(Lease.name.startswith(prefix, autoescape=True), Lease.expires_at > _now(session))
     )
     return int(count or 0)
+
+
+async def pause_app(session: AsyncSession, client_id: str, seconds: float) -> None:
+    """Pause the Spotify app ``client_id`` for ``seconds`` from now (a later pause already
+    written stays); expired pauses of any app are forgotten on the way."""
+    now = _now(session)
+    await session.execute(delete(SpotifyAppPause).where(SpotifyAppPause.paused_until <= now))
+    wait = timedelta(seconds=seconds)
+    until = func.now() + wait if _postgres(session) else literal(utcnow() + wait, UTCDateTime())
+    insert = (postgresql.insert if _postgres(session) else sqlite.insert)(SpotifyAppPause)
+    statement = insert.values(client_id=client_id, paused_until=until)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[SpotifyAppPause.client_id],
+            set_={"paused_until": statement.excluded.paused_until},
+            where=statement.excluded.paused_until > SpotifyAppPause.paused_until,
+        )
+    )
+
+
+async def app_pauses(session: AsyncSession) -> dict[str, float]:
+    """The Spotify apps paused now: seconds left per client id (on the database's clock)."""
+    now = _now(session)
+    rows = await session.execute(
+        select(SpotifyAppPause.client_id, SpotifyAppPause.paused_until, now).where(
+            SpotifyAppPause.paused_until > now
+        )
+    )
+    return {client_id: (until - at).total_seconds() for client_id, until, at in rows}
