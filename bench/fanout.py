@@ -1,17 +1,17 @@
 """Fan-out of the live feed: 5,000 WebSocket clients on one ``tunedeck serve`` process.
 
-The server runs as its own process (SQLite, Redis bus, no poller); the clients run here.
-Each round publishes one event on the account's Redis channel and times its arrival at
-every client (publish -> received, one clock): p50/p99 over all clients and rounds
-(goal p99 <= 500 ms). The server's memory per idle connection comes from its RSS
-before and after the clients connect (goal <= 30 KiB). Baseline in the same run: the
+The server runs as its own process (SQLite, Redis bus, no poller); the clients run here,
+as light sans-I/O probes (``bench/ws_probe.py``). Each round publishes one event on the
+account's Redis channel and times its arrival at every client (publish -> bytes read,
+one clock): p50/p99 over all clients and rounds (goal p99 <= 500 ms). The server's
+memory per idle connection comes from its RSS before and after the clients connect
+(goal <= 30 KiB). Baseline in the same run: the
 same rounds with 100 clients.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import socket
@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 
 from bench.databases import REDIS_URL
+from bench.ws_probe import Probe, open_probe
 from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import RedisBus
 from tunedeck.kit.crypto import Keyring
@@ -39,6 +39,7 @@ BASELINE = 100
 ROUNDS = 5
 SERVER_LOG = Path(tempfile.gettempdir()) / "tunedeck-fanout-server.log"
 CONNECT_BATCH = 200
+LIVE_PATH = "/v1/spotify/live"
 
 
 def _raise_open_files(wanted: int) -> int:
@@ -84,34 +85,41 @@ async def _wait_up(base: str) -> None:
     raise RuntimeError("server did not start")
 
 
-async def _connect(url: str, key: str, count: int, deflate: bool) -> list[ClientConnection]:
-    headers = {"Authorization": f"Bearer {key}"}
-    clients: list[ClientConnection] = []
-    # permessage-deflate, when the client offers it, costs the server a zlib context per
-    # connection (and a compression per message and connection).
-    compression = "deflate" if deflate else None
-    for start in range(0, count, CONNECT_BATCH):
-        batch = [
-            connect(
-                url,
-                additional_headers=headers,
-                open_timeout=120,
-                ping_interval=None,
-                compression=compression,
+class Fleet:
+    """The bench's clients (probes) and the round in progress: when each got its event."""
+
+    def __init__(self) -> None:
+        self.probes: list[Probe] = []
+        self.target = b""
+        self.arrived: dict[int, float] = {}
+        self.all_arrived: asyncio.Future[None] | None = None
+
+    def on_text(self, probe: Probe, payload: bytes, arrived: float) -> None:
+        if self.target and self.target in payload and id(probe) not in self.arrived:
+            self.arrived[id(probe)] = arrived
+            if len(self.arrived) == len(self.probes) and self.all_arrived is not None:
+                self.all_arrived.set_result(None)
+
+    async def connect(self, port: int, url: str, key: str, count: int) -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        for start in range(0, count, CONNECT_BATCH):
+            batch = min(CONNECT_BATCH, count - start)
+            self.probes += await asyncio.gather(
+                *(open_probe("127.0.0.1", port, url, headers, self.on_text) for _ in range(batch))
             )
-            for _ in range(min(CONNECT_BATCH, count - start))
-        ]
-        opened = await asyncio.gather(*(c.__aenter__() for c in batch))
-        # hello and now_playing first.
-        await asyncio.gather(*(ws.recv() for ws in opened))
-        await asyncio.gather(*(ws.recv() for ws in opened))
-        clients += opened
-    return clients
+        # Each got hello and now_playing before anything is timed.
+        for _ in range(600):
+            if all(probe.texts >= 2 for probe in self.probes):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the clients did not all get hello and now_playing")
+
+    def close(self) -> None:
+        for probe in self.probes:
+            probe.close()
 
 
-async def _round(
-    bus: RedisBus, account_id: uuid.UUID, clients: list[ClientConnection]
-) -> list[float]:
+async def _round(bus: RedisBus, account_id: uuid.UUID, fleet: Fleet) -> list[float]:
     event_id = str(uuid.uuid4())
     payload = {
         "id": event_id,
@@ -122,19 +130,13 @@ async def _round(
         "params": {},
         "track": None,
     }
-
-    async def arrival(ws: ClientConnection) -> float:
-        while True:
-            message = json.loads(await ws.recv())
-            if message.get("type") == "event" and message["event"]["id"] == event_id:
-                return time.perf_counter()
-
-    waiting = [asyncio.ensure_future(arrival(ws)) for ws in clients]
-    await asyncio.sleep(0.05)
+    fleet.target = event_id.encode()
+    fleet.arrived = {}
+    fleet.all_arrived = asyncio.get_running_loop().create_future()
     sent = time.perf_counter()
     await bus.publish(account_id, {"type": "event", "event": payload})
-    arrived = await asyncio.wait_for(asyncio.gather(*waiting), 120)
-    return [(t - sent) * 1000 for t in arrived]
+    await asyncio.wait_for(fleet.all_arrived, 120)
+    return [(t - sent) * 1000 for t in fleet.arrived.values()]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -143,27 +145,20 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _measure(
-    ws_url: str,
-    key: str,
-    bus: RedisBus,
-    account_id: uuid.UUID,
-    count: int,
-    pid: int,
-    *,
-    deflate: bool = False,
+    port: int, key: str, bus: RedisBus, account_id: uuid.UUID, count: int, pid: int
 ) -> dict[str, float]:
     before = _rss_kib(pid)
-    clients = await _connect(ws_url, key, count, deflate)
+    fleet = Fleet()
+    await fleet.connect(port, f"ws://127.0.0.1:{port}{LIVE_PATH}", key, count)
     await asyncio.sleep(2)  # idle
     after = _rss_kib(pid)
     latencies: list[float] = []
     for _ in range(ROUNDS):
-        latencies += await _round(bus, account_id, clients)
+        latencies += await _round(bus, account_id, fleet)
         await asyncio.sleep(0.3)
-    await asyncio.gather(*(ws.close() for ws in clients), return_exceptions=True)
+    fleet.close()
     await asyncio.sleep(1)
     return {
-        "deflate": float(deflate),
         "clients": count,
         "p50": statistics.median(latencies),
         "p99": _percentile(latencies, 0.99),
@@ -202,21 +197,17 @@ async def _run() -> None:
             base = f"http://127.0.0.1:{port}"
             await _wait_up(base)
             await bus.start()
-            ws_url = f"ws://127.0.0.1:{port}/v1/spotify/live"
-            # A first client warms the server up (imports, pools) before RSS is read.
-            await _measure(ws_url, key, bus, account_id, 10, server.pid)
-            small = await _measure(ws_url, key, bus, account_id, BASELINE, server.pid)
-            large = await _measure(ws_url, key, bus, account_id, CLIENTS, server.pid)
-            deflated = await _measure(
-                ws_url, key, bus, account_id, CLIENTS, server.pid, deflate=True
-            )
+            # A few clients warm the server up (imports, pools) before RSS is read.
+            await _measure(port, key, bus, account_id, 10, server.pid)
+            small = await _measure(port, key, bus, account_id, BASELINE, server.pid)
+            large = await _measure(port, key, bus, account_id, CLIENTS, server.pid)
         finally:
             await bus.close()
             server.terminate()
             await asyncio.wait_for(server.wait(), 60)
-    for row in (small, large, deflated):
+    for row in (small, large):
         print(
-            f"{int(row['clients']):>5} clients{' + deflate' if row['deflate'] else ''}: "
+            f"{int(row['clients']):>5} clients: "
             f"delivery p50 {row['p50']:7.1f} ms  "
             f"p99 {row['p99']:7.1f} ms  max {row['max']:7.1f} ms  "
             f"server memory {row['kib_per_conn']:5.1f} KiB per idle connection"
@@ -225,8 +216,7 @@ async def _run() -> None:
         f"p99 {large['p99']:.1f} ms for {CLIENTS} clients (goal <= 500 ms): "
         f"{large['p99'] / max(small['p99'], 0.001):.1f}x the {BASELINE}-client baseline for "
         f"{CLIENTS / BASELINE:.0f}x the clients; memory {large['kib_per_conn']:.1f} KiB per "
-        f"connection (goal <= 30 KiB); with permessage-deflate: p99 {deflated['p99']:.1f} ms, "
-        f"{deflated['kib_per_conn']:.1f} KiB per connection"
+        f"connection (goal <= 30 KiB)"
     )
 
 

@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,35 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", "The change conflicts with existing data.")
 
 
+DATABASE_BUSY_RETRY_AFTER = 2
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    SQLAlchemyTimeoutError,  # every pooled connection busy for the pool's whole timeout
+    OperationalError,  # the server unreachable or restarting, SQLite locked too long
+    InterfaceError,  # the connection to it lost
+    ConnectionError,  # refused or reset on the way to it (asyncpg raises them unwrapped)
+)
+"""Database errors that say "not now" rather than "wrong": the client may try again."""
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """What a client is told when the database could not serve it (any door)."""
+    return ServiceUnavailable(
+        "The database is busy or unreachable; try again shortly.",
+        headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
+        details=ErrorDetails(retry_after=DATABASE_BUSY_RETRY_AFTER),
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    unavailable = database_unavailable()
+    return JSONResponse(
+        unavailable.to_dict(), status_code=unavailable.status, headers=unavailable.headers
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Log the traceback for the operator; the client only learns that it failed.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -250,4 +280,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

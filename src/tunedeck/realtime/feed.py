@@ -7,7 +7,8 @@ the first message count even when the handshake carries a cookie). It then recei
 text frames: ``hello``, a fresh ``now_playing`` (after the events it missed, when it
 resumes with ``since``), then whatever its account's channel carries that it may read.
 Close codes: 4400 bad message, 4401 unauthenticated or revoked, 4403 forbidden (origin,
-permission), 4408 too slow, 1001 server shutting down.
+permission), 4408 too slow, 1001 server shutting down, 1013 try again later (the
+database could not serve the connection just now).
 
 Two tasks per connection: this handler reads the client (whose only message is the
 first ``auth``; anything else closes it) and a sender writes the queue, so a client that
@@ -27,6 +28,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tunedeck.accounts.auth import AccessRule, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.kit.errors import DATABASE_UNAVAILABLE
 from tunedeck.realtime import sse
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
 from tunedeck.realtime.hub import Closed, Connection
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 LIVE_PATH = "/v1/spotify/live"
 AUTH_MODE = "auth"
 AUTH_BY_MESSAGE = "message"
+BUSY_REASON = "server busy: reconnect shortly"
 CLOSE_TIMEOUT = 2.0
 """How long closing may wait for a client that does not read before giving up on it."""
 
@@ -79,6 +82,10 @@ async def live_socket(websocket: WebSocket) -> None:
         await _close(websocket, refused.code, refused.reason)
         return
     except WebSocketDisconnect:
+        return
+    except DATABASE_UNAVAILABLE as exc:
+        logger.warning("live feed: database unavailable at connect: %s", type(exc).__name__)
+        await _close(websocket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
         return
     try:
         with live.attach(client) as connection:
@@ -151,6 +158,10 @@ async def _send(
     except (WebSocketDisconnect, RuntimeError, OSError):
         # The client went away mid-send: nothing to close.
         connection.close(CloseCode.NORMAL, "client left")
+    except DATABASE_UNAVAILABLE as exc:
+        logger.warning("live feed: database unavailable at opening: %s", type(exc).__name__)
+        connection.close(CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
+        await _close(websocket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
     except Exception:
         logger.exception("live feed: sending failed")
         connection.close(CloseCode.INTERNAL_ERROR, "internal error")

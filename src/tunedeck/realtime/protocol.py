@@ -26,6 +26,7 @@ class CloseCode(IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001  # the server shuts down
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # the database could not serve the connection just now
     BAD_MESSAGE = 4400
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403

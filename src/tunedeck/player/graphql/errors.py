@@ -12,7 +12,12 @@ from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.types import ExecutionContext
 
-from tunedeck.kit.errors import TuneDeckError, ValidationFailed
+from tunedeck.kit.errors import (
+    DATABASE_UNAVAILABLE,
+    TuneDeckError,
+    ValidationFailed,
+    database_unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,12 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions = {"code": ValidationFailed.code, "status": ValidationFailed.status}
     elif _expected(error):
         extensions = {"code": INVALID_QUERY, "status": 400}
+    elif isinstance(original, DATABASE_UNAVAILABLE):
+        unavailable = database_unavailable()
+        formatted["message"] = unavailable.message
+        extensions = {"code": unavailable.code, "status": unavailable.status}
+        if unavailable.details is not None:
+            extensions["details"] = unavailable.details.to_dict()
     else:
         formatted["message"] = "Internal server error."
         extensions = {"code": "internal_error", "status": 500}
@@ -67,7 +78,13 @@ class TuneDeckSchema(Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if not _expected(error):
+            if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+                logger.warning(
+                    "database unavailable in GraphQL %s: %s",
+                    error.path,
+                    type(error.original_error).__name__,
+                )
+            elif not _expected(error):
                 logger.error(
                     "unhandled error in GraphQL %s", error.path, exc_info=error.original_error
                 )

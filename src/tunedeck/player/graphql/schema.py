@@ -39,7 +39,14 @@ from tunedeck.accounts.auth import credential_from
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.kit.db import get_database
-from tunedeck.kit.errors import BadRequest, InvalidJson, TuneDeckError, Unauthorized
+from tunedeck.kit.errors import (
+    DATABASE_UNAVAILABLE,
+    BadRequest,
+    InvalidJson,
+    TuneDeckError,
+    Unauthorized,
+    database_unavailable,
+)
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
@@ -310,6 +317,8 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
                 principal = await accounts.authenticate(session, secret)
         except (Unauthorized, TuneDeckError) as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
+        except DATABASE_UNAVAILABLE:
+            raise ConnectionRejectionError({"message": database_unavailable().message}) from None
         context.authenticate(principal)
         unset: UnsetType = UNSET
         return unset

@@ -1,0 +1,83 @@
+"""With its database unreachable, every door answers "try again shortly", never a 500:
+REST and SSE 503 with Retry-After, GraphQL the ``service_unavailable`` code, the live
+WebSocket a 1013 close. The app itself starts and serves what needs no database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from graphql import GraphQLError
+from sqlalchemy.exc import OperationalError
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.support.app import app_settings
+from tests.support.servers import free_port, serve_in_thread
+from tunedeck.app import create_app
+from tunedeck.player.graphql.errors import format_error
+
+KEY = "tdk_" + "x" * 43  # well formed: only the database can tell it is unknown
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Nothing listens on this port: every connection to PostgreSQL is refused.
+    unreachable = f"postgresql://tunedeck@127.0.0.1:{free_port()}/tunedeck"
+    settings = app_settings(unreachable, tmp_path_factory.mktemp("outage"))
+    with serve_in_thread(create_app(settings)) as base:
+        yield base
+
+
+def test_rest_and_sse_answer_503_with_retry_after(server: str) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    for path, extra in (("/v1/me", {}), ("/v1/spotify/live", {"Accept": "text/event-stream"})):
+        answer = httpx.get(f"{server}{path}", headers={**headers, **extra}, timeout=30)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "2"
+        error = answer.json()["error"]
+        assert error["code"] == "service_unavailable"
+        assert error["details"]["retry_after"] == 2
+    assert httpx.get(f"{server}/openapi.json", timeout=30).status_code == 200
+
+
+def test_graphql_answers_service_unavailable(server: str) -> None:
+    # Credentials are checked as over REST, before the operation runs: the same answer.
+    answer = httpx.post(
+        f"{server}/graphql",
+        json={"query": "{ spotifyManualStatus { active } }"},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=30,
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "service_unavailable"
+
+
+def test_a_resolver_meeting_the_outage_gets_the_code_not_an_internal_error() -> None:
+    lost = OperationalError("SELECT 1", {}, ConnectionResetError("reset by peer"))
+    formatted = format_error(GraphQLError("boom", original_error=lost))
+    assert formatted["extensions"]["code"] == "service_unavailable"
+    assert formatted["extensions"]["details"] == {"retry_after": 2}
+    assert "reset by peer" not in formatted["message"]
+
+
+async def test_the_live_feed_closes_with_try_again_later(server: str) -> None:
+    url = server.replace("http://", "ws://") + "/v1/spotify/live"
+    async with connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}) as socket:
+        with pytest.raises(ConnectionClosed):
+            await socket.recv()
+    assert socket.close_code == 1013
+    assert "reconnect" in (socket.close_reason or "")
+
+
+def test_the_outage_is_logged_as_such_not_as_a_crash(
+    server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="tunedeck"):
+        answer = httpx.get(f"{server}/v1/me", headers={"Authorization": f"Bearer {KEY}"})
+    assert answer.status_code == 503
+    assert any("database unavailable" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert all(KEY not in r.getMessage() for r in caplog.records)
