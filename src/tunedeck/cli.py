@@ -86,7 +86,7 @@ def serve(
 
     from tunedeck.app import create_app, prepare_storage
     from tunedeck.config import get_settings
-    from tunedeck.realtime.serving import UVICORN_OPTIONS
+    from tunedeck.realtime.serving import UVICORN_OPTIONS, freeze_startup_objects
 
     settings = get_settings()
     settings = settings.model_copy(
@@ -97,7 +97,9 @@ def serve(
     except KeyringError as exc:
         raise fail(str(exc)) from None
     asyncio.run(prepare_storage(settings))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
+    served = create_app(settings)
+    freeze_startup_objects()
+    uvicorn.run(served, host=settings.host, port=settings.port, **UVICORN_OPTIONS)
 
 
 @app.command()

@@ -12,7 +12,6 @@ running as a kit.background.SupervisedTask).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -47,16 +46,4 @@ async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
         state.relay = relay = EventRelay(db, bus, outbox=outbox)
         await relay.start()
         stack.push_async_callback(relay.stop)
-        freeze_startup_objects()
         yield
-
-
-def freeze_startup_objects() -> None:
-    """Leave what start-up made (modules, schemas, mappers: hundreds of thousands of
-    objects that live as long as the process) out of every later garbage collection.
-
-    A full collection walks every tracked object and stops the event loop meanwhile; a
-    process holding thousands of live connections would otherwise pay for start-up's
-    objects, on top of its connections', in each of those pauses (bench/fanout.py)."""
-    gc.collect()
-    gc.freeze()
