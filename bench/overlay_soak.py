@@ -197,8 +197,7 @@ def main(minutes: float | None = None) -> None:
         try:
             results = _soak(demo, minutes)
         finally:
-            demo.process.terminate()
-            demo.process.wait(timeout=15)
+            demo.stop()
     _report(results, minutes)
 
 

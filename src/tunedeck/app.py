@@ -31,6 +31,7 @@ from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
 from tunedeck.runtime import process_pieces
 from tunedeck.web.api_docs import install_api_docs
+from tunedeck.web.graphiql import install_graphiql
 from tunedeck.web.overlay import router as overlay_router
 from tunedeck.web.routes import router as web_router
 
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(connections_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
+    install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
     install_player(app, settings, subscription=Subscription)
     app.include_router(live_router)
     install_api_docs(app)

@@ -40,12 +40,7 @@ class Settings(BaseSettings):
         description="Overall deadline (seconds) for one Spotify call, retries included.",
     )
     graphql_introspection: bool = Field(
-        default=True, description="Serve the GraphQL schema to introspection."
-    )
-    graphiql: bool = Field(
-        default=False,
-        description="Serve GraphiQL on GET /graphql (with introspection on). Off by default: "
-        "GraphiQL's page loads its scripts and styles from unpkg.com.",
+        default=True, description="Serve the GraphQL schema to introspection (and GraphiQL)."
     )
     player_state_cache_seconds: float = Field(
         default=1.0,

@@ -3,11 +3,7 @@ real demo server."""
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +23,7 @@ from playwright.sync_api import (
 )
 
 from tests.support.browser import INSTALL_HINT, find_chromium
-from tests.support.servers import free_port
+from tests.support.demo import start_demo
 from tests.support.services import in_ci
 from tunedeck.simulator.catalog import LocalFile
 
@@ -75,41 +71,11 @@ class DemoServer:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """The demo exactly as a streamer starts it, on a free port with its own data dir."""
-    data_dir: Path = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
-    env["TUNEDECK_DATA_DIR"] = str(data_dir)
-    command = [sys.executable, "-c", "from tunedeck.cli import main; main()"]
-    process = subprocess.Popen(
-        [*command, "demo", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    demo = start_demo(tmp_path_factory.mktemp("demo"))
     try:
-        key = _read_admin_key(process)
-        origin = f"http://127.0.0.1:{port}"
-        httpx.get(f"{origin}/", timeout=5).raise_for_status()
-        yield DemoServer(origin, key)
+        yield DemoServer(demo.origin, demo.admin_key)
     finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def _read_admin_key(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        found = re.search(r"Admin key: (\S+)", line)
-        if found:
-            return found.group(1)
-    raise AssertionError("the demo printed no admin key:\n" + "".join(seen))
+        demo.stop()
 
 
 # -- the overlay (tests/browser/test_overlay*.py) ---------------------------------------
@@ -215,25 +181,11 @@ from tests.browser.dashboard_support import dashboard, dashboard_api, dashboard_
 def demo_process(data_dir: Path, port: int) -> Iterator[tuple[subprocess.Popen[str], DemoServer]]:
     """``tunedeck demo`` on ``port`` with ``data_dir``, for a test that stops it (SIGKILL
     included) and starts it again on the same port and data: the same overlay tokens."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
-    env["TUNEDECK_DATA_DIR"] = str(data_dir)
-    command = [sys.executable, "-c", "from tunedeck.cli import main; main()"]
-    process = subprocess.Popen(
-        [*command, "demo", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    demo = start_demo(data_dir, port)
     try:
-        key = _read_admin_key(process)
-        origin = f"http://127.0.0.1:{port}"
-        httpx.get(f"{origin}/", timeout=5).raise_for_status()
-        yield process, DemoServer(origin, key)
+        yield demo.process, DemoServer(demo.origin, demo.admin_key)
     finally:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(timeout=15)
+        demo.stop()
 
 
 # ms: a change reaches the page within one poll (3 s); this is a ceiling, not a measure.

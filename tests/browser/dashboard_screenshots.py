@@ -11,47 +11,19 @@ Then measures a cold first load (no cache): bytes transferred by TuneDeck's own 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
-from tests.browser.conftest import CHROMIUM_ARGS, _read_admin_key
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.browser.dashboard_support import sign_in
 from tests.support.browser import find_chromium
-from tests.support.servers import free_port
+from tests.support.demo import start_demo
 
 SHOTS: list[tuple[str, int, int]] = [("desktop", 1440, 900), ("phone", 390, 844)]
-
-
-def start_demo(data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEDECK_")}
-    env["TUNEDECK_DATA_DIR"] = str(data_dir)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from tunedeck.cli import main; main()",
-            "demo",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    key = _read_admin_key(process)
-    origin = f"http://127.0.0.1:{port}"
-    httpx.get(f"{origin}/", timeout=5).raise_for_status()
-    return process, origin, key
 
 
 def settle(page: Page) -> None:
@@ -102,7 +74,8 @@ def main() -> None:
     if chromium is None:
         raise SystemExit("no Chromium: see tests/support/browser.py")
     with tempfile.TemporaryDirectory() as data_dir:
-        process, origin, key = start_demo(Path(data_dir))
+        demo = start_demo(Path(data_dir))
+        origin, key = demo.origin, demo.admin_key
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
@@ -138,8 +111,7 @@ def main() -> None:
                     cold_context.close()
                 browser.close()
         finally:
-            process.terminate()
-            process.wait(timeout=15)
+            demo.stop()
 
 
 if __name__ == "__main__":

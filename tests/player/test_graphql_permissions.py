@@ -222,7 +222,7 @@ async def test_introspection_can_be_switched_off(
     enabled: bool, make_app: Any, make_streamer: MakeStreamer
 ) -> None:
     owner = await make_streamer(connected=False)
-    async with make_app(graphql_introspection=enabled, graphiql=True) as client:
+    async with make_app(graphql_introspection=enabled) as client:
         body = await GraphQLDoor(client, owner.headers).execute(
             "{ __schema { queryType { name } } }"
         )
@@ -230,18 +230,18 @@ async def test_introspection_can_be_switched_off(
             assert body["data"]["__schema"]["queryType"]["name"] == "Query"
         else:
             assert body["errors"][0]["extensions"]["code"] == "graphql_invalid"
-        page = await client.get("/graphql", headers={**owner.headers, "Accept": "text/html"})
+        page = await client.get("/graphiql")
         assert (page.status_code == 200 and "graphiql" in page.text.lower()) is enabled
 
 
-async def test_graphiql_is_off_unless_asked_for(
-    client: httpx.AsyncClient, make_streamer: MakeStreamer
-) -> None:
-    """GraphiQL's page loads its scripts from a CDN: not served by default."""
-    owner = await make_streamer(connected=False)
-    page = await client.get("/graphql", headers={**owner.headers, "Accept": "text/html"})
-    assert "graphiql" not in page.text.lower()
-    assert page.status_code >= 400
+async def test_a_browser_opening_graphql_is_sent_to_graphiql(client: httpx.AsyncClient) -> None:
+    """No credentials needed to reach the page; a GET operation is refused by name."""
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 303
+    assert page.headers["location"] == "/graphiql"
+    query = await client.get("/graphql", params={"query": "{ __typename }"})
+    assert query.status_code == 405
+    assert query.json()["error"]["code"] == "method_not_allowed"
 
 
 async def test_depth_and_alias_limits(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import strawberry
 from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
@@ -352,18 +353,23 @@ def _origin_of(url: str) -> str:
 
 
 def install_graphql(app: FastAPI, settings: Settings, subscription: type | None = None) -> None:
-    """Serve ``/graphql`` (POST; GraphiQL on GET when ``graphiql`` and introspection are on,
-    its page being the one thing TuneDeck serves that loads scripts from a CDN). Batches of
+    """Serve ``/graphql`` (POST; a browser's GET is sent to GraphiQL by web.graphiql). Batches of
     operations are refused (Strawberry's default). With ``subscription``, subscriptions
     are offered over WebSocket (``graphql-transport-ws``), to pages of TuneDeck's own
     origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no Origin)."""
     router = TuneDeckGraphQLRouter(
         build_schema(settings, subscription),
         context_getter=graphql_context,
-        graphql_ide="graphiql" if settings.graphiql and settings.graphql_introspection else None,
+        graphql_ide=None,  # GraphiQL is TuneDeck's own page (web.graphiql), from the package
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscription else (),
         allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
     )
+    # No GET: operations are POSTed, and a browser's GET is answered by web.graphiql.
+    router.routes = [
+        route
+        for route in router.routes
+        if not (isinstance(route, APIRoute) and route.methods == {"GET"})
+    ]
     # The GraphQL schema describes itself; /openapi.json stays the REST contract.
     app.include_router(router, prefix=GRAPHQL_PATH, include_in_schema=False)

@@ -1,0 +1,103 @@
+"""The API's pages for people, in Chromium: Swagger UI at /docs and GraphiQL at
+/graphiql render with nothing loaded from another host, and GraphiQL runs operations
+with the dashboard's session (its CSRF token included) or with a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Request, expect
+
+from tests.browser.conftest import DemoServer
+from tests.browser.dashboard_support import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_docs_page_renders_from_tunedeck_alone(
+    browser: Browser, demo_server: DemoServer, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    requested: list[str] = []
+    refused: list[str] = []
+
+    def seen(request: Request) -> None:
+        requested.append(request.url)
+
+    page = context.new_page()
+    page.on("request", seen)
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    try:
+        page.goto(f"{demo_server.origin}/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("TuneDeck", timeout=30_000)
+        # The operations are listed: the description was fetched and read.
+        expect(page.get_by_text("/v1/spotify/playback").first).to_be_attached()
+        page.screenshot(path=str(tmp_path / "docs.png"))
+    finally:
+        context.close()
+    elsewhere = [
+        url for url in requested if not url.startswith((demo_server.origin, "data:", "blob:"))
+    ]
+    assert elsewhere == []
+    assert any(url.endswith("/openapi.json") for url in requested)
+    assert refused == []
+
+
+def test_redoc_is_not_served(demo_server: DemoServer) -> None:
+    """ReDoc's page fetches its logo from redocly's CDN whatever it is told."""
+    assert httpx.get(f"{demo_server.origin}/redoc", timeout=10).status_code == 404
+
+
+def _outside(requested: list[str], origin: str) -> list[str]:
+    return [url for url in requested if not url.startswith((origin, "data:", "blob:"))]
+
+
+def test_graphiql_runs_queries_with_the_dashboard_session(
+    browser: Browser, demo_server: DemoServer, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        base_url=demo_server.origin, viewport={"width": 1440, "height": 900}
+    )
+    requested: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        sign_in(page, demo_server.admin_key)
+        page.goto("/graphql")  # a browser opening the endpoint lands on GraphiQL
+        expect(page).to_have_url(f"{demo_server.origin}/graphiql")
+        expect(page.locator("#signin")).to_be_hidden()
+        page.locator(".graphiql-execute-button").click()
+        result = page.locator(".result-window")
+        # The demo plays from the start: the answer holds the track, not an error.
+        expect(result).to_contain_text('"isPlaying"', timeout=30_000)
+        expect(result).not_to_contain_text('"errors"')
+        page.screenshot(path=str(tmp_path / "graphiql.png"))
+    finally:
+        context.close()
+    assert _outside(requested, demo_server.origin) == []
+    assert any(
+        url.endswith("/graphiql/assets/vendor/graphiql@3.8.3/graphiql.min.js") for url in requested
+    )
+
+
+def test_graphiql_without_a_session_says_how_to_sign_in(
+    browser: Browser, demo_server: DemoServer
+) -> None:
+    context = browser.new_context(base_url=demo_server.origin)
+    try:
+        page = context.new_page()
+        page.goto("/graphiql")
+        expect(page.locator("#signin")).to_be_visible()
+        expect(page.locator("#signin a")).to_have_attribute("href", "/")
+        page.locator(".graphiql-execute-button").click()
+        # The key-less request is refused by the server, and GraphiQL shows it.
+        expect(page.locator(".result-window")).to_contain_text("unauthorized", timeout=30_000)
+    finally:
+        context.close()
