@@ -58,7 +58,7 @@ def create_app(
         ):
             yield
 
-    # /docs and /redoc are served by web.api_docs, with no asset loaded from a CDN.
+    # /docs is served by web.api_docs (no asset from a CDN); there is no /redoc.
     app = FastAPI(
         title="TuneDeck",
         version=__version__,
