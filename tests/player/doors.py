@@ -207,6 +207,7 @@ GRAPHQL_OPS: dict[str, tuple[str, str, dict[str, str], str, tuple[str, ...]]] = 
         "query",
         {
             "types": "[String!]",
+            "actor": "String",
             "since": "DateTime",
             "until": "DateTime",
             "cursor": "String",

@@ -187,7 +187,7 @@ CASES: list[Case] = [
 # listing's filters, which select stored events. Both checked by the events they shape.
 NOT_FOR_SPOTIFY = {
     "play_playlist": {"name", "cover_url", "track_count", "playlist_url"},
-    "events": {"types", "since", "until", "cursor", "limit"},
+    "events": {"types", "actor", "since", "until", "cursor", "limit"},
 }
 
 EXAMPLE = World(device="d", playlist="p", playlist_track="t", tracks=["a", "b", "c", "e"])

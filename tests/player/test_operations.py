@@ -404,3 +404,46 @@ async def test_graphql_events_filter_and_page(
     assert [e["id"] for e in second["data"]["spotifyEvents"]["items"]] == [stored[1]["id"]]
     bad = await graphql.execute(query, {"types": ["spotify:dance"], "limit": 1})
     assert bad["errors"][0]["extensions"]["code"] == "unknown_event_type"
+
+
+async def test_events_filter_by_actor_in_both_doors(
+    client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+) -> None:
+    """Only what one key did, paged on the server (not filtered out of a page)."""
+    other = await client.post(
+        "/v1/keys",
+        headers=streamer.headers,
+        json={"label": "mod bot", "permissions": ["spotify:read", "spotify:playback"]},
+    )
+    assert other.status_code == 201, other.text
+    bot = {"Authorization": f"Bearer {other.json()['key']}"}
+    bot_id = other.json()["id"]
+    streamer_rest = doors(client, streamer.headers)["rest"]
+    bot_doors = doors(client, bot)
+    assert (await streamer_rest.call("playback", action="pause")).ok
+    assert (await bot_doors["rest"].call("playback", action="play")).ok
+    assert (await streamer_rest.call("playback", action="pause")).ok
+    await events_of(client, streamer.headers, count=3)
+    by_bot = await client.get(
+        "/v1/spotify/events", params={"actor": bot_id, "limit": 1}, headers=streamer.headers
+    )
+    assert by_bot.status_code == 200, by_bot.text
+    page = by_bot.json()
+    assert [(e["type"], e["actor"]["key_id"]) for e in page["items"]] == [("spotify:play", bot_id)]
+    assert page["next_cursor"] is None  # the streamer's two pauses are not this actor's
+    mine = await client.get(
+        "/v1/spotify/events",
+        params={"actor": streamer.caller.key_id},
+        headers=streamer.headers,
+    )
+    assert [e["type"] for e in mine.json()["items"]] == ["spotify:pause", "spotify:pause"]
+    bot_graphql = bot_doors["graphql"]
+    assert isinstance(bot_graphql, GraphQLDoor)
+    answer = await bot_graphql.execute(
+        "query Q($actor: String) { spotifyEvents(actor: $actor) { items { type } } }",
+        {"actor": streamer.caller.key_id},
+    )
+    assert [e["type"] for e in answer["data"]["spotifyEvents"]["items"]] == [
+        "spotify:pause",
+        "spotify:pause",
+    ]

@@ -104,6 +104,8 @@ BAD: list[tuple[str, dict[str, Any], tuple[int, str]]] = [
     ("events", {"cursor": LONG}, INVALID),
     ("events", {"cursor": "not-a-cursor"}, (400, "bad_cursor")),
     ("events", {"types": ["spotify:dance"]}, (422, "unknown_event_type")),
+    ("events", {"actor": ""}, INVALID),
+    ("events", {"actor": "k" * (inputs.MAX_ACTOR_KEY_ID + 1)}, INVALID),
 ]
 
 

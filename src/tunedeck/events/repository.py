@@ -123,6 +123,7 @@ async def query_events(
     until: datetime | None,
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    actor_key_id: str | None = None,
 ) -> list[PlatformEvent]:
     """An account's stored events, newest first (``occurred_at``, then ``id``), at most ``limit``.
 
@@ -131,6 +132,8 @@ async def query_events(
     query = select(PlatformEvent).where(PlatformEvent.account_id == account_id)
     if types:
         query = query.where(PlatformEvent.event_type.in_(list(types)))
+    if actor_key_id is not None:
+        query = query.where(PlatformEvent.actor_key_id == actor_key_id)
     if since is not None:
         query = query.where(PlatformEvent.occurred_at >= since)
     if until is not None:

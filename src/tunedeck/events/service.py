@@ -84,6 +84,7 @@ async def list_events(
     account_id: uuid.UUID,
     *,
     types: Sequence[str | EventType] | None = None,
+    actor_key_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: str | None = None,
@@ -91,7 +92,7 @@ async def list_events(
 ) -> EventPage:
     """The account's stored events, newest first.
 
-    ``types``: only these types; ``since`` (inclusive) / ``until`` (exclusive): a time
+    ``types``: only these types; ``actor_key_id``: only what that API key did; ``since`` (inclusive) / ``until`` (exclusive): a time
     window; ``cursor``: ``next_cursor`` of the previous page; ``limit``: 1 to 200.
     Bad input raises ``BadRequest`` / ``ValidationFailed`` (a 4xx).
     """
@@ -108,6 +109,7 @@ async def list_events(
         session,
         account_id,
         types=wanted,
+        actor_key_id=actor_key_id,
         since=since,
         until=until,
         before=before,

@@ -47,6 +47,7 @@ MAX_PLAYLIST_TRACKS_PAGE = 100
 MAX_DEVICE_ID = 128
 MAX_TEXT = 2048
 MAX_CURSOR = 512
+MAX_ACTOR_KEY_ID = 64  # the actor_key_id column
 DEFAULT_EVENTS_LIMIT = events.DEFAULT_LIMIT
 MAX_EVENTS_LIMIT = events.MAX_LIMIT
 
@@ -357,6 +358,11 @@ class EventsQueryIn(_Input):
         default=None,
         alias="type",
         description="Only these types (repeat the parameter, or comma-separate).",
+    )
+    actor: Annotated[str, Field(min_length=1, max_length=MAX_ACTOR_KEY_ID)] | None = Field(
+        default=None,
+        description="Only what this actor did: the id of the API key that acted "
+        "(an event's actor.key_id).",
     )
     since: datetime | None = Field(default=None, description="From this time (inclusive).")
     until: datetime | None = Field(default=None, description="Before this time (exclusive).")

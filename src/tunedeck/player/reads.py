@@ -122,6 +122,7 @@ async def list_events(ctx: PlayerContext, request: EventsQueryIn) -> EventPage:
             session,
             ctx.account_id,
             types=request.types,
+            actor_key_id=request.actor,
             since=request.since,
             until=request.until,
             cursor=request.cursor,

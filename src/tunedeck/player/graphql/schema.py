@@ -150,17 +150,19 @@ class Query:
         self,
         info: Ctx,
         types: list[str] | None = None,
+        actor: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         after: str | None = None,
         limit: int = inputs.DEFAULT_EVENTS_LIMIT,
     ) -> SpotifyEventPage:
-        """The account's playback events, newest first; ``after``: the previous
-        page's ``nextCursor``."""
+        """The account's playback events, newest first; ``actor``: only what that API
+        key (its id) did; ``after``: the previous page's ``nextCursor``."""
         request = build(
             inputs.EventsQueryIn,
             renamed={"cursor": "after"},
             types=types,
+            actor=actor,
             since=since,
             until=until,
             cursor=after,

@@ -1,5 +1,6 @@
 // Activity: the account's event log (who did what, when, to which track), live from the
-// feed, filtered by type (by the API) and by who (on the page), paged back in time.
+// feed, filtered by type and by who (the API key that acted) on the server, paged back in
+// time.
 
 import { get } from "./api.js";
 import { $, artImage, el, formatMs, formatTime, showError } from "./ui.js";
@@ -23,7 +24,7 @@ const VERBS = {
 let cursor = null;
 let loaded = false;
 let request = null;
-const actors = new Map(); // key_id or label -> label
+const actors = new Map(); // key_id -> label
 
 function detail(event) {
   const params = event.params || {};
@@ -45,13 +46,9 @@ function detail(event) {
   }
 }
 
-function actorKey(actor) {
-  return actor.key_id || actor.label;
-}
-
 function noteActor(actor) {
-  const key = actorKey(actor);
-  if (actors.has(key)) return;
+  const key = actor.key_id;
+  if (!key || actors.has(key)) return; // only a key's actions can be asked for by actor
   actors.set(key, actor.label);
   $("#activity-actor").append(el("option", { value: key }, actor.label));
 }
@@ -59,7 +56,7 @@ function noteActor(actor) {
 function matches(event) {
   const type = $("#activity-type").value;
   const actor = $("#activity-actor").value;
-  return (!type || event.type === type) && (!actor || actorKey(event.actor) === actor);
+  return (!type || event.type === type) && (!actor || event.actor.key_id === actor);
 }
 
 function row(event) {
@@ -96,13 +93,18 @@ async function load({ more = false } = {}) {
   try {
     const page = await get(
       "/v1/spotify/events",
-      { limit: PAGE, type: $("#activity-type").value, cursor: more ? cursor : null },
+      {
+        limit: PAGE,
+        type: $("#activity-type").value,
+        actor: $("#activity-actor").value,
+        cursor: more ? cursor : null,
+      },
       controller.signal,
     );
     if (!more) list.replaceChildren();
     for (const event of page.items) {
       noteActor(event.actor);
-      if (matches(event)) list.append(row(event));
+      list.append(row(event));
     }
     cursor = page.next_cursor;
     $("#activity-more").hidden = !cursor;
