@@ -128,6 +128,15 @@ class SimControl:
     def app_action(self, action: str, **body: Any) -> dict[str, Any]:
         return self._post("/app-actions", {"action": action, **body})
 
+    def withdraw_authorization(self) -> None:
+        """As if the user removed the app in their Spotify account: the refresh tokens
+        refused and the access tokens expired."""
+        for step in ("revoke", "expire"):
+            answer = httpx.post(
+                f"{self.base}/_sim/tokens/{step}", json={"user": self.user}, timeout=10
+            )
+            assert answer.is_success, f"{step}: {answer.status_code} {answer.text}"
+
     def start_ad(self, seconds: float = 30) -> dict[str, Any]:
         return self._post("/ad", {"seconds": seconds})
 

@@ -53,3 +53,33 @@ def test_killing_and_restarting_the_server_recovers_without_a_reload(
         assert overlay.page.evaluate("() => window.__sameDocument === true")
         assert overlay.page.evaluate("() => TuneDeck.overlay.state().connects") == 2
         assert any("reconnecting in" in line for line in overlay.console), overlay.console
+
+
+def test_needs_reauth_is_shown_only_when_asked_and_the_track_stays(
+    overlay_context: BrowserContext, tmp_path: Path
+) -> None:
+    """Spotify refusing the account's refresh token: the overlay opened with ``status=1``
+    says so; the one without keeps showing the last track, no message. (Its own demo:
+    the account stays disconnected.)"""
+    with demo_process(tmp_path, free_port()) as (_, server):
+        sim = SimControl(server.origin + SIM_PREFIX)
+        sim.app_action("play")
+        token = mint_overlay_token(server)
+        told = open_overlay(overlay_context, token.url, "status=1")
+        quiet = open_overlay(overlay_context, token.url)
+        playing = str(sim.playback()["track_uri"])
+        for overlay in (told, quiet):
+            overlay.wait_for_item(playing)
+            expect(overlay.page.locator("#overlay .status")).to_be_hidden()
+
+        # The next poll's 401 leads to a refused refresh: the account needs connecting.
+        sim.withdraw_authorization()
+
+        expect(told.page.locator("#overlay .status")).to_contain_text(
+            "Spotify needs to be reconnected", timeout=RECOVERY
+        )
+        expect(told.root).to_have_attribute("data-visible", "true")
+        told.page.screenshot(path=str(tmp_path / "needs-reauth.png"))
+        expect(quiet.page.locator("#overlay .status")).to_be_hidden()
+        expect(quiet.root).to_have_attribute("data-visible", "true")
+        assert quiet.item() == playing

@@ -125,7 +125,9 @@
     if (kind === "needs_reauth") statusText = "Spotify needs to be reconnected";
     else if (kind === "rate_limited") statusText = "Spotify asks us to slow down";
     else statusText = "";
-    if (statusText && message.message) statusText += ": " + message.message;
+    // The headline only: the server's detail is for the streamer's dashboard, and it
+    // would not fit the overlay's width (it goes to the console instead).
+    if (statusText && message.message) console.info("TuneDeck overlay: " + message.message);
     view.setStatus(options.status ? statusText : "");
     refresh();
   }
