@@ -26,4 +26,4 @@ async def test_home_page_is_public_html_with_the_ways_in(tmp_path: Path) -> None
     page = response.text
     assert "Spotify is connected." in page
     assert 'href="/docs"' in page
-    assert 'href="/graphql"' in page
+    assert 'href="/graphiql"' in page

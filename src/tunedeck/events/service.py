@@ -92,8 +92,9 @@ async def list_events(
 ) -> EventPage:
     """The account's stored events, newest first.
 
-    ``types``: only these types; ``actor_key_id``: only what that API key did; ``since`` (inclusive) / ``until`` (exclusive): a time
-    window; ``cursor``: ``next_cursor`` of the previous page; ``limit``: 1 to 200.
+    ``types``: only these types; ``actor_key_id``: only what that API key did;
+    ``since`` (inclusive) / ``until`` (exclusive): a time window; ``cursor``:
+    ``next_cursor`` of the previous page; ``limit``: 1 to 200.
     Bad input raises ``BadRequest`` / ``ValidationFailed`` (a 4xx).
     """
     if not 1 <= limit <= MAX_LIMIT:

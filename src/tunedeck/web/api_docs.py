@@ -19,27 +19,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
 from tunedeck.accounts.auth import PUBLIC, declare_rule, public
+from tunedeck.web.headers import content_security_policy, page_headers
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 # An inline script and styles are how Swagger UI boots. Nothing from another origin.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    )
+CONTENT_SECURITY_POLICY = content_security_policy(
+    script_src="'self' 'unsafe-inline'",
+    style_src="'self' 'unsafe-inline'",
+    img_src="'self' data:",
 )
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
-}
+PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
 
 
 def _page(html: HTMLResponse) -> HTMLResponse:

@@ -21,32 +21,20 @@ from starlette.routing import Mount
 
 from tunedeck.accounts.auth import PUBLIC, declare_rule, public
 from tunedeck.kit.errors import BadRequest, NotFound
+from tunedeck.web.headers import content_security_policy, page_headers
 
 GRAPHIQL_DIR = Path(__file__).parent / "graphiql"
 PAGE_PATH = "/graphiql"
 ASSETS_PATH = "/graphiql/assets"
 GRAPHQL_PATH = "/graphql"
 # React sets style attributes, hence 'unsafe-inline' for styles; scripts are files only.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    )
+CONTENT_SECURITY_POLICY = content_security_policy(
+    style_src="'self' 'unsafe-inline'",
+    img_src="'self' data:",
+    font_src="'self' data:",
+    form_action="'none'",
 )
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
+PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
 
 
 def _introspection_on(request: Request) -> bool:

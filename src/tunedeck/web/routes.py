@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tunedeck.accounts.auth import public
 from tunedeck.kit.errors import NotFound
+from tunedeck.web.headers import content_security_policy, page_headers
 
 DASHBOARD_DIR = Path(__file__).parent / "dashboard"
 ASSETS_PATH = "/dashboard"
@@ -28,25 +29,8 @@ CONNECTED_NOTICE = "Spotify is connected."
 NOTICE_SLOT = '<p id="notice" class="notice" role="status" hidden></p>'
 # Album art comes from Spotify's image hosts (any https host, and the simulator's own
 # origin); everything else, scripts and styles included, from TuneDeck's origin only.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "img-src 'self' https: http: data:",
-        "connect-src 'self'",
-        "style-src 'self'",
-        "script-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
+CONTENT_SECURITY_POLICY = content_security_policy(img_src="'self' https: http: data:")
+PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".svg": "image/svg+xml"}
 _COMPRESSIBLE = (".js", ".css", ".svg", ".html", ".json", ".txt")
 
