@@ -2,9 +2,10 @@
 many pollers are alive (their membership leases in ``kit.leases``'s table), and the
 rate-limit pauses of Spotify apps (``spotify_app_pauses``).
 
-Each function takes a session and does one statement; the caller opens a short unit of
-work around it (``Database.session()``), never a request's session. Heartbeats are
-written in bulk, one statement for any number of accounts.
+Each function takes a session and does one statement (pausing an app: a clean-up and an
+upsert); the caller opens a short unit of work around it (``Database.session()``), never
+a request's session. Heartbeats are written in bulk, one statement for any number of
+accounts.
 
 The clock: on PostgreSQL expiry is written and judged by the database server's
 ``now()``, one clock for every process on every host (as ``kit.leases`` does); SQLite
