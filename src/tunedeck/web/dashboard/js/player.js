@@ -52,13 +52,23 @@ export async function refreshState() {
 /** Read the state back shortly (commands take a moment to land at Spotify). */
 export const refreshSoon = debounce(refreshState, 300);
 
-/** Send a playback command; `optimistic` updates the page first. */
-export async function playback(body, optimistic) {
+// Commands leave in the order they were given: two quick presses (play, then pause) sent
+// side by side could reach Spotify the other way round and leave the wrong state.
+let commands = Promise.resolve();
+
+/** Send a playback command after those before it; `optimistic` updates the page first. */
+export function playback(body, optimistic) {
   const before = state.nowPlaying;
   const beforeAt = state.receivedAt;
   if (optimistic && before) {
     setNowPlaying({ ...before, progress_ms: positionMs(), ...optimistic });
   }
+  const sent = commands.then(() => send(body, optimistic, before, beforeAt));
+  commands = sent;
+  return sent;
+}
+
+async function send(body, optimistic, before, beforeAt) {
   try {
     await api("/v1/spotify/playback", { method: "POST", body });
   } catch (error) {
