@@ -66,9 +66,17 @@ def test_graphiql_runs_queries_with_the_dashboard_session(
         base_url=demo_server.origin, viewport={"width": 1440, "height": 900}
     )
     requested: list[str] = []
+    refused: list[str] = []
     try:
         page = context.new_page()
         page.on("request", lambda request: requested.append(request.url))
+        # A load the CSP blocks fires no request: the console says so instead.
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         sign_in(page, demo_server.admin_key)
         page.goto("/graphql")  # a browser opening the endpoint lands on GraphiQL
         expect(page).to_have_url(f"{demo_server.origin}/graphiql")
@@ -82,6 +90,7 @@ def test_graphiql_runs_queries_with_the_dashboard_session(
     finally:
         context.close()
     assert _outside(requested, demo_server.origin) == []
+    assert refused == []
     assert any(
         url.endswith("/graphiql/assets/vendor/graphiql@3.8.3/graphiql.min.js") for url in requested
     )
@@ -101,3 +110,11 @@ def test_graphiql_without_a_session_says_how_to_sign_in(
         expect(page.locator(".result-window")).to_contain_text("unauthorized", timeout=30_000)
     finally:
         context.close()
+
+
+def test_graphiql_s_page_is_served_only_with_its_headers(demo_server: DemoServer) -> None:
+    page = httpx.get(f"{demo_server.origin}/graphiql", timeout=10)
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    # The assets folder holds the scripts and styles, not a second copy of the page.
+    assert httpx.get(f"{demo_server.origin}/graphiql/assets/index.html").status_code == 404
+    assert httpx.get(f"{demo_server.origin}/graphiql/assets/boot.js").status_code == 200

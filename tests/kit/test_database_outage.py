@@ -1,22 +1,27 @@
 """With its database unreachable, every door answers "try again shortly", never a 500:
 REST and SSE 503 with Retry-After, GraphQL the ``service_unavailable`` code, the live
-WebSocket a 1013 close. The app itself starts and serves what needs no database."""
+WebSocket a 1013 close. The app itself starts and serves what needs no database. Which
+errors mean "unavailable" (try again) and which are bugs (500) is checked apart."""
 
 from __future__ import annotations
 
 import logging
+import socket
+import sqlite3
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from graphql import GraphQLError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.app import app_settings
 from tests.support.servers import free_port, serve_in_thread
 from tunedeck.app import create_app
+from tunedeck.kit.errors import is_database_unavailable
 from tunedeck.player.graphql.errors import format_error
 
 KEY = "tdk_" + "x" * 43  # well formed: only the database can tell it is unknown
@@ -56,7 +61,9 @@ def test_graphql_answers_service_unavailable(server: str) -> None:
 
 
 def test_a_resolver_meeting_the_outage_gets_the_code_not_an_internal_error() -> None:
-    lost = OperationalError("SELECT 1", {}, ConnectionResetError("reset by peer"))
+    lost = DBAPIError(
+        "SELECT 1", {}, ConnectionResetError("reset by peer"), connection_invalidated=True
+    )
     formatted = format_error(GraphQLError("boom", original_error=lost))
     assert formatted["extensions"]["code"] == "service_unavailable"
     assert formatted["extensions"]["details"] == {"retry_after": 2}
@@ -81,3 +88,31 @@ def test_the_outage_is_logged_as_such_not_as_a_crash(
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (SQLAlchemyTimeoutError("QueuePool limit reached"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (socket.gaierror(-2, "Name or service not known"), True),
+        (TimeoutError(), True),
+        (OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked")), True),
+        (
+            DBAPIError("SELECT 1", {}, ConnectionResetError(), connection_invalidated=True),
+            True,
+        ),
+        # Bugs, not outages: they stay 500s whatever the backend.
+        (OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x")), False),
+        (
+            OperationalError("SELEC", {}, sqlite3.OperationalError('near "SELEC": syntax error')),
+            False,
+        ),
+        (ProgrammingError("SELECT", {}, Exception("relation x does not exist")), False),
+        (ValueError("bad"), False),
+    ],
+)
+def test_what_counts_as_the_database_being_unavailable(
+    error: BaseException, unavailable: bool
+) -> None:
+    assert is_database_unavailable(error) is unavailable

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,15 @@ def start_demo(data_dir: Path, port: int | None = None) -> DemoProcess:
     except BaseException:
         demo.stop()
         raise
+    # Keep reading what it prints: a full pipe would stall the demo mid-test.
+    threading.Thread(target=_drain, args=(process,), name="demo-output", daemon=True).start()
     return demo
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    for _ in process.stdout:
+        pass
 
 
 def _read_admin_key(process: subprocess.Popen[str]) -> str:

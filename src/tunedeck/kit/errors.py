@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -240,13 +240,26 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 DATABASE_BUSY_RETRY_AFTER = 2
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    SQLAlchemyTimeoutError,  # every pooled connection busy for the pool's whole timeout
-    OperationalError,  # the server unreachable or restarting, SQLite locked too long
-    InterfaceError,  # the connection to it lost
-    ConnectionError,  # refused or reset on the way to it (asyncpg raises them unwrapped)
-)
-"""Database errors that say "not now" rather than "wrong": the client may try again."""
+# SQLite's words for "another connection holds the lock" (after the busy timeout).
+_SQLITE_BUSY = ("database is locked", "database is busy")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve us *now* (try again shortly) rather
+    than that something is wrong (a missing table, bad SQL: those stay 500s).
+
+    Now: every pooled connection busy for the pool's whole timeout; the server refused,
+    reset, timed out or could not be resolved (asyncpg raises these unwrapped, as
+    ``OSError``); a connection lost mid-statement (SQLAlchemy marks it invalidated);
+    SQLite's file locked by another writer past the busy timeout."""
+    if isinstance(exc, SQLAlchemyTimeoutError | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        message = str(exc.orig).lower()
+        return isinstance(exc, OperationalError) and any(w in message for w in _SQLITE_BUSY)
+    return False
 
 
 def database_unavailable() -> ServiceUnavailable:
@@ -258,9 +271,16 @@ def database_unavailable() -> ServiceUnavailable:
     )
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+def describe(exc: BaseException) -> str:
+    """One line naming an error for the log (SQLAlchemy hides statement parameters)."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_database_unavailable(exc):
+        return await _unexpected_error(request, exc)
     logger.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
     )
     unavailable = database_unavailable()
     return JSONResponse(
@@ -280,6 +300,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    for unavailable in DATABASE_UNAVAILABLE:
-        app.add_exception_handler(unavailable, _database_unavailable)
+    # The classes a database outage raises; each is judged by is_database_unavailable.
+    for kind in (SQLAlchemyTimeoutError, DBAPIError, OSError):
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -28,13 +28,14 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tunedeck.accounts.auth import AccessRule, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
-from tunedeck.kit.errors import DATABASE_UNAVAILABLE
+from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime import sse
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
 from tunedeck.realtime.hub import Closed, Connection
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.protocol import (
     AUTH_TIMEOUT,
+    BUSY_REASON,
     CloseCode,
     Refused,
     close_reason,
@@ -48,7 +49,6 @@ logger = logging.getLogger(__name__)
 LIVE_PATH = "/v1/spotify/live"
 AUTH_MODE = "auth"
 AUTH_BY_MESSAGE = "message"
-BUSY_REASON = "server busy: reconnect shortly"
 CLOSE_TIMEOUT = 2.0
 """How long closing may wait for a client that does not read before giving up on it."""
 
@@ -83,8 +83,10 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    except DATABASE_UNAVAILABLE as exc:
-        logger.warning("live feed: database unavailable at connect: %s", type(exc).__name__)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning("live feed: database unavailable at connect: %s", describe(exc))
         await _close(websocket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
         return
     try:
@@ -158,10 +160,6 @@ async def _send(
     except (WebSocketDisconnect, RuntimeError, OSError):
         # The client went away mid-send: nothing to close.
         connection.close(CloseCode.NORMAL, "client left")
-    except DATABASE_UNAVAILABLE as exc:
-        logger.warning("live feed: database unavailable at opening: %s", type(exc).__name__)
-        connection.close(CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
-        await _close(websocket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
     except Exception:
         logger.exception("live feed: sending failed")
         connection.close(CloseCode.INTERNAL_ERROR, "internal error")

@@ -24,10 +24,11 @@ from tunedeck.events import repository as events_repository
 from tunedeck.events.bus import EventBus, History
 from tunedeck.events.service import event_out
 from tunedeck.kit.db import Database
+from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime.credentials import LiveClient
-from tunedeck.realtime.hub import Connection, Hub, Outgoing
+from tunedeck.realtime.hub import Closed, Connection, Hub, Outgoing
 from tunedeck.realtime.messages import Event, Hello, Reset
-from tunedeck.realtime.protocol import CloseCode
+from tunedeck.realtime.protocol import BUSY_REASON, CloseCode
 from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.snapshot import Snapshots
 
@@ -93,7 +94,24 @@ class Live:
         self, client: LiveClient, connection: Connection, since: int | None
     ) -> list[Outgoing]:
         """The first messages of a connection (attached already, so nothing published
-        meanwhile is lost); live messages they cover are dropped from its queue."""
+        meanwhile is lost); live messages they cover are dropped from its queue.
+
+        The database unable to serve them just now closes the connection with 1013
+        (raised as :class:`Closed`, as every door handles a closed connection)."""
+        try:
+            return await self._opening(client, connection, since)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            logger.warning(
+                "live: database unavailable at a connection's opening: %s", describe(exc)
+            )
+            connection.close(CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
+            raise Closed(CloseCode.TRY_AGAIN_LATER, BUSY_REASON) from None
+
+    async def _opening(
+        self, client: LiveClient, connection: Connection, since: int | None
+    ) -> list[Outgoing]:
         account_id = client.account_id
         history = await self.bus.history(account_id, since)
         head = history.head

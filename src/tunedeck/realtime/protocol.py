@@ -33,6 +33,10 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4408
 
 
+BUSY_REASON = "server busy: reconnect shortly"
+"""The reason sent with :attr:`CloseCode.TRY_AGAIN_LATER`."""
+
+
 class Refused(Exception):  # noqa: N818 (reads as an outcome)
     """The connection must be closed with ``code`` and ``reason`` (safe to show: no secret)."""
 

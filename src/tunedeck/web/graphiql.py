@@ -3,7 +3,7 @@
 Strawberry's own GraphiQL page loads React and GraphiQL from unpkg.com and, served on
 ``/graphql`` behind its authentication, answers a browser that is not signed in with
 a 401 it cannot get past. Here the page is public and static, its scripts are the same
-versions vendored under ``graphiql/vendor/`` (see the README there), and it talks to
+versions vendored under ``graphiql/assets/vendor/`` (see the README there), and it talks to
 ``/graphql`` with the dashboard's session when the browser has one (its CSRF token from
 ``GET /v1/session``) or with the key put in its Headers tab. A browser opening
 ``/graphql`` itself is sent here. Served only while introspection is on: without the
@@ -68,8 +68,11 @@ def graphiql_router() -> APIRouter:
 
 def install_graphiql(app: FastAPI) -> None:
     """Serve GraphiQL and its files; before the GraphQL router, whose GET this answers."""
-    # boot.js, graphiql.css and vendor/<package>@<version>/, from the one folder.
-    assets = Mount(ASSETS_PATH, app=StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-assets")
+    # boot.js, graphiql.css and vendor/<package>@<version>/; the page itself is not among
+    # them (it is served with its headers by the route above).
+    assets = Mount(
+        ASSETS_PATH, app=StaticFiles(directory=GRAPHIQL_DIR / "assets"), name="graphiql-assets"
+    )
     declare_rule(assets, PUBLIC)
     app.router.routes.append(assets)
     app.include_router(graphiql_router())

@@ -13,10 +13,11 @@ from strawberry import Schema
 from strawberry.types import ExecutionContext
 
 from tunedeck.kit.errors import (
-    DATABASE_UNAVAILABLE,
     TuneDeckError,
     ValidationFailed,
     database_unavailable,
+    describe,
+    is_database_unavailable,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions = {"code": ValidationFailed.code, "status": ValidationFailed.status}
     elif _expected(error):
         extensions = {"code": INVALID_QUERY, "status": 400}
-    elif isinstance(original, DATABASE_UNAVAILABLE):
+    elif original is not None and is_database_unavailable(original):
         unavailable = database_unavailable()
         formatted["message"] = unavailable.message
         extensions = {"code": unavailable.code, "status": unavailable.status}
@@ -78,11 +79,10 @@ class TuneDeckSchema(Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+            original = error.original_error
+            if original is not None and is_database_unavailable(original):
                 logger.warning(
-                    "database unavailable in GraphQL %s: %s",
-                    error.path,
-                    type(error.original_error).__name__,
+                    "database unavailable in GraphQL %s: %s", error.path, describe(original)
                 )
             elif not _expected(error):
                 logger.error(

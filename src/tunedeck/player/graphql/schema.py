@@ -41,12 +41,12 @@ from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.kit.db import get_database
 from tunedeck.kit.errors import (
-    DATABASE_UNAVAILABLE,
     BadRequest,
     InvalidJson,
     TuneDeckError,
     Unauthorized,
     database_unavailable,
+    is_database_unavailable,
 )
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
@@ -320,7 +320,9 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
                 principal = await accounts.authenticate(session, secret)
         except (Unauthorized, TuneDeckError) as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
-        except DATABASE_UNAVAILABLE:
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
             raise ConnectionRejectionError({"message": database_unavailable().message}) from None
         context.authenticate(principal)
         unset: UnsetType = UNSET
