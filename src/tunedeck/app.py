@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from tunedeck import __version__
-from tunedeck.accounts.auth import PUBLIC, declare_rule
+from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
@@ -78,7 +77,5 @@ def create_app(
     app.include_router(live_router)
     install_api_docs(app)
     for prefix, sub_app in (mounts or {}).items():
-        mount = Mount(prefix, app=sub_app)
-        app.router.routes.append(mount)
-        declare_rule(mount, PUBLIC)
+        mount_public(app, prefix, sub_app)
     return app

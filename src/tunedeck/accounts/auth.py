@@ -32,7 +32,8 @@ from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from starlette.requests import HTTPConnection
-from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+from starlette.types import ASGIApp
 
 from tunedeck.accounts import service
 from tunedeck.accounts.context import CallContext
@@ -194,6 +195,13 @@ def declare_rule(route: BaseRoute, rule: AccessRule) -> None:
     The rule is kept on the route object itself, so it belongs to the app serving it.
     """
     setattr(route, RULE_ATTRIBUTE, rule)
+
+
+def mount_public(app: FastAPI, path: str, asgi_app: ASGIApp, name: str | None = None) -> None:
+    """Serve ``asgi_app`` under ``path``, public (static files, the demo's simulator)."""
+    mount = Mount(path, app=asgi_app, name=name)
+    declare_rule(mount, PUBLIC)
+    app.router.routes.append(mount)
 
 
 def _framework_pages(app: FastAPI) -> set[str]:

@@ -282,10 +282,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     logger.warning(
         "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
     )
-    unavailable = database_unavailable()
-    return JSONResponse(
-        unavailable.to_dict(), status_code=unavailable.status, headers=unavailable.headers
-    )
+    return await _tunedeck_error(request, database_unavailable())
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

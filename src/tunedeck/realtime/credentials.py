@@ -7,6 +7,7 @@ revocation closes them (:mod:`tunedeck.realtime.revocation`).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -18,9 +19,11 @@ from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
-from tunedeck.kit.errors import Unauthorized
+from tunedeck.kit.errors import Unauthorized, describe, is_database_unavailable
 from tunedeck.realtime.messages import OVERLAY_TYPES
-from tunedeck.realtime.protocol import CloseCode, Refused
+from tunedeck.realtime.protocol import BUSY_REASON, CloseCode, Refused
+
+logger = logging.getLogger(__name__)
 
 # What a key (or session) with spotify:read receives: everything on the channel.
 KEY_TYPES = OVERLAY_TYPES | {"event"}
@@ -75,7 +78,8 @@ def credential_of(principal: Principal, secret: str | None) -> Credential:
 
 async def authenticate(db: Database, secret: str) -> LiveClient:
     """The live client ``secret`` stands for, in its own unit of work; :class:`Refused`
-    (4401 unknown or revoked, 4403 not allowed to read now playing)."""
+    (4401 unknown or revoked, 4403 not allowed to read now playing, 1013 the database
+    unable to tell just now)."""
     try:
         async with db.session() as session:
             principal = await accounts.authenticate(session, secret)
@@ -83,6 +87,11 @@ async def authenticate(db: Database, secret: str) -> LiveClient:
         raise Refused(
             CloseCode.UNAUTHENTICATED, "invalid, revoked or expired credentials"
         ) from None
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning("live: database unavailable checking a credential: %s", describe(exc))
+        raise Refused(CloseCode.TRY_AGAIN_LATER, BUSY_REASON) from None
     return LiveClient(principal, credential_of(principal, secret), reads_of(principal))
 
 

@@ -28,14 +28,12 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tunedeck.accounts.auth import AccessRule, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
-from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime import sse
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
 from tunedeck.realtime.hub import Closed, Connection
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.protocol import (
     AUTH_TIMEOUT,
-    BUSY_REASON,
     CloseCode,
     Refused,
     close_reason,
@@ -82,12 +80,6 @@ async def live_socket(websocket: WebSocket) -> None:
         await _close(websocket, refused.code, refused.reason)
         return
     except WebSocketDisconnect:
-        return
-    except Exception as exc:
-        if not is_database_unavailable(exc):
-            raise
-        logger.warning("live feed: database unavailable at connect: %s", describe(exc))
-        await _close(websocket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
         return
     try:
         with live.attach(client) as connection:

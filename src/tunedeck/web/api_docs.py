@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Mount
 
-from tunedeck.accounts.auth import PUBLIC, declare_rule, public
+from tunedeck.accounts.auth import mount_public, public
 from tunedeck.web.headers import content_security_policy, page_headers
 
 DOCS_PATH = "/docs"
@@ -64,7 +63,5 @@ def docs_router(app: FastAPI) -> APIRouter:
 def install_api_docs(app: FastAPI) -> None:
     """Serve the documentation page and its assets (the app is made with FastAPI's own
     pages off: ``docs_url``, ``redoc_url`` and the OAuth2 redirect)."""
-    assets = Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIR), name="api-docs-assets")
-    declare_rule(assets, PUBLIC)
-    app.router.routes.append(assets)
+    mount_public(app, ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), "api-docs-assets")
     app.include_router(docs_router(app))

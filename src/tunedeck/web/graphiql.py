@@ -17,9 +17,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Mount
 
-from tunedeck.accounts.auth import PUBLIC, declare_rule, public
+from tunedeck.accounts.auth import mount_public, public
 from tunedeck.kit.errors import BadRequest, NotFound
 from tunedeck.web.headers import content_security_policy, page_headers
 
@@ -70,9 +69,6 @@ def install_graphiql(app: FastAPI) -> None:
     """Serve GraphiQL and its files; before the GraphQL router, whose GET this answers."""
     # boot.js, graphiql.css and vendor/<package>@<version>/; the page itself is not among
     # them (it is served with its headers by the route above).
-    assets = Mount(
-        ASSETS_PATH, app=StaticFiles(directory=GRAPHIQL_DIR / "assets"), name="graphiql-assets"
-    )
-    declare_rule(assets, PUBLIC)
-    app.router.routes.append(assets)
+    assets = StaticFiles(directory=GRAPHIQL_DIR / "assets")
+    mount_public(app, ASSETS_PATH, assets, "graphiql-assets")
     app.include_router(graphiql_router())

@@ -48,6 +48,8 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     if error.path:
         formatted["path"] = list(error.path)
     original = error.original_error
+    if original is not None and is_database_unavailable(original):
+        original = database_unavailable()  # answered as any TuneDeck error is
     if isinstance(original, TuneDeckError):
         formatted["message"] = original.message
         extensions: dict[str, Any] = {"code": original.code, "status": original.status}
@@ -59,12 +61,6 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions = {"code": ValidationFailed.code, "status": ValidationFailed.status}
     elif _expected(error):
         extensions = {"code": INVALID_QUERY, "status": 400}
-    elif original is not None and is_database_unavailable(original):
-        unavailable = database_unavailable()
-        formatted["message"] = unavailable.message
-        extensions = {"code": unavailable.code, "status": unavailable.status}
-        if unavailable.details is not None:
-            extensions["details"] = unavailable.details.to_dict()
     else:
         formatted["message"] = "Internal server error."
         extensions = {"code": "internal_error", "status": 500}
