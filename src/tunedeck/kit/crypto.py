@@ -21,6 +21,8 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tunedeck.kit.files import private_directory
+
 FORMAT_VERSION = "v1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -203,7 +205,7 @@ def read_key_file(path: Path) -> Keyring:
 
 def write_key_file(path: Path, keyring: Keyring) -> None:
     """Write the keyring readable by the owner only, atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -31,6 +31,7 @@ from starlette.requests import HTTPConnection
 
 from tunedeck.config import to_async_url
 from tunedeck.kit.crypto import EncryptionContext
+from tunedeck.kit.files import private_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -127,7 +128,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(Path(parsed.database))
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

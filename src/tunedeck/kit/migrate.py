@@ -16,6 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 import tunedeck.migrations
 from tunedeck.config import to_async_url
+from tunedeck.kit.files import private_sqlite_file
 
 MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
 
@@ -50,7 +51,7 @@ def migration_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(async_url, poolclass=NullPool, hide_parameters=True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(parsed.database))
         event.listen(engine.sync_engine, "connect", _sqlite_for_migrations)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine

@@ -1,0 +1,46 @@
+"""Files that hold secrets: readable by their owner only.
+
+The embedded SQLite database holds encrypted credentials, API key hashes and events;
+its directory is created 700 and the database file 600. SQLite gives its ``-wal`` and
+``-shm`` files the mode of the database file, so creating that one private is enough
+for new files; files left by an earlier version are tightened here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by the owner only.
+
+    An existing directory keeps its mode: it may be shared (``/tmp``, a home), and
+    tightening it is the operator's call, not ours."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=PRIVATE_DIRECTORY)
+        # mkdir's mode is filtered by the umask; say it again without it.
+        os.chmod(directory, PRIVATE_DIRECTORY)
+
+
+def private_sqlite_file(database: Path) -> None:
+    """Make the SQLite database at ``database`` (and its directory) private before
+    SQLite opens it: created 600 when new, tightened to 600 when it exists."""
+    private_directory(database.parent)
+    fd = os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
+    os.close(fd)
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o777 != PRIVATE_FILE:
+                os.chmod(path, PRIVATE_FILE)
