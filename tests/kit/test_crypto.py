@@ -130,6 +130,7 @@ def test_parse_and_serialize() -> None:
         ("bad id!:" + base64.urlsafe_b64encode(os.urandom(32)).decode(), "key id"),
         ("k1:@@@@", "base64"),
     ],
+    ids=["empty", "no-key", "short-key", "bad-key-id", "not-base64"],
 )
 def test_parse_errors_are_clear(value: str, message: str) -> None:
     with pytest.raises(KeyringError, match=message):
