@@ -19,6 +19,10 @@ from tunedeck.config import to_async_url
 
 MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
 
+MIGRATION_LOCK = 0x7475_6E65_6465_636B  # "tunedeck": one id for every process
+"""PostgreSQL advisory lock held while migrating: processes started together (several
+``serve`` and ``worker``) migrate one after the other, the later ones finding nothing to do."""
+
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic's config built in code: works from a checkout and from an installed wheel."""
@@ -70,6 +74,11 @@ async def upgrade_database(url: str, revision: str = "head") -> None:
     engine = migration_engine(url)
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Released with the transaction, so a crashed migration frees it too.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade, alembic_config(), revision)
     finally:
         await engine.dispose()
