@@ -19,7 +19,7 @@ from tunedeck.config import to_async_url
 
 MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
 
-MIGRATION_LOCK = 0x7475_6E65_6465_636B  # "tunedeck": one id for every process
+MIGRATION_LOCK = 0x7464_6D69_6772_6174  # "tdmigrat" in ASCII (the relay's lock is another)
 """PostgreSQL advisory lock held while migrating: processes started together (several
 ``serve`` and ``worker``) migrate one after the other, the later ones finding nothing to do."""
 
