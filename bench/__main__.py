@@ -8,6 +8,7 @@ import time
 
 BENCHMARKS = (
     "client",
+    "cluster",
     "events",
     "fanout",
     "freshness",

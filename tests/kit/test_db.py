@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -53,6 +54,16 @@ async def test_migrations_from_empty(fresh_database_url: str) -> None:
             assert await conn.run_sync(_schema_diff) == []
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres_only
+async def test_processes_starting_together_migrate_one_after_the_other(
+    fresh_database_url: str,
+) -> None:
+    """Several ``serve`` and ``worker`` processes started at once on an empty database
+    (compose, a deployment) each migrate at start: none fails on the others' tables."""
+    await asyncio.gather(*(upgrade_database(fresh_database_url) for _ in range(4)))
+    assert await current_revision(fresh_database_url) == head_revision()
 
 
 async def test_engine_settings(database: Database) -> None:

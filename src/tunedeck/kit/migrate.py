@@ -20,6 +20,10 @@ from tunedeck.kit.files import private_sqlite_file
 
 MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
 
+MIGRATION_LOCK = 0x7464_6D69_6772_6174  # "tdmigrat" in ASCII (the relay's lock is another)
+"""PostgreSQL advisory lock held while migrating: processes started together (several
+``serve`` and ``worker``) migrate one after the other, the later ones finding nothing to do."""
+
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic's config built in code: works from a checkout and from an installed wheel."""
@@ -71,6 +75,11 @@ async def upgrade_database(url: str, revision: str = "head") -> None:
     engine = migration_engine(url)
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Released with the transaction, so a crashed migration frees it too.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade, alembic_config(), revision)
     finally:
         await engine.dispose()

