@@ -48,6 +48,10 @@ MAX_RATE_LIMIT_WAITS = 3
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 """Methods retried after a 5xx or a transport failure."""
 
+MIN_ATTEMPT_SECONDS = 0.05
+"""An attempt is not started with less of the deadline left: it could not be answered in
+time, yet a command sent that late could still take effect after we gave up on it."""
+
 # Deadline (event-loop time) of the public call in progress in this task, if any.
 _call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "spotify_call_deadline", default=None
@@ -143,6 +147,10 @@ class SpotifyTransport:
             rate_limit_waits = 0
             while True:
                 remaining = deadline_at - loop.time()
+                if remaining < MIN_ATTEMPT_SECONDS:
+                    raise SpotifyUnavailableError(
+                        504, f"Spotify call exceeded its {policy.deadline:g}s deadline"
+                    )
                 failure: SpotifyUnavailableError
                 try:
                     response = await self._http.request(
@@ -151,7 +159,7 @@ class SpotifyTransport:
                         params=query,
                         json=body,
                         headers={"Authorization": f"Bearer {token}"},
-                        timeout=min(policy.attempt_timeout, max(remaining, 0.001)),
+                        timeout=min(policy.attempt_timeout, remaining),
                     )
                 except httpx.TimeoutException as exc:
                     failure = SpotifyUnavailableError(504, f"Spotify timed out on {method} {path}")
@@ -256,6 +264,7 @@ __all__ = [
     "DEFAULT_RETRY_AFTER",
     "IDEMPOTENT_METHODS",
     "MAX_RATE_LIMIT_WAITS",
+    "MIN_ATTEMPT_SECONDS",
     "Params",
     "RequestPolicy",
     "SpotifyTransport",
