@@ -11,15 +11,18 @@ one event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.events.support import eventually
@@ -97,6 +100,29 @@ async def served(own_postgres: OwnPostgres, sim: Sim, tmp_path: Path) -> AsyncIt
         await db.dispose()
 
 
+class Listener:
+    """A live client, open from before the outage, collecting its messages."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                self.messages.append(json.loads(raw))
+
+    def volumes(self) -> set[int]:
+        """The volumes of the command events it heard of."""
+        events = (m["event"] for m in self.messages if m.get("type") == "event")
+        return {e["params"]["new_volume"] for e in events if e["type"] == "spotify:volume"}
+
+    @property
+    def open(self) -> bool:
+        return not self.task.done()
+
+
 async def live_close_code(base: str, streamer: Streamer) -> int | None:
     """Open the live feed; the close code if it is closed before its first message."""
     url = base.replace("http://", "ws://") + LIVE
@@ -114,7 +140,12 @@ async def test_postgres_stopped_under_load_then_back(
 ) -> None:
     base, db, streamer = served.base, served.db, served.streamer
     stop = asyncio.Event()
-    async with httpx.AsyncClient(base_url=base, headers=streamer.headers, timeout=30) as client:
+    ws_url = base.replace("http://", "ws://") + LIVE
+    async with (
+        httpx.AsyncClient(base_url=base, headers=streamer.headers, timeout=30) as client,
+        connect(ws_url, additional_headers=streamer.headers) as ws,
+    ):
+        listener = Listener(ws)
         load = Load(client)
         sender = asyncio.create_task(load.run(stop))
         try:
@@ -130,6 +161,14 @@ async def test_postgres_stopped_under_load_then_back(
             stop.set()
             await sender
         after = await live_close_code(base, streamer)
+        last = max(p for p, a in load.answers.items() if a.status_code == 200)
+
+        async def heard_last() -> bool:
+            return last in listener.volumes()
+
+        await eventually(heard_last, within=WITHIN, what="the last command's event, live")
+        still_open = listener.open
+        listener.task.cancel()
 
     # Meanwhile: try again shortly, in the standard shape, never a 500 or a traceback.
     unavailable = [a for a in [me, *load.answers.values()] if a.status_code != 200]
@@ -140,6 +179,9 @@ async def test_postgres_stopped_under_load_then_back(
         assert answer.json()["error"]["code"] == "service_unavailable"
         assert "Traceback" not in answer.text
     assert refused_live == 1013
+    # A client connected before the outage was kept (an overlay on stream stays up) and
+    # hears of the commands made once PostgreSQL is back.
+    assert still_open
     # Back without a restart: new commands and a new live client are served.
     assert after is None
 

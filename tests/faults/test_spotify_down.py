@@ -156,6 +156,7 @@ async def test_the_spotify_pool_is_bounded(make_app: MakeApp, streamer: Streamer
     assert sim.stats()["max_in_flight"] == pool
 
 
+@pytest.mark.slow
 async def test_slow_requests_leave_nothing_behind(
     make_app: MakeApp, streamer: Streamer, sim: Sim
 ) -> None:
@@ -244,6 +245,7 @@ class Ticks:
         return polled
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fault", "deadline", "requests_per_poll"),
     [({"error_rate": 1.0}, 2.0, TRIES), ({"latency_ms": SLOW_MS}, 0.5, 1)],

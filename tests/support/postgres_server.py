@@ -46,6 +46,15 @@ def find_binary(name: str) -> str | None:
     return versions[-1] if versions else shutil.which(name)
 
 
+def binaries() -> tuple[str, str]:
+    """initdb and pg_ctl; without them the test is skipped (fails under ``CI=true``)."""
+    initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        unavailable("PostgreSQL binaries (initdb, pg_ctl)", "not installed")
+        raise AssertionError("unreachable")  # unavailable() skips or fails
+    return initdb, pg_ctl
+
+
 def _runs_as() -> pwd.struct_passwd | None:
     """The unprivileged user to run the server as when we are root, else None."""
     if os.geteuid() != 0:
@@ -170,10 +179,7 @@ def _owner(directory: Path) -> int | None:
 @contextlib.contextmanager
 def own_postgres_server() -> Iterator[OwnPostgres]:
     """A started server of this block alone, stopped and removed after it."""
-    initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        unavailable("PostgreSQL binaries (initdb, pg_ctl)", "not installed")
-        raise AssertionError("unreachable")  # unavailable() skips or fails
+    initdb, pg_ctl = binaries()
     root = Path(tempfile.gettempdir())
     _stop_leftovers(root, pg_ctl)
     # Not under pytest's tmp_path: the postgres user must be able to reach it.
