@@ -7,7 +7,6 @@ own server process.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -30,14 +29,13 @@ from tests.events.support import (
 )
 from tests.kit import storage
 from tests.support.redis_server import OwnRedis
-from tests.support.server_process import ServerProcess
+from tests.support.server_process import ServerProcess, server_env
 from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
 from tunedeck.kit.migrate import upgrade_database
 
-ROOT = Path(__file__).resolve().parents[2]
 # The test server with the action door; the port follows.
 EVENTS_SERVER = (sys.executable, "-m", "tests.events.server")
 OFFLINE = "platform_events_offline"
@@ -164,14 +162,12 @@ async def test_killed_right_after_answering(
     async with db.session() as session:
         account = await accounts.create_account(session, storage.unique())
         key = await accounts.create_api_key(session, account.id, "kill test", ["spotify:playback"])
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TUNEDECK_DATABASE_URL": fresh_database_url,
-        "TUNEDECK_ENCRYPTION_KEYS": storage.TEST_KEYRING.serialize(),
-        "TUNEDECK_DATA_DIR": str(tmp_path),
-    }
-    env.pop("TUNEDECK_REDIS_URL", None)
+    # The sources of this checkout (not an installed copy), the settings of this test.
+    env = server_env(
+        database_url=fresh_database_url,
+        encryption_keys=storage.TEST_KEYRING.serialize(),
+        data_dir=str(tmp_path),
+    )
     if bus_url:
         env["TUNEDECK_REDIS_URL"] = bus_url
     if store_offline:

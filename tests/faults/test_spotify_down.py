@@ -107,12 +107,17 @@ async def test_spotify_slow_fails_within_one_deadline(
     async with make_app(spotify_deadline=DEADLINE) as client:
         command = await client.post(PLAYBACK, json=volume(12), headers=streamer.headers)
         queue = await client.get("/v1/spotify/queue", headers=streamer.headers)
+        asked = received(sim)
+        state = await client.get("/v1/spotify/state", headers=streamer.headers)
     for late in (command, queue):
         assert late.status_code == 504, late.text
         assert late.json()["error"]["code"] == "spotify_timeout"
+    # The state's parts are read side by side, each failing in its place.
+    assert state.status_code == 200, state.text
+    assert {e["code"] for e in state.json()["errors"].values()} == {"spotify_timeout"}
     # The read before the command spent the action's one deadline: the command was not
     # sent after it (each call having its own deadline, the action took two).
-    assert received(sim) == {READ: 1, "GET /v1/me/player/queue": 1}
+    assert asked == {READ: 1, "GET /v1/me/player/queue": 1}
 
 
 def open_connections() -> int:

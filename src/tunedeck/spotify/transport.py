@@ -13,7 +13,8 @@ request, retry and wait it makes. Within that deadline:
   raise :class:`SpotifyRateLimitError` at once with ``retry_after`` set;
 * 5xx, connection errors, timeouts: bounded jittered retries for idempotent requests
   (GET, PUT, DELETE) only; never for POSTs (next, previous, queue add, playlist create
-  and add), whose effect would double if the first attempt did land.
+  and add), whose effect would double if the first attempt did land;
+* no attempt starts with less than ``MIN_ATTEMPT_SECONDS`` of the deadline left.
 """
 
 from __future__ import annotations
