@@ -39,6 +39,13 @@ class Settings(BaseSettings):
         default=15.0,
         description="Overall deadline (seconds) for one Spotify call, retries included.",
     )
+    # ---- Spotify connection pool ----
+    spotify_max_connections: int = Field(
+        default=100,
+        gt=0,
+        description="Most connections open to Spotify at once (requests beyond wait, "
+        "within their deadline).",
+    )
     graphql_introspection: bool = Field(
         default=True, description="Serve the GraphQL schema to introspection (and GraphiQL)."
     )

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import httpx
+
 from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import create_bus
@@ -34,7 +36,10 @@ async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
         state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
         state.db = db = Database(settings.resolved_database_url)
         stack.push_async_callback(db.dispose)
-        state.http = await stack.enter_async_context(create_http_client())
+        # Bounded: requests beyond the limit wait for a connection, within their deadline.
+        pool = settings.spotify_max_connections
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        state.http = await stack.enter_async_context(create_http_client(limits=limits))
         state.token_manager = TokenManager(db, state.keyring, state.http, settings)
         # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
         # stops first (LIFO), its last pass still having the bus and the database.

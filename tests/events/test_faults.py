@@ -7,11 +7,7 @@ own server process.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,14 +29,15 @@ from tests.events.support import (
 )
 from tests.kit import storage
 from tests.support.redis_server import OwnRedis
-from tests.support.servers import free_port
+from tests.support.server_process import ServerProcess, server_env
 from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
 from tunedeck.kit.migrate import upgrade_database
 
-ROOT = Path(__file__).resolve().parents[2]
+# The test server with the action door; the port follows.
+EVENTS_SERVER = (sys.executable, "-m", "tests.events.server")
 OFFLINE = "platform_events_offline"
 
 
@@ -152,51 +149,6 @@ async def _outbox_empty(db: Database, account_id: uuid.UUID) -> bool:
     return await outbox_count(db, account_id) == 0
 
 
-class ServerProcess:
-    """``tests/events/server.py`` in its own OS process, on a fixed port across restarts."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.events.server", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.process.poll() is None, "the server exited at start"
-            try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
-
-    def kill9(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        assert self.process.returncode == -signal.SIGKILL
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("store_offline", [False, True], ids=["store-up", "store-offline"])
 async def test_killed_right_after_answering(
@@ -210,20 +162,18 @@ async def test_killed_right_after_answering(
     async with db.session() as session:
         account = await accounts.create_account(session, storage.unique())
         key = await accounts.create_api_key(session, account.id, "kill test", ["spotify:playback"])
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TUNEDECK_DATABASE_URL": fresh_database_url,
-        "TUNEDECK_ENCRYPTION_KEYS": storage.TEST_KEYRING.serialize(),
-        "TUNEDECK_DATA_DIR": str(tmp_path),
-    }
-    env.pop("TUNEDECK_REDIS_URL", None)
+    # The sources of this checkout (not an installed copy), the settings of this test.
+    env = server_env(
+        database_url=fresh_database_url,
+        encryption_keys=storage.TEST_KEYRING.serialize(),
+        data_dir=str(tmp_path),
+    )
     if bus_url:
         env["TUNEDECK_REDIS_URL"] = bus_url
     if store_offline:
         # The relay cannot have stored anything before the kill: only a restart can.
         await set_store_offline(db, True)
-    server = ServerProcess(env)
+    server = ServerProcess(env, EVENTS_SERVER)
     server.start()
     answered: list[uuid.UUID] = []
     try:

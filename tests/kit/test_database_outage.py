@@ -90,6 +90,14 @@ def test_the_outage_is_logged_as_such_not_as_a_crash(
     assert all(KEY not in r.getMessage() for r in caplog.records)
 
 
+class _PostgresError(Exception):
+    """A driver error with its SQLSTATE, as asyncpg (and SQLAlchemy's adapter of it) give."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
 @pytest.mark.parametrize(
     ("error", "unavailable"),
     [
@@ -102,6 +110,11 @@ def test_the_outage_is_logged_as_such_not_as_a_crash(
             DBAPIError("SELECT 1", {}, ConnectionResetError(), connection_invalidated=True),
             True,
         ),
+        # PostgreSQL restarting: shutting down, starting up, sessions ended by the operator.
+        (DBAPIError("SELECT 1", {}, _PostgresError("57P03")), True),
+        (DBAPIError("SELECT 1", {}, _PostgresError("57P01")), True),
+        (_PostgresError("08006"), True),
+        (ProgrammingError("SELECT", {}, _PostgresError("42P01")), False),
         # Bugs, not outages: they stay 500s whatever the backend.
         (OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x")), False),
         (

@@ -242,6 +242,20 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 DATABASE_BUSY_RETRY_AFTER = 2
 # SQLite's words for "another connection holds the lock" (after the busy timeout).
 _SQLITE_BUSY = ("database is locked", "database is busy")
+# PostgreSQL's SQLSTATEs for a server that cannot serve us now: the connection exception
+# class (08...), and a server shutting down or starting up (57P01 admin shutdown, 57P02
+# crash shutdown, 57P03 cannot connect now), as met while it is restarted.
+_POSTGRES_UNAVAILABLE_CLASS = "08"
+_POSTGRES_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _postgres_unavailable(error: object) -> bool:
+    """Whether a driver error carries one of the SQLSTATEs above (asyncpg sets
+    ``sqlstate``, and SQLAlchemy's asyncpg adapter copies it)."""
+    state = getattr(error, "sqlstate", None)
+    if not isinstance(state, str):
+        return False
+    return state.startswith(_POSTGRES_UNAVAILABLE_CLASS) or state in _POSTGRES_UNAVAILABLE_STATES
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -251,11 +265,12 @@ def is_database_unavailable(exc: BaseException) -> bool:
     Now: every pooled connection busy for the pool's whole timeout; the server refused,
     reset, timed out or could not be resolved (asyncpg raises these unwrapped, as
     ``OSError``); a connection lost mid-statement (SQLAlchemy marks it invalidated);
-    SQLite's file locked by another writer past the busy timeout."""
-    if isinstance(exc, SQLAlchemyTimeoutError | OSError):
+    PostgreSQL shutting down or starting up; SQLite's file locked by another writer past
+    the busy timeout."""
+    if isinstance(exc, SQLAlchemyTimeoutError | OSError) or _postgres_unavailable(exc):
         return True
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _postgres_unavailable(exc.orig):
             return True
         message = str(exc.orig).lower()
         return isinstance(exc, OperationalError) and any(w in message for w in _SQLITE_BUSY)

@@ -125,11 +125,14 @@ async def perform(
 
     The event commits in its own unit of work, after Spotify answered and before the
     caller is answered: an action that succeeded is never without its event.
+
+    The read before and every call of the command share one Spotify deadline: an
+    action of several calls (a read, then ``skip_to``'s skips) ends within it too.
     """
     spotify_client = await client(ctx)
-    before = await playback_before(ctx, spotify_client)
     try:
-        async with spotify():
+        async with spotify(), spotify_client.deadline():
+            before = await playback_before(ctx, spotify_client)
             params = await command(spotify_client, before)
     finally:
         # The player changed (or may have, on a failure): the next read asks Spotify.

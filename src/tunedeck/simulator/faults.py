@@ -19,6 +19,8 @@ HOLD_TIMEOUT_SECONDS = 10.0
 #: after the limit (a test that forgot to release its requests must not hang the suite).
 HELD_POLL_SECONDS = 0.01
 HELD_LIMIT_SECONDS = 120.0
+#: A request delayed by ``latency_ms`` looks at the knob this often.
+LATENCY_POLL_SECONDS = 0.05
 #: Retry-After (seconds) of the quota-exceeded variant: a day, as when an app's quota is gone.
 QUOTA_RETRY_AFTER = 86_400
 _SERVER_ERRORS = (
@@ -29,9 +31,14 @@ _SERVER_ERRORS = (
 
 
 async def delay(sim: SimulatorState) -> None:
-    """Sleep for the configured latency, if any."""
-    if sim.config.latency_ms > 0:
-        await asyncio.sleep(sim.config.latency_ms / 1000)
+    """Sleep for the configured latency, if any. Lowering the knob (or a reset) cuts the
+    sleeps in progress short: requests a test left waiting (its client gave up on them)
+    do not outlive it, nor hold the server's shutdown."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # The knob is a plain value changed by the control API: looked at, as ``held`` does.
+    while (remaining := started + sim.config.latency_ms / 1000 - loop.time()) > 0:  # noqa: ASYNC110
+        await asyncio.sleep(min(remaining, LATENCY_POLL_SECONDS))
 
 
 async def held(sim: SimulatorState) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -94,6 +95,11 @@ class SpotifyClient:
     def policy(self) -> RequestPolicy:
         """The retry and timeout policy in force."""
         return self._transport.policy
+
+    def deadline(self) -> AbstractAsyncContextManager[float]:
+        """One deadline (the policy's) for every call made in the block, which then ends
+        within it as a single call does; past it, a 504 :class:`SpotifyUnavailableError`."""
+        return self._transport.call()
 
     # ---- reading -------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ request, retry and wait it makes. Within that deadline:
   raise :class:`SpotifyRateLimitError` at once with ``retry_after`` set;
 * 5xx, connection errors, timeouts: bounded jittered retries for idempotent requests
   (GET, PUT, DELETE) only; never for POSTs (next, previous, queue add, playlist create
-  and add), whose effect would double if the first attempt did land.
+  and add), whose effect would double if the first attempt did land;
+* no attempt starts with less than ``MIN_ATTEMPT_SECONDS`` of the deadline left.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ MAX_RATE_LIMIT_WAITS = 3
 
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 """Methods retried after a 5xx or a transport failure."""
+
+MIN_ATTEMPT_SECONDS = 0.05
+"""An attempt is not started with less of the deadline left: it could not be answered in
+time, yet a command sent that late could still take effect after we gave up on it."""
 
 # Deadline (event-loop time) of the public call in progress in this task, if any.
 _call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -143,6 +148,10 @@ class SpotifyTransport:
             rate_limit_waits = 0
             while True:
                 remaining = deadline_at - loop.time()
+                if remaining < MIN_ATTEMPT_SECONDS:
+                    raise SpotifyUnavailableError(
+                        504, f"Spotify call exceeded its {policy.deadline:g}s deadline"
+                    )
                 failure: SpotifyUnavailableError
                 try:
                     response = await self._http.request(
@@ -151,7 +160,7 @@ class SpotifyTransport:
                         params=query,
                         json=body,
                         headers={"Authorization": f"Bearer {token}"},
-                        timeout=min(policy.attempt_timeout, max(remaining, 0.001)),
+                        timeout=min(policy.attempt_timeout, remaining),
                     )
                 except httpx.TimeoutException as exc:
                     failure = SpotifyUnavailableError(504, f"Spotify timed out on {method} {path}")
@@ -256,6 +265,7 @@ __all__ = [
     "DEFAULT_RETRY_AFTER",
     "IDEMPOTENT_METHODS",
     "MAX_RATE_LIMIT_WAITS",
+    "MIN_ATTEMPT_SECONDS",
     "Params",
     "RequestPolicy",
     "SpotifyTransport",
