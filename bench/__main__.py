@@ -12,6 +12,7 @@ BENCHMARKS = (
     "fanout",
     "freshness",
     "leases",
+    "limits",
     "overlay_soak",
     "poller",
     "state",

@@ -14,11 +14,13 @@ it is refused with 429 ``too_many_requests``, ``Retry-After`` and
 bucket to the other keys. A dashboard session is made from an API key and is that key
 here: it shares the key's bucket (opening more sessions buys no more calls).
 
-The check runs after authentication and the permission check, before anything reaches
-Spotify or records an event: REST in the route's dependency (``player.rest.player``),
-GraphQL in each field's permission classes (``player.graphql.permissions``), so each
-aliased mutation of a document spends its own token. Buckets live in Redis when
-``TUNEDECK_REDIS_URL`` is set (every ``serve`` process shares them), in memory otherwise.
+The check runs after authentication and the permission check, before the input is
+validated (a client looping on a mistake is slowed down like any other) and before
+anything reaches Spotify or records an event: REST in the route's dependency
+(``player.rest.player``), GraphQL in each field's permission classes
+(``player.graphql.limits``), so each aliased mutation of a document spends its own
+token. Buckets live in Redis when ``TUNEDECK_REDIS_URL`` is set (every ``serve``
+process shares them), in memory otherwise.
 
 For metrics: :attr:`RequestLimits.refusals` counts refusals by (kind, scope) and
 :attr:`RequestLimits.unchecked` the calls admitted unchecked while Redis was down.
