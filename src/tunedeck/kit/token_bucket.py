@@ -244,8 +244,8 @@ class RedisBuckets:
     def _failed_open(self, now: float, exc: BaseException) -> Verdict:
         if self._down_until is None:
             logger.warning(
-                "rate limits: Redis unreachable (%s: %s); requests pass unchecked until it "
-                "answers again",
+                "rate limits: Redis unreachable or too slow (%s: %s); requests pass "
+                "unchecked until it answers again",
                 type(exc).__name__,
                 exc,
             )

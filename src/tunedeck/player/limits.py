@@ -131,7 +131,7 @@ class RequestLimits:
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = time.time) -> RequestLimits:
         store: BucketStore
-        if settings.redis_url:
+        if settings.redis_url and settings.rate_limits:
             store = RedisBuckets(
                 settings.redis_url,
                 prefix=settings.rate_limit_redis_prefix,
