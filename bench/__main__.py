@@ -13,6 +13,7 @@ BENCHMARKS = (
     "fanout",
     "freshness",
     "leases",
+    "limits",
     "overlay_soak",
     "poller",
     "state",

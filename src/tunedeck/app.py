@@ -3,7 +3,8 @@
 The lifespan owns the long-lived pieces and puts them on ``app.state``: those of
 every process (``tunedeck.runtime.process_pieces``: ``settings``, ``db``, ``keyring``,
 ``http``, ``token_manager``, ``bus``, ``outbox``, ``relay``; ``tunedeck worker`` runs
-on the same), then the real-time ones (``tunedeck.realtime.lifespan``). Read them
+on the same), then the real-time ones (``tunedeck.realtime.lifespan``), then the
+player's rate limits (``request_limits``, ``tunedeck.player.limits``). Read them
 through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
 Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
@@ -25,6 +26,7 @@ from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import install_error_handlers
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.player.app import install_player
+from tunedeck.player.limits import serve_request_limits
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import Subscription
 from tunedeck.realtime.lifespan import realtime
@@ -54,6 +56,7 @@ def create_app(
         async with (
             process_pieces(settings, app.state),
             realtime(app.state, serve_feeds=True, poll=settings.poll_in_process),
+            serve_request_limits(app.state, settings),
         ):
             yield
 

@@ -151,6 +151,51 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Keep-alive comment interval of the SSE feed."
     )
 
+    # ---- request limits ----
+    rate_limits: bool = Field(
+        default=True,
+        description="Limit how fast each API key and each account calls the player "
+        "(false: no limits).",
+    )
+    rate_limit_key_commands_per_second: float = Field(
+        default=10.0, gt=0, description="Commands one API key may send per second, sustained."
+    )
+    rate_limit_key_command_burst: int = Field(
+        default=20, ge=1, description="Commands one API key may send at once."
+    )
+    rate_limit_account_commands_per_second: float = Field(
+        default=15.0,
+        gt=0,
+        description="Commands all the keys of one account may send per second, together.",
+    )
+    rate_limit_account_command_burst: int = Field(
+        default=30, ge=1, description="Commands all the keys of one account may send at once."
+    )
+    rate_limit_key_reads_per_second: float = Field(
+        default=20.0, gt=0, description="Reads one API key may make per second, sustained."
+    )
+    rate_limit_key_read_burst: int = Field(
+        default=40, ge=1, description="Reads one API key may make at once."
+    )
+    rate_limit_account_reads_per_second: float = Field(
+        default=40.0,
+        gt=0,
+        description="Reads all the keys of one account may make per second, together.",
+    )
+    rate_limit_account_read_burst: int = Field(
+        default=80, ge=1, description="Reads all the keys of one account may make at once."
+    )
+    rate_limit_redis_prefix: str = Field(
+        default="tunedeck:limits:",
+        description="Prefix of the rate-limit keys in Redis (with TUNEDECK_REDIS_URL).",
+    )
+    rate_limit_redis_timeout_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="Longest wait for Redis on a rate-limit check; past it the request "
+        "goes through unchecked (limits fail open while Redis is down).",
+    )
+
     @property
     def allowed_origin_list(self) -> list[str]:
         """``allowed_origins`` as a list."""

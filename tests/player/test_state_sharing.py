@@ -4,12 +4,24 @@ one upstream fetch (four Spotify calls), whichever door they come through."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.player.conftest import MakeStreamer, Streamer
 from tests.player.doors import doors
 from tests.support.simulator import Sim
+
+
+@pytest.fixture
+async def client(make_app: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without rate limits: this module sends one key's calls in a flood on
+    purpose (the limits themselves are tested in test_limits.py)."""
+    async with make_app(rate_limits=False) as client:
+        yield client
+
 
 STATE_ROUTES = (
     "GET /v1/me/player",

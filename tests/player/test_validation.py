@@ -4,6 +4,7 @@ simulator."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -15,6 +16,15 @@ from tests.player.doors import GraphQLDoor, doors, field_as_named_by
 from tests.player.support import upstream_requests
 from tests.support.simulator import Sim
 from tunedeck.player import inputs
+
+
+@pytest.fixture
+async def client(make_app: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without rate limits: this module sends one key's calls in a flood on
+    purpose (the limits themselves are tested in test_limits.py)."""
+    async with make_app(rate_limits=False) as client:
+        yield client
+
 
 TRACK = "spotify:track:" + "a" * 22
 PLAYLIST = "0123456789abcdefABCDEF"

@@ -35,6 +35,7 @@ from tunedeck.player.inputs import (
     SearchIn,
     TransferIn,
 )
+from tunedeck.player.limits import admit
 from tunedeck.player.schemas import (
     ActionOut,
     DeviceOut,
@@ -49,6 +50,18 @@ from tunedeck.player.schemas import (
     TrackOut,
 )
 
+RATE_LIMITED = error_doc(
+    "Too many calls: this API key or its account is over its rate limit (code "
+    "too_many_requests; nothing was sent to Spotify), or Spotify is rate limiting this "
+    "app (code rate_limited).",
+    headers={
+        "Retry-After": {
+            "description": "Whole seconds to wait before trying again (at least 1).",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+)
+
 SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     403: error_doc("The key lacks the permission, or Spotify Premium is required."),
@@ -59,15 +72,7 @@ SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
         "or the player refused the command in its current state."
     ),
     422: error_doc("Invalid input; nothing was sent to Spotify."),
-    429: error_doc(
-        "Spotify is rate limiting this app.",
-        headers={
-            "Retry-After": {
-                "description": "Seconds to wait before trying again.",
-                "schema": {"type": "integer"},
-            }
-        },
-    ),
+    429: RATE_LIMITED,
     502: error_doc("Spotify answered something unreadable."),
     503: error_doc("Spotify is unavailable."),
     504: error_doc("Spotify did not answer in time."),
@@ -77,14 +82,16 @@ router = APIRouter(prefix="/v1/spotify", tags=["spotify"])
 
 
 def player(permission: Permission) -> Any:
-    """Dependency: the operation's context, for a principal holding ``permission``."""
+    """Dependency: the operation's context, for a principal holding ``permission`` and
+    within its rate limits (429 before anything reaches Spotify)."""
 
-    def dependency(
+    async def dependency(
         conn: HTTPConnection,
         # A default, not Annotated: the closure's ``permission`` is not visible to the
         # string annotations FastAPI resolves.
         principal: Principal = Depends(requires(permission)),
     ) -> PlayerContext:
+        await admit(conn, principal, permission)
         return player_context(conn, principal)
 
     return Depends(dependency)
@@ -203,7 +210,7 @@ async def search(ctx: Read, request: Annotated[SearchIn, Query()]) -> list[Track
     return await reads.search(ctx, request)
 
 
-@router.get("/manual-connect", responses=AUTH_ERRORS)
+@router.get("/manual-connect", responses={**AUTH_ERRORS, 429: RATE_LIMITED})
 async def get_manual_connect(ctx: Read) -> ManualStatusOut:
     """Whether manual polling is on, and for how many seconds still."""
     return await manual_connect.manual_status(ctx)
@@ -211,14 +218,14 @@ async def get_manual_connect(ctx: Read) -> ManualStatusOut:
 
 @router.post(
     "/manual-connect",
-    responses={**AUTH_ERRORS, 409: SPOTIFY_ERRORS[409]},
+    responses={**AUTH_ERRORS, 409: SPOTIFY_ERRORS[409], 429: RATE_LIMITED},
 )
 async def post_manual_connect(ctx: Worker) -> ManualStatusOut:
     """Poll this account's Spotify for the next 30 minutes."""
     return await manual_connect.start_manual(ctx)
 
 
-@router.delete("/manual-connect", responses=AUTH_ERRORS)
+@router.delete("/manual-connect", responses={**AUTH_ERRORS, 429: RATE_LIMITED})
 async def delete_manual_connect(ctx: Worker) -> ManualStoppedOut:
     """Stop manual polling now; ``stopped`` says whether it was on."""
     return ManualStoppedOut(stopped=await manual_connect.stop_manual(ctx))
@@ -228,6 +235,7 @@ EVENTS_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     400: error_doc("The cursor is not one this listing gave."),
     422: error_doc("Unknown event type, since after until, or limit out of range."),
+    429: RATE_LIMITED,
 }
 
 

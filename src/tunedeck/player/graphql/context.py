@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
@@ -13,6 +14,16 @@ from tunedeck.accounts.permissions import Principal
 from tunedeck.kit.errors import Unauthorized
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context
+
+
+@dataclass(slots=True)
+class LimitedCalls:
+    """The fields of one operation that met the rate limits (``graphql.limits``):
+    how many were admitted, how many refused and the longest wait a refusal named."""
+
+    admitted: int = 0
+    refused: int = 0
+    retry_after: int = 0
 
 
 class GraphQLContext(BaseContext):
@@ -29,6 +40,7 @@ class GraphQLContext(BaseContext):
         super().__init__()
         self._player = player
         self.conn = conn
+        self.limited = LimitedCalls()
 
     @property
     def player(self) -> PlayerContext:

@@ -52,6 +52,7 @@ from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
 from tunedeck.player.graphql.errors import INVALID_QUERY, TuneDeckSchema, format_error
+from tunedeck.player.graphql.limits import RefusedStatus, within_limits
 from tunedeck.player.graphql.permissions import needs
 from tunedeck.player.graphql.scalars import SCALAR_MAP
 from tunedeck.player.graphql.types import (
@@ -78,7 +79,8 @@ Ctx = Info[GraphQLContext, None]
 
 
 def _guard(permission: Permission) -> list[type[BasePermission]]:
-    return [needs(permission)]
+    # The permission first: a caller without it spends no token of its rate limits.
+    return [needs(permission), within_limits(permission)]
 
 
 READ = _guard(Permission.SPOTIFY_READ)
@@ -279,6 +281,7 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        RefusedStatus,
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
