@@ -88,5 +88,11 @@ async def current_revision(url: str) -> str | None:
         await engine.dispose()
 
 
+async def revision_of(engine: AsyncEngine) -> str | None:
+    """The revision the database behind ``engine`` (a running app's) is at."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -34,6 +34,7 @@ from tunedeck.connections.errors import SpotifyAppRejected, SpotifyNeedsReauth, 
 from tunedeck.events.bus import BusUnavailable, EventBus, Subscription
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import utcnow
+from tunedeck.kit.metrics import Metrics
 from tunedeck.player.schemas import NowPlayingOut
 from tunedeck.player.state import StateCache
 from tunedeck.realtime.changes import Change, Observation, changes
@@ -87,6 +88,7 @@ class PollContext:
     cache: StateCache | None
     stats: PollStats
     clock: Callable[[], float] = time.monotonic
+    metrics: Metrics | None = None
 
 
 def _raise_if_cancelling() -> None:
@@ -226,7 +228,10 @@ class AccountPoller:
         ctx = self.ctx
         started = ctx.clock()
         read_at = asyncio.get_running_loop().time()
-        ctx.stats.lateness.append(max(0.0, started - self._target))
+        lateness = max(0.0, started - self._target)
+        ctx.stats.lateness.append(lateness)
+        if ctx.metrics is not None:
+            ctx.metrics.poll_late(lateness)
         try:
             async with asyncio.timeout(ctx.timeout):
                 playback = await client.spotify.playback()

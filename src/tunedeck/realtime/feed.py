@@ -82,7 +82,7 @@ async def live_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     try:
-        with live.attach(client) as connection:
+        with live.attach(client, "websocket") as connection:
             sender = asyncio.create_task(_send(websocket, live, client, connection, since))
             try:
                 await _receive(websocket, connection)
