@@ -35,8 +35,9 @@ _SECRET_NAMES = (
     r"token|access_token|refresh_token|id_token|code|client_secret|secret|password"
     r"|key|api_key|apikey|authorization|code_verifier"
 )
-# name=value (query strings, forms, reprs): the value up to a separator.
-_SECRET_PAIR = re.compile(rf"(?i)\b((?:{_SECRET_NAMES})=)[^&\s\"',;)}}\]]+")
+# name=value (query strings, forms, reprs): the value up to a separator (unless it is
+# redacted already: redacting twice changes nothing).
+_SECRET_PAIR = re.compile(rf"(?i)\b((?:{_SECRET_NAMES})=)(?!\[redacted\])[^&\s\"',;)}}\]]+")
 # "name": "value" (JSON) and 'name': 'value' (Python reprs).
 _SECRET_JSON = re.compile(rf"(?i)([\"'](?:{_SECRET_NAMES})[\"']\s*:\s*)([\"'])(?:\\.|(?!\2).)*\2")
 # An Authorization header's credentials.
@@ -46,11 +47,11 @@ _OWN_SECRET = re.compile(r"\b(td[kos]_)[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
-    """``text`` with every secret it may contain replaced by ``[redacted]``."""
-    text = _OWN_SECRET.sub(rf"\g<1>{REDACTED}", text)
-    text = _AUTH_VALUE.sub(rf"\g<1> {REDACTED}", text)
+    """``text`` with every secret it may contain replaced by ``[redacted]`` (idempotent)."""
+    text = _SECRET_PAIR.sub(rf"\g<1>{REDACTED}", text)
     text = _SECRET_JSON.sub(rf"\g<1>\g<2>{REDACTED}\g<2>", text)
-    return _SECRET_PAIR.sub(rf"\g<1>{REDACTED}", text)
+    text = _AUTH_VALUE.sub(rf"\g<1> {REDACTED}", text)
+    return _OWN_SECRET.sub(rf"\g<1>{REDACTED}", text)
 
 
 # LogRecord attributes that are not extra fields given by the caller.
@@ -157,3 +158,6 @@ def configure_logging(log_format: LogFormat, level: int | str = logging.INFO) ->
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
+    # httpx logs every request it sends at INFO (each poll of each account): the Spotify
+    # metrics count them; its warnings still come through.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
