@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 
 from tests.events.support import new_account
+from tests.ops.conftest import Captured
 from tests.ops.test_metrics import scrape, value
 from tests.realtime.support import eventually
 from tests.support.app import app_settings, asgi_client
@@ -126,8 +127,9 @@ async def test_a_lagging_relay_is_degraded(
 
 
 async def test_redis_down_is_degraded_then_ok_again(
-    database_url: str, tmp_path: Path, own_redis: OwnRedis
+    database_url: str, tmp_path: Path, own_redis: OwnRedis, logs: Captured
 ) -> None:
+    """Also logged: the loss once (no line per reconnect attempt), and the return."""
     settings: Settings = app_settings(database_url, tmp_path, redis_url=own_redis.url)
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
@@ -148,10 +150,16 @@ async def test_redis_down_is_degraded_then_ok_again(
         assert value(samples, "tunedeck_bus_connected") == 0
         assert body["checks"]["database"]["ok"] is True
 
+        await until(lambda: bus.reconnects >= 3, "a few reconnect attempts")
         own_redis.start()
         await until(lambda: bus.ready, "the bus reconnects")
         status, body = await ready(client)
         samples = await scrape(client)
         assert (status, body["status"]) == (200, "ok"), body
         assert value(samples, "tunedeck_bus_connected") == 1
-        assert (value(samples, "tunedeck_bus_reconnects_total") or 0) >= 1
+        assert (value(samples, "tunedeck_bus_reconnects_total") or 0) >= 3
+    bus_lines = [line for line in logs.lines() if line["logger"] == "tunedeck.events.bus"]
+    lost = [line for line in bus_lines if "subscription lost" in line["message"]]
+    back = [line for line in bus_lines if "live again" in line["message"]]
+    assert [line["level"] for line in lost] == ["warning"]
+    assert [line["level"] for line in back] == ["info"]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -16,34 +12,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from tests.accounts.conftest import MakeCaller
-from tunedeck.kit.logs import REDACTED, make_handler, redact
-
-
-class Captured:
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    def lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
-
-    def access(self) -> list[dict[str, Any]]:
-        return [line for line in self.lines() if line["logger"] == "tunedeck.access"]
-
-
-@pytest.fixture
-def logs() -> Iterator[Captured]:
-    """JSON lines of every logger, as ``configure_logging("json")`` writes them."""
-    captured = Captured()
-    handler = make_handler("json", captured.stream)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield captured
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+from tests.ops.conftest import Captured
+from tunedeck.kit.logs import REDACTED, redact
 
 
 @pytest.mark.parametrize(

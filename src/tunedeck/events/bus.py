@@ -491,6 +491,10 @@ class RedisBus(LocalFanout):
                     if raw["type"] == "psubscribe":
                         if self.reconnects:
                             await self._drop_stale_publisher_connections()
+                            logger.info(
+                                "Redis bus subscription live again (%d reconnect attempts so far)",
+                                self.reconnects,
+                            )
                         self._ready.set()
                         backoff = self.min_backoff
                     elif raw["type"] == "pmessage":
