@@ -54,9 +54,11 @@ def redact(text: str) -> str:
     return _OWN_SECRET.sub(rf"\g<1>{REDACTED}", text)
 
 
-# LogRecord attributes that are not extra fields given by the caller.
+# LogRecord attributes that are not extra fields given by the caller (uvicorn adds a
+# copy of its message with terminal colours).
 _RECORD_FIELDS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "color_message"}
 )
 
 
