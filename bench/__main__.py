@@ -12,6 +12,7 @@ BENCHMARKS = (
     "fanout",
     "freshness",
     "leases",
+    "observe",
     "overlay_soak",
     "poller",
     "state",

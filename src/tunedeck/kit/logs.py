@@ -31,27 +31,68 @@ request_id: ContextVar[str | None] = ContextVar("tunedeck_request_id", default=N
 """The id of the request being served in this context (None outside a request)."""
 
 # Names of fields that may carry a secret, in a query string, a form, JSON or a repr.
-_SECRET_NAMES = (
-    r"token|access_token|refresh_token|id_token|code|client_secret|secret|password"
-    r"|key|api_key|apikey|authorization|code_verifier"
+_SECRET_NAMES = frozenset(
+    {
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "code",
+        "code_verifier",
+        "client_secret",
+        "secret",
+        "password",
+        "key",
+        "api_key",
+        "apikey",
+        "authorization",
+    }
 )
-# name=value (query strings, forms, reprs): the value up to a separator (unless it is
-# redacted already: redacting twice changes nothing).
-_SECRET_PAIR = re.compile(rf"(?i)\b((?:{_SECRET_NAMES})=)(?!\[redacted\])[^&\s\"',;)}}\]]+")
+_NAMES_PATTERN = "|".join(sorted(_SECRET_NAMES))
+# name=value (query strings, forms, reprs): any name, kept unless it is in the list; the
+# value up to a separator (unless it is redacted already: redacting twice changes nothing).
+_PAIR = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_]+)=(?!\[redacted\])[^&\s\"',;)}\]]+")
 # "name": "value" (JSON) and 'name': 'value' (Python reprs).
-_SECRET_JSON = re.compile(rf"(?i)([\"'](?:{_SECRET_NAMES})[\"']\s*:\s*)([\"'])(?:\\.|(?!\2).)*\2")
+_SECRET_JSON = re.compile(rf"(?i)([\"'](?:{_NAMES_PATTERN})[\"']\s*:\s*)([\"'])(?:\\.|(?!\2).)*\2")
 # An Authorization header's credentials.
 _AUTH_VALUE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
 # TuneDeck's own secrets (accounts.secrets: API keys, overlay tokens, session ids).
 _OWN_SECRET = re.compile(r"\b(td[kos]_)[A-Za-z0-9_-]{8,}")
 
 
+def _blank_value(match: re.Match[str]) -> str:
+    return match.group(1) + REDACTED
+
+
+def _blank_pair(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return f"{name}={REDACTED}" if name.lower() in _SECRET_NAMES else match.group(0)
+
+
+def _blank_quoted(match: re.Match[str]) -> str:
+    quote = match.group(2)
+    return match.group(1) + quote + REDACTED + quote
+
+
+def _blank_credentials(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {REDACTED}"
+
+
 def redact(text: str) -> str:
-    """``text`` with every secret it may contain replaced by ``[redacted]`` (idempotent)."""
-    text = _SECRET_PAIR.sub(rf"\g<1>{REDACTED}", text)
-    text = _SECRET_JSON.sub(rf"\g<1>\g<2>{REDACTED}\g<2>", text)
-    text = _AUTH_VALUE.sub(rf"\g<1> {REDACTED}", text)
-    return _OWN_SECRET.sub(rf"\g<1>{REDACTED}", text)
+    """``text`` with every secret it may contain replaced by ``[redacted]`` (idempotent).
+
+    Each pattern runs only when the text has the character it needs (most log values
+    have none of them: this runs on every line)."""
+    if "=" in text:
+        text = _PAIR.sub(_blank_pair, text)
+    if ":" in text and ('"' in text or "'" in text):
+        text = _SECRET_JSON.sub(_blank_quoted, text)
+    lowered = text.lower()
+    if "bearer" in lowered or "basic" in lowered:
+        text = _AUTH_VALUE.sub(_blank_credentials, text)
+    if "td" in text:
+        text = _OWN_SECRET.sub(_blank_value, text)
+    return text
 
 
 # LogRecord attributes that are not extra fields given by the caller (uvicorn adds a
