@@ -155,7 +155,7 @@ class Readiness:
     def _bus(self) -> Check:
         bus = self._state.bus
         ready = getattr(bus, "ready", None)
-        if ready is None:
+        if not self._settings.redis_url or ready is None:
             return Check(True, False, "in-process")
         reconnects = int(getattr(bus, "reconnects", 0))
         data = {"reconnects": reconnects}
@@ -173,7 +173,7 @@ class Readiness:
         settings = self._settings
         problems = []
         relay = getattr(self._state, "relay", None)
-        if relay is None or not relay.running:
+        if relay is None or not getattr(relay, "running", True):
             problems.append("the event relay is not running")
         if not database_up:
             problems.append("the outbox is not readable (the database is unreachable)")
