@@ -161,5 +161,5 @@ async def test_redis_down_is_degraded_then_ok_again(
     bus_lines = [line for line in logs.lines() if line["logger"] == "tunedeck.events.bus"]
     lost = [line for line in bus_lines if "subscription lost" in line["message"]]
     back = [line for line in bus_lines if "live again" in line["message"]]
-    assert [line["level"] for line in lost] == ["warning"]
-    assert [line["level"] for line in back] == ["info"]
+    assert [(line["level"], line["event"]) for line in lost] == [("warning", "bus_lost")]
+    assert [(line["level"], line["event"]) for line in back] == [("info", "bus_reconnected")]

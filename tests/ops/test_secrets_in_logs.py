@@ -225,6 +225,11 @@ def test_no_secret_reaches_the_log(run: tuple[Run, Path]) -> None:
     assert live[0]["query"] == "token=[redacted]"
     assert live[0]["principal_kind"] == "overlay"
 
+    # Background events are lines of their own, with their fields.
+    refreshes = [line for line in lines if line.get("event") == "token_refresh"]
+    assert "refreshed" in [line["outcome"] for line in refreshes]
+    assert all(line["account_id"] for line in refreshes)
+
     # Not one secret, anywhere in the log.
     found = {what: secret for what, secret in demo_run.secrets.items() if secret in text}
     assert found == {}

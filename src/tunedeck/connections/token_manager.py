@@ -201,18 +201,33 @@ class TokenManager:
             grant = await oauth.refresh(stored.refresh_token)
         except SpotifyInvalidGrantError as exc:
             self._count("invalid_grant")
-            logger.warning("Spotify refused the refresh token of account %s: %s", account_id, exc)
+            logger.warning(
+                "Spotify refused the refresh token of account %s: %s",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "invalid_grant"),
+            )
             return None
         except SpotifyTokenError as exc:
             self._count("app_rejected")
-            logger.error("Spotify refused the app of account %s: %s", account_id, exc)
+            logger.error(
+                "Spotify refused the app of account %s: %s",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "app_rejected"),
+            )
             raise SpotifyAppRejected(
                 f"Spotify refused this account's app credentials ({exc.error}): "
                 "check the client id and secret (PUT /v1/connections/spotify/app)"
             ) from None
         except Exception as exc:
             self._count("failed")
-            logger.warning("refreshing the Spotify token of account %s failed: %r", account_id, exc)
+            logger.warning(
+                "refreshing the Spotify token of account %s failed: %r",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "failed"),
+            )
             raise
         self._count("refreshed")
         received = _Token(grant.access_token, grant.expires_at(utcnow()))
@@ -230,6 +245,7 @@ class TokenManager:
             account_id,
             received.expires_at.isoformat(timespec="seconds"),
             "rotated" if grant.rotated else "kept",
+            extra=_refresh_event(account_id, "refreshed"),
         )
         return received
 
@@ -253,6 +269,11 @@ class TokenManager:
         if stored.status != ConnectionStatus.ACTIVE:
             raise SpotifyNeedsReauth()
         return _Token(stored.access_token, stored.expires_at)
+
+
+def _refresh_event(account_id: uuid.UUID, outcome: str) -> dict[str, str]:
+    """The structured fields of a refresh's log line (``extra``)."""
+    return {"event": "token_refresh", "outcome": outcome, "account_id": str(account_id)}
 
 
 class _AccountTokens:

@@ -199,9 +199,11 @@ class AccountPoller:
             self._failures += 1
             self.ctx.stats.failures += 1
             if self._failures == 1:
-                logger.exception("polling account %s failed", self.account_id)
+                logger.exception("polling account %s failed", self.account_id, extra=self._event())
             else:
-                logger.warning("polling account %s failed again: %r", self.account_id, exc)
+                logger.warning(
+                    "polling account %s failed again: %r", self.account_id, exc, extra=self._event()
+                )
             return self.ctx.clock() + self._failure_delay()
 
     async def step(self) -> float:
@@ -339,8 +341,18 @@ class AccountPoller:
         if drop_client:
             self._client = None
         level = logging.WARNING if self._failures == 1 else logging.DEBUG
-        logger.log(level, "polling account %s failed: %r", self.account_id, exc)
+        logger.log(
+            level, "polling account %s failed: %r", self.account_id, exc, extra=self._event()
+        )
         return self.ctx.clock() + self._failure_delay()
+
+    def _event(self) -> dict[str, object]:
+        """The structured fields of a failed poll's log line (``extra``)."""
+        return {
+            "event": "poll_failed",
+            "account_id": str(self.account_id),
+            "failures": self._failures,
+        }
 
     def _failure_delay(self) -> float:
         """The regular period, doubled per consecutive failure (capped)."""
