@@ -95,6 +95,20 @@ async def test_outside_callers_need_an_admin_key(app: FastAPI, make_caller: Make
     assert "tunedeck_http_requests_total" in allowed.text
 
 
+async def test_loopback_is_any_loopback_address(app: FastAPI) -> None:
+    statuses = {}
+    for address in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "::ffff:203.0.113.7"):
+        async with asgi_client(app, client=(address, 5000)) as caller:
+            statuses[address] = (await caller.get("/metrics")).status_code
+    assert statuses == {
+        "127.0.0.1": 200,
+        "127.8.9.10": 200,
+        "::1": 200,
+        "::ffff:127.0.0.1": 200,
+        "::ffff:203.0.113.7": 401,
+    }
+
+
 async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient) -> None:
     ids = [str(uuid.uuid4()) for _ in range(3)]
     for key_id in ids:

@@ -193,10 +193,12 @@ def is_local_caller(conn: HTTPConnection) -> bool:
     if not client:
         return False
     try:
-        local = ipaddress.ip_address(str(client[0])).is_loopback
+        address = ipaddress.ip_address(str(client[0]))
     except ValueError:
         return False
-    return local and not any(name in conn.headers for name in FORWARDING_HEADERS)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack socket
+    return address.is_loopback and not any(name in conn.headers for name in FORWARDING_HEADERS)
 
 
 @functools.cache
