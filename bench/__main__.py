@@ -14,6 +14,7 @@ BENCHMARKS = (
     "freshness",
     "leases",
     "limits",
+    "observe",
     "overlay_soak",
     "poller",
     "state",

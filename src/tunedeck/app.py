@@ -1,12 +1,14 @@
 """The TuneDeck web application: ``create_app()``.
 
-The lifespan owns the long-lived pieces and puts them on ``app.state``: those of
-every process (``tunedeck.runtime.process_pieces``: ``settings``, ``db``, ``keyring``,
-``http``, ``token_manager``, ``bus``, ``outbox``, ``relay``; ``tunedeck worker`` runs
-on the same), then the real-time ones (``tunedeck.realtime.lifespan``), then the
-player's rate limits (``request_limits``, ``tunedeck.player.limits``). Read them
-through ``tunedeck.kit.deps`` / ``tunedeck.kit.db`` / ``tunedeck.connections.deps``.
-Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
+``app.state.metrics`` and ``app.state.readiness`` are made with the app
+(``tunedeck.ops.app``). The lifespan owns the long-lived pieces and puts them on
+``app.state``: those of every process (``tunedeck.runtime.process_pieces``:
+``settings``, ``db``, ``keyring``, ``http``, ``token_manager``, ``bus``, ``outbox``,
+``relay``; ``tunedeck worker`` runs on the same), then the real-time ones
+(``tunedeck.realtime.lifespan``), then the player's rate limits (``request_limits``,
+``tunedeck.player.limits``). Read them through ``tunedeck.kit.deps`` /
+``tunedeck.kit.db`` / ``tunedeck.connections.deps``. Migrations are not run here:
+``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tunedeck.connections.rest import router as connections_router
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import install_error_handlers
 from tunedeck.kit.migrate import upgrade_database
+from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
 from tunedeck.player.limits import serve_request_limits
 from tunedeck.realtime.feed import router as live_router
@@ -79,6 +82,9 @@ def create_app(
     install_player(app, settings, subscription=Subscription)
     app.include_router(live_router)
     install_api_docs(app)
+    # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----
+    install_operations(app)
     for prefix, sub_app in (mounts or {}).items():
         mount_public(app, prefix, sub_app)
+    observe_requests(app, settings)
     return app

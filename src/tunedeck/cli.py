@@ -17,6 +17,7 @@ from tunedeck.kit.crypto import (
     new_key_entry,
     write_key_file,
 )
+from tunedeck.kit.logs import configure_logging
 from tunedeck.kit.runner import fail, run_cli
 
 app = typer.Typer(
@@ -66,8 +67,10 @@ def demo(
     from tunedeck.config import get_settings
     from tunedeck.demo import DemoError, run_demo
 
+    settings = get_settings()
+    _start_logging(settings)
     try:
-        run_demo(get_settings(), host=host, port=port)
+        run_demo(settings, host=host, port=port)
     except (DemoError, KeyringError) as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -92,6 +95,7 @@ def serve(
     settings = settings.model_copy(
         update={"host": host or settings.host, "port": port or settings.port}
     )
+    _start_logging(settings)
     try:
         load_keyring(settings.encryption_keys, settings.data_dir)  # fail before listening
     except KeyringError as exc:
@@ -104,12 +108,12 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Poll the watched accounts and relay events, with no HTTP (configured by TUNEDECK_*).
+    """Poll the watched accounts and relay events, with no API (configured by TUNEDECK_*).
     Several workers on PostgreSQL share the accounts; serve then runs with
-    TUNEDECK_POLL_IN_PROCESS=false."""
-    import logging
-
+    TUNEDECK_POLL_IN_PROCESS=false. TUNEDECK_WORKER_METRICS_PORT serves /metrics,
+    /healthz and /readyz on that port."""
     from tunedeck.config import get_settings
+    from tunedeck.ops.app import worker_endpoints
     from tunedeck.realtime.worker import run_worker
 
     settings = get_settings()
@@ -117,10 +121,8 @@ def worker() -> None:
         load_keyring(settings.encryption_keys, settings.data_dir)  # fail before starting
     except KeyringError as exc:
         raise fail(str(exc)) from None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    run_worker(settings)
+    _start_logging(settings)
+    run_worker(settings, worker_endpoints)
 
 
 @app.command()
@@ -221,6 +223,11 @@ def crypto_rotate(
             typer.echo(f"TUNEDECK_ENCRYPTION_KEYS={final.serialize()}")
 
     run_cli(work)
+
+
+def _start_logging(settings: Settings) -> None:
+    """Logging of the commands that run TuneDeck (TUNEDECK_LOG_FORMAT, TUNEDECK_LOG_LEVEL)."""
+    configure_logging(settings.log_format, settings.log_level.upper())
 
 
 def main() -> None:

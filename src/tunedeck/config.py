@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -194,6 +195,35 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait for Redis on a rate-limit check; past it the request "
         "goes through unchecked (limits fail open while Redis is down).",
+    )
+
+    # ---- operations: logs, /metrics, /readyz ----
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text (a terminal) or one JSON object per line (containers).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="The least severe log records written."
+    )
+    access_log: bool = Field(
+        default=True, description="Write one line per HTTP request and WebSocket session."
+    )
+    ready_max_relay_lag_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="/readyz says degraded when the oldest waiting event is older than this.",
+    )
+    ready_max_outbox_backlog: int = Field(
+        default=10_000,
+        gt=0,
+        description="/readyz says degraded when more events than this wait in the outbox.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`tunedeck worker` serves /metrics, /healthz and /readyz on this port "
+        "(on TUNEDECK_HOST); unset: no HTTP at all.",
     )
 
     @property

@@ -4,7 +4,8 @@
 same way from the same settings; :func:`process_pieces` puts them on a state object
 (``app.state``, or the worker's) and takes them down in reverse order:
 
-``keyring`` (Keyring), ``db`` (Database), ``http`` (one pooled httpx.AsyncClient),
+``metrics`` (kit.metrics.Metrics: the app's own, or a new one), ``keyring`` (Keyring),
+``db`` (Database), ``http`` (one pooled httpx.AsyncClient),
 ``token_manager`` (connections.TokenManager), ``bus`` (events.bus.EventBus: Redis or
 in-process), ``outbox`` (events.outbox.Outbox) and ``relay`` (events.relay.EventRelay,
 running as a kit.background.SupervisedTask).
@@ -26,6 +27,7 @@ from tunedeck.events.relay import EventRelay
 from tunedeck.kit.crypto import load_keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
+from tunedeck.kit.metrics import Metrics
 
 
 @asynccontextmanager
@@ -33,6 +35,7 @@ async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
     """Set the process's pieces on ``state`` (with ``state.settings``) for the block."""
     async with AsyncExitStack() as stack:
         state.settings = settings
+        state.metrics = metrics = getattr(state, "metrics", None) or Metrics()
         state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
         state.db = db = Database(settings.resolved_database_url)
         stack.push_async_callback(db.dispose)
@@ -40,7 +43,7 @@ async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
         pool = settings.spotify_max_connections
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         state.http = await stack.enter_async_context(create_http_client(limits=limits))
-        state.token_manager = TokenManager(db, state.keyring, state.http, settings)
+        state.token_manager = TokenManager(db, state.keyring, state.http, settings, metrics=metrics)
         # Events: the bus (Redis or in-process) and the relay that feeds it; the relay
         # stops first (LIFO), its last pass still having the bus and the database.
         # The outbox (the relay's wake-ups and drain lock) belongs to this database.

@@ -4,7 +4,9 @@ Every route of ``create_app()`` must declare exactly one access rule (see
 ``tunedeck.accounts.auth``). Then, for every HTTP route: no credentials -> 401;
 every permission short of the rule -> 403 naming it; an overlay token -> 403; and a
 key of another account holding every permission sees none of this account's data
-and cannot touch its objects. Routes added by later modules join automatically.
+and cannot touch its objects. Routes added by later modules join automatically. The
+calls come from another machine (routes that also serve local callers, like
+``/metrics``, demand their rule from everyone else).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from tests.accounts.conftest import Caller, MakeCaller
+from tests.support.app import OUTSIDE_CLIENT, asgi_client
 from tunedeck.accounts.auth import AccessRule, RouteEntry, route_table
 from tunedeck.accounts.permissions import (
     GRANTABLE,
@@ -93,6 +96,10 @@ def test_every_route_declares_exactly_one_rule(app: FastAPI) -> None:
         "POST /v1/overlay-tokens": "admin",
         "DELETE /v1/overlay-tokens/{token_id}": "admin",
     }
+    assert {k: v for k, v in rules.items() if k.split()[1] in ("/metrics", "/healthz")} == {
+        "GET /metrics": "admin or local",
+        "GET /healthz": "public",
+    }
 
 
 async def test_permission_matrix(
@@ -107,7 +114,8 @@ async def test_permission_matrix(
 
     async def call(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
         body: dict[str, Any] | None = {} if method in {"POST", "PUT", "PATCH"} else None
-        return await client.request(method, path, headers=headers, json=body)
+        async with asgi_client(app, client=OUTSIDE_CLIENT) as outside:
+            return await outside.request(method, path, headers=headers, json=body)
 
     for method, route, rule in http_routes(app):
         where = f"{method} {route.path} [{rule}]"

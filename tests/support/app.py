@@ -40,9 +40,16 @@ def app_settings(
     )
 
 
-def asgi_client(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
-    """An HTTP client calling ``app`` in this loop; app errors come back as 500 answers."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+LOOPBACK_CLIENT = ("127.0.0.1", 123)
+OUTSIDE_CLIENT = ("203.0.113.7", 40000)  # TEST-NET-3: a caller on another machine
+
+
+def asgi_client(
+    app: FastAPI, *, client: tuple[str, int] = LOOPBACK_CLIENT, **kwargs: Any
+) -> httpx.AsyncClient:
+    """An HTTP client calling ``app`` in this loop; app errors come back as 500 answers.
+    ``client`` is the peer address the app sees (loopback unless told otherwise)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
 
 

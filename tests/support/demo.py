@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -39,18 +40,28 @@ class DemoProcess:
             self.process.wait(timeout=15)
 
 
-def start_demo(data_dir: Path, port: int | None = None) -> DemoProcess:
-    """Start the demo; returns once it printed its admin key and answers on ``/``."""
+def start_demo(
+    data_dir: Path,
+    port: int | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    log_file: IO[str] | None = None,
+) -> DemoProcess:
+    """Start the demo; returns once it printed its admin key and answers on ``/``.
+
+    ``env`` adds TUNEDECK_* settings; ``log_file`` receives its log (stderr), which
+    otherwise comes with what it prints."""
     port = port or free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
-    env["TUNEDECK_DATA_DIR"] = str(data_dir)
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("TUNEDECK_")}
+    environ.update(env or {})
+    environ["TUNEDECK_DATA_DIR"] = str(data_dir)
     command = [sys.executable, "-c", "from tunedeck.cli import main; main()"]
     process = subprocess.Popen(
         [*command, "demo", "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=log_file if log_file is not None else subprocess.STDOUT,
         text=True,
-        env=env,
+        env=environ,
     )
     demo = DemoProcess(process, f"http://127.0.0.1:{port}", "")
     try:

@@ -6,6 +6,8 @@ can be read off the app (see :func:`route_table`):
 - ``Depends(requires(Permission.X))``: an authenticated principal holding X;
 - ``Depends(authenticated)``: any authenticated principal (``/v1/me``, logout);
 - ``Depends(public)``: no credentials (logging in, health).
+- ``Depends(local_or(Permission.X))``: a caller on this machine, or a principal holding
+  X (``/metrics``: a local Prometheus scrapes it without a key).
 
 Routes that cannot carry a dependency (mounts) declare theirs with :func:`declare_rule`,
 on the route object itself; FastAPI's documentation pages are public. GraphQL and
@@ -23,6 +25,7 @@ and needs none.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,11 +58,14 @@ class AccessRule:
 
     public: bool = False
     permission: Permission | None = None
+    # Also served without credentials to a caller on this machine (``is_local_caller``).
+    local: bool = False
 
     def __str__(self) -> str:
         if self.public:
             return "public"
-        return self.permission.value if self.permission else "authenticated"
+        needed = self.permission.value if self.permission else "authenticated"
+        return f"{needed} or local" if self.local else needed
 
 
 PUBLIC = AccessRule(public=True)
@@ -168,6 +174,47 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = f"requires_{permission.name.lower()}"
     setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission))
+    return dependency
+
+
+# Headers a proxy adds: a request carrying one came through a proxy, whatever its peer.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def is_local_caller(conn: HTTPConnection) -> bool:
+    """Whether the caller is on this machine: the connection's peer is a loopback
+    address and the request carries no forwarding header.
+
+    A reverse proxy on this machine connects from loopback on behalf of outside callers;
+    it names them in ``X-Forwarded-For`` / ``Forwarded``, so such a request is never
+    taken for a local one (nor is an outside caller that sends those headers itself:
+    its peer address is not loopback)."""
+    client = conn.scope.get("client")
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(str(client[0]))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack socket
+    return address.is_loopback and not any(name in conn.headers for name in FORWARDING_HEADERS)
+
+
+@functools.cache
+def local_or(permission: Permission) -> Callable[..., Awaitable[Principal | None]]:
+    """Dependency factory: nothing to show for a local caller (``is_local_caller``),
+    else the principal if it holds ``permission`` (401 / 403)."""
+
+    async def dependency(conn: HTTPConnection) -> Principal | None:
+        if is_local_caller(conn):
+            return None
+        principal = await _principal(conn)
+        require_permission(principal, permission)
+        return principal
+
+    dependency.__name__ = f"local_or_{permission.name.lower()}"
+    setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission, local=True))
     return dependency
 
 

@@ -29,6 +29,7 @@ from tunedeck.connections.errors import (
 from tunedeck.connections.models import ConnectionStatus
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.metrics import Metrics
 from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import SpotifyInvalidGrantError, SpotifyTokenError
 from tunedeck.spotify.oauth import SpotifyOAuth
@@ -69,13 +70,21 @@ class TokenManager:
     Built once per app (``app.state.token_manager``); safe for concurrent use. It owns
     the app's :class:`QuirksRegistry` (``quirks``): what its clients learn about a
     Spotify app's restrictions is shared by its clients of that app, and by no other
-    TuneDeck app in the process.
+    TuneDeck app in the process. With ``metrics``, its clients' Spotify requests and its
+    refreshes (by outcome) are counted there.
     """
 
     def __init__(
-        self, db: Database, keyring: Keyring, http: httpx.AsyncClient, settings: Settings
+        self,
+        db: Database,
+        keyring: Keyring,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._keyring = keyring
         self._http = http
         self._settings = settings
@@ -117,6 +126,7 @@ class TokenManager:
             app_id=app.client_id,
             policy=self._policy,
             quirks=self.quirks,
+            metrics=self._metrics,
         )
 
     async def fresh_token(
@@ -159,6 +169,7 @@ class TokenManager:
                 newer = seen is not None and stored.access_token != seen
                 if current.fresh(utcnow()) and (newer or not force):
                     # Someone (maybe another process) refreshed while we waited.
+                    self._count("already_fresh")
                     return current
                 app = await repo.app_credentials(session, self._keyring, account_id)
                 if app is None:
@@ -189,17 +200,36 @@ class TokenManager:
         try:
             grant = await oauth.refresh(stored.refresh_token)
         except SpotifyInvalidGrantError as exc:
-            logger.warning("Spotify refused the refresh token of account %s: %s", account_id, exc)
+            self._count("invalid_grant")
+            logger.warning(
+                "Spotify refused the refresh token of account %s: %s",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "invalid_grant"),
+            )
             return None
         except SpotifyTokenError as exc:
-            logger.error("Spotify refused the app of account %s: %s", account_id, exc)
+            self._count("app_rejected")
+            logger.error(
+                "Spotify refused the app of account %s: %s",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "app_rejected"),
+            )
             raise SpotifyAppRejected(
                 f"Spotify refused this account's app credentials ({exc.error}): "
                 "check the client id and secret (PUT /v1/connections/spotify/app)"
             ) from None
         except Exception as exc:
-            logger.warning("refreshing the Spotify token of account %s failed: %r", account_id, exc)
+            self._count("failed")
+            logger.warning(
+                "refreshing the Spotify token of account %s failed: %r",
+                account_id,
+                exc,
+                extra=_refresh_event(account_id, "failed"),
+            )
             raise
+        self._count("refreshed")
         received = _Token(grant.access_token, grant.expires_at(utcnow()))
         await repo.store_refreshed_tokens(
             session,
@@ -215,8 +245,13 @@ class TokenManager:
             account_id,
             received.expires_at.isoformat(timespec="seconds"),
             "rotated" if grant.rotated else "kept",
+            extra=_refresh_event(account_id, "refreshed"),
         )
         return received
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.token_refresh(outcome)
 
     async def _after_invalid_grant(
         self, account_id: uuid.UUID, refused: repo.StoredConnection
@@ -234,6 +269,11 @@ class TokenManager:
         if stored.status != ConnectionStatus.ACTIVE:
             raise SpotifyNeedsReauth()
         return _Token(stored.access_token, stored.expires_at)
+
+
+def _refresh_event(account_id: uuid.UUID, outcome: str) -> dict[str, str]:
+    """The structured fields of a refresh's log line (``extra``)."""
+    return {"event": "token_refresh", "outcome": outcome, "account_id": str(account_id)}
 
 
 class _AccountTokens:

@@ -491,13 +491,22 @@ class RedisBus(LocalFanout):
                     if raw["type"] == "psubscribe":
                         if self.reconnects:
                             await self._drop_stale_publisher_connections()
+                            logger.info(
+                                "Redis bus subscription live again (%d reconnect attempts so far)",
+                                self.reconnects,
+                                extra={"event": "bus_reconnected", "reconnects": self.reconnects},
+                            )
                         self._ready.set()
                         backoff = self.min_backoff
                     elif raw["type"] == "pmessage":
                         self._dispatch(raw["channel"], raw["data"])
             except Exception as exc:  # whatever broke the connection: reconnect
                 if self._ready.is_set():
-                    logger.warning("Redis bus subscription lost: %r; reconnecting", exc)
+                    logger.warning(
+                        "Redis bus subscription lost: %r; reconnecting",
+                        exc,
+                        extra={"event": "bus_lost", "reconnects": self.reconnects},
+                    )
                 self._ready.clear()
                 self.reconnects += 1
             finally:

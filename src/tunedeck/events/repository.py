@@ -114,6 +114,15 @@ async def outbox_size(session: AsyncSession) -> int:
     return int(count or 0)
 
 
+async def outbox_backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many events wait in the outbox, and when the oldest of them occurred."""
+    count = await outbox_size(session)
+    oldest = await session.scalar(
+        select(OutboxEvent.occurred_at).order_by(OutboxEvent.seq).limit(1)
+    )
+    return count, oldest
+
+
 async def query_events(
     session: AsyncSession,
     account_id: uuid.UUID,

@@ -236,6 +236,7 @@ class SupervisedTask:
                     self.restarts,
                     delay,
                     exc_info=exc if self._first_time(exc) else None,
+                    extra={"event": "task_restart", "task": self.name, "restarts": self.restarts},
                 )
                 if await wait_any(self.stopping, within=delay):
                     return

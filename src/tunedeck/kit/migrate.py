@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -19,6 +19,7 @@ from tunedeck.config import to_async_url
 from tunedeck.kit.files import private_sqlite_file
 
 MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
+VERSION_TABLE = "alembic_version"
 
 MIGRATION_LOCK = 0x7464_6D69_6772_6174  # "tdmigrat" in ASCII (the relay's lock is another)
 """PostgreSQL advisory lock held while migrating: processes started together (several
@@ -96,6 +97,21 @@ async def current_revision(url: str) -> str | None:
             return await connection.run_sync(_current)
     finally:
         await engine.dispose()
+
+
+def _version_rows(connection: Connection) -> list[str]:
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return []
+    return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+async def revision_of(engine: AsyncEngine) -> str | None:
+    """The revision the database behind ``engine`` (a running app's) is at, read without
+    Alembic's migration context (which logs each time it is made: a readiness probe
+    asks every few seconds)."""
+    async with engine.connect() as connection:
+        rows = await connection.run_sync(_version_rows)
+    return ",".join(sorted(rows)) or None
 
 
 def head_revision() -> str | None:

@@ -34,6 +34,7 @@ from tunedeck.connections.errors import SpotifyAppRejected, SpotifyNeedsReauth, 
 from tunedeck.events.bus import BusUnavailable, EventBus, Subscription
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import utcnow
+from tunedeck.kit.metrics import Metrics
 from tunedeck.player.schemas import NowPlayingOut
 from tunedeck.player.state import StateCache
 from tunedeck.realtime.changes import Change, Observation, changes
@@ -87,6 +88,7 @@ class PollContext:
     cache: StateCache | None
     stats: PollStats
     clock: Callable[[], float] = time.monotonic
+    metrics: Metrics | None = None
 
 
 def _raise_if_cancelling() -> None:
@@ -197,9 +199,11 @@ class AccountPoller:
             self._failures += 1
             self.ctx.stats.failures += 1
             if self._failures == 1:
-                logger.exception("polling account %s failed", self.account_id)
+                logger.exception("polling account %s failed", self.account_id, extra=self._event())
             else:
-                logger.warning("polling account %s failed again: %r", self.account_id, exc)
+                logger.warning(
+                    "polling account %s failed again: %r", self.account_id, exc, extra=self._event()
+                )
             return self.ctx.clock() + self._failure_delay()
 
     async def step(self) -> float:
@@ -226,7 +230,10 @@ class AccountPoller:
         ctx = self.ctx
         started = ctx.clock()
         read_at = asyncio.get_running_loop().time()
-        ctx.stats.lateness.append(max(0.0, started - self._target))
+        lateness = max(0.0, started - self._target)
+        ctx.stats.lateness.append(lateness)
+        if ctx.metrics is not None:
+            ctx.metrics.poll_late(lateness)
         try:
             async with asyncio.timeout(ctx.timeout):
                 playback = await client.spotify.playback()
@@ -334,8 +341,18 @@ class AccountPoller:
         if drop_client:
             self._client = None
         level = logging.WARNING if self._failures == 1 else logging.DEBUG
-        logger.log(level, "polling account %s failed: %r", self.account_id, exc)
+        logger.log(
+            level, "polling account %s failed: %r", self.account_id, exc, extra=self._event()
+        )
         return self.ctx.clock() + self._failure_delay()
+
+    def _event(self) -> dict[str, object]:
+        """The structured fields of a failed poll's log line (``extra``)."""
+        return {
+            "event": "poll_failed",
+            "account_id": str(self.account_id),
+            "failures": self._failures,
+        }
 
     def _failure_delay(self) -> float:
         """The regular period, doubled per consecutive failure (capped)."""

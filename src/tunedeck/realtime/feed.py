@@ -82,7 +82,7 @@ async def live_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     try:
-        with live.attach(client) as connection:
+        with live.attach(client, "websocket") as connection:
             sender = asyncio.create_task(_send(websocket, live, client, connection, since))
             try:
                 await _receive(websocket, connection)
@@ -116,7 +116,9 @@ async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, i
         auth = parse_auth(read_frame(first))
         secret = auth.token
         since = auth.since if auth.since is not None else since
-    return await authenticate(live.db, secret), since
+    client = await authenticate(live.db, secret)
+    websocket.state.principal = client.principal  # named in the session's log line
+    return client, since
 
 
 async def _receive(websocket: WebSocket, connection: Connection) -> None:

@@ -67,7 +67,7 @@ async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
     live: Live = conn.app.state.live
     client = LiveClient(principal, credential_of(principal, None), reads_of(principal))
     try:
-        with live.attach(client) as connection:
+        with live.attach(client, "graphql") as connection:
             for out in await live.opening(client, connection, None):
                 if out.type == kind:
                     yield out

@@ -50,12 +50,14 @@ async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterato
 def _poller(state: Any, watch: WatchRegistry) -> Poller:
     """A poller on the process's pieces; its polls refresh the state cache when the
     process serves the API (``serve``), not in a ``worker``."""
+    metrics = getattr(state, "metrics", None)
     return Poller(
         db=state.db,
         bus=state.bus,
         watch=watch,
-        clients=PollClients(state.db, state.keyring, state.http, state.settings),
+        clients=PollClients(state.db, state.keyring, state.http, state.settings, metrics=metrics),
         settings=state.settings,
         owner=watch.process_id,
         cache=getattr(state, STATE_CACHE, None),
+        metrics=metrics,
     )

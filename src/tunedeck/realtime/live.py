@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Literal, Protocol
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 # What ``hello`` lists as readable (hello and reset reach every client).
 READABLE: tuple[Literal["now_playing", "event", "status"], ...] = ("now_playing", "event", "status")
 
+ConnectionKind = Literal["websocket", "sse", "graphql"]
+"""What carries a live client (the door it came through)."""
+
 
 class Watch(Protocol):
     """The watched registry as the hub uses it (``state.watch``)."""
@@ -47,7 +51,8 @@ class Watch(Protocol):
 
 
 class Live:
-    """The live pieces of a serving process (``app.state.live``)."""
+    """The live pieces of a serving process (``app.state.live``). ``connections``: the
+    clients attached now, by what carries them (read by ``/metrics``)."""
 
     def __init__(
         self,
@@ -69,16 +74,19 @@ class Live:
         # Where the watched registry is (``state.watch``), looked up at each connection:
         # the poller side sets it up in the same lifespan, in its own order.
         self._state = state
+        self.connections: Counter[ConnectionKind] = Counter()
 
     @property
     def watch(self) -> Watch | None:
         return getattr(self._state, "watch", None)
 
     @contextmanager
-    def attach(self, client: LiveClient) -> Iterator[Connection]:
+    def attach(self, client: LiveClient, kind: ConnectionKind) -> Iterator[Connection]:
         """The client's connection to its channel, watched and revocable, for the block."""
         with ExitStack() as stack:
             connection = stack.enter_context(self.hub.connect(client.account_id, client.reads))
+            self.connections[kind] += 1
+            stack.callback(self.connections.subtract, (kind,))
 
             def revoked() -> None:
                 connection.close(CloseCode.UNAUTHENTICATED, "credential revoked")

@@ -28,6 +28,7 @@ from tunedeck.connections import repository as connections
 from tunedeck.connections.token_manager import TokenManager, not_connected
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
+from tunedeck.kit.metrics import Metrics
 from tunedeck.spotify.client import SpotifyClient
 
 
@@ -52,7 +53,13 @@ class PollClients:
     """:class:`PollClient` s from a token manager that never waits for a 429."""
 
     def __init__(
-        self, db: Database, keyring: Keyring, http: httpx.AsyncClient, settings: Settings
+        self,
+        db: Database,
+        keyring: Keyring,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         impatient = settings.model_copy(
             update={
@@ -62,7 +69,7 @@ class PollClients:
         )
         self._db = db
         self._keyring = keyring
-        self.tokens = TokenManager(db, keyring, http, impatient)
+        self.tokens = TokenManager(db, keyring, http, impatient, metrics=metrics)
 
     async def open(self, account_id: uuid.UUID) -> PollClient:
         spotify = await self.tokens.client_for(account_id)

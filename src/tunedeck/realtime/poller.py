@@ -40,6 +40,7 @@ from tunedeck.events.bus import EventBus
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database
 from tunedeck.kit.leases import Leases, new_owner
+from tunedeck.kit.metrics import Metrics
 from tunedeck.player.state import StateCache
 from tunedeck.realtime.account_poller import AccountPoller, PollContext, PollStats
 from tunedeck.realtime.poll_clients import PollClientSource
@@ -66,7 +67,9 @@ class Poller:
 
     ``owner`` names this process in the leases table. ``cache`` is the process's state
     cache, refreshed by every poll (None in a process that serves no API). ``stats``
-    counts polls, publications and failures; ``reconciles`` the reconcile passes done.
+    counts polls, publications and failures; ``reconciles`` the reconcile passes done;
+    ``watched_count`` how many accounts the last one found watched (in every process).
+    ``metrics`` gets how late each poll started.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Poller:
         owner: str | None = None,
         cache: StateCache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.owner = owner or new_owner("poller")
         self.watch = watch
@@ -96,6 +100,7 @@ class Poller:
         self.shared_pauses = SharedPauses(db, self.pauses)
         self.stats = PollStats()
         self.reconciles = 0
+        self.watched_count = 0
         self.ctx = PollContext(
             bus=bus,
             clients=clients,
@@ -110,6 +115,7 @@ class Poller:
             cache=cache,
             stats=self.stats,
             clock=clock,
+            metrics=metrics,
         )
         self._pollers: dict[uuid.UUID, tuple[AccountPoller, asyncio.Task[None]]] = {}
         self._joined = asyncio.Event()
@@ -192,6 +198,7 @@ class Poller:
         watched = await self.watch.watched()
         await self.shared_pauses.refresh()
         self.reconciles += 1
+        self.watched_count = len(watched)
         for account, (_, task) in list(self._pollers.items()):
             if task.done() and account in self.leases:  # it crashed: start it over
                 self._pollers[account] = self._spawn(account)

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tunedeck.kit.logs import redacted_server_logs
 from tunedeck.player.deps import STATE_CACHE
 from tunedeck.realtime.hub import Hub
 from tunedeck.realtime.live import Live
-from tunedeck.realtime.logs import redacted_server_logs
 from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.shutdown import on_stop_signal
 from tunedeck.realtime.snapshot import Snapshots
@@ -19,9 +19,12 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # A live connection mostly idles and gets small JSON frames: permessage-deflate would
     # cost each one a zlib context (tens of KiB) and every message a compression per client.
     "ws_per_message_deflate": False,
-    # Request lines may carry ?token= (redacted by redacted_server_logs, but not written
-    # at all is better); errors are still logged.
+    # TuneDeck writes its own request lines (kit.observe: route, request id, redacted
+    # query); uvicorn's would repeat them with the raw query string.
     "access_log": False,
+    # Logging is configured once by the command (kit.logs.configure_logging); uvicorn's
+    # loggers propagate to its handler instead of installing their own.
+    "log_config": None,
 }
 """How every process that serves TuneDeck runs uvicorn (serve, demo)."""
 

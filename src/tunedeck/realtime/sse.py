@@ -76,7 +76,7 @@ async def _events(live: Live, client: LiveClient, since: int | None) -> AsyncIte
     # Runs for as long as the client listens; Starlette cancels it when the client leaves.
     yield f"retry: {RETRY_MS}\n\n"
     try:
-        with live.attach(client) as connection:
+        with live.attach(client, "sse") as connection:
             for out in await live.opening(client, connection, since):
                 yield frame(out.text, out.id)
             while True:

@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
 
 from starlette.datastructures import State
 
@@ -26,14 +29,20 @@ from tunedeck.runtime import process_pieces
 logger = logging.getLogger(__name__)
 
 
+Sidecar = Callable[[Any], AbstractAsyncContextManager[None]]
+"""Something that runs beside a worker's pieces, given its state (its HTTP endpoints)."""
+
+
 class Worker:
     """One worker process's pieces, on ``state`` like an app's (``state.poller``,
-    ``state.watch``, ``state.relay``, ...). ``ready`` is set once they all run."""
+    ``state.watch``, ``state.relay``, ...). ``ready`` is set once they all run, and
+    ``sidecar`` (if any) with them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sidecar: Sidecar | None = None) -> None:
         self.settings = settings
         self.state = State()
         self.ready = asyncio.Event()
+        self._sidecar = sidecar
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then stop every piece in reverse order (the poller
@@ -41,6 +50,7 @@ class Worker:
         async with (
             process_pieces(self.settings, self.state),
             realtime(self.state, serve_feeds=False, poll=True),
+            self._sidecar(self.state) if self._sidecar else nullcontext(),
         ):
             logger.info("worker %s is polling", self.state.poller.owner)
             self.ready.set()
@@ -48,7 +58,7 @@ class Worker:
             logger.info("worker %s is stopping", self.state.poller.owner)
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, sidecar: Sidecar | None = None) -> None:
     """Apply the migrations, then run a worker until SIGINT or SIGTERM (the CLI)."""
 
     async def main() -> None:
@@ -57,6 +67,6 @@ def run_worker(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await Worker(settings).run(stop)
+        await Worker(settings, sidecar).run(stop)
 
     asyncio.run(main())

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from tunedeck.config import SPOTIFY_API_URL
+from tunedeck.kit.metrics import Metrics
 from tunedeck.spotify.errors import (
     SpotifyError,
     SpotifyRateLimitError,
@@ -83,8 +84,11 @@ class SpotifyClient:
         app_id: str = "default",
         policy: RequestPolicy | None = None,
         quirks: QuirksRegistry | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        self._transport = SpotifyTransport(http, token_provider, api_url=api_url, policy=policy)
+        self._transport = SpotifyTransport(
+            http, token_provider, api_url=api_url, policy=policy, metrics=metrics
+        )
         self._app_id = app_id
         self._quirks = quirks if quirks is not None else QuirksRegistry()
 

@@ -23,6 +23,8 @@ import asyncio
 import contextvars
 import logging
 import random
+import re
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 from pydantic import ValidationError
 
+from tunedeck.kit.metrics import Metrics
 from tunedeck.spotify.errors import (
     SpotifyError,
     SpotifyRateLimitError,
@@ -59,6 +62,14 @@ _call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 Params = Mapping[str, str | int | None]
+
+# Path segments that are ids, replaced in the operation names metrics are labelled by.
+_ID_SEGMENT = re.compile(r"(?<=/playlists/)[^/]+")
+
+
+def operation_name(method: str, path: str) -> str:
+    """``GET /me/player``, ``POST /playlists/{id}/items``: a request's bounded label."""
+    return f"{method} {_ID_SEGMENT.sub('{id}', path)}"
 
 
 class TokenProvider(Protocol):
@@ -94,11 +105,13 @@ class SpotifyTransport:
         *,
         api_url: str,
         policy: RequestPolicy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._http = http
         self._tokens = token_provider
         self.api_url = api_url.rstrip("/")
         self.policy = policy or RequestPolicy()
+        self._metrics = metrics
 
     def __repr__(self) -> str:
         return f"SpotifyTransport(api_url={self.api_url!r})"
@@ -140,6 +153,7 @@ class SpotifyTransport:
         retry_failures = method in IDEMPOTENT_METHODS
         query = {key: str(value) for key, value in (params or {}).items() if value is not None}
         url = self.api_url + path
+        operation = operation_name(method, path)
         loop = asyncio.get_running_loop()
         async with self.call() as deadline_at:
             token = await self._tokens()
@@ -153,6 +167,7 @@ class SpotifyTransport:
                         504, f"Spotify call exceeded its {policy.deadline:g}s deadline"
                     )
                 failure: SpotifyUnavailableError
+                sent_at = time.perf_counter()
                 try:
                     response = await self._http.request(
                         method,
@@ -163,15 +178,18 @@ class SpotifyTransport:
                         timeout=min(policy.attempt_timeout, remaining),
                     )
                 except httpx.TimeoutException as exc:
+                    self._record(operation, "timeout", sent_at)
                     failure = SpotifyUnavailableError(504, f"Spotify timed out on {method} {path}")
                     failure.__cause__ = exc
                 except httpx.TransportError as exc:
+                    self._record(operation, "unreachable", sent_at)
                     failure = SpotifyUnavailableError(
                         503, f"Spotify unreachable on {method} {path}: {type(exc).__name__}"
                     )
                     failure.__cause__ = exc
                 else:
                     status = response.status_code
+                    self._record(operation, str(status), sent_at)
                     if 200 <= status < 300:
                         return response
                     if status == 401 and not refreshed:
@@ -181,6 +199,8 @@ class SpotifyTransport:
                         continue
                     if status == 429:
                         wait = retry_after(response)
+                        if self._metrics is not None:
+                            self._metrics.spotify_rate_limited(operation, wait)
                         if (
                             wait <= policy.rate_limit_wait_cap
                             and rate_limit_waits < MAX_RATE_LIMIT_WAITS
@@ -216,6 +236,10 @@ class SpotifyTransport:
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+    def _record(self, operation: str, status: str, sent_at: float) -> None:
+        if self._metrics is not None:
+            self._metrics.spotify_request(operation, status, time.perf_counter() - sent_at)
 
 
 def json_body(response: httpx.Response) -> Any | None:
@@ -272,5 +296,6 @@ __all__ = [
     "TokenProvider",
     "error_details",
     "json_body",
+    "operation_name",
     "retry_after",
 ]

@@ -1,0 +1,199 @@
+"""What ``/readyz`` checks, and what each failing check means.
+
+- ``database``: the database answers (within ``CHECK_TIMEOUT``);
+- ``migrations``: it is at the revision this code expects (Alembic's head);
+- ``bus``: the Redis subscription is live (always so for the in-process bus);
+- ``relay``: the event relay runs, fewer than ``ready_max_outbox_backlog`` events wait
+  in the outbox and the oldest is younger than ``ready_max_relay_lag_seconds``.
+
+The first two are *critical*: failing, the process cannot serve (503, ``unavailable``).
+The last two only make it ``degraded`` (200): with Redis down, commands still work and
+their events wait in the outbox (live clients get them once the bus is back), so a load
+balancer must not take every instance out because of it; the body and ``/metrics``
+(``tunedeck_bus_connected``, ``tunedeck_event_outbox_backlog``,
+``tunedeck_event_relay_lag_seconds``) say so for alerting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tunedeck.config import Settings
+from tunedeck.events import repository as events_repository
+from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.logs import redact
+from tunedeck.kit.metrics import Metrics
+from tunedeck.kit.migrate import head_revision, revision_of
+
+CHECK_TIMEOUT = 3.0
+"""Longest one check may take: a hung database must not hang the probe."""
+
+Status = Literal["ok", "degraded", "unavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check's outcome; ``critical`` ones failing make the process unavailable."""
+
+    ok: bool
+    critical: bool
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "critical": self.critical, "detail": self.detail, **self.data}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    checks: dict[str, Check]
+
+    @property
+    def status(self) -> Status:
+        failing = [check for check in self.checks.values() if not check.ok]
+        if any(check.critical for check in failing):
+            return "unavailable"
+        return "degraded" if failing else "ok"
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "unavailable" else 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "checks": {name: check.to_json() for name, check in self.checks.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """Events waiting in the outbox and the age of the oldest (seconds; 0 when empty)."""
+
+    backlog: int
+    lag: float
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT:g} s"
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+class Readiness:
+    """The checks of one process, on its pieces (``state``: ``db``, ``bus``, ``relay``,
+    ``settings``, ``metrics``, as the lifespan left them)."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+        self._head: str | None = None
+
+    @property
+    def _db(self) -> Database:
+        db: Database = self._state.db
+        return db
+
+    @property
+    def _settings(self) -> Settings:
+        settings: Settings = self._state.settings
+        return settings
+
+    def head(self) -> str | None:
+        """The revision this code expects (read from the migration scripts once)."""
+        if self._head is None:
+            self._head = head_revision()
+        return self._head
+
+    async def outbox(self) -> Outbox:
+        """Read the outbox (and set the metrics' gauges from it)."""
+        async with asyncio.timeout(CHECK_TIMEOUT), self._db.session() as session:
+            backlog, oldest = await events_repository.outbox_backlog(session)
+        lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+        metrics: Metrics | None = getattr(self._state, "metrics", None)
+        if metrics is not None:
+            metrics.outbox_backlog.set(backlog)
+            metrics.relay_lag.set(lag)
+        return Outbox(backlog, lag)
+
+    async def scrape_probe(self) -> None:
+        """``Metrics.before_scrape`` probe: the outbox gauges, when the pieces are up."""
+        if getattr(self._state, "db", None) is not None:
+            await self.outbox()
+
+    async def report(self) -> Report:
+        checks: dict[str, Check] = {}
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                current = await revision_of(self._db.engine)
+        except Exception as exc:
+            reason = _describe(exc)
+            checks["database"] = Check(False, True, f"unreachable: {reason}")
+            checks["migrations"] = Check(False, True, "not checked: the database is unreachable")
+        else:
+            checks["database"] = Check(True, True, "reachable")
+            checks["migrations"] = self._migrations(current)
+        checks["bus"] = self._bus()
+        checks["relay"] = await self._relay(database_up=checks["database"].ok)
+        return Report(checks)
+
+    def _migrations(self, current: str | None) -> Check:
+        head = self.head()
+        data = {"database_revision": current, "code_revision": head}
+        if current == head:
+            return Check(True, True, f"at {head}", data)
+        return Check(
+            False,
+            True,
+            f"the database is at {current or 'no revision'} and this version expects {head}: "
+            "run `tunedeck migrate`",
+            data,
+        )
+
+    def _bus(self) -> Check:
+        bus = self._state.bus
+        ready = getattr(bus, "ready", None)
+        if not self._settings.redis_url or ready is None:
+            return Check(True, False, "in-process")
+        reconnects = int(getattr(bus, "reconnects", 0))
+        data = {"reconnects": reconnects}
+        if ready:
+            return Check(True, False, "Redis subscription live", data)
+        return Check(
+            False,
+            False,
+            "Redis is unreachable: commands still work, their events wait in the outbox "
+            "and reach live clients once it is back",
+            data,
+        )
+
+    async def _relay(self, *, database_up: bool) -> Check:
+        settings = self._settings
+        problems = []
+        relay = getattr(self._state, "relay", None)
+        if relay is None or not getattr(relay, "running", True):
+            problems.append("the event relay is not running")
+        if not database_up:
+            problems.append("the outbox is not readable (the database is unreachable)")
+            return Check(False, False, "; ".join(problems))
+        try:
+            outbox = await self.outbox()
+        except Exception as exc:
+            problems.append(f"the outbox is not readable: {_describe(exc)}")
+            return Check(False, False, "; ".join(problems))
+        data = {"backlog": outbox.backlog, "lag_seconds": round(outbox.lag, 3)}
+        if outbox.backlog > settings.ready_max_outbox_backlog:
+            problems.append(
+                f"{outbox.backlog} events wait in the outbox "
+                f"(more than {settings.ready_max_outbox_backlog})"
+            )
+        if outbox.lag > settings.ready_max_relay_lag_seconds:
+            problems.append(
+                f"the oldest waiting event is {outbox.lag:.1f} s old "
+                f"(more than {settings.ready_max_relay_lag_seconds:g} s)"
+            )
+        if problems:
+            return Check(False, False, "; ".join(problems), data)
+        return Check(True, False, "events flow", data)

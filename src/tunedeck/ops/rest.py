@@ -1,0 +1,40 @@
+"""``/metrics``, ``/healthz`` and ``/readyz`` (left out of the API description: they are
+the operator's, not the API's).
+
+- ``GET /healthz``: the process is alive and its event loop answers (no database);
+- ``GET /readyz``: the checks of :mod:`.readiness`, 200 ``ok`` / ``degraded`` or 503
+  ``unavailable``, with a JSON body naming each check and what is wrong;
+- ``GET /metrics``: Prometheus text, for a caller on this machine or a key holding
+  ``admin`` (``accounts.auth.local_or``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from tunedeck.accounts.auth import local_or, public
+from tunedeck.accounts.permissions import Permission
+from tunedeck.kit.metrics import CONTENT_TYPE, Metrics
+from tunedeck.ops.readiness import Readiness
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/healthz", dependencies=[Depends(public)])
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+@router.get("/readyz", dependencies=[Depends(public)])
+async def readyz(request: Request) -> JSONResponse:
+    readiness: Readiness = request.app.state.readiness
+    report = await readiness.report()
+    return JSONResponse(report.to_json(), status_code=report.http_status, headers=NO_STORE)
+
+
+@router.get("/metrics", dependencies=[Depends(local_or(Permission.ADMIN))])
+async def metrics(request: Request) -> Response:
+    registry: Metrics = request.app.state.metrics
+    return Response(await registry.render(), media_type=CONTENT_TYPE, headers=NO_STORE)
