@@ -140,6 +140,13 @@ def queue_posts(sim: Sim) -> list[str]:
     ]
 
 
+def refusals(scraped: str, scope: str) -> float:
+    """The command refusals of ``scope`` in a ``/metrics`` text."""
+    line = f'tunedeck_rate_limit_refusals_total{{kind="command",scope="{scope}"}} '
+    (value,) = [row[len(line) :] for row in scraped.splitlines() if row.startswith(line)]
+    return float(value)
+
+
 def spotify_heard(sim: Sim) -> tuple[Any, ...]:
     """Everything the simulator counted and logged (token requests included)."""
     return (sim.stats(), sim.requests())
@@ -191,6 +198,10 @@ async def test_other_keys_go_on_until_the_account_limit(
         # Another account's keys are not limited by this one.
         assert (await call(door_name, client, elsewhere.headers, "command", uris[6])).ok
         assert queue_posts(sim) == [uris[0], uris[1], uris[3], uris[6]]
+        # The operator sees the refusals, by kind and by whose bucket ran out.
+        scraped = (await client.get("/metrics")).text
+        assert refusals(scraped, "key") == 1
+        assert refusals(scraped, "account") == 2
 
 
 async def test_reads_have_their_own_looser_limit(

@@ -60,6 +60,30 @@ def sample_pieces(metrics: Metrics, state: Any) -> None:
         relay = piece("relay")
         return None if relay is None else float(getattr(relay, "failures", 0))
 
+    def rate_limit_refusals() -> list[tuple[Labels, float]]:
+        limits = piece("request_limits")
+        if limits is None:
+            return []
+        return [((kind, scope), float(n)) for (kind, scope), n in limits.refusals.items()]
+
+    def rate_limit_unchecked() -> float | None:
+        limits = piece("request_limits")
+        return None if limits is None else float(limits.unchecked)
+
+    metrics.sample(
+        "tunedeck_rate_limit_refusals",
+        "Calls refused by TuneDeck's own rate limits (never sent to Spotify), by call kind "
+        "(command or read) and by which bucket ran out (key or account).",
+        rate_limit_refusals,
+        labels=("kind", "scope"),
+        counter=True,
+    )
+    metrics.sample(
+        "tunedeck_rate_limit_unchecked",
+        "Calls let through unchecked because the rate limits' Redis could not be reached.",
+        _one(rate_limit_unchecked),
+        counter=True,
+    )
     metrics.sample(
         "tunedeck_live_connections",
         "Live clients connected to this process, by what carries them.",
