@@ -55,6 +55,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": original.code, "status": original.status}
         if original.details is not None:
             extensions["details"] = original.details.to_dict()
+    elif original is None and isinstance((error.extensions or {}).get("code"), str):
+        # A refusal that names its own code (the document limits).
+        extensions = {"code": error.extensions["code"], "status": 400}  # type: ignore[index]
     elif _VALUE_REFUSED.search(error.message) and (
         original is None or isinstance(original, GraphQLError)
     ):
