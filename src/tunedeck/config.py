@@ -157,10 +157,11 @@ class Settings(BaseSettings):
         "(GraphiQL's introspection query is 15 deep).",
     )
     graphql_max_cost: int = Field(
-        default=50_000,
+        default=100_000,
         gt=0,
         description="Highest cost of a GraphQL operation: each field counts once per item of "
-        "the lists around it (a list's `limit` argument, else 10 items).",
+        "the lists around it (a list's `limit` argument, else 10 items). GraphiQL's "
+        "introspection query costs about 52,000; the player's largest query a few hundred.",
     )
 
     @property

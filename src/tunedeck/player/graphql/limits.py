@@ -2,8 +2,6 @@
 
 Beside Strawberry's token and alias limits (see ``schema.build_schema``):
 
-- nesting: the query text may not nest brackets deeper than :data:`MAX_NESTING`
-  (checked on the tokens, before parsing: graphql-core's parser recurses per level);
 - the operation to run: a document of several operations must name one in
   ``operationName``, and a name must be one of them (the GraphQL spec's GetOperation);
 - depth: fields nested deeper than ``max_depth``, fragments expanded and introspection
@@ -19,7 +17,6 @@ Each refusal is a GraphQL error with ``extensions.code`` (``query_too_deep``,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
@@ -38,19 +35,17 @@ from graphql import (
     get_named_type,
     get_nullable_type,
 )
-from graphql.language import Lexer, Source, TokenKind
 from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
 MAX_NESTING = 64
-"""Deepest bracket nesting of a query text (far past any depth the limit lets through)."""
+"""Deepest nesting of fields, inline fragments and spreads the measure walks (graphql-core's
+parser has its own bound, 200, on the text)."""
 DEFAULT_LIST_SIZE = 10
 """Items counted for a list field that has no ``limit`` argument."""
 _INT_DIGITS = 10  # a GraphQL Int is 32-bit
 TOO_DEEP = "query_too_deep"
 TOO_COMPLEX = "query_too_complex"
-_OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
-_CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
 _META_FIELDS = {
     "__schema": SchemaMetaFieldDef,
     "__type": TypeMetaFieldDef,
@@ -61,10 +56,9 @@ _META_FIELDS = {
 class DocumentLimits(SchemaExtension):
     """The checks above, on every operation (HTTP and WebSocket alike)."""
 
-    def __init__(self, *, max_depth: int, max_cost: int, max_tokens: int) -> None:
+    def __init__(self, *, max_depth: int, max_cost: int) -> None:
         self.max_depth = max_depth
         self.max_cost = max_cost
-        self.max_tokens = max_tokens
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -72,8 +66,6 @@ class DocumentLimits(SchemaExtension):
         # its first operation when the request named none.
         parsed_here = context.graphql_document is None
         requested = context.operation_name
-        if context.query:
-            check_nesting(context.query, self.max_tokens)
         yield
         if parsed_here and context.graphql_document is not None:
             check_operation_name(context.graphql_document.definitions, requested)
@@ -82,32 +74,18 @@ class DocumentLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            measure = Measure(context.schema._schema, document.definitions, context.variables or {})
-            error = measure.refusal(self.max_depth, self.max_cost)
+            measure = Measure(
+                context.schema._schema,
+                document.definitions,
+                context.variables or {},
+                max_depth=self.max_depth,
+                max_cost=self.max_cost,
+            )
+            error = measure.refusal()
             if error is not None:
                 # Set before graphql-core's rules run: Strawberry then skips them.
                 context.pre_execution_errors = [error]
         yield
-
-
-def check_nesting(query: str, max_tokens: int) -> None:
-    """Refuse a query text nesting brackets deeper than MAX_NESTING (tokens past
-    ``max_tokens`` are left to the parser, which refuses the document)."""
-    lexer = Lexer(Source(query))
-    depth = 0
-    for _ in range(max_tokens + 1):
-        kind = lexer.advance().kind
-        if kind is TokenKind.EOF:
-            return
-        if kind in _OPENING:
-            depth += 1
-            if depth > MAX_NESTING:
-                raise GraphQLError(
-                    f"The query nests deeper than {MAX_NESTING} levels.",
-                    extensions={"code": TOO_DEEP},
-                )
-        elif kind in _CLOSING:
-            depth -= 1
 
 
 def check_operation_name(definitions: Any, operation_name: str | None) -> None:
@@ -129,99 +107,100 @@ class _Exceeded(Exception):  # noqa: N818 (a signal, not an error)
         self.error = error
 
 
-@dataclass
-class _Step:
-    selections: SelectionSetNode
-    parent: GraphQLNamedType | None
-    depth: int  # of the fields in ``selections``
-    multiplier: int  # how many times each of them is resolved
-    fragments: frozenset[str]  # the fragments being expanded on this path (no cycles)
+def _too_deep(message: str) -> _Exceeded:
+    return _Exceeded(GraphQLError(message, extensions={"code": TOO_DEEP}))
 
 
 class Measure:
-    """Depth and cost of a document's operations, walked without recursion and left
-    as soon as a limit is passed (so the work is bounded by the limits)."""
+    """Depth and cost of a document's operations.
+
+    Each fragment is measured once (its cost and depth do not depend on where it is
+    spread), so a fragment spread twice in each of twenty fragments costs twenty steps,
+    not a million. The walk nests at most MAX_NESTING levels (fields, inline fragments
+    and spreads together), which also bounds its recursion, and stops at the first
+    limit passed.
+    """
 
     def __init__(
-        self, schema: GraphQLSchema, definitions: Any, variables: Mapping[str, Any]
+        self,
+        schema: GraphQLSchema,
+        definitions: Any,
+        variables: Mapping[str, Any],
+        *,
+        max_depth: int,
+        max_cost: int,
     ) -> None:
         self.schema = schema
         self.variables = variables
+        self.max_depth = max_depth
+        self.max_cost = max_cost
         self.operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
         self.fragments = {
             d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)
         }
+        self.measured: dict[str, tuple[int, int]] = {}
+        self.expanding: set[str] = set()
 
-    def refusal(self, max_depth: int, max_cost: int) -> GraphQLError | None:
+    def refusal(self) -> GraphQLError | None:
+        """The error refusing the document, or None if every operation is within limits."""
         try:
             for operation in self.operations:
                 root = self.schema.get_root_type(operation.operation)
-                self._walk(operation.selection_set, root, max_depth, max_cost)
+                self._measure(operation.selection_set, root, 0)
         except _Exceeded as exceeded:
             return exceeded.error
         return None
 
-    def _walk(
-        self,
-        selections: SelectionSetNode,
-        root: GraphQLNamedType | None,
-        max_depth: int,
-        max_cost: int,
-    ) -> None:
-        cost = 0
-        pending = [_Step(selections, root, 1, 1, frozenset())]
-        while pending:
-            step = pending.pop()
-            for node in step.selections.selections:
-                if isinstance(node, FieldNode):
-                    if step.depth > max_depth:
-                        raise _Exceeded(
-                            GraphQLError(
-                                f"The query is deeper than {max_depth} levels of fields.",
-                                extensions={"code": TOO_DEEP},
-                            )
-                        )
-                    cost += step.multiplier
-                    if cost > max_cost:
-                        raise _Exceeded(
-                            GraphQLError(
-                                f"The query costs more than {max_cost} (each field counts "
-                                "once per item of the lists around it).",
-                                extensions={"code": TOO_COMPLEX},
-                            )
-                        )
-                    if node.selection_set is not None:
-                        child, items = self._field(step.parent, node)
-                        pending.append(
-                            _Step(
-                                node.selection_set,
-                                child,
-                                step.depth + 1,
-                                step.multiplier * items,
-                                step.fragments,
-                            )
-                        )
-                elif isinstance(node, InlineFragmentNode):
-                    parent = self._condition(node, step.parent)
-                    pending.append(
-                        _Step(
-                            node.selection_set, parent, step.depth, step.multiplier, step.fragments
-                        )
-                    )
-                elif isinstance(node, FragmentSpreadNode):
-                    name = node.name.value
-                    fragment = self.fragments.get(name)
-                    if fragment is None or name in step.fragments:
-                        continue  # unknown or cyclic: graphql-core's rules refuse it
-                    parent = self._condition(fragment, step.parent)
-                    pending.append(
-                        replace(
-                            step,
-                            selections=fragment.selection_set,
-                            parent=parent,
-                            fragments=step.fragments | {name},
-                        )
-                    )
+    def _measure(
+        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, level: int
+    ) -> tuple[int, int]:
+        """(cost, depth) of a selection set, for one instance of ``parent``."""
+        if level > MAX_NESTING:
+            raise _too_deep(f"The query nests deeper than {MAX_NESTING} levels.")
+        cost = depth = 0
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                items, sub_cost, sub_depth = 1, 0, 0
+                if node.selection_set is not None:
+                    child, items = self._field(parent, node)
+                    sub_cost, sub_depth = self._measure(node.selection_set, child, level + 1)
+                cost += 1 + items * sub_cost
+                depth = max(depth, 1 + sub_depth)
+            elif isinstance(node, InlineFragmentNode):
+                inner = self._condition(node, parent)
+                sub_cost, sub_depth = self._measure(node.selection_set, inner, level + 1)
+                cost, depth = cost + sub_cost, max(depth, sub_depth)
+            elif isinstance(node, FragmentSpreadNode):
+                sub_cost, sub_depth = self._fragment(node.name.value, parent, level + 1)
+                cost, depth = cost + sub_cost, max(depth, sub_depth)
+            self._check(cost, depth)
+        return cost, depth
+
+    def _fragment(self, name: str, parent: GraphQLNamedType | None, level: int) -> tuple[int, int]:
+        if name in self.measured:
+            return self.measured[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.expanding:
+            return 0, 0  # unknown or cyclic: graphql-core's rules refuse it
+        self.expanding.add(name)
+        try:
+            found = self._measure(fragment.selection_set, self._condition(fragment, parent), level)
+        finally:
+            self.expanding.discard(name)
+        self.measured[name] = found
+        return found
+
+    def _check(self, cost: int, depth: int) -> None:
+        if depth > self.max_depth:
+            raise _too_deep(f"The query is deeper than {self.max_depth} levels of fields.")
+        if cost > self.max_cost:
+            raise _Exceeded(
+                GraphQLError(
+                    f"The query costs more than {self.max_cost} (each field counts once per "
+                    "item of the lists around it).",
+                    extensions={"code": TOO_COMPLEX},
+                )
+            )
 
     def _condition(
         self, node: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLNamedType | None

@@ -286,7 +286,6 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
         lambda: DocumentLimits(
             max_depth=settings.graphql_max_depth,
             max_cost=settings.graphql_max_cost,
-            max_tokens=MAX_TOKENS,
         ),
     ]
     if not settings.graphql_introspection:
