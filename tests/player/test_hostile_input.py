@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.accounts.conftest import MakeCaller
-from tests.player.conftest import Streamer
+from tests.player.conftest import Streamer, player_settings
 from tests.player.support import upstream_requests
+from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
+from tunedeck.app import create_app
+from tunedeck.player import reads
 
 TRACK = "spotify:track:" + "a" * 22
 QUEUE_REST = "/v1/spotify/queue"
@@ -314,3 +318,51 @@ async def test_a_key_without_the_permission_is_refused_before_its_body(
         QUEUE_REST, content=b"{not json", headers={**reader.headers, **JSON}
     )
     assert (response.status_code, response.json()["error"]["code"]) == (403, "missing_permission")
+
+
+# ---- over a real server: a refused or failed request leaves the connection usable ------
+
+
+def local_port(response: httpx.Response) -> int:
+    """The client-side port the response came on (one port: one connection)."""
+    stream = response.extensions["network_stream"]
+    return int(stream.get_extra_info("client_addr")[1])
+
+
+async def test_bad_bodies_and_crashes_keep_the_connection(
+    database_url: str,
+    bus_url: str | None,
+    sim: Sim,
+    tmp_path: Path,
+    streamer: Streamer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def crash(*args: object) -> None:
+        raise RuntimeError("secret-token-in-message")
+
+    monkeypatch.setattr(reads, "state", crash)
+    app = create_app(player_settings(database_url, bus_url, sim, tmp_path))
+    ports: set[int] = set()
+    with serve_in_thread(app) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            await exchange(client, streamer, ports)
+    assert len(ports) == 1
+
+
+async def exchange(client: httpx.AsyncClient, streamer: Streamer, ports: set[int]) -> None:
+    """Bad bodies, a crash, then a good request, on one client, noting each local port."""
+    headers = {**streamer.headers, **JSON}
+    for body in (b"null", b"42", b"true", b'"hello"', b'{"query": "\xff"}'):
+        response = await client.post("/graphql", content=body, headers=headers)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["error"]["code"] in {"graphql_invalid", "invalid_json"}
+        ports.add(local_port(response))
+    crashed = await client.get("/v1/spotify/state", headers=streamer.headers)
+    assert crashed.status_code == 500
+    assert crashed.json() == {
+        "error": {"code": "internal_error", "message": "Internal server error."}
+    }
+    ports.add(local_port(crashed))
+    good = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+    assert good.json() == {"data": {"__typename": "Query"}}
+    ports.add(local_port(good))
