@@ -13,15 +13,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.accounts.conftest import MakeCaller
 from tests.player.conftest import Streamer, player_settings
 from tests.player.support import upstream_requests
 from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
+from tunedeck.accounts import service as accounts_service
+from tunedeck.accounts.auth import GuardedRoute
 from tunedeck.app import create_app
 from tunedeck.player import reads
 
@@ -366,3 +370,50 @@ async def exchange(client: httpx.AsyncClient, streamer: Streamer, ports: set[int
     good = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     assert good.json() == {"data": {"__typename": "Query"}}
     ports.add(local_port(good))
+
+
+async def test_405_names_every_method_of_the_path(
+    client: httpx.AsyncClient, streamer: Streamer
+) -> None:
+    for method, path, allowed in (
+        ("OPTIONS", QUEUE_REST, "GET, POST"),
+        ("PUT", "/v1/spotify/manual-connect", "GET, POST, DELETE"),
+        ("GET", "/v1/spotify/playback", "POST"),
+    ):
+        response = await client.request(method, path, headers=streamer.headers)
+        assert response.status_code == 405, (method, path)
+        assert response.json()["error"]["code"] == "method_not_allowed"
+        assert response.headers["allow"] == allowed, (method, path)
+
+
+async def test_one_authentication_per_request(
+    client: httpx.AsyncClient, streamer: Streamer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authenticated before the body, and that principal is the one the route uses."""
+    calls = 0
+    original = accounts_service.authenticate
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(accounts_service, "authenticate", counted)
+    manual = await client.get("/v1/spotify/manual-connect", headers=streamer.headers)
+    assert manual.status_code == 200
+    body = json.dumps({"uri": TRACK}).encode()
+    await send(client, streamer, rest(QUEUE_REST, body))
+    await send(client, streamer, graphql(operation("{ spotifyManualStatus { active } }")))
+    assert calls == 3
+
+
+def test_every_route_authenticates_before_its_body() -> None:
+    """Every FastAPI route of the app is a GuardedRoute (a new router cannot forget)."""
+    app = create_app()
+    plain = [
+        str(context.path)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and not isinstance(context.original_route, GuardedRoute)
+    ]
+    assert plain == []
