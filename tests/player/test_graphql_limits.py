@@ -6,15 +6,25 @@ GraphiQL's own introspection query stays within the default limits.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from graphql import get_introspection_query
 
 from tests.player.conftest import MakeStreamer, Streamer
 from tests.player.doors import GraphQLDoor
 from tests.player.support import upstream_requests
 from tests.support.simulator import Sim
+
+
+@pytest.fixture
+async def client(make_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without its poller: accounts other tests left polled in the shared
+    database must not call Spotify while these tests count the calls."""
+    async with make_app(poll_in_process=False) as client:
+        yield client
 
 
 async def post(
@@ -125,7 +135,7 @@ async def test_cost_multiplies_by_list_limits(
 ) -> None:
     owner = await make_streamer()
     fields = "id uri name description public collaborative owner imageUrl trackCount url"
-    async with make_app(graphql_max_cost=300) as client:
+    async with make_app(poll_in_process=False, graphql_max_cost=300) as client:
         graphql = GraphQLDoor(client, owner.headers)
         # 1 + 20 playlists x 10 fields = 201; 1 + 50 x 10 = 501.
         small = await graphql.execute(f"{{ spotifyPlaylists(limit: 20) {{ {fields} }} }}")
@@ -140,7 +150,7 @@ async def test_cost_multiplies_by_list_limits(
 
 async def test_limits_are_settings(make_app: Any, make_streamer: MakeStreamer) -> None:
     owner = await make_streamer(connected=False)
-    async with make_app(graphql_max_depth=2) as client:
+    async with make_app(poll_in_process=False, graphql_max_depth=2) as client:
         graphql = GraphQLDoor(client, owner.headers)
         ok = await graphql.execute("{ spotifyManualStatus { active } }")
         assert ok == {"data": {"spotifyManualStatus": {"active": False}}}

@@ -11,6 +11,7 @@ last would disagree about what was asked.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,14 @@ CREATE_MUTATION = "mutation($name: String!) { spotifyCreatePlaylist(name: $name)
 JSON = {"content-type": "application/json"}
 MEGABYTE = "x" * 1_000_000
 DEEP = 10_000
+
+
+@pytest.fixture
+async def client(make_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without its poller: accounts other tests left polled in the shared
+    database must not call Spotify while these tests count the calls."""
+    async with make_app(poll_in_process=False) as client:
+        yield client
 
 
 @dataclass(frozen=True)
@@ -345,7 +354,7 @@ async def test_bad_bodies_and_crashes_keep_the_connection(
         raise RuntimeError("secret-token-in-message")
 
     monkeypatch.setattr(reads, "state", crash)
-    app = create_app(player_settings(database_url, bus_url, sim, tmp_path))
+    app = create_app(player_settings(database_url, bus_url, sim, tmp_path, poll_in_process=False))
     ports: set[int] = set()
     with serve_in_thread(app) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
