@@ -23,7 +23,8 @@ from tunedeck.kit.errors import (
 logger = logging.getLogger(__name__)
 
 INVALID_QUERY = "graphql_invalid"
-"""Code of a query the schema refuses (syntax, unknown field or argument, limits)."""
+"""Code of a query the schema refuses (syntax, unknown field or argument, token and alias
+limits, the operation to run); the depth and cost limits name their own (see ``limits``)."""
 
 # graphql-core's words for a value its type cannot take (a string for an Int, a number
 # for a String, a missing required argument): the same mistake REST calls invalid input.
