@@ -24,8 +24,9 @@ from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
+from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
-from tunedeck.kit.errors import install_error_handlers
+from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
@@ -64,7 +65,7 @@ def create_app(
             yield
 
     # /docs is served by web.api_docs (no asset from a CDN); there is no /redoc.
-    app = FastAPI(
+    app = TuneDeckAPI(
         title="TuneDeck",
         version=__version__,
         lifespan=lifespan,
@@ -74,6 +75,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(web_router)

@@ -226,6 +226,26 @@ class Settings(BaseSettings):
         "(on TUNEDECK_HOST); unset: no HTTP at all.",
     )
 
+    # ---- hostile input ----
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="Largest request body (REST and GraphQL): a larger one gets 413 unread.",
+    )
+    graphql_max_depth: int = Field(
+        default=20,
+        gt=0,
+        description="Deepest field nesting of a GraphQL operation, introspection included "
+        "(GraphiQL's introspection query is 15 deep).",
+    )
+    graphql_max_cost: int = Field(
+        default=100_000,
+        gt=0,
+        description="Highest cost of a GraphQL operation: each field counts once per item of "
+        "the lists around it (a list's `limit` argument, else 10 items). GraphiQL's "
+        "introspection query costs about 52,000; the player's largest query a few hundred.",
+    )
+
     @property
     def allowed_origin_list(self) -> list[str]:
         """``allowed_origins`` as a list."""

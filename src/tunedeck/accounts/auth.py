@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, params
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIWebSocketRoute, iter_route_contexts
-from starlette.requests import HTTPConnection
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.types import ASGIApp
 
@@ -43,6 +44,7 @@ from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
 from tunedeck.kit.db import SessionDep, get_database
 from tunedeck.kit.errors import ErrorDetails, Forbidden, Unauthorized
+from tunedeck.kit.json_body import JsonBodyRequest
 
 SESSION_COOKIE = "tunedeck_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -216,6 +218,42 @@ def local_or(permission: Permission) -> Callable[..., Awaitable[Principal | None
     dependency.__name__ = f"local_or_{permission.name.lower()}"
     setattr(dependency, RULE_ATTRIBUTE, AccessRule(permission=permission, local=True))
     return dependency
+
+
+class GuardedRoute(APIRoute):
+    """The route class of every TuneDeck router: the caller is authenticated (and its
+    permission checked) before the body is read, then a JSON body is read strictly.
+
+    FastAPI reads and parses the body before it runs any dependency, so a caller without
+    credentials sending a malformed body would learn about the body (400) rather than
+    about itself (401). Here the route's declared rule runs first; the principal it finds
+    is the one the route's own dependency then uses (cached on the connection: one
+    authentication per request). A JSON body is then decoded by
+    ``kit.json_body.decode_json`` (415 for another media type, 400 naming what is wrong).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        rules = set(_rules_in(self.dependant))
+        guarded = bool(rules) and not any(rule.public for rule in rules)
+        takes_json = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
+
+        async def guarded_handler(request: Request) -> Response:
+            request = JsonBodyRequest(request.scope, request.receive)
+            # A local rule (``local_or``) serves a caller on this machine without
+            # credentials: its own dependency decides, as it does for the rest.
+            local = any(rule.local for rule in rules) and is_local_caller(request)
+            if guarded and not local:
+                principal = await _principal(request)
+                for rule in rules:
+                    require_permission(principal, rule.permission)
+            if takes_json and await request.body():
+                await request.json()
+            return await handle(request)
+
+        return guarded_handler
 
 
 def call_context(permission: Permission | None) -> Any:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from tunedeck.accounts import service
 from tunedeck.accounts.auth import (
     SESSION_COOKIE,
+    GuardedRoute,
     authenticated,
     call_context,
     credential_from,
@@ -40,7 +41,7 @@ from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
 from tunedeck.kit.errors import ErrorDetails, Forbidden
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
 
 Authenticated = Annotated[Principal, Depends(authenticated)]
 Caller = Annotated[CallContext, call_context(None)]

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from tunedeck.accounts.auth import call_context, credential_from, public
+from tunedeck.accounts.auth import GuardedRoute, call_context, credential_from, public
 from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission
 from tunedeck.connections import oauth_flow, service
@@ -31,7 +31,7 @@ from tunedeck.kit.db import Database, get_database
 from tunedeck.kit.deps import HttpClientDep, KeyringDep, SettingsDep
 from tunedeck.kit.errors import TuneDeckError, Unauthorized
 
-router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"])
+router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"], route_class=GuardedRoute)
 
 Admin = Annotated[CallContext, call_context(Permission.ADMIN)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -20,6 +20,8 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +187,25 @@ class Conflict(TuneDeckError):  # noqa: N818 (HTTP names read better)
     code = "conflict"
 
 
+class PayloadTooLarge(TuneDeckError):  # noqa: N818 (HTTP names read better)
+    """A request body over the size limit (413), refused before it was read in full."""
+
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The request body is larger than {limit} bytes.",
+            # The rest of the body stays unread: the connection cannot carry another request.
+            headers={"Connection": "close"},
+        )
+
+
+class UnsupportedMediaType(TuneDeckError):  # noqa: N818 (HTTP names read better)
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ServiceUnavailable(TuneDeckError):  # noqa: N818 (HTTP names read better)
     status = 503
     code = "service_unavailable"
@@ -230,7 +251,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     # Starlette's own errors (unknown route, wrong method, malformed JSON) in our shape.
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        # The router names the methods of the one route it tried; the path may have more.
+        headers["Allow"] = ", ".join(allowed)
+    return error_response(exc.status_code, code, str(exc.detail), headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -304,6 +343,45 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Log the traceback for the operator; the client only learns that it failed.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Internal server error.")
+
+
+class AnsweredErrorsStop:
+    """Wraps the whole app, outside Starlette's ServerErrorMiddleware.
+
+    That middleware answers an unhandled error with :func:`_unexpected_error` (the 500
+    body, the traceback logged) and then re-raises it, so that the server sees it, and
+    uvicorn drops the connection: the client's next keep-alive request would fail. Once
+    the 500 went out whole, the error stops here and the connection stays usable. An
+    error after a response was half sent still reaches the server, which must close.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def watched(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if not answered:
+                raise
+
+
+class TuneDeckAPI(FastAPI):
+    """FastAPI whose unhandled errors leave the connection usable (:class:`AnsweredErrorsStop`)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return AnsweredErrorsStop(super().build_middleware_stack())
 
 
 def install_error_handlers(app: FastAPI) -> None:

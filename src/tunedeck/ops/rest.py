@@ -13,12 +13,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from tunedeck.accounts.auth import local_or, public
+from tunedeck.accounts.auth import GuardedRoute, local_or, public
 from tunedeck.accounts.permissions import Permission
 from tunedeck.kit.metrics import CONTENT_TYPE, Metrics
 from tunedeck.ops.readiness import Readiness
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 NO_STORE = {"Cache-Control": "no-store"}
 
 

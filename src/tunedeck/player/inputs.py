@@ -105,11 +105,23 @@ def _at_least(low: int) -> Callable[[int], int]:
     return check
 
 
+# NUL (PostgreSQL refuses it in text) and unpaired surrogates (not encodable as UTF-8).
+_UNSAFE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def _safe_characters(value: str) -> str:
+    if _UNSAFE_CHARACTER.search(value):
+        raise PydanticCustomError(
+            "invalid_character", "must not contain NUL characters or unpaired surrogates"
+        )
+    return value
+
+
 def _text(maximum: int, *, blank_ok: bool) -> Callable[[str], str]:
     """Trimmed text of at most ``maximum`` characters (not empty unless ``blank_ok``)."""
 
     def check(value: str) -> str:
-        text = value.strip()
+        text = _safe_characters(value).strip()
         if not text and not blank_ok:
             raise PydanticCustomError("empty", "must not be empty")
         if len(text) > maximum:
@@ -359,7 +371,12 @@ class EventsQueryIn(_Input):
         alias="type",
         description="Only these types (repeat the parameter, or comma-separate).",
     )
-    actor: Annotated[str, Field(min_length=1, max_length=MAX_ACTOR_KEY_ID)] | None = Field(
+    actor: (
+        Annotated[
+            str, Field(min_length=1, max_length=MAX_ACTOR_KEY_ID), AfterValidator(_safe_characters)
+        ]
+        | None
+    ) = Field(
         default=None,
         description="Only what this actor did: the id of the API key that acted "
         "(an event's actor.key_id).",

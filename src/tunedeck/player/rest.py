@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, status
 from starlette.requests import HTTPConnection
 
-from tunedeck.accounts.auth import requires
+from tunedeck.accounts.auth import GuardedRoute, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events.schemas import EventPage
 from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
@@ -78,7 +78,7 @@ SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     504: error_doc("Spotify did not answer in time."),
 }
 
-router = APIRouter(prefix="/v1/spotify", tags=["spotify"])
+router = APIRouter(prefix="/v1/spotify", tags=["spotify"], route_class=GuardedRoute)
 
 
 def player(permission: Permission) -> Any:

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from starlette.responses import Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from tunedeck.accounts.auth import AccessRule, declare_rule, requires
+from tunedeck.accounts.auth import AccessRule, GuardedRoute, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.realtime import sse
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
@@ -50,7 +50,7 @@ AUTH_BY_MESSAGE = "message"
 CLOSE_TIMEOUT = 2.0
 """How long closing may wait for a client that does not read before giving up on it."""
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 def get_live(conn: Request | WebSocket) -> Live:

@@ -17,7 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from tunedeck.accounts.auth import mount_public, public
+from tunedeck.accounts.auth import GuardedRoute, mount_public, public
 from tunedeck.web.headers import content_security_policy, page_headers
 
 DOCS_PATH = "/docs"
@@ -39,7 +39,9 @@ def _page(html: HTMLResponse) -> HTMLResponse:
 
 def docs_router(app: FastAPI) -> APIRouter:
     """``/docs``: Swagger UI on ``app``'s OpenAPI description."""
-    router = APIRouter(dependencies=[Depends(public)], include_in_schema=False)
+    router = APIRouter(
+        dependencies=[Depends(public)], include_in_schema=False, route_class=GuardedRoute
+    )
     openapi_url = app.openapi_url or "/openapi.json"
 
     @router.get(DOCS_PATH)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tunedeck.accounts.auth import mount_public, public
+from tunedeck.accounts.auth import GuardedRoute, mount_public, public
 from tunedeck.kit.errors import BadRequest, NotFound
 from tunedeck.web.headers import content_security_policy, page_headers
 
@@ -41,7 +41,9 @@ def _introspection_on(request: Request) -> bool:
 
 
 def graphiql_router() -> APIRouter:
-    router = APIRouter(dependencies=[Depends(public)], include_in_schema=False)
+    router = APIRouter(
+        dependencies=[Depends(public)], include_in_schema=False, route_class=GuardedRoute
+    )
 
     @router.get(PAGE_PATH)
     async def graphiql_page(request: Request) -> Response:

@@ -21,7 +21,7 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tunedeck.accounts.auth import public, requires
+from tunedeck.accounts.auth import GuardedRoute, public, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.config import SPOTIFY_API_URL, Settings
 from tunedeck.kit.deps import HttpClientDep, SettingsDep
@@ -78,7 +78,7 @@ def _page(name: str) -> str:
 OVERLAY_PAGE = _page("overlay.html")
 BUILDER_PAGE = _page("builder.html")
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
 
 def simulator_origin(settings: Settings) -> str | None:

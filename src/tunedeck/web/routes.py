@@ -19,7 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tunedeck.accounts.auth import public
+from tunedeck.accounts.auth import GuardedRoute, public
 from tunedeck.kit.errors import NotFound
 from tunedeck.web.headers import content_security_policy, page_headers
 
@@ -65,7 +65,7 @@ def _load_assets(root: Path) -> dict[str, Asset]:
 ASSETS = _load_assets(DASHBOARD_DIR)
 INDEX = ASSETS["index.html"].body.decode()
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(public)])

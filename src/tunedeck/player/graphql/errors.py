@@ -23,7 +23,8 @@ from tunedeck.kit.errors import (
 logger = logging.getLogger(__name__)
 
 INVALID_QUERY = "graphql_invalid"
-"""Code of a query the schema refuses (syntax, unknown field or argument, limits)."""
+"""Code of a query the schema refuses (syntax, unknown field or argument, token and alias
+limits, the operation to run); the depth and cost limits name their own (see ``limits``)."""
 
 # graphql-core's words for a value its type cannot take (a string for an Int, a number
 # for a String, a missing required argument): the same mistake REST calls invalid input.
@@ -55,6 +56,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": original.code, "status": original.status}
         if original.details is not None:
             extensions["details"] = original.details.to_dict()
+    elif original is None and isinstance((error.extensions or {}).get("code"), str):
+        # A refusal that names its own code (the document limits).
+        extensions = {"code": error.extensions["code"], "status": 400}  # type: ignore[index]
     elif _VALUE_REFUSED.search(error.message) and (
         original is None or isinstance(original, GraphQLError)
     ):

@@ -24,7 +24,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.fastapi import GraphQLRouter
@@ -36,7 +35,7 @@ from strawberry.types import ExecutionResult, Info
 from strawberry.types.unset import UNSET, UnsetType
 
 from tunedeck.accounts import service as accounts
-from tunedeck.accounts.auth import credential_from
+from tunedeck.accounts.auth import GuardedRoute, credential_from
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.kit.db import get_database
@@ -45,12 +44,15 @@ from tunedeck.kit.errors import (
     InvalidJson,
     TuneDeckError,
     Unauthorized,
+    UnsupportedMediaType,
     database_unavailable,
     is_database_unavailable,
 )
+from tunedeck.kit.json_body import decode_json
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
+from tunedeck.player.graphql.document_limits import DocumentLimits
 from tunedeck.player.graphql.errors import INVALID_QUERY, TuneDeckSchema, format_error
 from tunedeck.player.graphql.limits import RefusedStatus, within_limits
 from tunedeck.player.graphql.permissions import needs
@@ -71,7 +73,6 @@ from tunedeck.player.graphql.types import (
 )
 
 GRAPHQL_PATH = "/graphql"
-MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
@@ -275,12 +276,19 @@ class Mutation:
 
 def build_schema(settings: Settings, subscription: type | None = None) -> strawberry.Schema:
     """The schema with its limits; introspection only when the settings allow it.
-    ``subscription``: the Subscription type, given by whoever serves live data."""
+    ``subscription``: the Subscription type, given by whoever serves live data.
+
+    The limits: at most MAX_TOKENS tokens and MAX_ALIASES aliases per document; depth
+    and cost from the settings (``document_limits.DocumentLimits``, introspection included);
+    batches are refused (Strawberry's default, no batching config)."""
     # Factories, so each request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: DocumentLimits(
+            max_depth=settings.graphql_max_depth,
+            max_cost=settings.graphql_max_cost,
+        ),
         RefusedStatus,
     ]
     if not settings.graphql_introspection:
@@ -303,9 +311,27 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         try:
             return await super().run(request, context=context, root_value=root_value)
         except CrossWebHTTPException as exc:
+            if exc.reason == "Unsupported content type":
+                raise UnsupportedMediaType(
+                    "Send GraphQL operations as JSON (Content-Type: application/json)."
+                ) from exc
             if "JSON" in exc.reason:
                 raise InvalidJson(f"The request body is not valid JSON: {exc.reason}") from exc
             raise BadRequest(exc.reason, code=INVALID_QUERY, status=exc.status_code) from exc
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body: strict JSON (``kit.json_body``), and a GraphQL request, an
+        object (a list would be a batch: refused)."""
+        request = decode_json(data)
+        if not isinstance(request, dict):
+            raise BadRequest(
+                'The request body must be a JSON object: {"query": ..., "variables": ...}.',
+                code=INVALID_QUERY,
+            )
+        name = request.get("operationName")
+        if name is not None and not isinstance(name, str):
+            raise BadRequest("operationName must be a string or null.", code=INVALID_QUERY)
+        return request
 
     async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
         """A WebSocket connection authenticates once, in ``connection_init``: with the
@@ -371,6 +397,7 @@ def install_graphql(app: FastAPI, settings: Settings, subscription: type | None 
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscription else (),
         allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
+        route_class=GuardedRoute,
     )
     # No GET: operations are POSTed, and a browser's GET is answered by web.graphiql.
     router.routes = [
