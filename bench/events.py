@@ -99,7 +99,7 @@ class Arrivals:
         async with bus.subscribe(account_id) as sub:
             async for message in sub:
                 self.count += 1
-                sent = datetime.fromisoformat(message["occurred_at"])
+                sent = datetime.fromisoformat(message["event"]["occurred_at"])
                 self.lags.append((utcnow() - sent).total_seconds())
                 if self.count >= self.expected:
                     self.done.set()

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
         description="Keyring 'kid:base64key,kid:base64key'; the first key is primary.",
     )
     redis_url: str | None = None
+    # ---- events ----
+    redis_namespace: str = Field(
+        default="tunedeck",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "Prefix of every Redis key and channel (pub/sub ignores the database number): "
+            "deployments sharing one Redis each need their own."
+        ),
+    )
     spotify_api_url: str = SPOTIFY_API_URL
     spotify_accounts_url: str = SPOTIFY_ACCOUNTS_URL
     public_url: str = "http://127.0.0.1:8000"
