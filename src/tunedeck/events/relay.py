@@ -254,9 +254,10 @@ class EventRelay:
             if self.db.backend != "postgresql":
                 yield conn
                 return
+            # A session lock, taken in the pass's first transaction (it outlives the commit).
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY})
-            await conn.commit()
             if not got:
+                await conn.rollback()
                 yield None
                 return
             try:
