@@ -98,9 +98,7 @@ async def record_concurrently(db: Database, account_ids: list[uuid.UUID], total:
     return time.perf_counter() - started
 
 
-async def record_paced(
-    db: Database, account_ids: list[uuid.UUID], total: int, rate: float
-) -> None:
+async def record_paced(db: Database, account_ids: list[uuid.UUID], total: int, rate: float) -> None:
     """Record ``total`` events, one action every ``1 / rate`` seconds (not waiting for
     the previous one)."""
     started = time.perf_counter()
@@ -397,7 +395,8 @@ async def run() -> None:
     row("live lag record -> subscriber p95", "lag_p95", "ms", better_lower=True)
     print(
         f"  lag at half the recording rate ({before['paced_rate']:.0f} and"
-        f" {now['paced_rate']:.0f} ev/s): p50 {before['paced_p50']:.1f} -> {now['paced_p50']:.1f} ms,"
+        f" {now['paced_rate']:.0f} ev/s):"
+        f" p50 {before['paced_p50']:.1f} -> {now['paced_p50']:.1f} ms,"
         f" p95 {before['paced_p95']:.1f} -> {now['paced_p95']:.1f} ms"
         f" (goal p95 <= 50 ms: {'met' if now['paced_p95'] <= 50 else 'NOT met'})"
     )
