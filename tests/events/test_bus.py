@@ -146,7 +146,7 @@ async def test_namespaces_keep_deployments_apart(own_redis: OwnRedis) -> None:
             # Each namespace numbers and indexes the account's channel on its own.
             assert (await one.history(account)).head == first + 1
             assert (await two.history(account)).head == only
-            keys = {k.decode() for k in await admin.keys("*")}
+            keys = {k.decode() if isinstance(k, bytes) else k for k in await admin.keys("*")}
             assert keys == {
                 f"{namespace}:account:{{{account}}}:{part}"
                 for namespace in ("one", "two")

@@ -62,6 +62,14 @@ class FlakyBus:
     async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
         return await self.inner.history(account_id, since)
 
+    @property
+    def connected(self) -> bool:
+        return not self.down
+
+    @property
+    def reconnects(self) -> int:
+        return self.inner.reconnects
+
     async def start(self) -> None:
         return None
 
