@@ -294,7 +294,8 @@ class EventRelay:
         outgoing = [row for row in rows if not row.published]
         sent = await self._publish(conn, outgoing, result)
         unsent = [row.seq for row in outgoing[sent:]]
-        done = [row.seq for row in rows if row.seq not in set(unsent)]
+        left = set(unsent)
+        done = [row.seq for row in rows if row.seq not in left]
         try:
             if unsent:
                 # Stored but not published: say so, so the per-track passes that follow
