@@ -104,7 +104,9 @@ class EventRelay:
     ``outbox`` is the database's (``Outbox.of(db)`` when not given). ``passes`` counts the
     passes done, ``wakeups`` the wake-ups asked of this relay, ``failures`` its failed
     passes, ``retry_delay`` the delay before retrying after the latest failed pass (0
-    while passes succeed).
+    while passes succeed); ``stored_total`` and ``published_total`` count events;
+    ``lag_seconds`` is how long the oldest event left waiting has waited, and
+    ``await backlog()`` counts the outbox's rows (every account's).
     """
 
     def __init__(
