@@ -28,6 +28,15 @@ class Settings(BaseSettings):
         description="Keyring 'kid:base64key,kid:base64key'; the first key is primary.",
     )
     redis_url: str | None = None
+    # ---- events ----
+    redis_namespace: str = Field(
+        default="tunedeck",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "Prefix of every Redis key and channel (pub/sub ignores the database number): "
+            "deployments sharing one Redis each need their own."
+        ),
+    )
     spotify_api_url: str = SPOTIFY_API_URL
     spotify_accounts_url: str = SPOTIFY_ACCOUNTS_URL
     public_url: str = "http://127.0.0.1:8000"
@@ -185,10 +194,6 @@ class Settings(BaseSettings):
     )
     rate_limit_account_read_burst: int = Field(
         default=80, ge=1, description="Reads all the keys of one account may make at once."
-    )
-    rate_limit_redis_prefix: str = Field(
-        default="tunedeck:limits:",
-        description="Prefix of the rate-limit keys in Redis (with TUNEDECK_REDIS_URL).",
     )
     rate_limit_redis_timeout_seconds: float = Field(
         default=0.5,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 
 from tests.events.support import Collector, eventually, without_id
 from tests.support.redis_server import OwnRedis
@@ -90,7 +91,71 @@ def test_bus_follows_the_settings(tmp_path: Path) -> None:
     assert isinstance(create_bus(Settings(data_dir=tmp_path)), InProcessBus)
     redis_bus = create_bus(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0"))
     assert isinstance(redis_bus, RedisBus)
+    # The default namespace keeps the channel names of earlier versions.
     assert redis_bus.channel(uuid.UUID(int=7)) == f"{CHANNEL_PREFIX}{uuid.UUID(int=7)}"
+    assert CHANNEL_PREFIX == "tunedeck:account:"
+    named = create_bus(
+        Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0", redis_namespace="eu-2")
+    )
+    assert isinstance(named, RedisBus)
+    assert named.channel(uuid.UUID(int=7)) == f"eu-2:account:{uuid.UUID(int=7)}"
+
+
+@pytest.mark.parametrize("namespace", ["", "a*", "a:b", "[ab]", "x" * 65, "sp ace"])
+def test_a_namespace_holds_no_pattern_characters(tmp_path: Path, namespace: str) -> None:
+    # The bus subscribes to "<namespace>:account:*": a glob or a colon in the namespace
+    # would let it hear other deployments.
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, redis_namespace=namespace)
+
+
+async def test_namespaces_keep_deployments_apart(own_redis: OwnRedis) -> None:
+    """Two deployments on one Redis (same database, same account id) hear only their own
+    messages; two processes of one deployment hear each other."""
+    one = RedisBus(own_redis.url, namespace="one")
+    one_too = RedisBus(own_redis.url, namespace="one")
+    two = RedisBus(own_redis.url, namespace="two")
+    buses = (one, one_too, two)
+    account = uuid.uuid4()
+    admin = aioredis.Redis.from_url(own_redis.url)
+    try:
+        for bus in buses:
+            await bus.start()
+        async with (
+            one.subscribe(account) as s_one,
+            one_too.subscribe(account) as s_one_too,
+            two.subscribe(account) as s_two,
+        ):
+            for bus in buses:
+                assert await bus.wait_ready(5)
+            got = [Collector(s) for s in (s_one, s_one_too, s_two)]
+            # Published one after the other through one server: each subscriber's
+            # connection gets them in this order, so the last one it expects comes after
+            # anything it should not have heard.
+            first = await one.publish(account, {"n": "one"})
+            only = await two.publish(account, {"n": "two"})
+            await one_too.publish(account, {"n": "one again"})
+            await got[0].wait_for(2)
+            await got[1].wait_for(2)
+            await got[2].wait_for(1)
+            for g in got:
+                await g.stop()
+            assert got[0].bare == [{"n": "one"}, {"n": "one again"}]
+            assert got[1].bare == got[0].bare
+            assert got[2].bare == [{"n": "two"}]
+            # Each namespace numbers and indexes the account's channel on its own.
+            assert (await one.history(account)).head == first + 1
+            assert (await two.history(account)).head == only
+            keys = {k.decode() if isinstance(k, bytes) else k for k in await admin.keys("*")}
+            assert keys == {
+                f"{namespace}:account:{{{account}}}:{part}"
+                for namespace in ("one", "two")
+                for part in ("seq", "floor")
+            }
+    finally:
+        await admin.aclose()
+        for bus in buses:
+            await bus.close()
 
 
 async def test_one_redis_subscription_per_process(own_redis: OwnRedis) -> None:

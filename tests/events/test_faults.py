@@ -7,9 +7,10 @@ own server process.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -57,8 +58,10 @@ async def set_store_offline(db: Database, offline: bool) -> None:
         await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
 
 
-async def test_redis_down_during_actions(database: Database, own_redis: OwnRedis) -> None:
-    bus = RedisBus(own_redis.url, min_backoff=0.02, max_backoff=0.3, ready_timeout=0.5)
+async def test_redis_down_during_actions(
+    database: Database, own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = RedisBus(own_redis.url, min_backoff=0.02, max_backoff=0.3, ready_timeout=0.2)
     await bus.start()
     relay = EventRelay(database, bus, poll_interval=0.05, min_backoff=0.05, max_backoff=0.3)
     account = await new_account(database)
@@ -68,35 +71,81 @@ async def test_redis_down_during_actions(database: Database, own_redis: OwnRedis
             await relay.start()
             before = await record_many(database, account.id, 3)
             await got.wait_for(3)
+            assert bus.connected
+            await eventually(_drained(relay), what="the outbox drained before the outage")
 
-            own_redis.stop()
-            # Actions keep working: each records and commits while Redis is away.
-            during = await record_many(database, account.id, 5)
-            ids = [e.id for e in before + during]
+            with caplog.at_level(logging.DEBUG, logger="tunedeck.events"):
+                own_redis.stop()
+                await eventually(_disconnected(bus), what="the bus noticed Redis gone")
+                # Actions keep working: each records and commits while Redis is away.
+                during = await record_many(database, account.id, 5)
+                ids = [e.id for e in before + during]
 
-            async def stored_all() -> bool:
-                return await stored_ids(database, account.id) == ids
+                async def stored_all() -> bool:
+                    return await stored_ids(database, account.id) == ids
 
-            await eventually(stored_all, what="backlog stored while Redis is down")
-            await asyncio.sleep(0.5)
+                await eventually(stored_all, what="backlog stored while Redis is down")
+                # The relay keeps retrying (with backoff) and the outbox keeps the events.
+                await eventually(_failed(relay, 6), within=30, what="six failed passes")
+                assert await outbox_count(database, account.id) == 5
+                assert await relay.backlog() >= 5  # every account's, as /metrics shows it
+                later = await record_many(database, account.id, 2)
+                await eventually(_failed(relay, relay.failures + 2), within=30, what="2 more")
+                assert await outbox_count(database, account.id) == 7
+                assert relay.lag_seconds > 0
+                assert not bus.connected
+            # No error storm: a streak of failed passes and reconnection attempts is a
+            # few lines (the first failure, then every tenfold), not one per retry.
+            assert relay.failures >= 8
+            noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert 1 <= len(noisy) <= 3, [r.getMessage() for r in noisy]
             waiting = await outbox_rows(database, account.id)
-            assert [r.event_id for r in waiting] == [e.id for e in during]
+            assert [r.event_id for r in waiting] == [e.id for e in during + later]
             assert all(r.published_at is None and r.stored_at is not None for r in waiting)
             # The head of the line carries the failure; the rest wait behind it, in order.
             assert waiting[0].attempts >= 1
             assert "Redis" in (waiting[0].last_error or "")
             assert len(got.messages) == 3
 
-            own_redis.start()  # same port
-            await got.wait_for(8, within=15)
+            own_redis.start()  # same port, empty
+            missed = during + later
+            await got.wait_for(len(before + missed), within=15)
+            await eventually(_drained(relay), what="the outbox drained")
+            assert bus.connected
+            assert bus.reconnects >= 1
+            assert relay.lag_seconds == 0
+            # A client resuming on the new server finds what it missed indexed there.
+            history = await bus.history(account.id, since=(await bus.history(account.id)).floor)
+            assert [e for _, e in history.events] == [e.id for e in missed]
             await asyncio.sleep(0.5)  # a duplicate would show up here
             await got.stop()
     finally:
         await relay.stop()
         await bus.close()
-    assert got.ids == [str(i) for i in ids]
-    assert await stored_ids(database, account.id) == ids
+    assert got.ids == [str(e.id) for e in before + missed]
+    assert await stored_ids(database, account.id) == [e.id for e in before + missed]
     assert await outbox_count(database, account.id) == 0
+
+
+def _disconnected(bus: RedisBus) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not bus.connected
+
+    return check
+
+
+def _failed(relay: EventRelay, passes: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return relay.failures >= passes
+
+    return check
+
+
+def _drained(relay: EventRelay) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await relay.backlog() == 0
+
+    return check
 
 
 async def test_events_table_unavailable(own_database: Database, bus_url: str | None) -> None:

@@ -20,12 +20,13 @@ from tests.events.support import (
     record_many,
     stored_ids,
 )
+from tunedeck.events import repository
 from tunedeck.events.bus import BusUnavailable, Callback, EventBus, History
 from tunedeck.events.relay import DrainResult, EventRelay
 from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.background import Backoff
-from tunedeck.kit.db import Database
+from tunedeck.kit.db import Database, utcnow
 
 
 class FlakyBus:
@@ -61,6 +62,14 @@ class FlakyBus:
 
     async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
         return await self.inner.history(account_id, since)
+
+    @property
+    def connected(self) -> bool:
+        return not self.down
+
+    @property
+    def reconnects(self) -> int:
+        return self.inner.reconnects
 
     async def start(self) -> None:
         return None
@@ -292,3 +301,61 @@ async def test_a_crashed_relay_loop_is_restarted_and_logged(
     assert "RuntimeError: relay bug, 0 more to come" in crashes[-1].getMessage()
     # The same failure (same line) logs its traceback once.
     assert [r.exc_info is not None for r in crashes] == [True, False, False]
+
+
+async def test_publish_failing_mid_batch_in_a_fast_pass(database: Database, bus: EventBus) -> None:
+    """A pass that found everything in order stores the batch in one go and deletes it once
+    published; when the bus gives up midway, the rest is marked stored and published next,
+    in order, each event stored once."""
+    account = await new_account(database)
+    flaky = FlakyBus(bus)
+    relay = EventRelay(database, flaky)
+    assert not (await relay.drain_once()).failed  # in order: the next passes are fast ones
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(database, account.id, 5)
+        flaky.fail_after = 2
+        result = await relay.drain_once()
+        assert (result.stored, result.published) == (5, 2)
+        assert result.publish_error is not None
+        assert relay.lag_seconds > 0  # three events left waiting
+        rows = await outbox_rows(database, account.id)
+        assert [r.event_id for r in rows] == [e.id for e in events[2:]]
+        assert all(r.stored_at is not None and r.published_at is None for r in rows)
+        assert rows[0].attempts == 1
+        flaky.fail_after = None
+        result = await relay.drain_once()
+        assert (result.stored, result.published) == (0, 3)
+        assert relay.lag_seconds == 0
+        await got.wait_for(5)
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(database, account.id) == [e.id for e in events]
+    assert await outbox_count(database, account.id) == 0
+
+
+async def test_a_pass_cut_short_after_storing_is_redone_once(
+    database: Database, bus: EventBus
+) -> None:
+    """A relay that died after committing the store (before publishing and deleting) left
+    its rows as they were: the next pass stores them again (a no-op) and publishes them."""
+    account = await new_account(database)
+    relay = EventRelay(database, bus)
+    assert not (await relay.drain_once()).failed  # in order: the next passes are fast ones
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(database, account.id, 3)
+        async with database.session() as session:  # what the dead relay got done
+            waiting = await repository.outbox_waiting_for_store(session, 1000)
+            mine = [w for w in waiting if w.account_id == account.id]
+            await repository.store_events(session, mine, utcnow())
+        assert await stored_ids(database, account.id) == [e.id for e in events]
+        result = await relay.drain_once()
+        assert not result.failed
+        await got.wait_for(3)
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(database, account.id) == [e.id for e in events]
+    assert await outbox_count(database, account.id) == 0

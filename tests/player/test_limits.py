@@ -289,9 +289,10 @@ async def test_two_processes_on_one_redis_share_the_limits(
     database_url: str, redis_url: str, sim: Sim, streamer: Streamer, tmp_path: Path
 ) -> None:
     uris = catalog_tracks(sim, 4)
-    prefix = f"test:limits:{uuid.uuid4().hex}:"
+    # One deployment of its own on the shared Redis: its buckets are its own.
+    namespace = f"test-limits-{uuid.uuid4().hex}"
     settings = player_settings(
-        database_url, redis_url, sim, tmp_path, rate_limit_redis_prefix=prefix, **TIGHT
+        database_url, redis_url, sim, tmp_path, redis_namespace=namespace, **TIGHT
     )
     async with running(settings) as (one, first), running(settings) as (two, second):
         assert (await rest_call(first, streamer.headers, "command", uris[0])).ok

@@ -1,9 +1,12 @@
 """The broadcast bus: an account's live messages, to every subscriber in every process.
 
 ``InProcessBus`` serves the embedded default (one process). ``RedisBus`` publishes on
-Redis pub/sub channel ``tunedeck:account:<id>`` and keeps ONE subscriber connection
+Redis pub/sub channel ``<namespace>:account:<id>`` and keeps ONE subscriber connection
 per process (a pattern subscription) that fans messages out in memory to this
 process's local subscribers (the WebSocket hub), reconnecting by itself with backoff.
+Pub/sub ignores the Redis database number, so every key and channel carries the
+namespace (``TUNEDECK_REDIS_NAMESPACE``, default ``tunedeck``): deployments sharing a
+Redis keep apart by giving each its own.
 
 Message ids: the bus gives every message it publishes an ``id`` that increases per
 account channel in delivery order, across processes (Redis: a Lua script doing INCR and
@@ -33,7 +36,8 @@ from tunedeck.config import Settings
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "tunedeck:account:"
+DEFAULT_NAMESPACE = "tunedeck"
+CHANNEL_PREFIX = f"{DEFAULT_NAMESPACE}:account:"  # the default namespace's channels
 QUEUE_SIZE = 1000
 # Connections to Redis for publishing and history reads, per process.
 PUBLISHER_CONNECTIONS = 50
@@ -159,6 +163,16 @@ class EventBus(Protocol):
         """The channel's head and floor, and (with ``since``) the indexed events after it."""
         ...
 
+    @property
+    def connected(self) -> bool:
+        """Whether publishing can work now (Redis: this process's subscription is live)."""
+        ...
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the bus lost its connection and set out to reconnect."""
+        ...
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -263,6 +277,14 @@ class InProcessBus(LocalFanout):
     async def publish_many(self, messages: Sequence[Outgoing]) -> list[int]:
         return [await self.publish(account_id, message) for account_id, message in messages]
 
+    @property
+    def connected(self) -> bool:
+        return True  # nothing to lose in one process
+
+    @property
+    def reconnects(self) -> int:
+        return 0
+
     async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
         channel = self._channel(account_id)
         events: tuple[tuple[int, uuid.UUID], ...] = ()
@@ -280,9 +302,10 @@ class InProcessBus(LocalFanout):
 
 
 # Redis: number, index and publish in one atomic step, so ids follow delivery order
-# across processes. KEYS: counter, floor, index, channel. ARGV: the message's JSON after
-# its opening brace, with a leading comma ("}" for an empty message); the event id to
-# index ("" if none); the index size.
+# across processes. One call publishes a run of one account's messages, in order.
+# KEYS: counter, floor, index, channel. ARGV: the index size, then per message its JSON
+# after the opening brace with a leading comma ("}" for an empty message) and the event
+# id to index ("" if none). Returns the ids given, in order.
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local t = redis.call('TIME')
@@ -294,19 +317,27 @@ end
 _PUBLISH = (
     _SEED
     + """
-local id = redis.call('INCR', KEYS[1])
-if ARGV[2] ~= '' then
-  redis.call('ZADD', KEYS[3], id, ARGV[2])
+local ids = {}
+local indexed = false
+for i = 2, #ARGV, 2 do
+  local id = redis.call('INCR', KEYS[1])
+  if ARGV[i + 1] ~= '' then
+    redis.call('ZADD', KEYS[3], id, ARGV[i + 1])
+    indexed = true
+  end
+  redis.call('PUBLISH', KEYS[4], '{"id":' .. id .. ARGV[i])
+  ids[#ids + 1] = id
+end
+if indexed then
   local n = redis.call('ZCARD', KEYS[3])
-  local cap = tonumber(ARGV[3])
+  local cap = tonumber(ARGV[1])
   if n > cap then
     local cut = redis.call('ZRANGE', KEYS[3], n - cap - 1, n - cap - 1, 'WITHSCORES')
     redis.call('ZREMRANGEBYRANK', KEYS[3], 0, n - cap - 1)
     redis.call('SET', KEYS[2], cut[2])
   end
 end
-redis.call('PUBLISH', KEYS[4], '{"id":' .. id .. ARGV[1])
-return id
+return ids
 """
 )
 # KEYS: counter, floor, index. ARGV: since ("" for none). Returns {head, floor, index...}.
@@ -336,13 +367,16 @@ class RedisBus(LocalFanout):
     ``publish`` waits (up to ``ready_timeout``) until this process's own subscription is
     live, so that after a Redis outage local subscribers do not miss what the relay
     re-publishes before the listener has re-subscribed.
+
+    ``connected`` says whether that subscription is live now; ``reconnects`` counts the
+    connections lost (each followed by attempts to reconnect, with backoff).
     """
 
     def __init__(
         self,
         url: str,
         *,
-        prefix: str = CHANNEL_PREFIX,
+        namespace: str = DEFAULT_NAMESPACE,
         ready_timeout: float = 2.0,
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
@@ -351,13 +385,16 @@ class RedisBus(LocalFanout):
     ) -> None:
         super().__init__()
         self.url = url
-        self.prefix = prefix
+        self.namespace = namespace
+        # Channels ``<namespace>:account:<id>``; the pattern subscription below is
+        # ``<namespace>:account:*``, so a namespace holds no glob characters (Settings).
+        self.prefix = f"{namespace}:account:"
         self.ready_timeout = ready_timeout
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.connect_timeout = connect_timeout
         self.history_size = history_size
-        self.reconnects = 0
+        self._reconnects = 0
         self._ready = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self._publisher: Any = None
@@ -430,6 +467,14 @@ class RedisBus(LocalFanout):
         """Whether this process's subscription is live."""
         return self._ready.is_set()
 
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    @property
+    def reconnects(self) -> int:
+        return self._reconnects
+
     async def wait_ready(self, seconds: float) -> bool:
         try:
             await asyncio.wait_for(self._ready.wait(), seconds)
@@ -450,16 +495,30 @@ class RedisBus(LocalFanout):
             raise BusUnavailable("the Redis bus is not started")
         if not await self.wait_ready(self.ready_timeout):
             raise BusUnavailable("the Redis subscription is not live")
+        # One script call per account (its messages in order), all in one pipeline.
+        runs: dict[uuid.UUID, list[int]] = {}
+        for index, (account_id, _) in enumerate(messages):
+            runs.setdefault(account_id, []).append(index)
         try:
             async with self._publisher.pipeline(transaction=False) as pipe:
-                for account_id, message in messages:
+                # Loading the script in the same round trip (a no-op when Redis has it)
+                # spares the pipeline its SCRIPT EXISTS round trip.
+                pipe.script_load(_PUBLISH)
+                for account_id, indexes in runs.items():
                     keys = [*self._keys(account_id), self.channel(account_id)]
-                    args = [_tail(message), _event_id(message) or "", self.history_size]
-                    await self._publish_script(keys=keys, args=args, client=pipe)
-                ids = await pipe.execute()
+                    args: list[str | int] = [self.history_size]
+                    for index in indexes:
+                        message = messages[index][1]
+                        args += [_tail(message), _event_id(message) or ""]
+                    pipe.evalsha(self._publish_script.sha, len(keys), *keys, *args)
+                _, *replies = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis publish failed: {exc!r}") from exc
-        return [int(i) for i in ids]
+        ids = [0] * len(messages)
+        for indexes, given in zip(runs.values(), replies, strict=True):
+            for index, message_id in zip(indexes, given, strict=True):
+                ids[index] = int(message_id)
+        return ids
 
     async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
         from redis.exceptions import RedisError
@@ -489,7 +548,7 @@ class RedisBus(LocalFanout):
                     if raw is None:
                         continue
                     if raw["type"] == "psubscribe":
-                        if self.reconnects:
+                        if self._reconnects:
                             await self._drop_stale_publisher_connections()
                             logger.info(
                                 "Redis bus subscription live again (%d reconnect attempts so far)",
@@ -508,7 +567,7 @@ class RedisBus(LocalFanout):
                         extra={"event": "bus_lost", "reconnects": self.reconnects},
                     )
                 self._ready.clear()
-                self.reconnects += 1
+                self._reconnects += 1
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -528,6 +587,9 @@ class RedisBus(LocalFanout):
         name = channel.decode() if isinstance(channel, bytes) else channel
         try:
             account_id = uuid.UUID(name[len(self.prefix) :])
+            # Every account's messages reach every process: decode only those it serves.
+            if not self.subscriber_count(account_id):
+                return
             message = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             logger.debug("ignoring a malformed message on %s", name)
@@ -539,7 +601,7 @@ class RedisBus(LocalFanout):
 def create_bus(settings: Settings) -> EventBus:
     """Redis pub/sub when ``TUNEDECK_REDIS_URL`` is set, the in-process bus otherwise."""
     if settings.redis_url:
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, namespace=settings.redis_namespace)
     return InProcessBus()
 
 

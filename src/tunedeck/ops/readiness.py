@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
+from tunedeck.events.bus import EventBus
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.logs import redact
 from tunedeck.kit.metrics import Metrics
@@ -153,13 +154,11 @@ class Readiness:
         )
 
     def _bus(self) -> Check:
-        bus = self._state.bus
-        ready = getattr(bus, "ready", None)
-        if not self._settings.redis_url or ready is None:
+        bus: EventBus = self._state.bus
+        if not self._settings.redis_url:
             return Check(True, False, "in-process")
-        reconnects = int(getattr(bus, "reconnects", 0))
-        data = {"reconnects": reconnects}
-        if ready:
+        data = {"reconnects": bus.reconnects}
+        if bus.connected:
             return Check(True, False, "Redis subscription live", data)
         return Check(
             False,

@@ -50,11 +50,11 @@ def sample_pieces(metrics: Metrics, state: Any) -> None:
         bus = piece("bus")
         if bus is None:
             return None
-        return 1.0 if getattr(bus, "ready", True) else 0.0
+        return 1.0 if bus.connected else 0.0
 
     def bus_reconnects() -> float | None:
         bus = piece("bus")
-        return None if bus is None or not hasattr(bus, "reconnects") else float(bus.reconnects)
+        return None if bus is None else float(bus.reconnects)
 
     def relay_failures() -> float | None:
         relay = piece("relay")

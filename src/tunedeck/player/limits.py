@@ -134,7 +134,7 @@ class RequestLimits:
         if settings.redis_url and settings.rate_limits:
             store = RedisBuckets(
                 settings.redis_url,
-                prefix=settings.rate_limit_redis_prefix,
+                prefix=f"{settings.redis_namespace}:limits:",  # the deployment's namespace
                 timeout=settings.rate_limit_redis_timeout_seconds,
                 clock=clock,
             )
