@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -133,17 +133,23 @@ class Text(_Rule):
 # RFC 3339 (JSON Schema's "date-time"): a date, "T", a time, and an offset; without
 # the offset, UTC. As a pattern, not the "date-time" format (which demands the offset).
 DATE_TIME = (
-    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
-    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
+    r"(?P<date>[0-9]{4}-(0[1-9]|1[0-2]))-(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"[Tt](?P<time>([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?)"
+    r"(?P<offset>[Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
 )
+_DATE_TIME_STATED = re.sub(r"\?P<\w+>", "", DATE_TIME)  # the same, without group names
 
 
 @dataclass(frozen=True, slots=True)
 class DateTimeText:
     """A time as RFC 3339 text (without an offset: UTC; a number or a bare date is
     refused, not read as a Unix timestamp); the value is the moment in UTC. A
-    ``datetime`` given by another door (a GraphQL scalar) is taken as it is."""
+    ``datetime`` given by another door (a GraphQL scalar) is taken as it is.
+
+    Every text of the stated form is a moment, as a time filter wants it: a day past
+    the month's end runs on into the next month (February 30 is March 2), and a time
+    beyond the years a datetime holds (0000, 9999 and an offset) is the first or last
+    one it holds."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -153,25 +159,26 @@ class DateTimeText:
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"type": "string", "pattern": f"^{DATE_TIME}$"}
+        return {"type": "string", "pattern": f"^{_DATE_TIME_STATED}$"}
+
+
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 def _moment(value: object) -> datetime:
     if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    elif isinstance(value, str) and re.fullmatch(DATE_TIME, value):
-        try:
-            moment = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise _not_a_time(value) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    else:
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    found = re.fullmatch(DATE_TIME, value) if isinstance(value, str) else None
+    if found is None:
         raise _not_a_time(value)
+    offset = (found["offset"] or "Z").upper()
+    days = int(found["day"]) - 1
     try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        raise _not_a_time(value) from None
+        start = datetime.fromisoformat(f"{found['date']}-01T{found['time']}{offset}")
+        return (start + timedelta(days=days)).astimezone(UTC)
+    except (ValueError, OverflowError):  # year 0000, or past 9999 once in UTC
+        return _FIRST if found["date"] < "5000" else _LAST
 
 
 def _not_a_time(value: object) -> PydanticCustomError:

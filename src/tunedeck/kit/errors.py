@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -241,12 +242,11 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path. Starlette's 405 names only
     the first route that matched the path, when several share it (GET and POST ...)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods:
+    for route in iter_route_contexts(request.app.router.routes):  # included routers too
+        if route.methods:
             match, _ = route.matches(request.scope)  # PARTIAL: the path, not the method
             if match is not Match.NONE:
-                methods |= route_methods
+                methods |= route.methods
     return sorted(methods)
 
 
