@@ -190,3 +190,14 @@ async def test_any_cursor_of_the_stated_form_is_a_position(
         "/v1/spotify/events", params={"cursor": cursor}, headers=streamer.headers
     )
     assert response.status_code == 200, response.text
+
+
+async def test_a_path_written_out_is_its_own_route(
+    client: httpx.AsyncClient, streamer: Streamer
+) -> None:
+    # /playlists/new is the creation route, not the playlist "new" of the template.
+    response = await client.request(
+        "OPTIONS", "/v1/spotify/playlists/new", headers=streamer.headers
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

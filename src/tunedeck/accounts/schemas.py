@@ -9,11 +9,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from tunedeck.accounts.permissions import Permission, PrincipalKind
-from tunedeck.kit.constraints import Text
+from tunedeck.accounts.permissions import GRANTABLE, PrincipalKind
+from tunedeck.kit.constraints import OneOf, Text
 
 MAX_LABEL = 100
-Label = Annotated[StrictStr, Text(MAX_LABEL, blank_ok=True)]
+PermissionName = Annotated[StrictStr, OneOf(tuple(p.value for p in GRANTABLE))]
 
 
 class _FromRow(BaseModel):
@@ -46,8 +46,8 @@ class ApiKeyOut(_FromRow):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Label = Field(description="Blank: named 'key'.")
-    permissions: list[Permission] = Field(
+    label: Annotated[StrictStr, Text(MAX_LABEL)]
+    permissions: list[PermissionName] = Field(
         min_length=1, examples=[["spotify:read", "spotify:playback"]]
     )
 
@@ -67,7 +67,9 @@ class OverlayTokenOut(_FromRow):
 class OverlayTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Label = Field(default="overlay", description="Blank: named 'overlay'.")
+    label: Annotated[StrictStr, Text(MAX_LABEL, blank_ok=True)] = Field(
+        default="overlay", description="Blank: named 'overlay'."
+    )
 
 
 class OverlayTokenCreated(OverlayTokenOut):

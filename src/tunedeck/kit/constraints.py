@@ -207,3 +207,22 @@ def _integer(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise PydanticCustomError("int_type", "must be an integer, got {got}", {"got": shown(value)})
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf(_Rule):
+    """One of ``choices``, exactly as written; refused naming the value and the choices."""
+
+    choices: tuple[str, ...]
+
+    def check(self, value: str) -> str:
+        if value not in self.choices:
+            raise PydanticCustomError(
+                "unknown_value",
+                "must be one of {choices}, got {got}",
+                {"choices": ", ".join(self.choices), "got": shown(value)},
+            )
+        return value
+
+    def schema_keys(self) -> dict[str, Any]:
+        return {"enum": list(self.choices)}

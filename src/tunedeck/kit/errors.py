@@ -240,14 +240,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path. Starlette's 405 names only
-    the first route that matched the path, when several share it (GET and POST ...)."""
-    methods: set[str] = set()
+    the first route that matched the path, when several share it (GET and POST ...).
+    A path written out in full (``/playlists/new``) is that route's alone, though a
+    template (``/playlists/{playlist_id}``) would match it too."""
+    static: set[str] = set()
+    templated: set[str] = set()
     for route in iter_route_contexts(request.app.router.routes):  # included routers too
         if route.methods:
             match, _ = route.matches(request.scope)  # PARTIAL: the path, not the method
             if match is not Match.NONE:
-                methods |= route.methods
-    return sorted(methods)
+                (templated if "{" in (route.path_format or "") else static).update(route.methods)
+    return sorted(static or templated)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
