@@ -49,7 +49,8 @@ SEED = int(os.environ.get("TUNEDECK_FUZZ_SEED", "20261202"))
 COVERAGE_FROM = 5000
 # Requests Schemathesis sends per operation for each example it is allowed (measured:
 # the coverage and stateful phases add to the fuzzing phase's own).
-REQUESTS_PER_EXAMPLE = {"openapi": 4.5, "openapi-small": 1.3, "graphql": 1.0}
+REQUESTS_PER_EXAMPLE = {"openapi": 1.6, "openapi-small": 1.3, "graphql": 1.0}
+MAX_ROUNDS = 4
 # Settings of the server under fuzz: generous limits, so that what is fuzzed is the
 # contract and not the abuse limits (their 429 is documented all the same).
 FUZZ_SETTINGS: dict[str, Any] = {}
@@ -85,21 +86,56 @@ def budget() -> int:
 
 
 def run(group: Group, base: str, total: int, workdir: Path) -> Outcome:
-    """Run Schemathesis for ``group``, as a separate process, and read its reports."""
-    share = total * group.share
-    small = group.kind == "openapi" and total < COVERAGE_FROM
+    """Run Schemathesis for ``group`` until it has sent its share of the budget: the
+    first round asks for about that many examples, a further one (another seed) for
+    what is still missing, if Schemathesis sent fewer."""
+    share = math.ceil(total * group.share)
+    outcome = Outcome(group.name, 0, Counter(), [], 0)
+    for round_ in range(MAX_ROUNDS):
+        missing = share - outcome.requests
+        if missing <= 0 or outcome.failures:
+            break
+        reports = workdir / f"{slug(group.name)}-{round_}"
+        done = run_once(
+            group,
+            base,
+            small=total < COVERAGE_FROM,
+            wanted=missing,
+            seed=SEED + round_,
+            reports=reports,
+        )
+        done.statuses.update(outcome.statuses)
+        outcome = Outcome(
+            group.name,
+            outcome.requests + done.requests,
+            done.statuses,
+            outcome.failures + done.failures,
+            outcome.exit_code or done.exit_code,
+        )
+    return outcome
+
+
+def slug(name: str) -> str:
+    return name.replace(" ", "-").replace("/", "")
+
+
+def run_once(
+    group: Group, base: str, *, small: bool, wanted: int, seed: int, reports: Path
+) -> Outcome:
+    """One run of Schemathesis for about ``wanted`` requests, as a separate process
+    (``small``: without the coverage phase)."""
+    small = small and group.kind == "openapi"
     rate = REQUESTS_PER_EXAMPLE["openapi-small" if small else group.kind]
-    examples = max(2, math.ceil(share / group.operations / rate))
+    examples = max(2, math.ceil(wanted / group.operations / rate))
     phases = ("--phases", "examples,fuzzing,stateful") if small else ()
     location = f"{base}/openapi.json" if group.kind == "openapi" else f"{base}/graphql"
-    reports = workdir / group.name.replace(" ", "-").replace("/", "")
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run"),
         location,
         *("--header", f"Authorization: Bearer {group.key}"),
         *("--checks", "all" if group.kind == "openapi" else _graphql_checks()),
         *("--max-examples", str(examples)),
-        *("--seed", str(SEED)),
+        *("--seed", str(seed)),
         *("--workers", "1"),
         *("--report", "har,json"),
         *("--report-har-path", str(reports / "requests.har")),
