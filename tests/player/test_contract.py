@@ -201,3 +201,17 @@ async def test_a_path_written_out_is_its_own_route(
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+async def test_a_callback_state_that_cannot_be_ours_is_refused_without_a_lookup(
+    client: httpx.AsyncClient,
+) -> None:
+    # NUL would reach PostgreSQL in the lookup, which refuses it (a 500 found by fuzzing).
+    for state in ("a\x00b", "x" * 129, "with space"):
+        response = await client.get(
+            "/v1/connections/spotify/callback",
+            params={"state": state},
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 400, state
+        assert response.json()["error"]["code"] == "oauth_callback_invalid"

@@ -47,6 +47,9 @@ from tunedeck.spotify.oauth import (
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
+# What a state can be (ours are URL-safe base64): anything else was never one of ours,
+# and is not looked up (PostgreSQL refuses text with NUL).
+STATE = rf"^[\x21-\x7e]{{1,{MAX_STATE_CHARS}}}$"
 # A path of our own UI: "/..." but not "//host" nor "/\host" (browsers read both as hosts),
 # visible ASCII (percent-encode the rest), no backslash; "" means none. Stated as is in
 # the description: no look-arounds, no \s (every regex dialect reads it the same way).
@@ -154,7 +157,7 @@ async def finish(
     ``credential`` is what the browser came with, if anything (a dashboard cookie): when
     it stands for an account, the state must have been started by that account.
     """
-    if not state or len(state) > MAX_STATE_CHARS:
+    if state is None or not re.fullmatch(STATE, state):
         raise OAuthCallbackError("The callback has no valid state: start connecting again.")
     caller = await _caller_account(db, credential)
     now = utcnow()

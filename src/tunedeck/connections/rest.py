@@ -124,7 +124,8 @@ async def callback(
     keyring: KeyringDep,
     http: HttpClientDep,
     settings: SettingsDep,
-    state: str | None = None,
+    # Checked by oauth_flow (an HTML page for the browser when refused), stated here.
+    state: Annotated[str | None, Query(json_schema_extra={"pattern": oauth_flow.STATE})] = None,
     code: str | None = None,
     error: str | None = None,
 ) -> Response:
