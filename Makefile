@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest fuzz bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Schemathesis over the REST description and the GraphQL schema, 12,000 requests (make
+# test runs the same with about 1,000). Needs PostgreSQL and Redis, as the tests do.
+fuzz: $(STAMP)
+	TUNEDECK_FUZZ_CASES=12000 $(BIN)/python -m pytest -p no:randomly -s tests/player/test_schemathesis.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

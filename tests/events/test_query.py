@@ -116,6 +116,9 @@ async def test_time_window(client: httpx.AsyncClient, reader: Caller, database: 
     assert ids((await get(client, reader, since=naive)).json()) == newest_first(events[3:])
     later = await get(client, reader, since=(utcnow() + timedelta(hours=1)).isoformat())
     assert later.json()["items"] == []
+    # since after until: an empty window, answered as one.
+    empty = await get(client, reader, since=until.isoformat(), until=since.isoformat())
+    assert empty.json() == {"items": [], "next_cursor": None}
 
 
 async def test_cursor_pages_have_no_overlap_or_gap(
@@ -179,11 +182,7 @@ async def test_requires_spotify_read(
         ({"cursor": "bm90aGluZ3xoZXJl"}, 400, "bad_cursor"),  # "nothing|here"
         ({"type": "spotify:dance"}, 422, "unknown_event_type"),
         ({"type": "spotify:play,dance"}, 422, "unknown_event_type"),
-        (
-            {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
-            422,
-            "validation_error",
-        ),
+        ({"until": "0.5"}, 422, "validation_error"),  # a number is not a time
         ({"since": "yesterday"}, 422, "validation_error"),
         ({"limit": 0}, 422, "validation_error"),
         ({"limit": 201}, 422, "validation_error"),

@@ -40,6 +40,7 @@ from tunedeck.accounts.schemas import (
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
 from tunedeck.kit.errors import ErrorDetails, Forbidden
+from tunedeck.kit.openapi import error_doc
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
 
@@ -54,7 +55,14 @@ async def me(principal: Authenticated) -> MeOut:
     return service.me(principal)
 
 
-@router.post("/session", dependencies=[Depends(public)])
+@router.post(
+    "/session",
+    dependencies=[Depends(public)],
+    responses={
+        401: error_doc("Not a valid API key."),
+        403: error_doc("Sent from another site's page (csrf_failed)."),
+    },
+)
 async def login(
     body: SessionCreate,
     session: SessionDep,
@@ -93,7 +101,7 @@ async def login(
     )
 
 
-@router.get("/session")
+@router.get("/session", responses={404: error_doc("The call came with an API key, not a session.")})
 async def current_session(request: Request, ctx: Caller) -> SessionOut:
     """The dashboard session this call came with (404 for a call with an API key): who,
     until when unless used again, and its CSRF token."""
@@ -128,7 +136,11 @@ async def create_key(body: ApiKeyCreate, ctx: Admin) -> ApiKeyCreated:
     return await service.create_key(ctx, body)
 
 
-@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: error_doc("No such key in this account.")},
+)
 async def revoke_key(key_id: uuid.UUID, ctx: Admin) -> None:
     await service.revoke_key(ctx, key_id)
 
@@ -145,6 +157,10 @@ async def create_overlay_token(
     return await service.create_token(ctx, body, settings.public_url)
 
 
-@router.delete("/overlay-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/overlay-tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: error_doc("No such overlay token in this account.")},
+)
 async def revoke_overlay_token(token_id: uuid.UUID, ctx: Admin) -> None:
     await service.revoke_token(ctx, token_id)

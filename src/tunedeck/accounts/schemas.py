@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from tunedeck.accounts.permissions import PrincipalKind
+from tunedeck.accounts.permissions import GRANTABLE, PrincipalKind
+from tunedeck.kit.constraints import OneOf, Text
+
+MAX_LABEL = 100
+PermissionName = Annotated[StrictStr, OneOf(tuple(p.value for p in GRANTABLE))]
 
 
 class _FromRow(BaseModel):
@@ -41,8 +46,10 @@ class ApiKeyOut(_FromRow):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(min_length=1, max_length=100)
-    permissions: list[str] = Field(min_length=1, examples=[["spotify:read", "spotify:playback"]])
+    label: Annotated[StrictStr, Text(MAX_LABEL)]
+    permissions: list[PermissionName] = Field(
+        min_length=1, examples=[["spotify:read", "spotify:playback"]]
+    )
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -60,7 +67,9 @@ class OverlayTokenOut(_FromRow):
 class OverlayTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(default="overlay", max_length=100)
+    label: Annotated[StrictStr, Text(MAX_LABEL, blank_ok=True)] = Field(
+        default="overlay", description="Blank: named 'overlay'."
+    )
 
 
 class OverlayTokenCreated(OverlayTokenOut):
@@ -71,7 +80,7 @@ class OverlayTokenCreated(OverlayTokenOut):
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(min_length=1, max_length=200)
+    key: Annotated[StrictStr, Text(200)]
 
 
 class SessionOut(BaseModel):

@@ -37,6 +37,7 @@ from tunedeck.accounts.permissions import (
     require_permission,
 )
 from tunedeck.accounts.schemas import (
+    MAX_LABEL,
     AccountOut,
     ApiKeyCreate,
     ApiKeyCreated,
@@ -53,7 +54,6 @@ from tunedeck.kit.errors import Conflict, NotFound, Unauthorized, ValidationFail
 OVERLAY_PATH = "/overlay"
 """Where the overlay page is served, under the public URL."""
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MAX_LABEL = 100
 # Writing last_used_at on every request would turn reads into writes; once a while is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=10)
 # A session's idle deadline moves forward when used, at most once a minute (a write).

@@ -47,8 +47,13 @@ from tunedeck.spotify.oauth import (
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
-# A path of our own UI: "/..." but not "//host" nor "/\host" (browsers read both as hosts).
-RETURN_TO = re.compile(r"^/(?![/\\])[^\s\\]{0,500}$")
+# What a state can be (ours are URL-safe base64): anything else was never one of ours,
+# and is not looked up (PostgreSQL refuses text with NUL).
+STATE = rf"^[\x21-\x7e]{{1,{MAX_STATE_CHARS}}}$"
+# A path of our own UI: "/..." but not "//host" nor "/\host" (browsers read both as hosts),
+# visible ASCII (percent-encode the rest), no backslash; "" means none. Stated as is in
+# the description: no look-arounds, no \s (every regex dialect reads it the same way).
+RETURN_TO = r"^(/([!-.0-\[\]-~][!-\[\]-~]{0,498})?)?$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,7 @@ class Finished:
 def _check_return_to(return_to: str | None) -> str | None:
     if return_to is None or return_to == "":
         return None
-    if not RETURN_TO.match(return_to):
+    if not re.fullmatch(RETURN_TO, return_to):
         raise ValidationFailed(
             "return_to must be a path of this site, like /dashboard", code="invalid_return_to"
         )
@@ -152,7 +157,7 @@ async def finish(
     ``credential`` is what the browser came with, if anything (a dashboard cookie): when
     it stands for an account, the state must have been started by that account.
     """
-    if not state or len(state) > MAX_STATE_CHARS:
+    if state is None or not re.fullmatch(STATE, state):
         raise OAuthCallbackError("The callback has no valid state: start connecting again.")
     caller = await _caller_account(db, credential)
     now = utcnow()

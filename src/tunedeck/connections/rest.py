@@ -9,7 +9,7 @@ HTML page is the door's part.
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -30,8 +30,22 @@ from tunedeck.connections.schemas import (
 from tunedeck.kit.db import Database, get_database
 from tunedeck.kit.deps import HttpClientDep, KeyringDep, SettingsDep
 from tunedeck.kit.errors import TuneDeckError, Unauthorized
+from tunedeck.kit.openapi import error_doc
 
 router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"], route_class=GuardedRoute)
+
+NOT_READY = error_doc(
+    "No Spotify app credentials yet, or TUNEDECK_PUBLIC_URL is not a redirect URI Spotify accepts."
+)
+# The browser gets the callback's errors as a page, a client asking for JSON as JSON.
+CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: error_doc(description, content={"text/html": {"schema": {"type": "string"}}})
+    for status, description in (
+        (400, "Denied, unknown, used or expired authorization (state), or no code."),
+        (409, "The account's app credentials are missing, or Spotify refused them."),
+        (503, "Spotify's accounts service failed."),
+    )
+}
 
 Admin = Annotated[CallContext, call_context(Permission.ADMIN)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
@@ -65,7 +79,11 @@ async def put_app(
 
 @router.get(
     "/authorize",
-    responses={303: {"description": "Redirect to Spotify's consent page."}},
+    responses={
+        303: {"description": "Redirect to Spotify's consent page."},
+        409: NOT_READY,
+        422: error_doc("return_to is not a path of this site, or format is unknown."),
+    },
     response_model=AuthorizeOut,
 )
 async def authorize(
@@ -74,7 +92,13 @@ async def authorize(
     http: HttpClientDep,
     settings: SettingsDep,
     return_to: Annotated[
-        str | None, Query(max_length=500, description="A path of this site to land on.")
+        str | None,
+        Query(
+            max_length=500,
+            description="A path of this site to land on.",
+            # Checked by oauth_flow (invalid_return_to), stated here.
+            json_schema_extra={"pattern": oauth_flow.RETURN_TO},
+        ),
     ] = None,
     format: Annotated[
         Literal["redirect", "json"], Query(description="json: answer the URL instead.")
@@ -91,7 +115,7 @@ async def authorize(
 @router.get(
     "/callback",
     dependencies=[Depends(public)],
-    responses={303: {"description": "Back to the dashboard."}},
+    responses={303: {"description": "Back to the dashboard."}, **CALLBACK_ERRORS},
     response_model=CallbackOut,
 )
 async def callback(
@@ -100,7 +124,8 @@ async def callback(
     keyring: KeyringDep,
     http: HttpClientDep,
     settings: SettingsDep,
-    state: str | None = None,
+    # Checked by oauth_flow (an HTML page for the browser when refused), stated here.
+    state: Annotated[str | None, Query(json_schema_extra={"pattern": oauth_flow.STATE})] = None,
     code: str | None = None,
     error: str | None = None,
 ) -> Response:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+
+from tunedeck.kit.constraints import BLANK, Matching
 
 
 class LinkState(StrEnum):
@@ -16,11 +19,21 @@ class LinkState(StrEnum):
     NEEDS_REAUTH = "needs_reauth"
 
 
-class AppCredentialsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+# Spotify's client ids and secrets are hex; anything visible is let through, and the
+# blanks a paste brings around it are dropped.
+CREDENTIAL = r"^[\x09-\x0d\x20]*[\x21-\x7e]{1,255}[\x09-\x0d\x20]*$"
+Credential = Annotated[
+    StrictStr,
+    Matching(CREDENTIAL, "credential", "1-255 visible characters, no spaces"),
+    AfterValidator(lambda value: value.strip(BLANK)),
+]
 
-    client_id: str = Field(min_length=1, max_length=255, pattern=r"^\S+$")
-    client_secret: str = Field(min_length=1, max_length=255, pattern=r"^\S+$")
+
+class AppCredentialsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: Credential
+    client_secret: Credential
 
 
 class AppCredentialsOut(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -252,24 +253,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers or {})
-    if exc.status_code == 405 and (allowed := allowed_methods(request)):
-        # The router names the methods of the one route it tried; the path may have more.
-        headers["Allow"] = ", ".join(allowed)
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path."""
-    routes = request.app.router.routes
-    allowed = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in routes):
-            allowed.append(method)
-    return allowed
+    """Every method some route serves at the request's path. Starlette's 405 names only
+    the first route that matched the path, when several share it (GET and POST ...).
+    A path written out in full (``/playlists/new``) is that route's alone, though a
+    template (``/playlists/{playlist_id}``) would match it too."""
+    static: set[str] = set()
+    templated: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):  # included routers too
+        if route.methods:
+            match, _ = route.matches(request.scope)  # PARTIAL: the path, not the method
+            if match is not Match.NONE:
+                (templated if "{" in (route.path_format or "") else static).update(route.methods)
+    return sorted(static or templated)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

@@ -33,8 +33,10 @@ NO_DEVICE_HINT = (
 # "already paused", "nothing next"... The caller may retry once the state changes.
 _STATE_STATUSES = frozenset({403, 409})
 
-# Statuses of Spotify refusals we pass on as they are (the caller's input or object).
-_FAITHFUL_STATUSES = frozenset({400, 404, 409})
+# Spotify refusals that are about what was asked, not about how: the input was checked
+# before asking, so Spotify's 400 means an unknown track, playlist or context, or a
+# change the object does not allow (409, like its own conflicts).
+_REFUSED_STATUSES = frozenset({400, 409})
 
 
 def _details(exc: SpotifyError, **extra: Any) -> ErrorDetails:
@@ -51,9 +53,10 @@ def map_spotify_error(exc: Exception) -> TuneDeckError:
     - Spotify down -> 503 ``spotify_unavailable``; too slow -> 504 ``spotify_timeout``;
     - a player refusal (already paused, nothing next, device not controllable) -> 409
       ``player_refused`` with the reason;
-    - other refusals keep their 400 / 403 / 404 / 409 (``spotify_bad_request``,
-      ``spotify_forbidden``, ``spotify_not_found``, ``spotify_conflict``) with Spotify's
-      message; anything else (an unreadable answer) -> 502 ``spotify_error``.
+    - other refusals: 404 ``spotify_not_found``, 403 ``spotify_forbidden``, and 400 or 409
+      -> 409 ``spotify_refused`` (the input's form was checked before asking: what
+      Spotify refuses is its content), with Spotify's message; anything else (an
+      unreadable answer) -> 502 ``spotify_error``.
     """
     if isinstance(exc, TuneDeckError):
         return exc
@@ -130,12 +133,11 @@ def _map(exc: SpotifyError) -> TuneDeckError:
         return TuneDeckError(
             f"Spotify: {exc.message}", code="spotify_not_found", status=404, details=_details(exc)
         )
-    if exc.status in _FAITHFUL_STATUSES:
-        code = "spotify_bad_request" if exc.status == 400 else "spotify_conflict"
+    if exc.status in _REFUSED_STATUSES:
         return TuneDeckError(
             f"Spotify refused the request: {exc.message}",
-            code=code,
-            status=exc.status,
+            code="spotify_refused",
+            status=409,
             details=_details(exc),
         )
     if exc.status == 403:

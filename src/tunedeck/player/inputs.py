@@ -10,19 +10,15 @@ input validated.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StrictStr,
     model_validator,
 )
@@ -30,6 +26,8 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from tunedeck.events import service as events
+from tunedeck.events.types import EventType
+from tunedeck.kit.constraints import Between, DateTimeText, JsonInteger, Matching, Text
 from tunedeck.kit.errors import ValidationFailed
 
 # ---- limits ----------------------------------------------------------------------------
@@ -48,143 +46,67 @@ MAX_DEVICE_ID = 128
 MAX_TEXT = 2048
 MAX_CURSOR = 512
 MAX_ACTOR_KEY_ID = 64  # the actor_key_id column
+# The deepest page Spotify serves: 100,000 for a user's playlists (its reference says
+# so); a playlist's items the way the simulator models Spotify. Beyond: refused here.
+MAX_PLAYLISTS_OFFSET = 100_000
+MAX_PLAYLIST_TRACKS_OFFSET = 1_000_000
 DEFAULT_EVENTS_LIMIT = events.DEFAULT_LIMIT
 MAX_EVENTS_LIMIT = events.MAX_LIMIT
 
 # ---- value types -----------------------------------------------------------------------
+# Patterns as the description states them (see kit.constraints): anchored, matched whole.
 
-_ID = r"[0-9A-Za-z]{22}"
-TRACK_URI = re.compile(rf"^spotify:track:{_ID}$")
-PLAYLIST_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
-PLAYLIST_URI = re.compile(r"^spotify:playlist:([0-9A-Za-z]{1,64})$")
-CONTEXT_URI = re.compile(
-    rf"^spotify:(album|artist|show):{_ID}$|^spotify:playlist:[0-9A-Za-z]{{1,64}}$"
-)
+_ID = "[0-9A-Za-z]{22}"
+TRACK_URI = f"^spotify:track:{_ID}$"
+PLAYLIST_ID = "^[0-9A-Za-z]{1,64}$"
+PLAYLIST_URI = "^spotify:playlist:([0-9A-Za-z]{1,64})$"
+CONTEXT_URI = f"^spotify:((album|artist|show):{_ID}|playlist:[0-9A-Za-z]{{1,64}})$"
 # Visible ASCII only: Spotify's device ids are hex, and a space or control byte is a typo.
-DEVICE_ID = re.compile(rf"^[\x21-\x7e]{{1,{MAX_DEVICE_ID}}}$")
-HTTP_URL = re.compile(r"^https?://\S+$")
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _matching(pattern: re.Pattern[str], rule: str, what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not pattern.match(value):
-            raise PydanticCustomError(
-                rule, "must be {what}, got {got}", {"what": what, "got": _shown(value)}
-            )
-        return value
-
-    return check
-
-
-def _between(low: int, high: int) -> Callable[[int], int]:
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise PydanticCustomError(
-                "out_of_range",
-                "must be between {low} and {high}, got {got}",
-                {"low": low, "high": high, "got": value},
-            )
-        return value
-
-    return check
-
-
-def _at_least(low: int) -> Callable[[int], int]:
-    def check(value: int) -> int:
-        if value < low:
-            raise PydanticCustomError(
-                "out_of_range", "must be at least {low}, got {got}", {"low": low, "got": value}
-            )
-        return value
-
-    return check
-
-
-# NUL (PostgreSQL refuses it in text) and unpaired surrogates (not encodable as UTF-8).
-_UNSAFE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
-
-
-def _safe_characters(value: str) -> str:
-    if _UNSAFE_CHARACTER.search(value):
-        raise PydanticCustomError(
-            "invalid_character", "must not contain NUL characters or unpaired surrogates"
-        )
-    return value
-
-
-def _text(maximum: int, *, blank_ok: bool) -> Callable[[str], str]:
-    """Trimmed text of at most ``maximum`` characters (not empty unless ``blank_ok``)."""
-
-    def check(value: str) -> str:
-        text = _safe_characters(value).strip()
-        if not text and not blank_ok:
-            raise PydanticCustomError("empty", "must not be empty")
-        if len(text) > maximum:
-            raise PydanticCustomError(
-                "too_long", "must be at most {maximum} characters", {"maximum": maximum}
-            )
-        return text
-
-    return check
-
+DEVICE_ID = rf"^[\x21-\x7e]{{1,{MAX_DEVICE_ID}}}$"
+# Covers and playlist links end up in overlays: no other schemes, nothing invisible.
+HTTP_URL = rf"^https?://[\x21-\x7e]{{1,{MAX_TEXT}}}$"
 
 TrackUri = Annotated[
     StrictStr,
-    AfterValidator(
-        _matching(TRACK_URI, "track_uri", "a Spotify track URI (spotify:track:<22 base62>)")
-    ),
+    Matching(TRACK_URI, "track_uri", "a Spotify track URI (spotify:track:<22 base62>)"),
 ]
 ContextUri = Annotated[
     StrictStr,
-    AfterValidator(
-        _matching(
-            CONTEXT_URI,
-            "context_uri",
-            "a Spotify album, artist, show or playlist URI (spotify:album:<id>, ...)",
-        )
+    Matching(
+        CONTEXT_URI,
+        "context_uri",
+        "a Spotify album, artist, show or playlist URI (spotify:album:<id>, ...)",
     ),
 ]
 PlaylistUri = Annotated[
     StrictStr,
-    AfterValidator(
-        _matching(PLAYLIST_URI, "playlist_uri", "a Spotify playlist URI (spotify:playlist:<id>)")
-    ),
+    Matching(PLAYLIST_URI, "playlist_uri", "a Spotify playlist URI (spotify:playlist:<id>)"),
 ]
 PlaylistId = Annotated[
-    StrictStr,
-    AfterValidator(_matching(PLAYLIST_ID, "playlist_id", "a Spotify playlist id (base62)")),
+    StrictStr, Matching(PLAYLIST_ID, "playlist_id", "a Spotify playlist id (base62)")
 ]
 DeviceId = Annotated[
     StrictStr,
-    AfterValidator(
-        _matching(DEVICE_ID, "device_id", f"a device id (1-{MAX_DEVICE_ID} visible characters)")
-    ),
+    Matching(DEVICE_ID, "device_id", f"a device id (1-{MAX_DEVICE_ID} visible characters)"),
 ]
-HttpUrl = Annotated[
-    StrictStr,
-    AfterValidator(_text(MAX_TEXT, blank_ok=False)),
-    # Covers and playlist links end up in overlays: no other schemes.
-    AfterValidator(_matching(HTTP_URL, "http_url", "an http or https URL")),
-]
-PlaylistName = Annotated[StrictStr, AfterValidator(_text(MAX_PLAYLIST_NAME, blank_ok=False))]
-Description = Annotated[StrictStr, AfterValidator(_text(MAX_PLAYLIST_DESCRIPTION, blank_ok=True))]
-VolumePercent = Annotated[StrictInt, AfterValidator(_between(0, 100))]
-PositionMs = Annotated[StrictInt, AfterValidator(_between(0, MAX_POSITION_MS))]
-Count = Annotated[StrictInt, AfterValidator(_at_least(0))]
+HttpUrl = Annotated[StrictStr, Matching(HTTP_URL, "http_url", "an http or https URL")]
+PlaylistName = Annotated[StrictStr, Text(MAX_PLAYLIST_NAME)]
+Description = Annotated[StrictStr, Text(MAX_PLAYLIST_DESCRIPTION, blank_ok=True)]
+# Integers in JSON bodies: 90 or 90.0 (JSON Schema's integers), never true or "90".
+VolumePercent = Annotated[int, JsonInteger(), Between(0, 100)]
+PositionMs = Annotated[int, JsonInteger(), Between(0, MAX_POSITION_MS)]
+Count = Annotated[int, JsonInteger(), Between(0)]
 RepeatMode = Literal["off", "context", "track"]
 
 
 # Page sizes and offsets come in query strings, as text: lax ints, checked the same way.
-SearchLimit = Annotated[int, AfterValidator(_between(1, MAX_SEARCH_LIMIT))]
-PlaylistsLimit = Annotated[int, AfterValidator(_between(1, MAX_PLAYLISTS_PAGE))]
-PlaylistTracksLimit = Annotated[int, AfterValidator(_between(1, MAX_PLAYLIST_TRACKS_PAGE))]
-EventsLimit = Annotated[int, AfterValidator(_between(1, MAX_EVENTS_LIMIT))]
-Offset = Annotated[int, AfterValidator(_at_least(0))]
+SearchLimit = Annotated[int, Between(1, MAX_SEARCH_LIMIT)]
+PlaylistsLimit = Annotated[int, Between(1, MAX_PLAYLISTS_PAGE)]
+PlaylistTracksLimit = Annotated[int, Between(1, MAX_PLAYLIST_TRACKS_PAGE)]
+EventsLimit = Annotated[int, Between(1, MAX_EVENTS_LIMIT)]
+PlaylistsOffset = Annotated[int, Between(0, MAX_PLAYLISTS_OFFSET)]
+PlaylistTracksOffset = Annotated[int, Between(0, MAX_PLAYLIST_TRACKS_OFFSET)]
+Moment = Annotated[datetime, DateTimeText()]
 
 
 class _Input(BaseModel):
@@ -197,6 +119,11 @@ def _required_for(action: str, field: str) -> PydanticCustomError:
     return PydanticCustomError(
         "missing_for_action", "is required for {action}", {"action": action, "field": field}
     )
+
+
+def _given(*fields: str) -> dict[str, Any]:
+    """JSON schema: each of ``fields`` is present and not null (a null means "not given")."""
+    return {"required": list(fields), "properties": {f: {"not": {"type": "null"}} for f in fields}}
 
 
 # ---- playback --------------------------------------------------------------------------
@@ -246,6 +173,20 @@ class PlaybackIn(_Input):
     mode: RepeatMode | None = None
     device_id: DeviceId | None = None
 
+    # The rules below, stated in the description too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"if": {"properties": {"action": {"const": a.value}}}, "then": _given(f)}
+                for a, f in _NEEDS.items()
+            ]
+            + [
+                {"if": _given("offset_uri"), "then": _given("context_uri")},
+                {"not": _given("uri", "offset_uri")},
+            ]
+        }
+    )
+
     @model_validator(mode="after")
     def _fields_of_action(self) -> PlaybackIn:
         needed = _NEEDS.get(self.action)
@@ -290,9 +231,7 @@ class PlayPlaylistIn(_Input):
     describe it in the event (as the caller says; they are not checked with Spotify)."""
 
     uri: PlaylistUri
-    name: (
-        Annotated[StrictStr, AfterValidator(_text(MAX_PLAYLIST_NAME * 2, blank_ok=True))] | None
-    ) = None
+    name: Annotated[StrictStr, Text(MAX_PLAYLIST_NAME * 2, blank_ok=True)] | None = None
     cover_url: HttpUrl | None = None
     track_count: Count | None = None
     playlist_url: HttpUrl | None = None
@@ -311,6 +250,8 @@ class RenamePlaylistIn(_Input):
 
     name: PlaylistName | None = None
     description: Description | None = None
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [_given("name"), _given("description")]})
 
     @model_validator(mode="after")
     def _something(self) -> RenamePlaylistIn:
@@ -345,7 +286,7 @@ class PlaylistTarget(_Input):
 class SearchIn(_Input):
     """Search tracks."""
 
-    query: Annotated[StrictStr, AfterValidator(_text(MAX_QUERY_LENGTH, blank_ok=False))]
+    query: Annotated[StrictStr, Text(MAX_QUERY_LENGTH)]
     limit: SearchLimit = DEFAULT_SEARCH_LIMIT
 
 
@@ -353,38 +294,42 @@ class PlaylistsPageIn(_Input):
     """A page of the user's playlists."""
 
     limit: PlaylistsLimit = MAX_PLAYLISTS_PAGE
-    offset: Offset = 0
+    offset: PlaylistsOffset = 0
 
 
 class PlaylistTracksPageIn(_Input):
     """A page of a playlist's entries."""
 
     limit: PlaylistTracksLimit = MAX_PLAYLIST_TRACKS_PAGE
-    offset: Offset = 0
+    offset: PlaylistTracksOffset = 0
+
+
+ACTOR = rf"^[\x21-\x7e]{{1,{MAX_ACTOR_KEY_ID}}}$"
+# One type, or several comma-separated (``spotify:play,spotify:pause``).
+_EVENT_TYPE = "(" + "|".join(t.value for t in EventType) + ")"
+EVENT_TYPES = f"^{_EVENT_TYPE}(,{_EVENT_TYPE})*$"
 
 
 class EventsQueryIn(_Input):
     """Which recorded events to list, newest first."""
 
-    types: list[str] | None = Field(
+    # The service refuses an unknown type as ``unknown_event_type``; the pattern says so.
+    types: list[Annotated[str, Field(json_schema_extra={"pattern": EVENT_TYPES})]] | None = Field(
         default=None,
         alias="type",
         description="Only these types (repeat the parameter, or comma-separate).",
     )
-    actor: (
-        Annotated[
-            str, Field(min_length=1, max_length=MAX_ACTOR_KEY_ID), AfterValidator(_safe_characters)
-        ]
-        | None
-    ) = Field(
+    actor: Annotated[StrictStr, Matching(ACTOR, "actor", "an API key id")] | None = Field(
         default=None,
         description="Only what this actor did: the id of the API key that acted "
         "(an event's actor.key_id).",
     )
-    since: datetime | None = Field(default=None, description="From this time (inclusive).")
-    until: datetime | None = Field(default=None, description="Before this time (exclusive).")
+    since: Moment | None = Field(default=None, description="From this time (inclusive).")
+    until: Moment | None = Field(default=None, description="Before this time (exclusive).")
     cursor: Annotated[str, Field(max_length=MAX_CURSOR)] | None = Field(
-        default=None, description="next_cursor of the previous page."
+        default=None,
+        description="next_cursor of the previous page.",
+        json_schema_extra={"pattern": events.CURSOR},
     )
     limit: EventsLimit = DEFAULT_EVENTS_LIMIT
 

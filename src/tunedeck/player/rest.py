@@ -65,16 +65,25 @@ RATE_LIMITED = error_doc(
 SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     403: error_doc("The key lacks the permission, or Spotify Premium is required."),
-    400: error_doc("Spotify refused the request as malformed."),
+    400: error_doc("The body is not JSON (invalid_json)."),
     404: error_doc("Spotify does not know the object (device, playlist, track)."),
     409: error_doc(
         "Spotify is not connected or needs re-authorization, no device is active, "
-        "or the player refused the command in its current state."
+        "the player refused the command in its current state, or Spotify refused what "
+        "was asked (spotify_refused: an unknown track, playlist or context, ...)."
     ),
     422: error_doc("Invalid input; nothing was sent to Spotify."),
     429: RATE_LIMITED,
     502: error_doc("Spotify answered something unreadable."),
-    503: error_doc("Spotify is unavailable."),
+    503: error_doc(
+        "Spotify is unavailable, or the database is (service_unavailable).",
+        headers={
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    ),
     504: error_doc("Spotify did not answer in time."),
 }
 

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tunedeck.accounts.auth import GuardedRoute, mount_public, public
 from tunedeck.web.headers import content_security_policy, page_headers
+from tunedeck.web.openapi import describe_whole_app
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
@@ -64,6 +65,8 @@ def docs_router(app: FastAPI) -> APIRouter:
 
 def install_api_docs(app: FastAPI) -> None:
     """Serve the documentation page and its assets (the app is made with FastAPI's own
-    pages off: ``docs_url``, ``redoc_url`` and the OAuth2 redirect)."""
+    pages off: ``docs_url``, ``redoc_url`` and the OAuth2 redirect), and complete the
+    description with what every route shares."""
+    describe_whole_app(app)
     mount_public(app, ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), "api-docs-assets")
     app.include_router(docs_router(app))
