@@ -27,6 +27,7 @@ from tunedeck.connections.rest import router as connections_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
+from tunedeck.kit.files import private_data_dir
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
@@ -43,6 +44,7 @@ from tunedeck.web.routes import router as web_router
 
 async def prepare_storage(settings: Settings, *, create_key_file: bool = False) -> None:
     """Before serving: apply migrations; for the demo, create the key file if none is configured."""
+    private_data_dir(settings.data_dir)
     if create_key_file:
         ensure_key_file(settings.encryption_keys, settings.data_dir)
     await upgrade_database(settings.resolved_database_url)

@@ -223,6 +223,12 @@ class Settings(BaseSettings):
         gt=0,
         description="/readyz says degraded when more events than this wait in the outbox.",
     )
+    trust_loopback: bool = Field(
+        default=True,
+        description="A caller on this machine (loopback, no forwarding header) reads /metrics "
+        "without a key; false when something on this machine forwards outside callers "
+        "without naming them in X-Forwarded-For (a bare tunnel, a proxy at its defaults).",
+    )
     worker_metrics_port: int | None = Field(
         default=None,
         ge=1,

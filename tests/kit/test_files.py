@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from tunedeck.app import prepare_storage
+from tunedeck.config import Settings
 from tunedeck.kit.crypto import Keyring, key_file_path, write_key_file
 from tunedeck.kit.db import Database
 from tunedeck.kit.migrate import upgrade_database
@@ -71,3 +73,13 @@ def test_key_file_and_its_directory_are_private(tmp_path: Path) -> None:
     write_key_file(path, Keyring.generate())
     assert mode(data_dir) == 0o700
     assert mode(path) == 0o600
+
+
+async def test_an_existing_data_dir_of_ours_is_tightened(tmp_path: Path) -> None:
+    data_dir = tmp_path / "old-data"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o755)  # as an earlier version left it
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'td.db'}")
+    await prepare_storage(settings)
+    assert mode(data_dir) == 0o700
+    assert mode(data_dir / "td.db") == 0o600

@@ -162,3 +162,15 @@ def test_spotify_operations_name_no_id() -> None:
     assert operation_name("GET", "/me/player") == "GET /me/player"
     assert operation_name("POST", "/playlists/37i9dQZF1/items") == "POST /playlists/{id}/items"
     assert operation_name("PUT", "/playlists/abc") == "PUT /playlists/{id}"
+
+
+async def test_loopback_can_be_distrusted(settings: Settings, make_caller: MakeCaller) -> None:
+    # A tunnel or a proxy at its defaults forwards outside callers from loopback and
+    # names nobody: the operator turns the local rule off, and a key is needed.
+    admin = await make_caller("admin")
+    app = create_app(settings.model_copy(update={"trust_loopback": False}))
+    async with app.router.lifespan_context(app), asgi_client(app) as local:
+        without_key = await local.get("/metrics")
+        with_key = await local.get("/metrics", headers=admin.headers)
+    assert without_key.status_code == 401
+    assert with_key.status_code == 200

@@ -180,7 +180,14 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
 
 
 # Headers a proxy adds: a request carrying one came through a proxy, whatever its peer.
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+FORWARDING_HEADERS = (
+    "forwarded",
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-forwarded-host",
+    "cf-connecting-ip",
+    "true-client-ip",
+)
 
 
 def is_local_caller(conn: HTTPConnection) -> bool:
@@ -190,7 +197,12 @@ def is_local_caller(conn: HTTPConnection) -> bool:
     A reverse proxy on this machine connects from loopback on behalf of outside callers;
     it names them in ``X-Forwarded-For`` / ``Forwarded``, so such a request is never
     taken for a local one (nor is an outside caller that sends those headers itself:
-    its peer address is not loopback)."""
+    its peer address is not loopback). A forwarder that names nobody (a bare TCP
+    tunnel, a proxy left at its defaults) cannot be told apart from a local caller:
+    ``TUNEDECK_TRUST_LOOPBACK=false`` then turns the local rule off."""
+    settings = getattr(conn.app.state, "settings", None)
+    if settings is not None and not settings.trust_loopback:
+        return False
     client = conn.scope.get("client")
     if not client:
         return False

@@ -34,6 +34,17 @@ def private_directory(path: Path) -> None:
         os.chmod(directory, PRIVATE_DIRECTORY)
 
 
+def private_data_dir(path: Path) -> None:
+    """TuneDeck's own data directory: created 700, or tightened to 700 when it exists
+    and belongs to this user (an earlier version created it 755)."""
+    if not path.exists():
+        private_directory(path)
+        return
+    status = path.stat()
+    if status.st_uid == os.getuid() and status.st_mode & 0o777 != PRIVATE_DIRECTORY:
+        os.chmod(path, PRIVATE_DIRECTORY)
+
+
 def private_sqlite_file(database: Path) -> None:
     """Make the SQLite database at ``database`` (and its directory) private before
     SQLite opens it: created 600 when new, tightened to 600 when it exists."""

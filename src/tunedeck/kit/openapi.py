@@ -32,3 +32,16 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: error_doc("No valid credentials."),
     403: error_doc("The key lacks the permission."),
 }
+
+
+RATE_LIMITED = error_doc(
+    "Too many calls: this API key or its account is over its rate limit (code "
+    "too_many_requests; nothing was sent to Spotify), or Spotify is rate limiting this "
+    "app (code rate_limited).",
+    headers={
+        "Retry-After": {
+            "description": "Whole seconds to wait before trying again (at least 1).",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+)

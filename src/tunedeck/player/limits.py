@@ -14,9 +14,12 @@ it is refused with 429 ``too_many_requests``, ``Retry-After`` and
 bucket to the other keys. A dashboard session is made from an API key and is that key
 here: it shares the key's bucket (opening more sessions buys no more calls).
 
-The check runs after authentication and the permission check, before the input is
-validated (a client looping on a mistake is slowed down like any other) and before
-anything reaches Spotify or records an event: REST in the route's dependency
+The check runs after authentication and the permission check, before the input model
+is validated (a client looping on a wrong field is slowed down like any other) and
+before anything reaches Spotify or records an event. What is refused earlier, at no
+token's cost, costs no Spotify call either: a body that is not JSON (400/415) or too
+large (413), a GraphQL document that does not parse or is too deep or too costly.
+Where: REST in the route's dependency
 (``player.rest.player``), GraphQL in each field's permission classes
 (``player.graphql.limits``), so each aliased mutation of a document spends its own
 token. Buckets live in Redis when ``TUNEDECK_REDIS_URL`` is set (every ``serve``

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from tunedeck.accounts.auth import GuardedRoute, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events.schemas import EventPage
-from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
+from tunedeck.kit.openapi import AUTH_ERRORS, RATE_LIMITED, error_doc
 from tunedeck.player import manual_connect, playback, playlists, reads
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context
@@ -48,18 +48,6 @@ from tunedeck.player.schemas import (
     SnapshotOut,
     StateOut,
     TrackOut,
-)
-
-RATE_LIMITED = error_doc(
-    "Too many calls: this API key or its account is over its rate limit (code "
-    "too_many_requests; nothing was sent to Spotify), or Spotify is rate limiting this "
-    "app (code rate_limited).",
-    headers={
-        "Retry-After": {
-            "description": "Whole seconds to wait before trying again (at least 1).",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
 )
 
 SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {

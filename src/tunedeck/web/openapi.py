@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tunedeck.accounts.auth import PUBLIC, SESSION_COOKIE, route_table
-from tunedeck.kit.openapi import AUTH_ERRORS, error_doc
+from tunedeck.kit.openapi import AUTH_ERRORS, RATE_LIMITED, error_doc
 
 PLAYER_PREFIX = "/v1/spotify/"
 RETRY_AFTER = {
@@ -27,11 +27,6 @@ RETRY_AFTER = {
 }
 BAD_BODY = error_doc("The body is not JSON (invalid_json).")
 TOO_LARGE = error_doc("The body is larger than the server accepts (payload_too_large).")
-RATE_LIMITED = error_doc(
-    "Too many requests: this key's or this account's rate limit (rate_limited), or "
-    "Spotify's; try again after Retry-After seconds.",
-    headers=RETRY_AFTER,
-)
 UNAVAILABLE = error_doc(
     "The database is busy or unreachable (service_unavailable); try again shortly.",
     headers=RETRY_AFTER,
