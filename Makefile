@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m tests.prepare
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two workers: most tests wait on servers, not the CPU
 
 test: lint typecheck pytest
 

@@ -215,6 +215,10 @@ async def test_another_account_sees_nothing_of_this_one(
     # The victim's player was not touched by the other account's mutations.
     after = sim.playback()
     assert (after["is_playing"], after["track_uri"]) == (False, snapshot["track_uri"])
+    # The victim's manual window would keep the account polled in the shared database,
+    # and the pollers of later tests' apps calling Spotify for it would skew their counts.
+    stopped = await client.delete("/v1/spotify/manual-connect", headers=victim.headers)
+    assert stopped.json()["stopped"] is True
 
 
 @pytest.mark.parametrize("enabled", [True, False])

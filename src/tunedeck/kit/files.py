@@ -49,8 +49,11 @@ def private_sqlite_file(database: Path) -> None:
     """Make the SQLite database at ``database`` (and its directory) private before
     SQLite opens it: created 600 when new, tightened to 600 when it exists."""
     private_directory(database.parent)
-    fd = os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
-    os.close(fd)
+    # Only a missing file is opened here: closing a descriptor of a file drops every
+    # POSIX lock this process holds on it, so opening an existing database beside a
+    # live connection of this process would pull SQLite's locks from under it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     for path in (database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)):
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_mode & 0o777 != PRIVATE_FILE:
