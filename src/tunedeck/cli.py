@@ -89,7 +89,7 @@ def serve(
 
     from tunedeck.app import create_app, prepare_storage
     from tunedeck.config import get_settings
-    from tunedeck.realtime.serving import UVICORN_OPTIONS, freeze_startup_objects
+    from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
 
     settings = get_settings()
     settings = settings.model_copy(
@@ -103,7 +103,7 @@ def serve(
     asyncio.run(prepare_storage(settings))
     served = create_app(settings)
     freeze_startup_objects()
-    uvicorn.run(served, host=settings.host, port=settings.port, **UVICORN_OPTIONS)
+    uvicorn.run(served, host=settings.host, port=settings.port, **uvicorn_options(settings))
 
 
 @app.command()

@@ -241,7 +241,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=64 * 1024,
         gt=0,
-        description="Largest request body (REST and GraphQL): a larger one gets 413 unread.",
+        description="Largest request body (REST and GraphQL): a larger one gets 413 unread. "
+        "Also the largest WebSocket message (GraphQL subscriptions, live feed): a larger "
+        "one closes the connection (1009).",
     )
     graphql_max_depth: int = Field(
         default=20,

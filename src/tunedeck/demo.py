@@ -27,7 +27,7 @@ from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import NotFound
-from tunedeck.realtime.serving import UVICORN_OPTIONS, freeze_startup_objects
+from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
 
@@ -149,8 +149,9 @@ async def serve_demo(settings: Settings) -> None:
     await prepare_storage(settings, create_key_file=True)
     app = create_app(settings, mounts={SIM_PREFIX: create_simulator_app()})
     freeze_startup_objects()
+    options = uvicorn_options(settings)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", **UVICORN_OPTIONS
+        app, host=settings.host, port=settings.port, log_level="warning", **options
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -25,6 +25,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
+from tunedeck.realtime.serving import uvicorn_options
 
 LIVE = "/v1/spotify/live"
 
@@ -66,8 +67,10 @@ async def serve_here(app: FastAPI, **config: Any) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def served(settings: Settings, **config: Any) -> AsyncIterator[Served]:
+    """The app of ``settings`` run as ``tunedeck serve`` runs it (its uvicorn options,
+    the WebSocket message limit among them), ``config`` overriding them."""
     app = create_app(settings)
-    async with serve_here(app, **config) as base:
+    async with serve_here(app, **{**uvicorn_options(settings), **config}) as base:
         yield Served(app, base)
 
 

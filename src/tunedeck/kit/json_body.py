@@ -1,4 +1,5 @@
-"""Reading a JSON request body strictly, the same way in every door (REST and GraphQL).
+"""Reading JSON strictly, the same way in every door: REST and GraphQL request bodies,
+and the messages of both WebSockets (GraphQL subscriptions, the live feed).
 
 ``json.loads`` alone accepts what must not go further: bytes that are not UTF-8, a key
 given twice (two parsers could each believe a different value), ``NaN``/``Infinity``,
@@ -72,12 +73,13 @@ def _check_values(document: Any) -> None:
             pending.extend((item, depth + 1) for item in items)
 
 
-def decode_json(body: bytes | str) -> Any:
-    """The value of a JSON body, or ``InvalidJson`` saying why it is refused."""
+def decode_json(body: bytes | str, *, what: str = "The request body") -> Any:
+    """The value of a JSON body, or ``InvalidJson`` saying why it is refused; ``what``
+    names the text in that message (a WebSocket message is not a request body)."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError as exc:
-        raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
+        raise InvalidJson(f"{what} is not valid UTF-8 (byte {exc.start}).") from None
     try:
         document = json.loads(
             text,
@@ -89,14 +91,14 @@ def decode_json(body: bytes | str) -> Any:
         _check_values(document)
     except json.JSONDecodeError as exc:
         raise InvalidJson(
-            f"The request body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})."
+            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})."
         ) from None
     except _RefusedError as exc:
-        raise InvalidJson(f"The request body is refused: {exc}.") from None
+        raise InvalidJson(f"{what} is refused: {exc}.") from None
     except RecursionError:
         # The C decoder stops at the interpreter's recursion limit, cleanly.
         raise InvalidJson(
-            f"The request body is refused: it nests deeper than {MAX_NESTING} levels."
+            f"{what} is refused: it nests deeper than {MAX_NESTING} levels."
         ) from None
     return document
 

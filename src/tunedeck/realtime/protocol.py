@@ -2,20 +2,25 @@
 
 A client sends at most one message: ``{"type": "auth", "token": "...", "since": 123}``,
 first, when it could not authenticate in the handshake (a browser cannot set headers,
-and an overlay page keeps its token out of URLs). Anything else, or anything after it,
-closes the connection with :attr:`CloseCode.BAD_MESSAGE`.
+and an overlay page keeps its token out of URLs), read as strictly as a request body
+(``kit.json_body``). Anything else, or anything after it, closes the connection with
+:attr:`CloseCode.BAD_MESSAGE`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from tunedeck.kit.errors import InvalidJson
+from tunedeck.kit.json_body import decode_json
+
 MAX_FRAME = 64 * 1024
-"""Largest frame a client may send, in bytes (UTF-8)."""
+"""Largest frame a client may send, in bytes (UTF-8). The server refuses a message larger
+than ``max_body_bytes`` before any of it reaches the app (1009, ``serving.uvicorn_options``);
+this bound holds when an operator raises that setting."""
 AUTH_TIMEOUT = 10.0
 """How long a connection may stay open without authenticating, in seconds."""
 MAX_REASON = 123
@@ -85,9 +90,9 @@ def read_frame(message: Mapping[str, Any]) -> dict[str, Any]:
     if len(text) > MAX_FRAME or len(text.encode()) > MAX_FRAME:
         raise Refused(CloseCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME // 1024} KiB")
     try:
-        parsed = json.loads(text)
-    except ValueError:
-        raise Refused(CloseCode.BAD_MESSAGE, "malformed JSON") from None
+        parsed = decode_json(text, what="The message")
+    except InvalidJson as exc:
+        raise Refused(CloseCode.BAD_MESSAGE, close_reason(exc.message)) from None
     if not isinstance(parsed, dict):
         raise Refused(CloseCode.BAD_MESSAGE, "a message is a JSON object with a 'type'")
     return parsed

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tunedeck.config import Settings
 from tunedeck.kit.logs import redacted_server_logs
 from tunedeck.player.deps import STATE_CACHE
 from tunedeck.realtime.hub import Hub
@@ -26,7 +27,18 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # loggers propagate to its handler instead of installing their own.
     "log_config": None,
 }
-"""How every process that serves TuneDeck runs uvicorn (serve, demo)."""
+"""The options of :func:`uvicorn_options` that no setting changes."""
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How every process that serves TuneDeck runs uvicorn (serve, demo).
+
+    A WebSocket message is bounded like a request body (``max_body_bytes``): a GraphQL
+    ``subscribe`` frame carries the same document a POST would, and the live feed's one
+    client message (``auth``) is far smaller still (the feed refuses more than
+    ``protocol.MAX_FRAME`` itself). uvicorn buffers a whole message before the app sees
+    it, 16 MiB by default; a larger one is refused as it arrives: closed with 1009."""
+    return {**UVICORN_OPTIONS, "ws_max_size": settings.max_body_bytes}
 
 
 def freeze_startup_objects() -> None:

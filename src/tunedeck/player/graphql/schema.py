@@ -9,6 +9,7 @@ errors and records events, exactly as for REST.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.auth import GuardedRoute, credential_from
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
+from tunedeck.kit import json_body
 from tunedeck.kit.db import get_database
 from tunedeck.kit.errors import (
     BadRequest,
@@ -48,7 +50,6 @@ from tunedeck.kit.errors import (
     database_unavailable,
     is_database_unavailable,
 )
-from tunedeck.kit.json_body import decode_json
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
@@ -322,7 +323,7 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """A request body: strict JSON (``kit.json_body``), and a GraphQL request, an
         object (a list would be a batch: refused)."""
-        request = decode_json(data)
+        request = json_body.decode_json(data)
         if not isinstance(request, dict):
             raise BadRequest(
                 'The request body must be a JSON object: {"query": ..., "variables": ...}.',
@@ -332,6 +333,15 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         if name is not None and not isinstance(name, str):
             raise BadRequest("operationName must be a string or null.", code=INVALID_QUERY)
         return request
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A WebSocket message (graphql-transport-ws), read as strictly as a request body.
+        Refused, it reaches Strawberry as the JSONDecodeError of malformed JSON: the
+        connection closes with 4400 (and a decoder's RecursionError never escapes)."""
+        try:
+            return json_body.decode_json(data, what="The message")
+        except InvalidJson as exc:
+            raise json.JSONDecodeError(exc.message, "", 0) from None
 
     async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
         """A WebSocket connection authenticates once, in ``connection_init``: with the
