@@ -6,13 +6,14 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from tests.events.support import outbox_count
 from tests.kit import storage
 from tests.support.connections import save_minted
 from tests.support.simulator import Sim
 from tunedeck.accounts import service as accounts
-from tunedeck.events.models import OutboxEvent, PlatformEvent
+from tunedeck.events.models import PlatformEvent
 from tunedeck.kit.db import Database
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -72,16 +73,6 @@ async def stored_volumes(db: Database, account_id: uuid.UUID) -> Counter[int]:
         return Counter(int(params["new_volume"]) for params in rows)
 
 
-async def outbox_backlog(db: Database, account_id: uuid.UUID) -> int:
-    async with db.session() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where(OutboxEvent.account_id == account_id)
-        )
-        return int(count or 0)
-
-
 async def drained(db: Database, account_id: uuid.UUID) -> bool:
     """Whether the account's outbox is empty (every event relayed and stored)."""
-    return await outbox_backlog(db, account_id) == 0
+    return await outbox_count(db, account_id) == 0

@@ -49,6 +49,7 @@ from tunedeck.events.outbox import Outbox
 from tunedeck.events.schemas import event_message
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.errors import describe
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ def _log_failure(result: DrainResult, failed_passes: int, retry_delay: float) ->
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[: repository.ERROR_LENGTH]
+    """The error as the outbox stores it (``repository.ERROR_LENGTH`` at most)."""
+    return describe(exc)[: repository.ERROR_LENGTH]
 
 
 @dataclass

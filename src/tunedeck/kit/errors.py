@@ -327,8 +327,10 @@ def database_unavailable() -> ServiceUnavailable:
 
 
 def describe(exc: BaseException) -> str:
-    """One line naming an error for the log (SQLAlchemy hides statement parameters)."""
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+    """One line naming an error, for the log or a stored error column: its class and
+    the first line of its text (SQLAlchemy hides statement parameters)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0][:300] if text else ''}"
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
