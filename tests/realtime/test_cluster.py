@@ -9,7 +9,6 @@ simulator's record (each worker reaches the simulator under its own prefix)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from tests.realtime.feed_support import LIVE, feed, make_keys
 from tests.realtime.recorder import Recorder
 from tests.realtime.support import LIVENESS, eventually, track_uri
 from tests.support import services
+from tests.support.server_process import server_env
 from tests.support.servers import free_port
 from tests.support.simulator import Sim
 from tunedeck.kit.db import Database
@@ -36,7 +36,8 @@ WORKER_PREFIXES = ("/a", "/b")  # the recorder serves the simulator under these 
 
 @dataclass
 class Process:
-    """One ``tunedeck`` subprocess, its output in ``log``."""
+    """One ``tunedeck`` subprocess, its output in ``log``: started and awaited from the
+    test's event loop (all five at once), a worker ready when it says it polls."""
 
     name: str
     argv: list[str]
@@ -109,15 +110,15 @@ def empty_database_url(postgres_url: str) -> Iterator[str]:
 
 
 def cluster(database_url: str, redis_url: str, sim: Sim, tmp_path: Path) -> list[Process]:
-    common = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
-        "TUNEDECK_DATABASE_URL": database_url,
-        "TUNEDECK_REDIS_URL": redis_url,
-        "TUNEDECK_ENCRYPTION_KEYS": TEST_KEYRING.serialize(),
-        "TUNEDECK_SPOTIFY_ACCOUNTS_URL": sim.base,
-        "TUNEDECK_POLL_RECONCILE_SECONDS": "0.2",
-    }
+    # The environment of tests/support/server_process.py: this checkout's sources, no
+    # TUNEDECK_* of the developer's own.
+    common = server_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        encryption_keys=TEST_KEYRING.serialize(),
+        spotify_accounts_url=sim.base,
+        poll_reconcile_seconds="0.2",
+    )
     processes = []
     for n in (1, 2, 3):
         port = free_port()
