@@ -70,7 +70,9 @@ async def test_a_failing_check_answers_the_standard_500_and_keeps_the_connection
             health = await client.get("/healthz")
             ports.append(local_port(health))
     assert failed.status_code == 500
-    assert failed.json() == {"error": {"code": "internal_error", "message": "Internal server error."}}
+    assert failed.json() == {
+        "error": {"code": "internal_error", "message": "Internal server error."}
+    }
     assert "secret-token" not in failed.text
     assert health.json() == {"status": "ok"}
     assert ports[0] == ports[1]  # one connection, kept
