@@ -158,20 +158,15 @@ class Readiness:
         lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
         return Outbox(int(backlog or 0), lag)
 
-    def _fresh(self, last: tuple[float, Report] | None) -> bool:
-        return last is not None and self._clock() - last[0] < self._settings.ready_cache_seconds
-
     async def report(self) -> Report:
         """The last report while it is younger than ``ready_cache_seconds``, else a new
         one. One is made at a time: callers arriving meanwhile wait for it and share it
         (a burst of probes is one database pass, not one each)."""
         last = self._last
-        if self._fresh(last):
-            assert last is not None
+        if last is not None and self._clock() - last[0] < self._settings.ready_cache_seconds:
             return last[1]
         async with self._making:
-            if self._last is not last or self._fresh(self._last):
-                assert self._last is not None
+            if self._last is not None and self._last is not last:
                 return self._last[1]  # made while this caller waited
             self.passes += 1
             report = await self._check_all()
