@@ -221,7 +221,14 @@ class Settings(BaseSettings):
     ready_max_outbox_backlog: int = Field(
         default=10_000,
         gt=0,
-        description="/readyz says degraded when more events than this wait in the outbox.",
+        description="/readyz says degraded when more events than this wait in the outbox "
+        "(it counts no further).",
+    )
+    ready_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="/readyz answers from its last report for this long (one database pass "
+        "however many probes come meanwhile).",
     )
     trust_loopback: bool = Field(
         default=True,

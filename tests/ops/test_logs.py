@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -13,7 +14,7 @@ from starlette.responses import PlainTextResponse
 
 from tests.accounts.conftest import MakeCaller
 from tests.ops.conftest import Captured
-from tunedeck.kit.logs import REDACTED, redact
+from tunedeck.kit.logs import _SECRET_NAMES, REDACTED, _may_name_a_secret, redact
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,20 @@ from tunedeck.kit.logs import REDACTED, redact
         ("grant_type=refresh_token&refresh_token=AQD-r2&client_secret=cs-42", "cs-42"),
         ("/x?access_token=BQ-in-url&other=1", "BQ-in-url"),
         ("/x?api_key=k-in-url", "k-in-url"),
+        # quoted values (reprs, keyword arguments)
+        ("access_token='BQ-single-quoted'", "BQ-single-quoted"),
+        ('access_token="BQ-double-quoted"', "BQ-double-quoted"),
+        ("Token(access_token='BQ-in-repr', expires_in=3600)", "BQ-in-repr"),
+        ("Token(refresh_token='AQ-with \\' quote')", "with \\' quote"),
+        # name: value (YAML, headers, messages)
+        ("refresh_token: AQ-after-colon", "AQ-after-colon"),
+        ("client_secret:cs-no-space", "cs-no-space"),
+        ("password: 'pw-quoted'", "pw-quoted"),
+        ("Authorization: tdk-no-scheme-value", "tdk-no-scheme-value"),
+        # URL-encoded inside another parameter
+        ("/login?return_to=%2Fcb%3Fcode%3DAQ-encoded%26state%3Ds1", "AQ-encoded"),
+        ("next=https%3A%2F%2Fx%2F%3Faccess_token%3dBQ-lower-escape", "BQ-lower-escape"),
+        ("redirect_uri=https%3A%2F%2Fx%2Fcb%3Fcode%3DAQ-inside-a-value", "AQ-inside-a-value"),
     ],
 )
 def test_redact_blanks_every_kind_of_secret(text: str, secret: str) -> None:
@@ -40,9 +55,61 @@ def test_redact_blanks_every_kind_of_secret(text: str, secret: str) -> None:
 
 
 def test_redact_keeps_what_is_not_secret() -> None:
-    text = "GET /v1/spotify/search?q=daft+punk&limit=10 200 (account 1f0e)"
-    assert redact(text) == text
-    assert redact("tdk_[redacted]") == "tdk_[redacted]"
+    for text in (
+        "GET /v1/spotify/search?q=daft+punk&limit=10 200 (account 1f0e)",
+        "2026-12-02 16:45:24,123 INFO tunedeck.access: GET /readyz 200 0.8ms",
+        "tokenizer: ok, my_token=kept, key used: tdk_[redacted]",
+        "/login?return_to=%2Fcb%3Fstate%3Ds1%26code_hint%3Dkept",
+    ):
+        assert redact(text) == text
+
+
+def test_every_secret_name_passes_the_first_look() -> None:
+    """``redact`` skips its pattern for a line that fails this look: no name may."""
+    for name in _SECRET_NAMES:
+        assert _may_name_a_secret(name), name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "callback?code=AQBx9-secret_code&state=s1",
+        "Token(access_token='BQ-in-repr', refresh_token=\"AQ\")",
+        "refresh_token: AQ-after-colon",
+        '{"access_token": "BQC-access"}',
+        "Authorization: Bearer BQDf.token-value_1",
+        "/cb%3Fcode%3DAQ-encoded%26state%3Ds1",
+    ],
+)
+def test_redacting_twice_changes_nothing(text: str) -> None:
+    once = redact(text)
+    assert once != text
+    assert redact(once) == once
+
+
+def test_structured_extras_are_redacted(logs: Captured) -> None:
+    """A dict, list or object given in ``extra`` is written as JSON without its secrets."""
+
+    class Grant:
+        def __repr__(self) -> str:
+            return "Grant(access_token='BQ-object-extra')"
+
+    logging.getLogger("tunedeck.test").info(
+        "refreshed",
+        extra={
+            "grant": {"access_token": "BQ-dict-extra", "expires_in": 3600},
+            "attempts": [{"refresh_token": "AQ-list-extra"}, 2],
+            "holder": Grant(),
+            "count": 3,
+        },
+    )
+    [line] = [line for line in logs.lines() if line["logger"] == "tunedeck.test"]
+    for secret in ("BQ-dict-extra", "AQ-list-extra", "BQ-object-extra"):
+        assert secret not in json.dumps(line)
+    assert line["grant"] == {"access_token": REDACTED, "expires_in": 3600}
+    assert line["attempts"] == [{"refresh_token": REDACTED}, 2]
+    assert line["holder"] == f"Grant(access_token='{REDACTED}')"
+    assert line["count"] == 3
 
 
 async def test_a_request_line_with_its_id_and_principal(

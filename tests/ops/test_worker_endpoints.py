@@ -6,11 +6,16 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
+from starlette.datastructures import State
 
 from tests.ops.test_metrics import parse, value
+from tests.player.test_hostile_input import local_port
 from tests.support.app import app_settings
-from tests.support.servers import free_port
-from tunedeck.ops.app import worker_endpoints
+from tests.support.servers import free_port, serve_in_thread
+from tunedeck.kit.metrics import Metrics
+from tunedeck.ops.app import operations_app, worker_endpoints
+from tunedeck.ops.readiness import Check, Readiness
 from tunedeck.realtime.worker import Worker
 
 
@@ -45,3 +50,29 @@ async def test_a_worker_with_a_metrics_port(database_url: str, tmp_path: Path) -
     )
     assert refused.status_code == 401
     assert nothing_else.status_code == 404
+
+
+async def test_a_failing_check_answers_the_standard_500_and_keeps_the_connection(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's operations app answers an unhandled error as the API does: the
+    standard body, and the next request goes over the same keep-alive connection."""
+
+    def broken(self: Readiness) -> Check:
+        raise RuntimeError("secret-token-in-message")
+
+    monkeypatch.setattr(Readiness, "_bus", broken)
+    state = State({"settings": app_settings(database_url, tmp_path), "metrics": Metrics()})
+    with serve_in_thread(operations_app(state)) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            failed = await client.get("/readyz")
+            ports = [local_port(failed)]
+            health = await client.get("/healthz")
+            ports.append(local_port(health))
+    assert failed.status_code == 500
+    assert failed.json() == {
+        "error": {"code": "internal_error", "message": "Internal server error."}
+    }
+    assert "secret-token" not in failed.text
+    assert health.json() == {"status": "ok"}
+    assert ports[0] == ports[1]  # one connection, kept

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import string
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,11 +50,29 @@ _SECRET_NAMES = frozenset(
     }
 )
 _NAMES_PATTERN = "|".join(sorted(_SECRET_NAMES))
-# name=value (query strings, forms, reprs): any name, kept unless it is in the list; the
-# value up to a separator (unless it is redacted already: redacting twice changes nothing).
-_PAIR = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_]+)=(?!\[redacted\])[^&\s\"',;)}\]]+")
-# "name": "value" (JSON) and 'name': 'value' (Python reprs).
-_SECRET_JSON = re.compile(rf"(?i)([\"'](?:{_NAMES_PATTERN})[\"']\s*:\s*)([\"'])(?:\\.|(?!\2).)*\2")
+# A secret-named field and its value, in every form a log line carries one: ``name=v``
+# (query strings, forms, reprs: ``Token(access_token='v')``), ``name%3Dv`` (a URL inside
+# a parameter: ``return_to=%2Fcb%3Fcode%3Dv``), ``name: v`` and ``"name": "v"`` (headers,
+# JSON, YAML, dict reprs). The value is quoted, up to its closing quote (to the end of
+# the text if it was cut short before it), or bare, up to a separator or an escaped ``&``
+# (``%26``). A bare value already ``[redacted]`` is left alone (redacting twice changes
+# nothing), and so is an ``Authorization`` scheme (``Bearer``, ``Basic``: their
+# credentials are blanked below). It runs on the lower-cased text: a case-sensitive
+# pattern that starts with the names is several times faster than one with ``(?i)``.
+_SECRET_FIELD = re.compile(
+    rf"""(?x)
+    (?:{_NAMES_PATTERN}) ["']? \s* (?:[:=]|%3d) \s*
+    (?P<value>
+        (?P<quote>["']) (?:\\.|(?!(?P=quote))[^\\])* (?P=quote)?
+      | (?!\[redacted\]|(?:bearer|basic)\s) (?:[^%&\s"',;)}}\]]+|%(?!26)[0-9a-f]{{2}})+
+    )
+    """
+)
+# What may come right before a field's name without making it part of a longer one
+# (``my_token=`` is another field), unless that is a percent-escape (``%3Fcode%3D``).
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_%")
+_HEX = frozenset("0123456789abcdef")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # An Authorization header's credentials.
 _AUTH_VALUE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
 # TuneDeck's own secrets (accounts.secrets: API keys, overlay tokens, session ids).
@@ -64,14 +83,42 @@ def _blank_value(match: re.Match[str]) -> str:
     return match.group(1) + REDACTED
 
 
-def _blank_pair(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return f"{name}={REDACTED}" if name.lower() in _SECRET_NAMES else match.group(0)
+def _stands_alone(lowered: str, start: int) -> bool:
+    """Whether the name found at ``start`` is a whole field name."""
+    if start == 0 or lowered[start - 1] not in _NAME_CHARS:
+        return True
+    escape = lowered[start - 3 : start]
+    return len(escape) == 3 and escape[0] == "%" and escape[1] in _HEX and escape[2] in _HEX
 
 
-def _blank_quoted(match: re.Match[str]) -> str:
-    quote = match.group(2)
-    return match.group(1) + quote + REDACTED + quote
+def _may_name_a_secret(lowered: str) -> bool:
+    """A cheap first look (every name in ``_SECRET_NAMES`` contains one of these words):
+    most lines name none, and skip the pattern."""
+    return (
+        "token" in lowered
+        or "code" in lowered
+        or "key" in lowered
+        or "secret" in lowered
+        or "password" in lowered
+        or "authorization" in lowered
+    )
+
+
+def _blank_fields(text: str, lowered: str) -> str:
+    """``text`` with the value of each secret-named field blanked (found in ``lowered``,
+    its lower-cased copy: the same positions)."""
+    pieces: list[str] = []
+    kept = 0
+    for match in _SECRET_FIELD.finditer(lowered):
+        if not _stands_alone(lowered, match.start()):
+            continue
+        quote = match.group("quote") or ""
+        pieces += (text[kept : match.start("value")], quote, REDACTED, quote)
+        kept = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[kept:])
+    return "".join(pieces)
 
 
 def _blank_credentials(match: re.Match[str]) -> str:
@@ -81,13 +128,13 @@ def _blank_credentials(match: re.Match[str]) -> str:
 def redact(text: str) -> str:
     """``text`` with every secret it may contain replaced by ``[redacted]`` (idempotent).
 
-    Each pattern runs only when the text has the character it needs (most log values
+    Each pattern runs only when the text has the characters it needs (most log values
     have none of them: this runs on every line)."""
-    if "=" in text:
-        text = _PAIR.sub(_blank_pair, text)
-    if ":" in text and ('"' in text or "'" in text):
-        text = _SECRET_JSON.sub(_blank_quoted, text)
     lowered = text.lower()
+    if len(lowered) != len(text):  # a few letters lower to two characters (İ)
+        lowered = text.translate(_ASCII_LOWER)
+    if ("=" in text or ":" in text or "%3d" in lowered) and _may_name_a_secret(lowered):
+        text = _blank_fields(text, lowered)
     if "bearer" in lowered or "basic" in lowered:
         text = _AUTH_VALUE.sub(_blank_credentials, text)
     if "td" in text:
@@ -101,6 +148,24 @@ _RECORD_FIELDS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
     | {"message", "asctime", "color_message"}
 )
+
+
+def _redacted_extra(value: Any) -> Any:
+    """An ``extra`` field without its secrets. A structure (dict, list, an object written
+    as its ``str``) is redacted as the JSON it will be written as, then read back (kept
+    as that text if blanking a bare value left it unreadable, as ``"code": 42`` would)."""
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    cleaned = redact(text)
+    if cleaned == text:
+        return value
+    try:
+        return json.loads(cleaned)
+    except ValueError:
+        return cleaned
 
 
 class JsonFormatter(logging.Formatter):
@@ -119,7 +184,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = rid
         for name, value in vars(record).items():
             if name not in _RECORD_FIELDS and name != "request_id" and not name.startswith("_"):
-                entry[name] = redact(value) if isinstance(value, str) else value
+                entry[name] = _redacted_extra(value)
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
         elif record.exc_text:

@@ -23,7 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tunedeck.config import Settings
-from tunedeck.kit.errors import install_error_handlers
+from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
 from tunedeck.kit.metrics import Metrics
 from tunedeck.kit.observe import ObserveRequests
 from tunedeck.ops.readiness import Readiness
@@ -50,8 +50,9 @@ def observe_requests(app: FastAPI, settings: Settings) -> None:
 
 
 def operations_app(state: Any) -> FastAPI:
-    """The three routes alone, on an existing process's pieces (a worker's ``state``)."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    """The three routes alone, on an existing process's pieces (a worker's ``state``);
+    errors answered as the API's are (the standard body, the connection kept)."""
+    app = TuneDeckAPI(docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
     app.state = state
     state.readiness = readiness = Readiness(state)

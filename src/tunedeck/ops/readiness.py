@@ -3,8 +3,10 @@
 - ``database``: the database answers (within ``CHECK_TIMEOUT``);
 - ``migrations``: it is at the revision this code expects (Alembic's head);
 - ``bus``: the Redis subscription is live (always so for the in-process bus);
-- ``relay``: the event relay runs, fewer than ``ready_max_outbox_backlog`` events wait
-  in the outbox and the oldest is younger than ``ready_max_relay_lag_seconds``.
+- ``relay``: the event relay runs, no more than ``ready_max_outbox_backlog`` events wait
+  in the outbox (counted up to one past that bound: the count is largest exactly while
+  Redis is down, when the probe must stay cheap) and the oldest is younger than
+  ``ready_max_relay_lag_seconds``.
 
 The first two are *critical*: failing, the process cannot serve (503, ``unavailable``).
 The last two only make it ``degraded`` (200): with Redis down, commands still work and
@@ -12,17 +14,28 @@ their events wait in the outbox (live clients get them once the bus is back), so
 balancer must not take every instance out because of it; the body and ``/metrics``
 (``tunedeck_bus_connected``, ``tunedeck_event_outbox_backlog``,
 ``tunedeck_event_relay_lag_seconds``) say so for alerting.
+
+``/readyz`` is public (load balancers call it without credentials, often several a
+second): :meth:`Readiness.report` answers from its last report for
+``ready_cache_seconds`` and makes one at a time, and an outside caller without an
+``admin`` key sees each check's outcome but not what it says (error text, revisions,
+counts: :meth:`Report.to_json`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from sqlalchemy import func, literal, select
 
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
 from tunedeck.events.bus import EventBus
+from tunedeck.events.models import OutboxEvent
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.logs import redact
 from tunedeck.kit.metrics import Metrics
@@ -43,8 +56,9 @@ class Check:
     detail: str
     data: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "critical": self.critical, "detail": self.detail, **self.data}
+    def to_json(self, *, details: bool) -> dict[str, Any]:
+        outcome = {"ok": self.ok, "critical": self.critical}
+        return {**outcome, "detail": self.detail, **self.data} if details else outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +76,12 @@ class Report:
     def http_status(self) -> int:
         return 503 if self.status == "unavailable" else 200
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, details: bool) -> dict[str, Any]:
+        """The status and each check's outcome; with ``details``, what each one says
+        (for the operator: it may name hosts, revisions, error text)."""
         return {
             "status": self.status,
-            "checks": {name: check.to_json() for name, check in self.checks.items()},
+            "checks": {name: check.to_json(details=details) for name, check in self.checks.items()},
         }
 
 
@@ -88,9 +104,15 @@ class Readiness:
     """The checks of one process, on its pieces (``state``: ``db``, ``bus``, ``relay``,
     ``settings``, ``metrics``, as the lifespan left them)."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._state = state
         self._head: str | None = None
+        self._clock = clock
+        # One report made at a time; the last one, with when it was made (``clock``).
+        self._making = asyncio.Lock()
+        self._last: tuple[float, Report] | None = None
+        self.passes = 0
+        """Reports begun (each one pass over the database)."""
 
     @property
     def _db(self) -> Database:
@@ -109,7 +131,8 @@ class Readiness:
         return self._head
 
     async def outbox(self) -> Outbox:
-        """Read the outbox (and set the metrics' gauges from it)."""
+        """Read the whole outbox and set the metrics' gauges from it (for ``/metrics``,
+        which only the operator calls: the backlog counted exactly)."""
         async with asyncio.timeout(CHECK_TIMEOUT), self._db.session() as session:
             backlog, oldest = await events_repository.outbox_backlog(session)
         lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
@@ -124,7 +147,33 @@ class Readiness:
         if getattr(self._state, "db", None) is not None:
             await self.outbox()
 
+    async def waiting(self, at_most: int) -> Outbox:
+        """Read the outbox as the probe may: the backlog counted up to ``at_most + 1``
+        (never the whole table), and the age of the oldest event (by ``seq``: indexed)."""
+        counted = select(literal(1)).select_from(OutboxEvent).limit(at_most + 1).subquery()
+        oldest_first = select(OutboxEvent.occurred_at).order_by(OutboxEvent.seq).limit(1)
+        async with asyncio.timeout(CHECK_TIMEOUT), self._db.session() as session:
+            backlog = await session.scalar(select(func.count()).select_from(counted))
+            oldest = await session.scalar(oldest_first)
+        lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+        return Outbox(int(backlog or 0), lag)
+
     async def report(self) -> Report:
+        """The last report while it is younger than ``ready_cache_seconds``, else a new
+        one. One is made at a time: callers arriving meanwhile wait for it and share it
+        (a burst of probes is one database pass, not one each)."""
+        last = self._last
+        if last is not None and self._clock() - last[0] < self._settings.ready_cache_seconds:
+            return last[1]
+        async with self._making:
+            if self._last is not None and self._last is not last:
+                return self._last[1]  # made while this caller waited
+            self.passes += 1
+            report = await self._check_all()
+            self._last = (self._clock(), report)
+            return report
+
+    async def _check_all(self) -> Report:
         checks: dict[str, Check] = {}
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
@@ -177,17 +226,17 @@ class Readiness:
         if not database_up:
             problems.append("the outbox is not readable (the database is unreachable)")
             return Check(False, False, "; ".join(problems))
+        bound = settings.ready_max_outbox_backlog
         try:
-            outbox = await self.outbox()
+            outbox = await self.waiting(at_most=bound)
         except Exception as exc:
             problems.append(f"the outbox is not readable: {_describe(exc)}")
             return Check(False, False, "; ".join(problems))
-        data = {"backlog": outbox.backlog, "lag_seconds": round(outbox.lag, 3)}
-        if outbox.backlog > settings.ready_max_outbox_backlog:
-            problems.append(
-                f"{outbox.backlog} events wait in the outbox "
-                f"(more than {settings.ready_max_outbox_backlog})"
-            )
+        over = outbox.backlog > bound
+        backlog: int | str = f"more than {bound}" if over else outbox.backlog
+        data = {"backlog": backlog, "lag_seconds": round(outbox.lag, 3)}
+        if over:
+            problems.append(f"more than {bound} events wait in the outbox")
         if outbox.lag > settings.ready_max_relay_lag_seconds:
             problems.append(
                 f"the oldest waiting event is {outbox.lag:.1f} s old "

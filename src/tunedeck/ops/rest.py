@@ -3,7 +3,9 @@ the operator's, not the API's).
 
 - ``GET /healthz``: the process is alive and its event loop answers (no database);
 - ``GET /readyz``: the checks of :mod:`.readiness`, 200 ``ok`` / ``degraded`` or 503
-  ``unavailable``, with a JSON body naming each check and what is wrong;
+  ``unavailable``, for anyone (load balancers send no credentials): the status and each
+  check's outcome; what each check says (what is wrong) only to a caller on this machine
+  or a key holding ``admin``;
 - ``GET /metrics``: Prometheus text, for a caller on this machine or a key holding
   ``admin`` (``accounts.auth.local_or``).
 """
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from tunedeck.accounts.auth import GuardedRoute, local_or, public
 from tunedeck.accounts.permissions import Permission
+from tunedeck.kit.errors import Forbidden, Unauthorized, is_database_unavailable
 from tunedeck.kit.metrics import CONTENT_TYPE, Metrics
 from tunedeck.ops.readiness import Readiness
 
@@ -31,7 +34,22 @@ async def healthz() -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     readiness: Readiness = request.app.state.readiness
     report = await readiness.report()
-    return JSONResponse(report.to_json(), status_code=report.http_status, headers=NO_STORE)
+    body = report.to_json(details=await _sees_details(request))
+    return JSONResponse(body, status_code=report.http_status, headers=NO_STORE)
+
+
+async def _sees_details(request: Request) -> bool:
+    """Whether the caller may read what the checks say: the rule of ``/metrics``. Any
+    other caller gets the outcomes, never a 401: the probe stays public."""
+    try:
+        await local_or(Permission.ADMIN)(request)
+    except (Unauthorized, Forbidden):
+        return False
+    except Exception as exc:
+        if is_database_unavailable(exc):  # the key cannot be checked: the report says why
+            return False
+        raise
+    return True
 
 
 @router.get("/metrics", dependencies=[Depends(local_or(Permission.ADMIN))])
