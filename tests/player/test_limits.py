@@ -31,7 +31,7 @@ from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit import token_bucket
 from tunedeck.kit.db import Database
-from tunedeck.player.limits import REQUEST_LIMITS, CallKind, RequestLimits, Scope
+from tunedeck.player.limits import REQUEST_LIMITS, CallKind, LimitScope, RequestLimits
 
 __all__ = ["own_redis"]
 
@@ -64,7 +64,7 @@ class Outcome:
     def ok(self) -> bool:
         return self.status < 400 and self.code is None
 
-    def assert_refused(self, kind: str, scope: Scope) -> None:
+    def assert_refused(self, kind: str, scope: LimitScope) -> None:
         assert (self.status, self.code) == (429, TOO_MANY), self
         seconds = self.details["retry_after"]
         assert isinstance(seconds, int)
@@ -73,7 +73,7 @@ class Outcome:
         assert self.retry_after_header == str(seconds)
         assert f"the {kind} limit" in self.message
         assert "Nothing was sent to Spotify" in self.message
-        who = "This API key" if scope is Scope.KEY else "This account's keys together"
+        who = "This API key" if scope is LimitScope.KEY else "This account's keys together"
         assert self.message.startswith(who), self.message
 
 
@@ -162,7 +162,7 @@ async def test_a_runaway_key_is_refused_before_spotify_hears_of_it(
         heard = spotify_heard(sim)
         for uri in uris[KEY_COMMANDS:]:
             refused = await call(door_name, client, streamer.headers, "command", uri)
-            refused.assert_refused("command", Scope.KEY)
+            refused.assert_refused("command", LimitScope.KEY)
         assert spotify_heard(sim) == heard
         assert queue_posts(sim) == uris[:KEY_COMMANDS]
         # No event for a refused command (the listing is a read, within its own limit).
@@ -186,14 +186,14 @@ async def test_other_keys_go_on_until_the_account_limit(
         for uri in uris[:2]:
             assert (await call(door_name, client, streamer.headers, "command", uri)).ok
         runaway = await call(door_name, client, streamer.headers, "command", uris[2])
-        runaway.assert_refused("command", Scope.KEY)
+        runaway.assert_refused("command", LimitScope.KEY)
         # Another key of the account is served: its refusals cost the account nothing.
         assert (await call(door_name, client, moderator.headers, "command", uris[3])).ok
         # Three commands of the account: every key of it is now refused, by the account.
         heard = spotify_heard(sim)
         for caller, uri in ((moderator, uris[4]), (helper, uris[5])):
             refused = await call(door_name, client, caller.headers, "command", uri)
-            refused.assert_refused("command", Scope.ACCOUNT)
+            refused.assert_refused("command", LimitScope.ACCOUNT)
         assert spotify_heard(sim) == heard
         # Another account's keys are not limited by this one.
         assert (await call(door_name, client, elsewhere.headers, "command", uris[6])).ok
@@ -212,13 +212,13 @@ async def test_reads_have_their_own_looser_limit(
         for uri in uris[:KEY_COMMANDS]:
             assert (await call(door_name, client, streamer.headers, "command", uri)).ok
         refused = await call(door_name, client, streamer.headers, "command", uris[2])
-        refused.assert_refused("command", Scope.KEY)
+        refused.assert_refused("command", LimitScope.KEY)
         # Commands spent: reads are still served, up to their own (larger) burst.
         for _ in range(KEY_READS):
             assert (await call(door_name, client, streamer.headers, "read")).ok
         heard = spotify_heard(sim)
         refused = await call(door_name, client, streamer.headers, "read")
-        refused.assert_refused("read", Scope.KEY)
+        refused.assert_refused("read", LimitScope.KEY)
         assert spotify_heard(sim) == heard
 
 
@@ -265,7 +265,7 @@ async def test_a_dashboard_session_spends_its_keys_tokens(
         assert (await rest_call(client, streamer.headers, "command", uris[0])).ok
         assert (await rest_call(client, session, "command", uris[1])).ok
         refused = await rest_call(client, session, "command", uris[2])
-        refused.assert_refused("command", Scope.KEY)
+        refused.assert_refused("command", LimitScope.KEY)
         assert queue_posts(sim) == uris[:2]
 
 
@@ -299,10 +299,10 @@ async def test_two_processes_on_one_redis_share_the_limits(
         assert (await rest_call(second, streamer.headers, "command", uris[1])).ok
         for client in (first, second):
             refused = await rest_call(client, streamer.headers, "command", uris[2])
-            refused.assert_refused("command", Scope.KEY)
+            refused.assert_refused("command", LimitScope.KEY)
         for app in (one, two):
             limits: RequestLimits = getattr(app.state, REQUEST_LIMITS)
-            assert limits.refusals == {(CallKind.COMMAND, Scope.KEY): 1}
+            assert limits.refusals == {(CallKind.COMMAND, LimitScope.KEY): 1}
     assert queue_posts(sim) == uris[:2]
 
 
@@ -324,7 +324,7 @@ async def test_commands_go_through_while_redis_is_down(
         for uri in uris[:KEY_COMMANDS]:
             assert (await rest_call(client, caller.headers, "command", uri)).ok
         refused = await rest_call(client, caller.headers, "command", uris[KEY_COMMANDS])
-        refused.assert_refused("command", Scope.KEY)
+        refused.assert_refused("command", LimitScope.KEY)
         own_redis.stop()
         with caplog.at_level(logging.WARNING, logger=token_bucket.__name__):
             # Limits fail open: served (and counted), not refused.

@@ -39,8 +39,8 @@ from tunedeck.accounts.schemas import (
 )
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
+from tunedeck.kit.error_docs import error_doc
 from tunedeck.kit.errors import ErrorDetails, Forbidden
-from tunedeck.kit.openapi import error_doc
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
 

@@ -29,8 +29,8 @@ from tunedeck.connections.schemas import (
 )
 from tunedeck.kit.db import Database, get_database
 from tunedeck.kit.deps import HttpClientDep, KeyringDep, SettingsDep
+from tunedeck.kit.error_docs import error_doc
 from tunedeck.kit.errors import TuneDeckError, Unauthorized
-from tunedeck.kit.openapi import error_doc
 
 router = APIRouter(prefix="/v1/connections/spotify", tags=["connections"], route_class=GuardedRoute)
 

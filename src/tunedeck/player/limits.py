@@ -63,7 +63,7 @@ class CallKind(StrEnum):
     READ = "read"
 
 
-class Scope(StrEnum):
+class LimitScope(StrEnum):
     """Whose bucket refused a call."""
 
     KEY = "key"
@@ -106,9 +106,9 @@ class TooManyRequests(TuneDeckError):  # noqa: N818 (HTTP names read better)
     status = 429
     code = "too_many_requests"
 
-    def __init__(self, kind: CallKind, scope: Scope, rate: Rate, retry_after: float) -> None:
+    def __init__(self, kind: CallKind, scope: LimitScope, rate: Rate, retry_after: float) -> None:
         seconds = retry_after_header(retry_after)
-        if scope is Scope.KEY:
+        if scope is LimitScope.KEY:
             who, hint = "This API key", "slow this client down; the account's other keys are "
             hint += "not affected"
         else:
@@ -129,7 +129,7 @@ class RequestLimits:
     def __init__(self, store: BucketStore, limits: Mapping[CallKind, KindLimits] | None) -> None:
         self.store = store
         self.limits = dict(limits) if limits is not None else None
-        self.refusals: Counter[tuple[CallKind, Scope]] = Counter()
+        self.refusals: Counter[tuple[CallKind, LimitScope]] = Counter()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = time.time) -> RequestLimits:
@@ -160,10 +160,10 @@ class RequestLimits:
         # A Redis Cluster hash tag: an account's buckets share a slot (one script call).
         account = f"{{{principal.account_id}}}"
         buckets = [Bucket(f"{account}:account:{kind}", rates.account)]
-        scopes = [Scope.ACCOUNT]
+        scopes = [LimitScope.ACCOUNT]
         if principal.key_id is not None:
             buckets.insert(0, Bucket(f"{account}:key:{principal.key_id}:{kind}", rates.key))
-            scopes.insert(0, Scope.KEY)
+            scopes.insert(0, LimitScope.KEY)
         verdict = await self.store.take(buckets)
         if verdict.admitted or verdict.refused_by is None:
             return

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from tunedeck.accounts.auth import GuardedRoute, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events.schemas import EventPage
-from tunedeck.kit.openapi import AUTH_ERRORS, RATE_LIMITED, error_doc
+from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, error_doc
 from tunedeck.player import manual_connect, playback, playlists, reads
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tunedeck.accounts.auth import PUBLIC, SESSION_COOKIE, route_table
-from tunedeck.kit.openapi import AUTH_ERRORS, RATE_LIMITED, error_doc
+from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, error_doc
 
 PLAYER_PREFIX = "/v1/spotify/"
 RETRY_AFTER = {

@@ -10,6 +10,7 @@ Spotify, so the whole request may be sent again), the status 429, as REST answer
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -44,16 +45,13 @@ class WithinLimits(BasePermission):
         return True
 
 
-_CLASSES: dict[Permission, type[WithinLimits]] = {}
-
-
+@functools.cache
 def within_limits(permission: Permission) -> type[WithinLimits]:
-    """The rate-limit class of fields needing ``permission`` (one class per permission)."""
-    if permission not in _CLASSES:
-        _CLASSES[permission] = type(
-            f"WithinLimits_{permission.name.lower()}", (WithinLimits,), {"permission": permission}
-        )
-    return _CLASSES[permission]
+    """The rate-limit class of fields needing ``permission`` (one class per permission,
+    made once, as ``auth.requires`` makes its dependencies)."""
+    return type(
+        f"WithinLimits_{permission.name.lower()}", (WithinLimits,), {"permission": permission}
+    )
 
 
 class RefusedStatus(SchemaExtension):
