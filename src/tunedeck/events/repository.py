@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, delete, func, select, text, tuple_, update
+from sqlalchemy import Select, bindparam, delete, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -201,9 +201,16 @@ async def outbox_size(executor: Executor) -> int:
     return int(count or 0)
 
 
-async def outbox_backlog(session: AsyncSession) -> tuple[int, datetime | None]:
-    """How many events wait in the outbox, and when the oldest of them occurred."""
-    count = await outbox_size(session)
+async def outbox_backlog(
+    session: AsyncSession, *, at_most: int | None = None
+) -> tuple[int, datetime | None]:
+    """How many events wait in the outbox (counted up to ``at_most + 1`` when given, so a
+    huge backlog is never counted whole), and when the oldest of them occurred."""
+    if at_most is None:
+        count = await outbox_size(session)
+    else:
+        counted = select(literal(1)).select_from(OutboxEvent).limit(at_most + 1).subquery()
+        count = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
     oldest = await session.scalar(
         select(OutboxEvent.occurred_at).order_by(OutboxEvent.seq).limit(1)
     )

@@ -30,13 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import func, literal, select
-
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
 from tunedeck.events.bus import EventBus
-from tunedeck.events.models import OutboxEvent
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.errors import describe
 from tunedeck.kit.logs import redact
 from tunedeck.kit.metrics import Metrics
 from tunedeck.kit.migrate import head_revision, revision_of
@@ -96,8 +94,7 @@ class Outbox:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {CHECK_TIMEOUT:g} s"
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    return redact(describe(exc))
 
 
 class Readiness:
@@ -133,30 +130,25 @@ class Readiness:
     async def outbox(self) -> Outbox:
         """Read the whole outbox and set the metrics' gauges from it (for ``/metrics``,
         which only the operator calls: the backlog counted exactly)."""
-        async with asyncio.timeout(CHECK_TIMEOUT), self._db.session() as session:
-            backlog, oldest = await events_repository.outbox_backlog(session)
-        lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+        outbox = await self.waiting()
         metrics: Metrics | None = getattr(self._state, "metrics", None)
         if metrics is not None:
-            metrics.outbox_backlog.set(backlog)
-            metrics.relay_lag.set(lag)
-        return Outbox(backlog, lag)
+            metrics.outbox_backlog.set(outbox.backlog)
+            metrics.relay_lag.set(outbox.lag)
+        return outbox
 
     async def scrape_probe(self) -> None:
         """``Metrics.before_scrape`` probe: the outbox gauges, when the pieces are up."""
         if getattr(self._state, "db", None) is not None:
             await self.outbox()
 
-    async def waiting(self, at_most: int) -> Outbox:
-        """Read the outbox as the probe may: the backlog counted up to ``at_most + 1``
-        (never the whole table), and the age of the oldest event (by ``seq``: indexed)."""
-        counted = select(literal(1)).select_from(OutboxEvent).limit(at_most + 1).subquery()
-        oldest_first = select(OutboxEvent.occurred_at).order_by(OutboxEvent.seq).limit(1)
+    async def waiting(self, at_most: int | None = None) -> Outbox:
+        """The outbox's backlog (counted up to ``at_most + 1`` when given: the probe never
+        counts the whole table) and the age of its oldest event."""
         async with asyncio.timeout(CHECK_TIMEOUT), self._db.session() as session:
-            backlog = await session.scalar(select(func.count()).select_from(counted))
-            oldest = await session.scalar(oldest_first)
+            backlog, oldest = await events_repository.outbox_backlog(session, at_most=at_most)
         lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
-        return Outbox(int(backlog or 0), lag)
+        return Outbox(backlog, lag)
 
     async def report(self) -> Report:
         """The last report while it is younger than ``ready_cache_seconds``, else a new
