@@ -28,6 +28,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,13 +64,6 @@ def route_template(scope: Scope, root_path: str) -> str:
     return prefix + template if isinstance(template, str) else UNMATCHED
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 class ObserveRequests:
     """ASGI middleware: request id, metrics and the access log line (module docstring)."""
 
@@ -82,7 +76,7 @@ class ObserveRequests:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        rid = accepted_request_id(_header(scope, b"x-request-id"))
+        rid = accepted_request_id(Headers(scope=scope).get("x-request-id"))
         token = request_id.set(rid)
         root_path = str(scope.get("root_path", ""))
         scope.setdefault("state", {})
