@@ -34,14 +34,17 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again (at least 1).",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+"""The ``Retry-After`` header of every answer that says when to try again (429, 503)."""
+
 RATE_LIMITED = error_doc(
     "Too many calls: this API key or its account is over its rate limit (code "
     "too_many_requests; nothing was sent to Spotify), or Spotify is rate limiting this "
     "app (code rate_limited).",
-    headers={
-        "Retry-After": {
-            "description": "Whole seconds to wait before trying again (at least 1).",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
+    headers=RETRY_AFTER,
 )

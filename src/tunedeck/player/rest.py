@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from tunedeck.accounts.auth import GuardedRoute, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events.schemas import EventPage
-from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, error_doc
+from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, RETRY_AFTER, error_doc
 from tunedeck.player import manual_connect, playback, playlists, reads
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.deps import player_context
@@ -65,12 +65,7 @@ SPOTIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     502: error_doc("Spotify answered something unreadable."),
     503: error_doc(
         "Spotify is unavailable, or the database is (service_unavailable).",
-        headers={
-            "Retry-After": {
-                "description": "Seconds to wait before trying again.",
-                "schema": {"type": "integer"},
-            }
-        },
+        headers=RETRY_AFTER,
     ),
     504: error_doc("Spotify did not answer in time."),
 }

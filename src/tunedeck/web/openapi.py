@@ -16,15 +16,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from tunedeck.accounts.auth import PUBLIC, SESSION_COOKIE, route_table
-from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, error_doc
+from tunedeck.kit.error_docs import AUTH_ERRORS, RATE_LIMITED, RETRY_AFTER, error_doc
 
 PLAYER_PREFIX = "/v1/spotify/"
-RETRY_AFTER = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "schema": {"type": "integer"},
-    }
-}
 BAD_BODY = error_doc("The body is not JSON (invalid_json).")
 TOO_LARGE = error_doc("The body is larger than the server accepts (payload_too_large).")
 UNAVAILABLE = error_doc(
