@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -14,7 +18,16 @@ from starlette.responses import PlainTextResponse
 
 from tests.accounts.conftest import MakeCaller
 from tests.ops.conftest import Captured
-from tunedeck.kit.logs import _SECRET_NAMES, REDACTED, _may_name_a_secret, redact
+from tunedeck.kit.logs import (
+    _SECRET_NAMES,
+    REDACTED,
+    TRACE_INDENT,
+    _may_name_a_secret,
+    escape_controls,
+    make_handler,
+    redact,
+)
+from tunedeck.kit.observe import USER_AGENT_CHARS
 
 
 @pytest.mark.parametrize(
@@ -172,3 +185,182 @@ async def test_every_line_logged_while_serving_carries_the_request_id(
     logging.getLogger("tunedeck.somewhere").warning("between requests")
     (between,) = [line for line in logs.lines() if line["message"] == "between requests"]
     assert "request_id" not in between
+
+
+# ---- the text format: one record, one line --------------------------------------------
+
+# What an attacker would like a reader to see: a line of its own, as TuneDeck writes them.
+FORGED = "2026-01-01 00:00:00,000 INFO tunedeck.access: GET /v1/keys 200 0.1ms"
+# Every way of breaking a line a reader or a collector may honour (``str.splitlines``
+# splits at each): LF, CR, VT, FF, the file/group/record separators, NEL, U+2028/2029.
+BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+class TextLog:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def lines(self) -> list[str]:
+        """The log as the strictest reader splits it into lines."""
+        return self.stream.getvalue().splitlines()
+
+    def records(self) -> list[str]:
+        """The lines that start a record (a traceback's lines are indented under one)."""
+        return [line for line in self.lines() if not line.startswith(TRACE_INDENT)]
+
+    def access(self, path: str) -> list[str]:
+        """The request lines of ``path``."""
+        request = re.compile(rf"tunedeck\.access \[\w+\]: GET {re.escape(path)}")
+        return [line for line in self.records() if request.search(line)]
+
+    def assert_one_line_each(self) -> None:
+        """No line reads as a record TuneDeck did not write: every line but a traceback's
+        starts with its record's time, and none is the forged one."""
+        for line in self.lines():
+            assert line.startswith(TRACE_INDENT) or re.match(r"\d{4}-\d\d-\d\d \d\d:", line), line
+            assert not line.startswith("2026-01-01"), line
+
+
+@pytest.fixture
+def text_log() -> Iterator[TextLog]:
+    """Every logger's lines in the text format (``TUNEDECK_LOG_FORMAT=text``)."""
+    log = TextLog()
+    handler = make_handler("text", log.stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield log
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def test_escape_controls_leaves_one_line() -> None:
+    for brk in BREAKS:
+        assert escape_controls(f"a{brk}{FORGED}").splitlines() == [
+            escape_controls(f"a{brk}{FORGED}")
+        ]
+    assert escape_controls("a\nb\r\tc\x1b[31m\x85\u2028\u202e") == (
+        "a\\nb\\r\\tc\\x1b[31m\\x85\\u2028\\u202e"
+    )
+    # Text without a control character is written as it is, accents and scripts included.
+    plain = "Sigur Rós — ناي / 東京 [redacted]"
+    assert escape_controls(plain) == plain
+
+
+async def test_a_path_cannot_write_a_line_of_its_own(
+    client: httpx.AsyncClient, text_log: TextLog
+) -> None:
+    """The path is logged decoded: ``%0a`` in a URL is a line feed in the message."""
+    encoded = "".join(quote(f"{brk}{FORGED}", safe="") for brk in BREAKS)
+    response = await client.get(f"/nothing-here{encoded}")
+    assert response.status_code == 404
+    text_log.assert_one_line_each()
+    (line,) = text_log.access("/nothing-here")
+    assert "\\n2026-01-01 00:00:00,000 INFO" in line
+    assert "\\u2028" in line
+    assert "\\x85" in line
+
+
+async def test_a_query_cannot_write_a_line_of_its_own(app: FastAPI, text_log: TextLog) -> None:
+    """The query is logged as the server hands it over: a byte above 0x7f is read as
+    Latin-1, so 0x85 arrives as NEL, a line break; an ASGI server may pass any byte."""
+    raw = b"q=1\n" + FORGED.encode() + b"\x85" + FORGED.encode() + b"&token=tdk_sekrit12345"
+    status = await call_raw(app, "/healthz", query=raw)
+    assert status == 200
+    text_log.assert_one_line_each()
+    (line,) = text_log.access("/healthz")
+    assert "?q=1\\n2026-01-01" in line
+    assert "\\x85" in line
+    assert "sekrit" not in line
+
+
+async def test_a_header_cannot_write_a_line_of_its_own(
+    client: httpx.AsyncClient, text_log: TextLog
+) -> None:
+    """The User-Agent is logged; HTTP forbids CR and LF in a header, not 0x85 (NEL once
+    read as Latin-1), and a server in front may pass anything."""
+    for brk in (b"\x85", b"\n", b"\r"):
+        agent = b"bot/1.0" + brk + FORGED.encode()
+        if brk == b"\x85":  # an HTTP client sends this one; CR and LF only a raw request
+            await client.get("/healthz", headers={b"User-Agent": agent})
+        await call_raw(client_app(client), "/healthz", headers=[(b"user-agent", agent)])
+    text_log.assert_one_line_each()
+    lines = text_log.access("/healthz")
+    assert len(lines) == 4
+    assert all('"bot/1.0\\' in line for line in lines)
+    assert any('"bot/1.0\\x85' in line for line in lines)
+
+
+async def test_the_user_agent_is_in_the_access_line(
+    client: httpx.AsyncClient, logs: Captured
+) -> None:
+    await client.get("/healthz", headers={"User-Agent": "streambot/2.1 " + "x" * 500})
+    await client.get("/healthz", headers={"User-Agent": ""})
+    first, second = logs.access()
+    assert first["user_agent"] == ("streambot/2.1 " + "x" * 500)[:USER_AGENT_CHARS]
+    assert second["user_agent"] == ""
+
+
+def test_a_label_cannot_write_a_line_of_its_own(text_log: TextLog) -> None:
+    """Whatever a caller typed (a key's label, an account's name) stays on its record's
+    line, in the message and in an exception's text alike; secrets are still blanked."""
+    label = f"bot{BREAKS[0]}{FORGED}\u2028{FORGED}\r{FORGED} tdk_hidden12345678"
+    log = logging.getLogger("tunedeck.test")
+    log.info("API key %r created for account %s", label, label)
+    try:
+        raise ValueError(f"label {label} is taken")
+    except ValueError:
+        log.exception("could not rename to %s", label)
+    text_log.assert_one_line_each()
+    records = [line for line in text_log.records() if "tunedeck.test" in line]
+    assert len(records) == 2
+    trace = [line for line in text_log.lines() if line.startswith(TRACE_INDENT)]
+    # A line feed in an exception's text goes on an indented line of the traceback; the
+    # other breaks are escaped there too.
+    assert f"{TRACE_INDENT}ValueError: label bot" in trace
+    assert any(line.startswith(f"{TRACE_INDENT}2026-01-01") for line in trace)
+    assert any("\\u2028" in line and "\\r" in line for line in trace)
+    assert "hidden12345678" not in text_log.stream.getvalue()
+
+
+def client_app(client: httpx.AsyncClient) -> Any:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    return transport.app
+
+
+async def call_raw(
+    app: Any,
+    path: str,
+    *,
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> int:
+    """Call ``app`` with a request exactly as given (bytes no HTTP client would send)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), *(headers or [])],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))

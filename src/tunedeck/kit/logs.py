@@ -192,8 +192,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+# What a text line writes as an escape: the C0 controls (line feed and carriage return
+# among them), DEL, the C1 controls (NEL among them), the Unicode line and paragraph
+# separators (a line break to some viewers and collectors), and the bidirectional
+# formatting characters (which reorder what a terminal shows).
+_CONTROL_ESCAPES: dict[int, str] = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+}
+_CONTROL_ESCAPES.update(
+    {
+        ord("\t"): "\\t",
+        ord("\n"): "\\n",
+        ord("\r"): "\\r",
+        **{code: f"\\u{code:04x}" for code in (0x2028, 0x2029, 0x061C, 0x200E, 0x200F)},
+        **{code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    }
+)
+_NEEDS_ESCAPING = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+TRACE_INDENT = "    "
+"""What each line of a traceback starts with, under its record's line (text format)."""
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: each control character written as an escape (``\\n``,
+    ``\\r``, ``\\x1b``, ``\\u2028`` ...), so that no value can end the line it is
+    written on and start one of its own."""
+    if _NEEDS_ESCAPING.search(text) is None:  # most lines: no copy
+        return text
+    return text.translate(_CONTROL_ESCAPES)
+
+
 class TextFormatter(logging.Formatter):
-    """A human-readable line (time, level, logger, request id), redacted."""
+    """A human-readable line (time, level, logger, request id), redacted.
+
+    One record is one line: a value that reaches the message (a request's path or
+    query, a header, a label someone typed) has its control characters escaped
+    (:func:`escape_controls`), since a line break in it would start a line that reads as
+    another record, and a log collector splitting on lines would take it for one. A
+    traceback keeps its own lines, each indented under the record (escaped too: an
+    exception's text may quote a value), so that every line that starts at the margin
+    is a record."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s")
@@ -201,7 +239,20 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         rid = getattr(record, "request_id", None)
         record.request_tag = f" [{rid}]" if rid else ""
-        return redact(super().format(record))
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(redact(self.formatMessage(record)))
+        details = []
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            details.append(record.exc_text)
+        if record.stack_info:
+            details.append(self.formatStack(record.stack_info))
+        for text in details:
+            for detail_line in redact(text).split("\n"):
+                line += "\n" + TRACE_INDENT + escape_controls(detail_line)
+        return line
 
 
 class RedactingFilter(logging.Filter):

@@ -13,8 +13,10 @@ WebSocket session it
   (``/v1/keys/{key_id}``; one ``<unmatched>`` for every path no route matched), never
   the raw path, so no caller can create series at will;
 - writes one line to the ``tunedeck.access`` logger: method, route, path and redacted
-  query, status, duration, request id, the peer's address, and the principal's kind
-  and credential id when the request authenticated (never a secret).
+  query, status, duration, request id, the peer's address, its ``User-Agent`` (cut to
+  :data:`USER_AGENT_CHARS`: it says which bot or browser called), and the principal's
+  kind and credential id when the request authenticated (never a secret). Each of these
+  is the caller's text: ``kit.logs`` writes it escaped, never as a line of its own.
 
 Who the caller is comes from ``scope["state"]["principal"]``, where the auth doors
 leave the principal (``accounts.auth``); kit does not import them.
@@ -41,6 +43,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 UNMATCHED = "<unmatched>"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+USER_AGENT_CHARS = 200
 
 
 def accepted_request_id(value: str | None) -> str:
@@ -122,6 +125,7 @@ class ObserveRequests:
     def _log(scope: Scope, method: str, route: str, status: int, seconds: float) -> None:
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
         client = scope.get("client")
+        agent = Headers(scope=scope).get("user-agent")
         fields: dict[str, Any] = {
             "method": method,
             "route": route,
@@ -130,6 +134,7 @@ class ObserveRequests:
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
             "client": client[0] if client else None,
+            "user_agent": agent[:USER_AGENT_CHARS] if agent is not None else None,
         }
         principal = scope.get("state", {}).get("principal")
         if principal is not None:
@@ -138,5 +143,11 @@ class ObserveRequests:
             fields["account_id"] = str(getattr(principal, "account_id", ""))
         target = fields["path"] + (f"?{fields['query']}" if query else "")
         access_log.info(
-            "%s %s %d %.1fms", method, target, status, fields["duration_ms"], extra=fields
+            '%s %s %d %.1fms "%s"',
+            method,
+            target,
+            status,
+            fields["duration_ms"],
+            fields["user_agent"] or "-",
+            extra=fields,
         )
