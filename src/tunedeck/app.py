@@ -28,6 +28,7 @@ from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
 from tunedeck.kit.files import private_data_dir
+from tunedeck.kit.hosts import AllowedHosts, HostCheck
 from tunedeck.kit.migrate import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
@@ -78,6 +79,8 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outside the body limit: a request to a name TuneDeck is not served as is refused unread.
+    app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(web_router)

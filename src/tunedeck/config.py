@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     spotify_api_url: str = SPOTIFY_API_URL
     spotify_accounts_url: str = SPOTIFY_ACCOUNTS_URL
     public_url: str = "http://127.0.0.1:8000"
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated names TuneDeck also answers as (name, name:port, "
+        "*.example.com for subdomains, * for any), besides the public URL's host, the "
+        "loopback names on the listening port and the address a connection arrived at: "
+        "a request naming another Host gets 400 bad_host (kit.hosts).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     spotify_rate_limit_wait_cap: float = Field(
@@ -147,7 +154,8 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         default="",
         description="Comma-separated origins whose pages may open the live feed, besides "
-        "TuneDeck's own (public_url and the host the browser asked).",
+        "the pages served under TuneDeck's own names (the public URL, allowed_hosts, "
+        "the loopback names on the listening port).",
     )
     live_queue_size: int = Field(
         default=256, gt=0, description="Messages a live client may fall behind before it is closed."
@@ -270,6 +278,11 @@ class Settings(BaseSettings):
     def allowed_origin_list(self) -> list[str]:
         """``allowed_origins`` as a list."""
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """``allowed_hosts`` as a list."""
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def resolved_database_url(self) -> str:

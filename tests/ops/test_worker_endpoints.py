@@ -33,6 +33,9 @@ async def test_a_worker_with_a_metrics_port(database_url: str, tmp_path: Path) -
             metrics = await client.get("/metrics")
             refused = await client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.1"})
             nothing_else = await client.get("/v1/me")
+            # A page on a name rebound to 127.0.0.1 (kit.hosts): refused, unread.
+            rebound = await client.get("/metrics", headers={"Host": f"evil.example:{port}"})
+            by_localhost = await client.get("/healthz", headers={"Host": f"localhost:{port}"})
     finally:
         stop.set()
         await asyncio.wait_for(running, 60)
@@ -50,6 +53,8 @@ async def test_a_worker_with_a_metrics_port(database_url: str, tmp_path: Path) -
     )
     assert refused.status_code == 401
     assert nothing_else.status_code == 404
+    assert (rebound.status_code, rebound.json()["error"]["code"]) == (400, "bad_host")
+    assert by_localhost.status_code == 200
 
 
 async def test_a_failing_check_answers_the_standard_500_and_keeps_the_connection(

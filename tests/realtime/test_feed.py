@@ -239,6 +239,31 @@ async def test_allowed_origins(settings: Settings, database: Database, sim: Sim)
             assert (await c.wait_closed())[0] == 4403
 
 
+async def test_origins_are_judged_by_the_names_tunedeck_answers_as(
+    settings: Settings, database: Database, sim: Sim
+) -> None:
+    """A page's ``Origin`` is compared with the names TuneDeck is served as (the loopback
+    names on the listening port, TUNEDECK_ALLOWED_HOSTS: kit.hosts), never with the
+    request's own ``Host``, which a page on a name rebound to 127.0.0.1 chooses."""
+    keys = await streamer(database, sim)
+    named = settings.model_copy(update={"allowed_hosts": "deck.example, *"})
+    async with served(named) as server:
+        port = int(server.base.rsplit(":", 1)[1])
+        for origin in (f"http://localhost:{port}", f"http://[::1]:{port}", "https://deck.example"):
+            async with feed(server.ws, token=keys.overlay, headers={"Origin": origin}) as client:
+                await client.wait_for("now_playing")
+        # "*" lets any Host through (a proxy in front checks it): the page is still not ours.
+        rebound = server.ws.replace("127.0.0.1", "evil.example")
+        async with feed(
+            rebound,
+            host="127.0.0.1",
+            port=port,
+            token=keys.overlay,
+            headers={"Origin": f"http://evil.example:{port}"},
+        ) as client:
+            assert (await client.wait_closed())[0] == 4403
+
+
 async def test_revoked_credentials_are_closed(
     settings: Settings, database: Database, sim: Sim
 ) -> None:

@@ -42,6 +42,9 @@ def app_settings(
 
 LOOPBACK_CLIENT = ("127.0.0.1", 123)
 OUTSIDE_CLIENT = ("203.0.113.7", 40000)  # TEST-NET-3: a caller on another machine
+# Where an in-loop client calls the app: the default public URL, a name the app answers
+# as (kit.hosts); the ASGI scope's ``server`` says it listens on that port.
+ASGI_BASE_URL = "http://127.0.0.1:8000"
 
 
 def asgi_client(
@@ -50,7 +53,8 @@ def asgi_client(
     """An HTTP client calling ``app`` in this loop; app errors come back as 500 answers.
     ``client`` is the peer address the app sees (loopback unless told otherwise)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
+    kwargs.setdefault("base_url", ASGI_BASE_URL)
+    return httpx.AsyncClient(transport=transport, **kwargs)
 
 
 def is_postgres(url: str) -> bool:

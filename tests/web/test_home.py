@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
+from tests.support.app import asgi_client
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.crypto import Keyring
@@ -18,8 +17,7 @@ async def test_home_page_is_public_html_with_the_ways_in(tmp_path: Path) -> None
         data_dir=tmp_path,
     )
     app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(app) as client:
         response = await client.get("/", params={"connected": "spotify"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

@@ -6,8 +6,9 @@ adds the request middleware (``kit.observe``), last, so it is the outermost.
 
 A worker serves no API: with ``TUNEDECK_WORKER_METRICS_PORT`` set,
 :func:`worker_endpoints` runs the same three routes on that port (on
-``TUNEDECK_HOST``, loopback by default) for as long as the worker runs; unset, the
-worker has no HTTP at all and logs are its only output.
+``TUNEDECK_HOST``, loopback by default) for as long as the worker runs, to the same
+hosts as the app (``kit.hosts``: the loopback names on that port among them); unset,
+the worker has no HTTP at all and logs are its only output.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi import FastAPI
 
 from tunedeck.config import Settings
 from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
+from tunedeck.kit.hosts import AllowedHosts, HostCheck
 from tunedeck.kit.metrics import Metrics
 from tunedeck.kit.observe import ObserveRequests
 from tunedeck.ops.readiness import Readiness
@@ -59,7 +61,10 @@ def operations_app(state: Any) -> FastAPI:
     sample_pieces(state.metrics, state)
     state.metrics.before_scrape(readiness.scrape_probe)
     app.include_router(router)
-    observe_requests(app, state.settings)
+    settings: Settings = state.settings
+    hosts = AllowedHosts.of(settings, listening_port=settings.worker_metrics_port)
+    app.add_middleware(HostCheck, hosts=hosts)
+    observe_requests(app, settings)
     return app
 
 

@@ -20,6 +20,7 @@ from tunedeck.accounts.secrets import hash_secret
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import Unauthorized, describe, is_database_unavailable
+from tunedeck.kit.hosts import AllowedHosts
 from tunedeck.realtime.messages import OVERLAY_TYPES
 from tunedeck.realtime.protocol import BUSY_REASON, CloseCode, Refused
 
@@ -100,15 +101,15 @@ def _origin(value: str) -> str:
 
 
 def origin_allowed(conn: HTTPConnection, settings: Settings) -> bool:
-    """Whether a browser's ``Origin`` may connect: TuneDeck's own origin (the public URL,
-    or the host the request was sent to) or one of ``TUNEDECK_ALLOWED_ORIGINS``. No
-    ``Origin`` (bots, servers): the credential alone decides."""
+    """Whether a browser's ``Origin`` may connect: a page served under one of TuneDeck's
+    own names (the public URL, ``TUNEDECK_ALLOWED_HOSTS``, the loopback names on the
+    listening port: ``kit.hosts``) or one of ``TUNEDECK_ALLOWED_ORIGINS``; never judged
+    by the request's own ``Host``, which a page on a rebound name chooses. No ``Origin``
+    (bots, servers): the credential alone decides."""
     origin = conn.headers.get("origin")
     if origin is None:
         return True
     allowed = {_origin(settings.public_url), *map(_origin, settings.allowed_origin_list)}
-    host = conn.headers.get("host")
-    if host:
-        # Same origin as the request itself: a page TuneDeck served (the overlay in OBS).
-        allowed |= {f"http://{host.lower()}", f"https://{host.lower()}"}
-    return "*" in allowed or _origin(origin) in allowed
+    if "*" in allowed or _origin(origin) in allowed:
+        return True
+    return AllowedHosts.of(settings).allows_origin(origin, conn.scope.get("server"))
