@@ -1,11 +1,12 @@
 """``tunedeck demo``: TuneDeck and a Spotify simulator on one port, with zero configuration.
 
 The simulator is mounted in-process at ``/spotify-sim`` and the settings point the
-Spotify URLs at it. Once the server listens, the demo account is prepared through the
-same doors a streamer uses: account ``demo``, a fresh admin key, the simulator's demo
-app, and Spotify connected through the real OAuth flow over HTTP (the simulator forgets
-its tokens when it stops, so every start connects again). The simulator's demo user is
-already playing music.
+Spotify URLs at it; its demo app's registered redirect URI is this server's OAuth
+callback (its ``/authorize`` redirects nowhere else). Once the server listens, the demo
+account is prepared through the same doors a streamer uses: account ``demo``, a fresh
+admin key, the simulator's demo app, and Spotify connected through the real OAuth flow
+over HTTP (the simulator forgets its tokens when it stops, so every start connects
+again). The simulator's demo user is already playing music.
 
 Each start prints a new admin key and revokes the previous demo key: only the hash of a
 key is stored, so an old one cannot be shown again.
@@ -25,10 +26,12 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.permissions import GRANTABLE
 from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
+from tunedeck.connections.token_manager import redirect_uri_for
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import NotFound
 from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
 from tunedeck.simulator.app import create_simulator_app
+from tunedeck.simulator.config import AppConfig, SimulatorConfig
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
 
 SIM_PREFIX = "/spotify-sim"
@@ -85,6 +88,17 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
             "spotify_accounts_url": f"{origin}{SIM_PREFIX}",
         }
     )
+
+
+def demo_simulator(settings: Settings) -> SimulatorConfig:
+    """The simulator's configuration: its demo app registers this server's callback."""
+    demo_app = AppConfig(
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        name="TuneDeck Demo",
+        redirect_uris=[redirect_uri_for(settings)],
+    )
+    return SimulatorConfig(apps=[demo_app])
 
 
 async def _fresh_admin_key(db: Database) -> str:
@@ -147,7 +161,7 @@ async def serve_demo(settings: Settings) -> None:
     """Migrate, serve TuneDeck with the simulator mounted, prepare the account, print how
     to use it, and serve until interrupted."""
     await prepare_storage(settings, create_key_file=True)
-    app = create_app(settings, mounts={SIM_PREFIX: create_simulator_app()})
+    app = create_app(settings, mounts={SIM_PREFIX: create_simulator_app(demo_simulator(settings))})
     freeze_startup_objects()
     options = uvicorn_options(settings)
     config = uvicorn.Config(

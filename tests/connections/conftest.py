@@ -28,6 +28,7 @@ from tunedeck.connections import repository as repo
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.db import Database
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
+from tunedeck.simulator.defaults import LOOPBACK_REDIRECT_URIS
 
 database_url = storage.database_url
 database = storage.database
@@ -44,7 +45,10 @@ ADMIN = "admin"
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[Sim]:
     """The simulator with our own app in it; ``mint`` asks tokens for that app."""
-    config = SimulatorConfig(apps=[AppConfig(client_id=APP_ID, client_secret=APP_SECRET)])
+    app = AppConfig(
+        client_id=APP_ID, client_secret=APP_SECRET, redirect_uris=list(LOOPBACK_REDIRECT_URIS)
+    )
+    config = SimulatorConfig(apps=[app])
     yield from simulator.start(config, client_id=APP_ID)
 
 

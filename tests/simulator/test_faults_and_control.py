@@ -175,7 +175,8 @@ def test_unknown_paths_and_bad_control_input(sim: Sim, demo: httpx.Client) -> No
     assert missing.json()["error"]["status"] == 404
     assert sim.http.get("/_sim/users/nobody/playback").status_code == 404
     assert sim.http.post("/_sim/tokens", json={"user": "nobody"}).status_code == 404
-    assert sim.http.post("/_sim/tokens", content=b"{").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert sim.http.post("/_sim/tokens", content=b"{", headers=json_type).status_code == 400
     assert sim.http.post("/_sim/tokens/expire", json={}).status_code == 400
 
 

@@ -7,8 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.support.simulator import REDIRECT_URI, Sim, pkce_pair
-from tunedeck.simulator.defaults import DEMO_CLIENT_ID
+from tests.support.simulator import REDIRECT_URI, Sim, pkce_pair, start
+from tunedeck.simulator.config import AppConfig, SimulatorConfig
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID, LOOPBACK_REDIRECT_URIS
 
 
 def location_query(response_location: str) -> dict[str, list[str]]:
@@ -161,35 +162,91 @@ def test_unsupported_grant_type(sim: Sim) -> None:
     assert response.json()["error"] == "unsupported_grant_type"
 
 
+def refused_with_spotifys_page(response: httpx.Response, message: str) -> bool:
+    """Spotify's answer to an unknown app or an unregistered redirect URI: its error
+    page, no redirect."""
+    return (
+        response.status_code == 400
+        and response.headers["content-type"].startswith("text/html")
+        and message in response.text
+        and "location" not in response.headers
+    )
+
+
 def test_authorize_unknown_client_is_an_error_not_a_redirect(sim: Sim) -> None:
     response = sim.authorize(client_id="who-is-this")
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_client"
-
-
-@pytest.mark.parametrize(
-    "uri",
-    ["http://example.com/callback", "http://192.168.1.10/cb", "ftp://127.0.0.1/cb", "not a uri"],
-)
-def test_authorize_rejects_insecure_redirects(sim: Sim, uri: str) -> None:
-    response = sim.authorize(redirect_uri=uri)
-    assert response.status_code == 400
-    assert "location" not in response.headers
+    assert refused_with_spotifys_page(response, "INVALID_CLIENT: Invalid client")
 
 
 @pytest.mark.parametrize(
     "uri",
     [
+        "http://example.com/callback",
+        "http://192.168.1.10/cb",
+        "ftp://127.0.0.1/cb",
+        "not a uri",
+        # Registered nowhere: no code for user demo leaves for another site.
         "https://tunedeck.example.org/callback",
+        "https://evil.example/v1/connections/spotify/callback",
+        # Close to a registered one, but not it.
+        "http://localhost:8000/callback",
         "http://127.0.0.1:8000/cb",
-        "http://[::1]:8000/cb",
-        "http://localhost:8000/cb",
+        "http://127.0.0.1:8000/callback/",
+        "http://127.0.0.1:8000/callback?next=https://evil.example",
+        "http://127.0.0.2:8000/callback",
+        "https://127.0.0.1:8000/callback",
+        "http://user@127.0.0.1:8000/callback",
     ],
 )
-def test_authorize_accepts_https_and_loopback(sim: Sim, uri: str) -> None:
+def test_authorize_refuses_unregistered_redirects(sim: Sim, uri: str) -> None:
+    response = sim.authorize(redirect_uri=uri)
+    assert refused_with_spotifys_page(response, "INVALID_CLIENT: Invalid redirect URI")
+    assert sim.state.tokens.codes == {}
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:8000/callback",
+        "http://127.0.0.1:54321/callback",
+        "http://127.0.0.1/callback",
+        "http://[::1]:8000/callback",
+        "http://127.0.0.1:8123/v1/connections/spotify/callback",
+        "http://[::1]:8123/v1/connections/spotify/callback",
+    ],
+)
+def test_authorize_redirects_to_the_demo_apps_registered_uris(sim: Sim, uri: str) -> None:
+    """The demo app registers TuneDeck's callback and ``/callback`` on 127.0.0.1 and
+    [::1] without a port: any port goes, as Spotify allows for loopback addresses."""
+    assert uri.replace(":8000", "").replace(":8123", "").replace(":54321", "") in (
+        LOOPBACK_REDIRECT_URIS
+    )
     response = sim.authorize(redirect_uri=uri)
     assert response.status_code == 302
-    assert response.headers["location"].startswith(uri)
+    assert response.headers["location"].startswith(uri + "?")
+
+
+def test_an_apps_registered_uris_are_matched_exactly() -> None:
+    app = AppConfig(
+        client_id="bot",
+        client_secret="s3cret",
+        redirect_uris=["https://deck.example/cb", "http://127.0.0.1:7000/cb"],
+    )
+    bare = AppConfig(client_id="bare", client_secret="s3cret")
+    for started in start(SimulatorConfig(apps=[app, bare])):
+        for uri, registered in (
+            ("https://deck.example/cb", True),
+            ("https://deck.example/cb2", False),
+            ("https://deck.example:8443/cb", False),
+            ("http://deck.example/cb", False),
+            ("http://127.0.0.1:7000/cb", True),
+            ("http://127.0.0.1:7001/cb", False),  # registered with a port: that port only
+        ):
+            response = started.authorize(client_id="bot", redirect_uri=uri)
+            assert (response.status_code == 302) is registered, (uri, response.text)
+        # An app with no registered URI redirects nowhere.
+        response = started.authorize(client_id="bare", redirect_uri="http://127.0.0.1/callback")
+        assert refused_with_spotifys_page(response, "INVALID_CLIENT: Invalid redirect URI")
 
 
 def test_denied_consent_redirects_with_access_denied(sim: Sim) -> None:

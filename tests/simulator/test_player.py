@@ -173,7 +173,9 @@ def test_play_bad_input(demo: httpx.Client, body: dict[str, object], status: int
 
 
 def test_malformed_json_body(demo: httpx.Client) -> None:
-    response = demo.put("/me/player/play", content=b"{not json")
+    response = demo.put(
+        "/me/player/play", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "json" in str(error_of(response)["message"]).lower()
 

@@ -164,7 +164,8 @@ def test_unfollow_through_followers_path(sim: Sim, demo: httpx.Client) -> None:
 def test_create_and_library_validation(demo: httpx.Client) -> None:
     assert demo.post("/me/playlists", json={}).status_code == 400
     assert demo.post("/me/playlists", json={"name": 5}).status_code == 400
-    assert demo.post("/me/playlists", content=b"[1,2]").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert demo.post("/me/playlists", content=b"[1,2]", headers=json_type).status_code == 400
     assert demo.delete("/me/library").status_code == 400
     assert demo.delete("/me/library", params={"uris": "nonsense"}).status_code == 400
     missing = demo.delete("/me/library", params={"uris": "spotify:playlist:0000000000000000000000"})

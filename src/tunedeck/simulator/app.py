@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,6 +19,7 @@ from tunedeck.simulator import (
 )
 from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.errors import SpotifyError
+from tunedeck.simulator.guards import BodyMediaTypes
 from tunedeck.simulator.state import SimulatorState
 
 
@@ -36,7 +38,8 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> Starlette:
     """A Spotify simulator; its state is ``app.state.simulator`` (a ``SimulatorState``).
 
     Mountable anywhere (``outer.mount("/spotify", create_simulator_app())``): every URL
-    it generates is built from the request's origin and mount prefix.
+    it generates is built from the request's origin and mount prefix. Bodies are JSON
+    (form-encoded on the token endpoint): ``guards``.
     """
     sim = SimulatorState(config or SimulatorConfig())
     app = Starlette(
@@ -49,6 +52,7 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> Starlette:
             *images.routes(sim),
             *control.routes(sim),
         ],
+        middleware=[Middleware(BodyMediaTypes)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.simulator = sim

@@ -40,7 +40,9 @@ class AppConfig(_Strict):
     client_id: str = Field(min_length=1)
     client_secret: str = Field(min_length=1)
     name: str = "TuneDeck"
-    #: Allowed redirect URIs; empty means any https URI or http on a loopback host.
+    #: The registered redirect URIs: ``/authorize`` redirects to these only (matched as
+    #: Spotify does: exactly, a loopback address registered without a port on any port);
+    #: none registered, none allowed.
     redirect_uris: list[str] = Field(default_factory=list)
 
 

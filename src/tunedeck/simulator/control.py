@@ -1,6 +1,9 @@
 """The control API under ``/_sim`` (JSON, no auth): what tests and the demo use to steer
 the simulator: reset, knobs, clock, tokens, stats, changes made "in the Spotify app"
-(playing a show's episodes or local files among them), ad breaks, and the podcast shows."""
+(playing a show's episodes or local files among them), ad breaks, and the podcast shows.
+
+No page of another site may change anything here (``guards.cross_site``: 403), and
+tokens are minted for callers on this machine only (``guards.is_loopback_caller``)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from starlette.routing import Route
 from tunedeck.simulator.catalog import parse_local_uri
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_USER
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
+from tunedeck.simulator.guards import cross_site, is_loopback_caller
 from tunedeck.simulator.oauth import token_body
 from tunedeck.simulator.playback import PlayerRefusal
 from tunedeck.simulator.player_routes import context_items, playable_uri, start_index
@@ -44,9 +48,12 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _guarded(endpoint: Endpoint) -> Endpoint:
-    """Render SpotifyError raised by a control endpoint as its JSON error."""
+    """Refuse a change sent by a page of another site; render SpotifyError raised by a
+    control endpoint as its JSON error."""
 
     async def wrapped(request: Request) -> Response:
+        if cross_site(request):
+            return SpotifyError(403, "The control API refuses requests from other sites").response()
         try:
             return await endpoint(request)
         except SpotifyError as exc:
@@ -232,6 +239,8 @@ def routes(sim: SimulatorState) -> list[Route]:
         return json_response({"offset": sim.clock.offset, "now": sim.now()})
 
     async def mint_token(request: Request) -> Response:
+        if not is_loopback_caller(request):
+            raise SpotifyError(403, "Tokens are minted for callers on this machine only")
         body = await read_json_object(request)
         user_id = _opt_str(body, "user") or DEMO_USER
         client_id = _opt_str(body, "client_id") or DEMO_CLIENT_ID

@@ -33,10 +33,25 @@ CURATOR_TOP_PLAYLIST_ID = "1eI2IMpsAS7b9kEUnOBgOX"
 CURATOR_LOFI_PLAYLIST_ID = "eHxU14gfz5IauzM3qSPKFr"
 
 
+#: The redirect URIs of the demo app: TuneDeck's OAuth callback and a bare ``/callback``
+#: (other clients, as the tests and benchmarks run them), on 127.0.0.1 and [::1], on
+#: any port (registered without one, as Spotify allows for loopback addresses).
+LOOPBACK_REDIRECT_URIS = tuple(
+    f"http://{host}{path}"
+    for host in ("127.0.0.1", "[::1]")
+    for path in ("/v1/connections/spotify/callback", "/callback")
+)
+
+
 def default_apps() -> list[AppConfig]:
-    """The demo app: any https redirect URI, or http on a loopback host."""
+    """The demo app, redirecting to :data:`LOOPBACK_REDIRECT_URIS` only."""
     return [
-        AppConfig(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, name="TuneDeck Demo")
+        AppConfig(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            name="TuneDeck Demo",
+            redirect_uris=list(LOOPBACK_REDIRECT_URIS),
+        )
     ]
 
 

@@ -1,4 +1,9 @@
-"""The accounts service: ``GET /authorize`` (consent is instant) and ``POST /api/token``."""
+"""The accounts service: ``GET /authorize`` (consent is instant) and ``POST /api/token``.
+
+As Spotify's, ``/authorize`` sends a code only to one of the app's registered redirect
+URIs (a loopback address registered without a port: on any port); an unknown app or
+another URI gets Spotify's error page (``INVALID_CLIENT: ...``), never a redirect.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import html
+import ipaddress
 import secrets
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tunedeck.simulator import faults
@@ -20,24 +27,49 @@ from tunedeck.simulator.errors import json_response
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.tokens import CODE_TTL_SECONDS, AuthCode, TokenRefused, TokenStore
 
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-
 
 def oauth_error(status: int, error: str, description: str) -> Response:
     return json_response({"error": error, "error_description": description}, status)
 
 
-def redirect_allowed(app: AppConfig, uri: str) -> bool:
-    """https anywhere, http only on loopback; registered URIs, when the app lists some."""
-    if app.redirect_uris and uri not in app.redirect_uris:
-        return False
+def error_page(message: str) -> Response:
+    """The page Spotify's accounts service shows instead of redirecting (400)."""
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title>'
+        f"</head><body><h1>{html.escape(message)}</h1></body></html>"
+    )
+    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    return HTMLResponse(body, status_code=400, headers=headers)
+
+
+def _loopback_literal(host: str | None) -> bool:
     try:
-        parts = urlsplit(uri)
+        return host is not None and ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def redirect_allowed(app: AppConfig, uri: str) -> bool:
+    """Whether ``uri`` is one of ``app``'s registered redirect URIs, as Spotify matches
+    them: exactly, except that a loopback address registered without a port stands for
+    every port (a local app listens where it can). https, or http on a loopback
+    address only; never ``localhost``."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return False
+    loopback = _loopback_literal(parts.hostname)
+    if not (parts.scheme == "https" and parts.hostname) and not (
+        parts.scheme == "http" and loopback
+    ):
+        return False
+    if uri in app.redirect_uris:
+        return True
+    if not loopback or port is None or parts.username is not None:
+        return False
+    host = parts.netloc.rsplit(":", 1)[0]  # 127.0.0.1, [::1]
+    return urlunsplit(parts._replace(netloc=host)) in app.redirect_uris
 
 
 def with_query(uri: str, params: dict[str, str]) -> str:
@@ -74,10 +106,10 @@ def routes(sim: SimulatorState) -> list[Route]:
         params = request.query_params
         app = sim.apps.get(params.get("client_id", ""))
         if app is None:
-            return oauth_error(400, "invalid_client", "Invalid client")
+            return error_page("INVALID_CLIENT: Invalid client")
         redirect_uri = params.get("redirect_uri", "")
         if not redirect_uri or not redirect_allowed(app, redirect_uri):
-            return oauth_error(400, "invalid_request", "INVALID_CLIENT: Invalid redirect URI")
+            return error_page("INVALID_CLIENT: Invalid redirect URI")
         state = params.get("state")
 
         def back(**values: str) -> Response:
