@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tunedeck.kit.response_headers import DefaultHeaders
+
 logger = logging.getLogger(__name__)
 
 # Where FastAPI says a value came from; the field's own name is what a caller needs.
@@ -381,10 +383,12 @@ class AnsweredErrorsStop:
 
 
 class TuneDeckAPI(FastAPI):
-    """FastAPI whose unhandled errors leave the connection usable (:class:`AnsweredErrorsStop`)."""
+    """FastAPI whose unhandled errors leave the connection usable (:class:`AnsweredErrorsStop`)
+    and whose every answer, a 500 of Starlette's outermost middleware included, carries
+    the default headers (``kit.response_headers``: nosniff, a Content-Security-Policy)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return AnsweredErrorsStop(super().build_middleware_stack())
+        return AnsweredErrorsStop(DefaultHeaders(super().build_middleware_stack()))
 
 
 def install_error_handlers(app: FastAPI) -> None:

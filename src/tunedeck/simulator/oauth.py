@@ -38,7 +38,10 @@ def error_page(message: str) -> Response:
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title>'
         f"</head><body><h1>{html.escape(message)}</h1></body></html>"
     )
-    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+    }
     return HTMLResponse(body, status_code=400, headers=headers)
 
 
