@@ -3,7 +3,13 @@
  * A browser signed in to the dashboard uses its session: the cookie goes with every
  * request, and the session's CSRF token (from GET /v1/session, kept in memory only) is
  * sent as X-CSRF-Token, as the dashboard does. Otherwise a key goes in the Headers tab.
- * Subscriptions run over the same origin's WebSocket (graphql-transport-ws). */
+ * Subscriptions run over the same origin's WebSocket (graphql-transport-ws).
+ *
+ * Nothing GraphiQL keeps goes to the browser's storage: a key pasted in the Headers tab
+ * would otherwise be written to localStorage with the query history (GraphiQL keeps
+ * each run's headers there even with header persistence off). Tabs, history and
+ * settings live in this page's memory and go with it; the setting that would persist
+ * headers is not offered. */
 (function () {
   "use strict";
 
@@ -21,6 +27,28 @@
     "}",
     "",
   ].join("\n");
+
+  // A Storage (the part of its interface GraphiQL uses) that keeps everything in memory.
+  function memoryStorage() {
+    var items = new Map();
+    return {
+      getItem: function (key) {
+        return items.has(key) ? items.get(key) : null;
+      },
+      setItem: function (key, value) {
+        items.set(key, String(value));
+      },
+      removeItem: function (key) {
+        items.delete(key);
+      },
+      clear: function () {
+        items.clear();
+      },
+      get length() {
+        return items.size;
+      },
+    };
+  }
 
   function socketUrl(path) {
     var url = new URL(path, window.location.href);
@@ -47,6 +75,8 @@
     root.render(
       React.createElement(GraphiQL, {
         fetcher: fetcher,
+        storage: memoryStorage(),
+        shouldPersistHeaders: false,
         defaultQuery: EXAMPLE,
         defaultEditorToolsVisibility: !csrf,
         defaultHeaders: csrf ? "" : '{"Authorization": "Bearer tdk_..."}',
