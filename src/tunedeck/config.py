@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SPOTIFY_API_URL = "https://api.spotify.com/v1"
 SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
+# One entry of TUNEDECK_ALLOWED_HOSTS: *, a name or address (*.name: its subdomains), or
+# an IPv6 address in brackets; each with a port or not.
+_HOST_ENTRY = re.compile(
+    r"\*|(?:\*\.)?[A-Za-z0-9_.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
 
 
 class Settings(BaseSettings):
@@ -278,6 +284,17 @@ class Settings(BaseSettings):
     def allowed_origin_list(self) -> list[str]:
         """``allowed_origins`` as a list."""
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry and not _HOST_ENTRY.fullmatch(entry):
+                raise ValueError(
+                    f"{entry!r} is not a host: give name, name:port, *.example.com or * "
+                    "(a name, not a URL)"
+                )
+        return value
 
     @property
     def allowed_host_list(self) -> list[str]:

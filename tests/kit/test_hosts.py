@@ -7,6 +7,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
@@ -203,3 +204,9 @@ async def test_a_websocket_handshake_is_refused_too() -> None:
     # A server without the denial extension: the handshake is closed (HTTP 403).
     (closed,) = await call("websocket", b"evil.example:8123")
     assert closed["type"] == "websocket.close"
+
+
+@pytest.mark.parametrize("value", ["https://deck.example", "deck example", "deck.example/x"])
+def test_the_setting_refuses_what_is_no_host(value: str) -> None:
+    with pytest.raises(ValidationError, match="is not a host"):
+        Settings(allowed_hosts=f"ok.example, {value}")

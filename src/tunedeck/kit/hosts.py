@@ -150,14 +150,10 @@ class AllowedHosts:
     def allows(self, host: Host, server: Any = None) -> bool:
         """Whether a request naming ``host`` may be served; ``server`` is the ASGI scope's
         ``server`` (the address and port the connection arrived at), if known."""
-        if self.any_host or any(entry.matches(host) for entry in self.entries):
-            return True
-        address, port = _server_of(server)
-        port = port if port is not None else self.listening_port
-        if host.port is not None and port is not None and host.port != port:
-            return False
-        return host.name in LOOPBACK_NAMES or (
-            address is not None and host.name == _address_name(address)
+        return (
+            self.any_host
+            or any(entry.matches(host) for entry in self.entries)
+            or self._own_name(host, server)
         )
 
     def allows_origin(self, origin: str, server: Any = None) -> bool:
@@ -172,15 +168,18 @@ class AllowedHosts:
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None:
             return False
-        host = parse_host(parts.netloc)
-        if host is None:
+        named = parse_host(parts.netloc)
+        if named is None:
             return False
-        host = Host(host.name, port if port is not None else DEFAULT_PORTS[scheme])
-        if any(entry.matches(host) for entry in self.entries):
-            return True
-        address, listening = _server_of(server)
-        listening = listening if listening is not None else self.listening_port
-        if listening is not None and host.port != listening:
+        host = Host(named.name, port if port is not None else DEFAULT_PORTS[scheme])
+        return any(entry.matches(host) for entry in self.entries) or self._own_name(host, server)
+
+    def _own_name(self, host: Host, server: Any) -> bool:
+        """A loopback name, or the address the connection arrived at, on the listening
+        port (any port when neither the connection nor the settings say which)."""
+        address, port = _server_of(server)
+        port = port if port is not None else self.listening_port
+        if host.port is not None and port is not None and host.port != port:
             return False
         return host.name in LOOPBACK_NAMES or (
             address is not None and host.name == _address_name(address)
