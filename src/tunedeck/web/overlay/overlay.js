@@ -1,7 +1,9 @@
 // The overlay page's wiring: options from the fragment, the feed's messages into the view
 // and the progress bar (the core's playhead, the dashboard's model), and when to show or
-// hide. What the page believes is on the root element's data attributes (data-feed,
-// data-item, data-state, data-visible, data-connects), for the curious and the tests.
+// hide. What the page believes is on the root element's data attributes, for the curious
+// and the tests: data-feed, data-current (the item playing, as soon as the feed says so),
+// data-item (the item on screen, once its slide-in started), data-state, data-visible,
+// data-connects.
 //
 // Never blank, never stale: once something was shown, a dropped feed keeps it on screen
 // (the bar keeps moving) while the feed reconnects; only a refused token (4401) hides it.
@@ -123,6 +125,7 @@ class OverlayPage {
     const next = itemOf(np);
     const changed = !this.item || this.item.key !== next.key;
     this.item = next;
+    this.root.dataset.current = next.key;
     this.paused = Boolean(np && np.track && !np.is_playing);
     this.playhead.update(np, serverTime);
     this.bar.render();

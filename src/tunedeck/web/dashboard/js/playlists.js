@@ -66,6 +66,8 @@ export function createPlaylists({ player }) {
       ...(playlist.owner ? [" · by ", userText(playlist.owner)] : []),
     );
     const cover = $("#pl-cover");
+    // Without a cover the text takes the whole width (not the cover's 96 px column).
+    $(".playlist-header").classList.toggle("no-cover", !playlist.image_url);
     if (playlist.image_url) {
       cover.src = playlist.image_url;
       cover.hidden = false;
