@@ -65,7 +65,9 @@ def fits(page: Page, locator: Locator) -> None:
     assert locator.evaluate(OVERFLOWING_JS) == []
     assert locator.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
     width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"] if page.viewport_size else True, width
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert width <= viewport["width"], width
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,9 @@ def long_playlist(dashboard_api: Api) -> dict[str, Any]:
 
 
 @pytest.fixture(params=list(WIDTHS))
-def page(request: pytest.FixtureRequest, browser: Browser, demo_server: DemoServer) -> Iterator[Page]:
+def page(
+    request: pytest.FixtureRequest, browser: Browser, demo_server: DemoServer
+) -> Iterator[Page]:
     context = new_context(
         browser, demo_server, viewport={"width": WIDTHS[request.param], "height": 800}
     )
@@ -116,7 +120,8 @@ def test_a_right_to_left_override_in_a_label_stays_in_the_label(
     in_order(page, "#activity-list li .what", "30% → 31%")
     label = row.locator("bdi").first.bounding_box()
     verb = page.evaluate(CHARACTER_X_JS, ["#activity-list li .what", "changed"])
-    assert label is not None and verb
+    assert label is not None
+    assert verb
     line, left = verb[0]
     label_end = (round(label["y"]), label["x"] + label["width"])
     assert (line, left) >= (label_end[0], label_end[1] - 1) or line > label["y"], (label, verb)
@@ -156,7 +161,8 @@ def test_a_long_unbroken_playlist_name_wraps_and_the_buttons_keep_their_size(
     for button in buttons:
         box = page.locator(button).bounding_box()
         before = sizes[button]
-        assert box is not None and before is not None
+        assert box is not None
+        assert before is not None
         assert abs(box["width"] - before["width"]) <= 1, (button, before, box)
         assert abs(box["height"] - before["height"]) <= 1, (button, before, box)
         assert box["x"] + box["width"] <= panel["x"] + panel["width"], (button, box, panel)
@@ -175,7 +181,8 @@ def test_the_shortcuts_help_fits(page: Page) -> None:
     box = dialog.bounding_box()
     width = page.viewport_size["width"] if page.viewport_size else 0
     assert box is not None
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    assert box["x"] >= 0, box
+    assert box["x"] + box["width"] <= width, box
     assert dialog.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
     for cell in dialog.locator("td").all():
         cell_box = cell.bounding_box()

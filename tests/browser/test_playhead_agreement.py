@@ -112,8 +112,9 @@ def test_dashboard_and_overlay_show_the_same_position(
     assert changed["track_uri"] != uri
     overlay_frame_shows(dashboard, str(changed["track_uri"]))
     wait_until(
-        lambda: dashboard.locator("#seek").get_attribute("aria-valuemax")
-        == str(changed["duration_ms"]),
+        lambda: (
+            dashboard.locator("#seek").get_attribute("aria-valuemax") == str(changed["duration_ms"])
+        ),
         "the dashboard on the next track",
     )
     assert_agree(dashboard, int(changed["duration_ms"]), "after a track change")
