@@ -1,7 +1,8 @@
 // The account's overlay tokens as a table (label, token prefix, created, status, revoke),
 // for every page that manages them (the dashboard's Admin tab, the overlay builder).
 // A token's secret exists only in the answer that created it: `create` hands it to the
-// page, which shows it once; the table shows prefixes only.
+// page, which shows it once; the table shows prefixes only. The pages hide the cells of
+// class "hide-narrow" (the creation time) in a narrow window (an OBS dock).
 
 import { api } from "./api.js";
 import { formatTime } from "./format.js";
@@ -79,7 +80,7 @@ export class OverlayTokens {
       { class: token.revoked_at ? "revoked" : fresh ? "fresh" : undefined, dataset: { id: token.id } },
       el("td", { class: "label-cell" }, userText(token.label)),
       el("td", {}, el("code", {}, `${token.prefix}…`)),
-      el("td", { class: "small" }, formatTime(token.created_at)),
+      el("td", { class: "small hide-narrow" }, formatTime(token.created_at)),
       el("td", { class: "small status-cell" }, status),
       el("td", {}, action),
     );
