@@ -6,17 +6,18 @@
 // simulator) and drawn small onto a canvas. The colour is the saturation-weighted mean of
 // the cover's pixels, brightened or darkened until it reads on the overlay.
 
-var SIZE = 24;
-var cache = new Map(); // art url -> colour (a few entries, oldest dropped)
-var CACHE_MAX = 16;
+const SIZE = 24;
+const CACHE_MAX = 16;
 
 export function Accent(token) {
   this.token = token;
+  this.cache = new Map(); // art url -> colour (a few entries, oldest dropped)
 }
 
 /* Resolves to a CSS colour, or null when the art cannot be read. */
 Accent.prototype.of = function (artUrl) {
   if (!artUrl) return Promise.resolve(null);
+  var cache = this.cache;
   if (cache.has(artUrl)) return Promise.resolve(cache.get(artUrl));
   var headers = this.token ? { Authorization: "Bearer " + this.token } : {};
   return fetch("/overlay/art?url=" + encodeURIComponent(artUrl), {

@@ -2,7 +2,7 @@
 // by the overlay page and the builder. Every value is checked here; a bad one falls back
 // to its default, so a mistyped URL still shows the overlay.
 
-var POSITIONS = [
+const POSITIONS = [
   "top-left", "top-center", "top-right",
   "center-left", "center", "center-right",
   "bottom-left", "bottom-center", "bottom-right",
@@ -40,7 +40,7 @@ export const SPEC = [
   { name: "status", kind: "bool", def: false, label: "Show Spotify problems" },
 ];
 
-var BY_NAME = {};
+const BY_NAME = {};
 SPEC.forEach(function (o) { BY_NAME[o.name] = o; });
 
 export function defaults() {

@@ -7,11 +7,11 @@
 
 import { colorCss } from "./options.js";
 
-var ENTER_MS = 450;
-var PRELOAD_MS = 800; // longest wait for a cover before showing the change anyway
-var MARQUEE_SPEED = 40; // px per second, at scale 1
-var MARQUEE_GAP = 48; // px between the end of the title and its repeat
-var RTL = /^[^A-Za-z\u00C0-\u02AF\u0370-\u03FF\u0400-\u04FF]*[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+const ENTER_MS = 450;
+const PRELOAD_MS = 800; // longest wait for a cover before showing the change anyway
+const MARQUEE_SPEED = 40; // px per second, at scale 1
+const MARQUEE_GAP = 48; // px between the end of the title and its repeat
+const RTL = /^[^A-Za-z\u00C0-\u02AF\u0370-\u03FF\u0400-\u04FF]*[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
 
 export function View(root, template) {
   this.root = root;

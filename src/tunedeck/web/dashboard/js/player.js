@@ -153,9 +153,11 @@ export function createPlayer() {
     const wrap = $("#np-title-wrap");
     const title = $("#np-title");
     wrap.classList.remove("scrolling");
+    // A right-to-left title starts at the right edge and scrolls the other way.
+    const rtl = getComputedStyle(title).direction === "rtl";
+    wrap.dir = rtl ? "rtl" : "ltr";
     const overflow = title.scrollWidth - wrap.clientWidth;
     if (overflow > 4) {
-      const rtl = getComputedStyle(title).direction === "rtl";
       wrap.style.setProperty("--marquee-shift", `${rtl ? "" : "-"}${overflow + 24}px`);
       wrap.style.setProperty("--marquee-time", `${Math.max(6, overflow / 25)}s`);
       wrap.classList.add("scrolling");
