@@ -120,3 +120,21 @@ async def test_every_module_imported_is_served() -> None:
         preloaded = re.findall(r'rel="modulepreload" href="/static/[0-9a-f]+/([^"]+)"', rendered)
         assert sorted(preloaded) == sorted(STATIC.module_graph(entry)[1:]), entry
         assert any(name.startswith("core/") for name in preloaded), entry
+
+
+def test_the_store_owns_the_dashboards_state() -> None:
+    """Feature modules hold no page state of their own at module level, never assign the
+    store's state, and publish and subscribe to named topics only (TOPIC.X)."""
+    modules = {
+        name: asset.body.decode()
+        for name, asset in STATIC.assets.items()
+        if name.startswith("dashboard/js/") and name.endswith(".js")
+    }
+    assert "dashboard/js/store.js" in modules
+    for name, source in modules.items():
+        assert not re.findall(r"^(?:let|var)\s", source, re.M), f"{name}: module-level let/var"
+        if name == "dashboard/js/store.js":
+            continue
+        assert not re.findall(r"\b(?:state|store)\.\w+\s*=[^=]", source), f"{name} writes state"
+        for call in re.findall(r"\b(?:on|emit)\(([^,)]+)", source):
+            assert call.startswith("TOPIC."), f"{name}: topic {call} is not a named constant"

@@ -2,7 +2,7 @@
 // with an HttpOnly session cookie (the page never sees it) and the session's CSRF token,
 // handed to the page's API client (memory only). Nothing is written to storage.
 
-import { api } from "./api.js";
+import { api, describeError } from "./api.js";
 
 /** The current session ({me, expires_at, idle_timeout_seconds, csrf_token}) or null. */
 export async function currentSession() {
@@ -32,8 +32,8 @@ export async function signOut() {
 }
 
 /** The sentence for a refused sign-in. */
-export function signInRefusal(error, describe) {
+export function signInRefusal(error) {
   if (error && error.status === 401) return "That key is not valid (revoked, mistyped, or not an API key).";
-  const { message, fix } = describe(error);
+  const { message, fix } = describeError(error);
   return fix ? `${message} ${fix}` : message;
 }

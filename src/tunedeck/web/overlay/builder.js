@@ -52,7 +52,7 @@ class Builder {
         $("key").value = ""; // the key is not kept anywhere
         this.signedIn(session.me);
       } catch (error) {
-        $("signin-error").textContent = signInRefusal(error, describeError);
+        $("signin-error").textContent = signInRefusal(error);
       }
     });
     $("signout").addEventListener("click", async () => {

@@ -163,7 +163,7 @@ function createDoor(player) {
         $("#signin-error").textContent = "";
         await enter(session);
       } catch (error) {
-        $("#signin-error").textContent = signInRefusal(error, describeError);
+        $("#signin-error").textContent = signInRefusal(error);
       } finally {
         button.disabled = false;
       }
