@@ -58,7 +58,7 @@ def _chromium() -> str | None:
 
 
 def _item(page: Page) -> str | None:
-    value = page.evaluate("() => TuneDeck.overlay.state().item")
+    value = page.locator("#overlay").get_attribute("data-current")
     return str(value) if value is not None else None
 
 
@@ -66,7 +66,7 @@ def _wait_change(page: Page, before: str | None, timeout: float = 30.0) -> float
     """Seconds until the page shows an item other than ``before`` (polled every 20 ms)."""
     started = time.perf_counter()
     page.wait_for_function(
-        "(before) => TuneDeck.overlay.state().item !== before",
+        "(before) => document.querySelector('#overlay').dataset.current !== before",
         arg=before,
         polling=20,
         timeout=timeout * 1000,
@@ -126,7 +126,9 @@ def _soak(demo: Demo, minutes: float) -> Results:
             )
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.goto(token["overlay_url"] + "&accent=art")
-            page.wait_for_function("() => TuneDeck.overlay.state().item", timeout=30_000)
+            page.wait_for_function(
+                "() => document.querySelector('#overlay').dataset.current", timeout=30_000
+            )
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
             started = time.monotonic()

@@ -220,7 +220,7 @@ class Overlay:
         return self.page.locator("#overlay")
 
     def item(self) -> str | None:
-        value = self.page.evaluate("() => TuneDeck.overlay.state().item")
+        value = self.root.get_attribute("data-current")
         return str(value) if value is not None else None
 
     def wait_for_item(self, uri: str) -> None:

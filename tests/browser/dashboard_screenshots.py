@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.browser.dashboard_screenshots [--out docs/dashboard]
 
 Starts ``tunedeck demo`` on a free port with its own data dir, signs in with the printed
-key and saves desktop (1440x900) and phone (390x844) shots in the dark and light themes.
+key and saves desktop (1440x900), phone (390x844) and OBS dock (420x760) shots in the dark
+and light themes.
 Then measures a cold first load (no cache): bytes transferred by TuneDeck's own files
 (album art apart), and the time until the player shows the playing track.
 """
@@ -23,7 +24,11 @@ from tests.browser.dashboard_support import sign_in
 from tests.support.browser import find_chromium
 from tests.support.demo import start_demo
 
-SHOTS: list[tuple[str, int, int]] = [("desktop", 1440, 900), ("phone", 390, 844)]
+SHOTS: list[tuple[str, int, int]] = [
+    ("desktop", 1440, 900),
+    ("phone", 390, 844),
+    ("dock", 420, 760),
+]
 
 
 def settle(page: Page) -> None:

@@ -51,7 +51,7 @@ def test_killing_and_restarting_the_server_recovers_without_a_reload(
         sim.app_action("next")
         overlay.wait_for_item(str(sim.playback()["track_uri"]))
         assert overlay.page.evaluate("() => window.__sameDocument === true")
-        assert overlay.page.evaluate("() => TuneDeck.overlay.state().connects") == 2
+        expect(overlay.root).to_have_attribute("data-connects", "2")
         assert any("reconnecting in" in line for line in overlay.console), overlay.console
 
 

@@ -20,7 +20,8 @@ from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.kit.migrate import upgrade_database
-from tunedeck.web.overlay import ASSETS, art_allowed, art_sources
+from tunedeck.web.assets import STATIC
+from tunedeck.web.overlay import art_allowed, art_sources
 
 
 @pytest.fixture(scope="module")
@@ -98,20 +99,29 @@ async def test_the_simulator_is_an_art_host_only_when_spotify_is_one(settings: S
     ]
 
 
-async def test_assets_are_versioned_and_cached(client: httpx.AsyncClient) -> None:
-    page = (await client.get("/overlay")).text
-    urls = re.findall(r'(?:src|href)="(/overlay/assets/[^"]+)"', page)
-    names = {url.split("/")[-1].split("?")[0] for url in urls}
-    assert {"overlay.js", "overlay.css", "feed.js", "options.js", "icon.svg"} <= names
+@pytest.mark.parametrize("path", ["/overlay", "/overlay/builder"])
+async def test_assets_are_versioned_and_cached(client: httpx.AsyncClient, path: str) -> None:
+    page = (await client.get(path)).text
+    urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    names = {url.split("/", 3)[3] for url in urls}
+    assert {"overlay/icon.svg", "overlay/options.js"} <= names
+    if path == "/overlay":
+        assert {"overlay/overlay.js", "overlay/overlay.css", "core/feed.js"} <= names
+        assert "core/playhead.js" in names
+    else:
+        assert {"overlay/builder.js", "core/api.js", "core/overlay_tokens.js"} <= names
+    # Modules, not classic scripts on a global: one entry point, its imports preloaded.
+    assert page.count('<script type="module"') == 1
+    assert "<script defer" not in page
     for url in urls:
-        name = url.split("/")[-1].split("?")[0]
-        assert url.endswith(f"?v={ASSETS[name].version}")
+        name = url.split("/", 3)[3]
+        assert url == f"/static/{STATIC.version}/{name}"
         answer = await client.get(url)
         assert answer.status_code == 200
-        assert answer.content == ASSETS[name].body
+        assert answer.content == STATIC.assets[name].body
         assert "immutable" in answer.headers["cache-control"]
-    for missing in ("nothing.js", "..%2Foverlay.py", "overlay.html"):
-        assert (await client.get(f"/overlay/assets/{missing}")).status_code == 404
+    for missing in ("overlay/nothing.js", "overlay/..%2F..%2Foverlay.py", "overlay/overlay.html"):
+        assert (await client.get(f"/static/{STATIC.version}/{missing}")).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The Now Playing overlay (``GET /overlay``, OBS's browser source) and its builder
-(``GET /overlay/builder``): static pages from ``web/overlay/``, and the album-art proxy
-the overlay reads colours through (``GET /overlay/art?url=``).
+(``GET /overlay/builder``): pages from ``web/overlay/`` whose ES modules (theirs and the
+shared core's) are served, versioned, by ``web/assets.py``; and the album-art proxy the
+overlay reads colours through (``GET /overlay/art?url=``).
 
 The overlay's token and options travel in the URL fragment, which browsers never send:
 these routes see neither. Pages go out with ``Referrer-Policy: no-referrer`` and a
@@ -11,10 +12,7 @@ hosts only.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,14 +24,8 @@ from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.config import SPOTIFY_API_URL, Settings
 from tunedeck.kit.deps import HttpClientDep, SettingsDep
 from tunedeck.kit.errors import BadRequest
+from tunedeck.web.assets import STATIC, WEB_DIR
 
-STATIC = Path(__file__).parent / "overlay"
-ASSET_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
-ASSET_PREFIX = "/overlay/assets/"
 # Where Spotify serves cover art (https only); the simulator's origin is added when the
 # Spotify API URL points at one.
 SPOTIFY_ART_SOURCES = ("https://i.scdn.co", "https://*.scdn.co", "https://*.spotifycdn.com")
@@ -41,42 +33,9 @@ SPOTIFY_ART_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*(?:scdn\.co|spotifycdn\.com)$"
 ART_MAX_BYTES = 2 * 1024 * 1024
 ART_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    media_type: str
-    version: str
-
-
-def _load_assets() -> dict[str, Asset]:
-    assets = {}
-    for path in sorted(STATIC.iterdir()):
-        media_type = ASSET_TYPES.get(path.suffix)
-        if media_type is None or not path.is_file():
-            continue
-        body = path.read_bytes()
-        assets[path.name] = Asset(body, media_type, hashlib.sha256(body).hexdigest()[:12])
-    return assets
-
-
-ASSETS = _load_assets()
-
-
-def _page(name: str) -> str:
-    """An HTML page with each ``{{file}}`` replaced by its versioned asset URL."""
-    html = (STATIC / name).read_text(encoding="utf-8")
-
-    def url(match: re.Match[str]) -> str:
-        asset = ASSETS[match.group(1)]
-        return f"{ASSET_PREFIX}{match.group(1)}?v={asset.version}"
-
-    return re.sub(r"\{\{\s*([\w.-]+)\s*\}\}", url, html)
-
-
-OVERLAY_PAGE = _page("overlay.html")
-BUILDER_PAGE = _page("builder.html")
+OVERLAY_DIR = WEB_DIR / "overlay"
+OVERLAY_PAGE = STATIC.render((OVERLAY_DIR / "overlay.html").read_text(encoding="utf-8"))
+BUILDER_PAGE = STATIC.render((OVERLAY_DIR / "builder.html").read_text(encoding="utf-8"))
 
 router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
@@ -143,22 +102,6 @@ async def overlay_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 async def builder_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The overlay builder: tokens, options, live preview, the URL to paste into OBS."""
     return _html(request, settings, BUILDER_PAGE, frames=True)
-
-
-@router.get(ASSET_PREFIX + "{name}", dependencies=[Depends(public)])
-async def overlay_asset(name: str) -> Response:
-    """A script, stylesheet or image of the overlay pages (versioned URLs: cached for good)."""
-    asset = ASSETS.get(name)
-    if asset is None:
-        return Response("Not found", status_code=404, media_type="text/plain")
-    return Response(
-        asset.body,
-        media_type=asset.media_type,
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 def art_allowed(url: str, settings: Settings) -> bool:

@@ -1,29 +1,29 @@
-"""Pages served by TuneDeck itself: the dashboard at ``/`` and its static files.
+"""Pages served by TuneDeck itself: the dashboard at ``/``, and every page's static files
+(``/static/<version>/...``, see ``web/assets.py``).
 
-The dashboard is static HTML, CSS and JavaScript modules under ``web/dashboard/`` (no
-build step, no Node): the page signs in with ``POST /v1/session`` and then speaks only
-to TuneDeck's own API and live feed. Files are read once, at import, and served with an
-ETag (and gzipped when the browser accepts it); nothing outside that folder is reachable.
-The OAuth callback lands on ``/?connected=spotify``: the page shows it in its notice.
+The dashboard is static HTML, CSS and JavaScript modules under ``web/dashboard/`` and the
+shared core under ``web/core/`` (no build step, no Node): the page signs in with
+``POST /v1/session`` and then speaks only to TuneDeck's own API and live feed. The OAuth
+callback lands on ``/?connected=spotify``: the page shows it in its notice. The
+dashboard's files are also at their unversioned ``/dashboard/<path>`` (revalidated with
+their ETag rather than cached for good), for what links to them from outside the pages
+(GraphiQL's icon).
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import mimetypes
-from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tunedeck.accounts.auth import GuardedRoute, public
 from tunedeck.kit.errors import NotFound
+from tunedeck.web.assets import STATIC, STATIC_PATH, WEB_DIR, static_headers
 from tunedeck.web.headers import content_security_policy, page_headers
 
-DASHBOARD_DIR = Path(__file__).parent / "dashboard"
+DASHBOARD_DIR = WEB_DIR / "dashboard"
 ASSETS_PATH = "/dashboard"
 CONNECTED_NOTICE = "Spotify is connected."
 NOTICE_SLOT = '<p id="notice" class="notice" role="status" hidden></p>'
@@ -31,39 +31,7 @@ NOTICE_SLOT = '<p id="notice" class="notice" role="status" hidden></p>'
 # origin); everything else, scripts and styles included, from TuneDeck's origin only.
 CONTENT_SECURITY_POLICY = content_security_policy(img_src="'self' https: http: data:")
 PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
-_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".svg": "image/svg+xml"}
-_COMPRESSIBLE = (".js", ".css", ".svg", ".html", ".json", ".txt")
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """One static file: its bytes (and gzipped bytes for text), type and ETag."""
-
-    body: bytes
-    gzipped: bytes | None
-    media_type: str
-    etag: str
-
-
-def _load_assets(root: Path) -> dict[str, Asset]:
-    assets: dict[str, Asset] = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        body = path.read_bytes()
-        media_type = _TYPES.get(path.suffix) or (
-            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        )
-        if media_type.startswith("text/") or media_type.endswith(("+xml", "json")):
-            media_type += "; charset=utf-8"
-        compressed = gzip.compress(body, 9, mtime=0) if path.suffix in _COMPRESSIBLE else None
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        assets[path.relative_to(root).as_posix()] = Asset(body, compressed, media_type, etag)
-    return assets
-
-
-ASSETS = _load_assets(DASHBOARD_DIR)
-INDEX = ASSETS["index.html"].body.decode()
+INDEX = STATIC.render((DASHBOARD_DIR / "index.html").read_text(encoding="utf-8"))
 
 router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
@@ -75,27 +43,29 @@ async def dashboard(request: Request) -> Response:
     if request.query_params.get("connected") == "spotify":
         shown = NOTICE_SLOT.replace(" hidden>", f">{escape(CONNECTED_NOTICE)}")
         page = page.replace(NOTICE_SLOT, shown)
-    return _send(request, page.encode(), "text/html; charset=utf-8", None)
+    body = page.encode()
+    headers = {**PAGE_HEADERS, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = gzip.compress(body, 6)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get(ASSETS_PATH + "/{path:path}", dependencies=[Depends(public)])
 async def dashboard_asset(path: str, request: Request) -> Response:
-    """A file of the dashboard (scripts, styles, icons)."""
-    asset = ASSETS.get(path)
-    if asset is None or path == "index.html":
+    """A file of the dashboard at its unversioned URL (revalidated with its ETag)."""
+    answer = STATIC.send(request, f"dashboard/{path}", PAGE_HEADERS)
+    if answer is None:
         raise NotFound(f"no dashboard file {path!r}")
-    return _send(request, asset.body, asset.media_type, asset)
+    return answer
 
 
-def _send(request: Request, body: bytes, media_type: str, asset: Asset | None) -> Response:
-    headers = dict(PAGE_HEADERS)
-    if asset is not None:
-        headers["ETag"] = asset.etag
-        if request.headers.get("if-none-match") == asset.etag:
-            return Response(status_code=304, headers=headers)
-    headers["Vary"] = "Accept-Encoding"
-    gzipped = asset.gzipped if asset is not None else gzip.compress(body, 6)
-    if gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(gzipped, media_type=media_type, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
+@router.get(STATIC_PATH + "/{version}/{path:path}", dependencies=[Depends(public)])
+async def static_file(version: str, path: str, request: Request) -> Response:
+    """A file of a page (script, stylesheet, icon) at its versioned URL, cached for good.
+    Another version's URL is a 404: this process serves its own files only, so a page
+    never mixes the modules of two versions."""
+    answer = STATIC.send(request, path, static_headers()) if version == STATIC.version else None
+    if answer is None:
+        raise NotFound(f"no file {path!r} in version {version!r} (reload the page)")
+    return answer

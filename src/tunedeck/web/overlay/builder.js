@@ -1,132 +1,153 @@
-/* TuneDeck overlay builder: sign in (the dashboard's session cookie), pick options with a
- * live preview of what plays now, mint an overlay token and copy its URL; list and revoke
- * tokens. Talks to TuneDeck's own API only. A new token lives in this page's memory
- * until it is closed: only its hash is stored, so its URL cannot be shown again. */
-(function () {
-  "use strict";
-  var TD = window.TuneDeck;
-  var $ = function (id) { return document.getElementById(id); };
+// The overlay builder: sign in (or the dashboard's session), pick options with a live
+// preview of what plays now, mint an overlay token and copy its URL; list and revoke
+// tokens (the core's component, as the dashboard's Admin tab). Talks to TuneDeck's own
+// API only. A new token lives in this page's memory until it is closed: only its hash is
+// stored, so its URL cannot be shown again.
 
-  var csrf = null; // the session's CSRF token, for changes made with the cookie
-  var options = TD.options.defaults();
-  var token = null; // {token, base} of the token minted on this page
-  var SIZES = { "1920x1080": [1920, 1080], "1280x720": [1280, 720], "400x120": [400, 120] };
+import { api, describeError } from "../core/api.js";
+import { setUserText } from "../core/dom.js";
+import { OverlayTokens } from "../core/overlay_tokens.js";
+import { currentSession, signIn, signInRefusal, signOut } from "../core/session.js";
+import { SPEC, defaults, parse, toHash } from "./options.js";
 
-  function api(method, path, body) {
-    var headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
-    return fetch(path, {
-      method: method,
-      headers: headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (response) {
-      if (response.status === 204) return null;
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) {
-          var err = new Error((data && data.error && data.error.message) || response.statusText);
-          err.status = response.status;
-          throw err;
-        }
-        return data;
-      });
+const $ = (id) => document.getElementById(id);
+const SIZES = { "1920x1080": [1920, 1080], "1280x720": [1280, 720], "400x120": [400, 120] };
+
+class Builder {
+  options = defaults();
+  token = null; // {token, base} of the token minted on this page
+  tokens = new OverlayTokens($("tokens").querySelector("tbody"), {
+    buttonClass: "danger",
+    confirm: (token) => Promise.resolve(window.confirm(`Revoke "${token.label}"? Overlays using it disappear at once.`)),
+    onError: (error) => {
+      $("tokens-error").textContent = describeError(error).message;
+    },
+    onRevoked: (token) => {
+      if (this.token && this.token.token.startsWith(token.prefix)) {
+        this.token = null;
+        $("url").value = "";
+        $("copy").disabled = true;
+        $("url-hint").textContent = "That token is revoked: create another one.";
+      }
+    },
+  });
+
+  async boot() {
+    this.wire();
+    try {
+      const session = await currentSession();
+      if (session) this.signedIn(session.me);
+      else this.showSignIn();
+    } catch (error) {
+      this.showSignIn(describeError(error).message);
+    }
+  }
+
+  wire() {
+    $("signin-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      $("signin-error").textContent = "";
+      try {
+        const session = await signIn($("key").value.trim());
+        $("key").value = ""; // the key is not kept anywhere
+        this.signedIn(session.me);
+      } catch (error) {
+        $("signin-error").textContent = signInRefusal(error);
+      }
     });
+    $("signout").addEventListener("click", async () => {
+      try {
+        await signOut();
+      } catch {
+        // Signed out here either way: the cookie goes with the session.
+      }
+      this.token = null;
+      this.tokens.clear();
+      $("preview").contentWindow.location.replace("about:blank");
+      this.showSignIn();
+    });
+    api.onUnauthorized(() => this.showSignIn("Your session has ended. Sign in again."));
+    $("reset").addEventListener("click", () => {
+      this.options = defaults();
+      this.buildForm();
+      this.update();
+    });
+    $("source-size").addEventListener("change", () => this.sizeStage());
+    window.addEventListener("resize", () => this.sizeStage());
+    $("scene").addEventListener("change", () => {
+      $("stage").className = `stage scene-${$("scene").value}`;
+    });
+    $("copy").addEventListener("click", () => this.copy());
+    $("create-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      $("tokens-error").textContent = "";
+      const created = await this.tokens.create($("label").value);
+      if (!created) return;
+      this.token = { token: created.token, base: created.overlay_url.split("#")[0] };
+      this.update();
+    });
+    const form = $("options");
+    form.addEventListener("input", () => this.readForm());
+    form.addEventListener("change", () => this.readForm());
   }
 
-  /* -- sign in ---------------------------------------------------------------------- */
-
-  function boot() {
-    // The session this browser already has (the dashboard's, or an earlier sign-in).
-    api("GET", "/v1/session")
-      .then(function (session) {
-        csrf = session.csrf_token || null;
-        return session.me;
-      })
-      .catch(function () { return api("GET", "/v1/me"); })
-      .then(signedIn, showSignIn);
-  }
-
-  function showSignIn() {
+  showSignIn(message = "") {
     $("app").hidden = true;
     $("who").hidden = true;
     $("signin").hidden = false;
+    $("signin-error").textContent = message;
     $("key").focus();
   }
 
-  $("signin-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    $("signin-error").textContent = "";
-    var key = $("key").value.trim();
-    api("POST", "/v1/session", { key: key })
-      .then(function (session) {
-        $("key").value = "";
-        csrf = session.csrf_token || null;
-        signedIn(session.me);
-      })
-      .catch(function (err) { $("signin-error").textContent = err.message; });
-  });
-
-  $("signout").addEventListener("click", function () {
-    api("DELETE", "/v1/session").catch(function () {}).then(function () {
-      csrf = null;
-      token = null;
-      $("preview").contentWindow.location.replace("about:blank");
-      showSignIn();
-    });
-  });
-
-  function signedIn(me) {
+  signedIn(me) {
     $("signin").hidden = true;
     $("app").hidden = false;
     $("who").hidden = false;
-    $("who-name").textContent = me.account.name + " · " + me.label;
-    var admin = me.permissions.indexOf("admin") >= 0;
+    setUserText($("who-name"), `${me.account.name} · ${me.label}`);
+    const admin = me.permissions.includes("admin");
     $("tokens-denied").hidden = admin;
     $("create-form").hidden = !admin;
     $("tokens").hidden = !admin;
-    buildForm();
-    sizeStage();
-    update();
-    if (admin) listTokens();
+    this.buildForm();
+    this.sizeStage();
+    this.update();
+    if (admin) this.tokens.load();
   }
 
-  /* -- options ---------------------------------------------------------------------- */
+  // -- options ----------------------------------------------------------------------------
 
-  function buildForm() {
-    var form = $("options");
-    form.textContent = "";
-    TD.options.SPEC.forEach(function (spec) {
-      var row = document.createElement("div");
-      row.className = "field field-" + spec.kind;
-      var id = "opt-" + spec.name;
-      var label = document.createElement("label");
-      label.htmlFor = id;
-      label.textContent = spec.label;
-      var input = inputFor(spec, id);
-      row.appendChild(label);
-      row.appendChild(input);
-      if (spec.kind === "color") row.appendChild(swatchFor(spec, input));
-      form.appendChild(row);
-    });
-    form.addEventListener("input", readForm);
-    form.addEventListener("change", readForm);
+  buildForm() {
+    const form = $("options");
+    form.replaceChildren(
+      ...SPEC.map((spec) => {
+        const row = document.createElement("div");
+        row.className = `field field-${spec.kind}`;
+        const id = `opt-${spec.name}`;
+        const label = document.createElement("label");
+        label.htmlFor = id;
+        label.textContent = spec.label;
+        const input = this.inputFor(spec, id);
+        row.append(label, input);
+        if (spec.kind === "color") row.append(this.swatchFor(spec, input));
+        return row;
+      }),
+    );
   }
 
-  function inputFor(spec, id) {
-    var input;
+  inputFor(spec, id) {
+    let input;
     if (spec.kind === "choice") {
       input = document.createElement("select");
-      spec.choices.forEach(function (choice) {
-        var option = document.createElement("option");
+      for (const choice of spec.choices) {
+        const option = document.createElement("option");
         option.value = option.textContent = choice;
-        input.appendChild(option);
-      });
-      input.value = options[spec.name];
+        input.append(option);
+      }
+      input.value = this.options[spec.name];
     } else if (spec.kind === "bool") {
       input = document.createElement("input");
       input.type = "checkbox";
-      input.checked = options[spec.name];
+      input.checked = this.options[spec.name];
     } else {
       input = document.createElement("input");
       input.type = spec.kind === "number" ? "number" : "text";
@@ -137,161 +158,81 @@
       }
       if (spec.kind === "color") input.placeholder = spec.art ? "hex, name or art" : "hex or name";
       if (spec.kind === "font") input.placeholder = "e.g. Montserrat, Segoe UI";
-      input.value = options[spec.name];
+      input.value = this.options[spec.name];
     }
     input.id = id;
     input.name = spec.name;
     return input;
   }
 
-  function swatchFor(spec, text) {
-    var swatch = document.createElement("input");
+  swatchFor(spec, text) {
+    const swatch = document.createElement("input");
     swatch.type = "color";
-    swatch.setAttribute("aria-label", spec.label + " picker");
+    swatch.setAttribute("aria-label", `${spec.label} picker`);
     swatch.tabIndex = -1;
-    var hex = /^[0-9a-f]{6}/i.exec(text.value);
-    if (hex) swatch.value = "#" + hex[0];
-    swatch.addEventListener("input", function (event) {
+    const hex = /^[0-9a-f]{6}/i.exec(text.value);
+    if (hex) swatch.value = `#${hex[0]}`;
+    swatch.addEventListener("input", (event) => {
       event.stopPropagation();
-      var alpha = /^[0-9a-f]{6}([0-9a-f]{2})$/i.exec(text.value);
+      const alpha = /^[0-9a-f]{6}([0-9a-f]{2})$/i.exec(text.value);
       text.value = swatch.value.slice(1) + (alpha ? alpha[1] : "");
-      readForm();
+      this.readForm();
     });
     return swatch;
   }
 
-  function readForm() {
-    var raw = [];
-    TD.options.SPEC.forEach(function (spec) {
-      var input = $("opt-" + spec.name);
-      var value = spec.kind === "bool" ? (input.checked ? "1" : "0") : input.value;
-      raw.push(encodeURIComponent(spec.name) + "=" + encodeURIComponent(value));
+  readForm() {
+    const raw = SPEC.map((spec) => {
+      const input = $(`opt-${spec.name}`);
+      const value = spec.kind === "bool" ? (input.checked ? "1" : "0") : input.value;
+      return `${encodeURIComponent(spec.name)}=${encodeURIComponent(value)}`;
     });
     // The overlay's own parser decides: what it would ignore falls back to the default.
-    var parsed = TD.options.parse("#" + raw.join("&"));
-    options = parsed.options;
-    TD.options.SPEC.forEach(function (spec) {
-      $("opt-" + spec.name).classList.toggle("invalid", parsed.unknown.indexOf(spec.name) >= 0);
-    });
-    update();
+    const parsed = parse(`#${raw.join("&")}`);
+    this.options = parsed.options;
+    for (const spec of SPEC) $(`opt-${spec.name}`).classList.toggle("invalid", parsed.unknown.includes(spec.name));
+    this.update();
   }
 
-  $("reset").addEventListener("click", function () {
-    options = TD.options.defaults();
-    buildForm();
-    update();
-  });
+  // -- preview and URL --------------------------------------------------------------------
 
-  /* -- preview and URL -------------------------------------------------------------- */
-
-  function update() {
-    var hash = TD.options.toHash("", options);
+  update() {
+    const hash = toHash("", this.options);
     // Signed in by now: the preview's feed authenticates with this browser's session.
-    $("preview").contentWindow.location.replace("/overlay#preview=1" + (hash ? "&" + hash : ""));
-    if (token) {
-      $("url").value = token.base + "#" + TD.options.toHash(token.token, options);
+    $("preview").contentWindow.location.replace(`/overlay#preview=1${hash ? `&${hash}` : ""}`);
+    if (this.token) {
+      $("url").value = `${this.token.base}#${toHash(this.token.token, this.options)}`;
       $("copy").disabled = false;
       $("url-hint").textContent = "Paste this URL into OBS. Anyone with it sees what you play.";
     }
   }
 
-  function sizeStage() {
-    var size = SIZES[$("source-size").value];
-    var stage = $("stage");
-    var frame = $("preview");
-    var scale = Math.min(1, stage.clientWidth / size[0]);
-    frame.style.width = size[0] + "px";
-    frame.style.height = size[1] + "px";
-    frame.style.transform = "scale(" + scale + ")";
-    stage.style.height = Math.ceil(size[1] * scale) + "px";
+  sizeStage() {
+    const [width, height] = SIZES[$("source-size").value];
+    const stage = $("stage");
+    const frame = $("preview");
+    const scale = Math.min(1, stage.clientWidth / width);
+    frame.style.width = `${width}px`;
+    frame.style.height = `${height}px`;
+    frame.style.transform = `scale(${scale})`;
+    stage.style.height = `${Math.ceil(height * scale)}px`;
   }
 
-  $("source-size").addEventListener("change", sizeStage);
-  window.addEventListener("resize", sizeStage);
-  $("scene").addEventListener("change", function () {
-    $("stage").className = "stage scene-" + $("scene").value;
-  });
-
-  $("copy").addEventListener("click", function () {
-    var url = $("url").value;
-    var done = function () {
+  copy() {
+    const url = $("url").value;
+    const done = () => {
       $("copy").textContent = "Copied";
-      setTimeout(function () { $("copy").textContent = "Copy"; }, 1500);
+      setTimeout(() => {
+        $("copy").textContent = "Copy";
+      }, 1500);
     };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(url).then(done, fallback);
-    } else {
-      fallback();
-    }
-    function fallback() {
+    const fallback = () => {
       $("url").select();
       if (document.execCommand("copy")) done();
-    }
-  });
-
-  /* -- tokens ----------------------------------------------------------------------- */
-
-  $("create-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    $("tokens-error").textContent = "";
-    api("POST", "/v1/overlay-tokens", { label: $("label").value.trim() || "overlay" })
-      .then(function (created) {
-        token = { token: created.token, base: created.overlay_url.split("#")[0] };
-        update();
-        listTokens(created.id);
-      })
-      .catch(function (err) { $("tokens-error").textContent = err.message; });
-  });
-
-  function listTokens(fresh) {
-    api("GET", "/v1/overlay-tokens")
-      .then(function (tokens) {
-        var body = $("tokens").querySelector("tbody");
-        body.textContent = "";
-        tokens.sort(function (a, b) { return a.created_at < b.created_at ? 1 : -1; });
-        tokens.forEach(function (t) { body.appendChild(tokenRow(t, t.id === fresh)); });
-      })
-      .catch(function (err) { $("tokens-error").textContent = err.message; });
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).then(done, fallback);
+    else fallback();
   }
+}
 
-  function tokenRow(t, fresh) {
-    var row = document.createElement("tr");
-    row.dataset.id = t.id;
-    if (fresh) row.className = "fresh";
-    [t.label, t.prefix + "…", new Date(t.created_at).toLocaleString(),
-     t.revoked_at ? "revoked" : fresh ? "active · in the URL above" : "active"]
-      .forEach(function (text) {
-        var cell = document.createElement("td");
-        cell.textContent = text;
-        row.appendChild(cell);
-      });
-    var action = document.createElement("td");
-    if (!t.revoked_at) {
-      var revoke = document.createElement("button");
-      revoke.type = "button";
-      revoke.className = "danger";
-      revoke.textContent = "Revoke";
-      revoke.addEventListener("click", function () { revokeToken(t); });
-      action.appendChild(revoke);
-    }
-    row.appendChild(action);
-    return row;
-  }
-
-  function revokeToken(t) {
-    if (!window.confirm("Revoke \"" + t.label + "\"? Overlays using it disappear at once.")) return;
-    api("DELETE", "/v1/overlay-tokens/" + encodeURIComponent(t.id))
-      .then(function () {
-        if (token && token.token.indexOf(t.prefix) === 0) {
-          token = null;
-          $("url").value = "";
-          $("copy").disabled = true;
-          $("url-hint").textContent = "That token is revoked: create another one.";
-        }
-        listTokens();
-      })
-      .catch(function (err) { $("tokens-error").textContent = err.message; });
-  }
-
-  boot();
-})();
+new Builder().boot();

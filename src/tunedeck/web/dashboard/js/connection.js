@@ -2,12 +2,11 @@
 // reconnect through the OAuth flow), the app credentials (admin), manual connect with a
 // live countdown, and what the live feed says about polling (rate limits, reauth).
 
-import { api, get } from "./api.js";
-import { $, el, formatMs, formatTime, showError, toast } from "./ui.js";
-import { can, on, state } from "./store.js";
-
-let manualDeadline = null; // performance.now() when manual connect ends
-let countdown = null;
+import { api } from "../../core/api.js";
+import { clock, formatTime } from "../../core/format.js";
+import { $, el, userText } from "../../core/dom.js";
+import { showError, toast } from "./ui.js";
+import { store, TOPIC } from "./store.js";
 
 function row(term, ...value) {
   return [el("dt", {}, term), el("dd", {}, ...value)];
@@ -21,7 +20,7 @@ function renderConnection(connection) {
   }[connection.status];
   const rows = [
     ...row("Status", status || connection.status),
-    ...row("Spotify account", connection.spotify_user_id || "—"),
+    ...row("Spotify account", connection.spotify_user_id ? userText(connection.spotify_user_id) : "—"),
     ...row("Scopes", connection.scopes.length ? connection.scopes.join(", ") : "—"),
   ];
   if (connection.missing_scopes.length) {
@@ -37,72 +36,36 @@ function renderConnection(connection) {
     ),
   );
   $("#conn-details").replaceChildren(...rows);
-  const link = $("#conn-reconnect");
-  link.textContent = connection.status === "not_connected" ? "Connect Spotify" : "Reconnect Spotify";
+  $("#conn-reconnect").textContent = connection.status === "not_connected" ? "Connect Spotify" : "Reconnect Spotify";
   $("#app-status").textContent = connection.app.configured
     ? `Configured: client id ${connection.app.client_id_hint || "set"}, updated ${formatTime(connection.app.updated_at)}. Saving replaces it.`
     : "Not configured: paste the client id and secret of your Spotify app.";
 }
 
 async function loadConnection() {
-  if (!can("admin")) {
-    $("#conn-details").replaceChildren(
-      ...row("Status", "Connection details need the admin permission."),
-    );
+  if (!store.can("admin")) {
+    $("#conn-details").replaceChildren(...row("Status", "Connection details need the admin permission."));
     $("#app-status").textContent = "Needs the admin permission.";
     return;
   }
   try {
-    renderConnection(await get("/v1/connections/spotify"));
+    renderConnection(await api.get("/v1/connections/spotify"));
   } catch (error) {
     showError(error);
   }
 }
 
-// ---- manual connect ----------------------------------------------------------------------------
-
-function renderManual() {
-  const text = $("#manual-status");
-  if (manualDeadline === null) {
-    text.textContent = "Manual connect is off: TuneDeck polls Spotify while someone watches (this page or an overlay).";
-    clearInterval(countdown);
-    countdown = null;
-    return;
-  }
-  const left = manualDeadline - performance.now();
-  if (left <= 0) {
-    manualDeadline = null;
-    renderManual();
-    return;
-  }
-  text.textContent = `Manual connect is on: polling for ${formatMs(left)} more.`;
-}
-
-function applyManual(status) {
-  manualDeadline = status.active ? performance.now() + status.remaining_seconds * 1000 : null;
-  if (manualDeadline !== null && countdown === null) countdown = setInterval(renderManual, 1000);
-  renderManual();
-}
-
-async function loadManual() {
-  if (!can("spotify:read")) return;
-  try {
-    applyManual(await get("/v1/spotify/manual-connect"));
-  } catch (error) {
-    showError(error);
-  }
-}
-
-// ---- what the feed says about polling ------------------------------------------------------
+// ---- what the feed says about polling --------------------------------------------------------
 
 function renderStatus(message) {
-  state.status = message;
   const banner = $("#status-banner");
   const rate = $("#rate-status");
   banner.dataset.source = "feed";
   banner.replaceChildren();
   rate.textContent = "";
-  if (message.status === "rate_limited") {
+  if (!message) {
+    banner.hidden = true;
+  } else if (message.status === "rate_limited") {
     const until = message.retry_at ? ` until ${formatTime(message.retry_at)}` : "";
     rate.textContent = `Spotify is rate limiting this app${until}. TuneDeck waits before asking again.`;
     banner.append(`Spotify is rate limiting TuneDeck${until}; live updates are paused meanwhile.`);
@@ -126,7 +89,7 @@ function renderStateError(part) {
     return;
   }
   banner.dataset.source = "state";
-  const fix = can("admin")
+  const fix = store.can("admin")
     ? el("a", { href: "/v1/connections/spotify/authorize?return_to=/" }, "Connect Spotify")
     : "Ask the streamer (an admin) to connect Spotify.";
   const needsConnection = ["spotify_not_connected", "spotify_needs_reauth"].includes(part.code);
@@ -134,50 +97,88 @@ function renderStateError(part) {
   banner.hidden = false;
 }
 
-export function initConnection() {
-  on("state_error", renderStateError);
-  on("now_playing", () => renderStateError(null));
-  on("tab", (name) => {
-    if (name === "connection") {
-      loadConnection();
-      loadManual();
+export function createConnection() {
+  const local = { manualDeadline: null, countdown: null }; // deadline: performance.now() when manual connect ends
+
+  function renderManual() {
+    const text = $("#manual-status");
+    if (local.manualDeadline === null) {
+      text.textContent = "Manual connect is off: TuneDeck polls Spotify while someone watches (this page or an overlay).";
+      clearInterval(local.countdown);
+      local.countdown = null;
+      return;
     }
-  });
-  on("signed_in", loadManual);
-  on("status", renderStatus);
-  $("#manual-start").addEventListener("click", async () => {
-    try {
-      applyManual(await api("/v1/spotify/manual-connect", { method: "POST" }));
-      toast("Manual connect started for 30 minutes");
-    } catch (error) {
-      showError(error);
-      loadManual();
+    const left = local.manualDeadline - performance.now();
+    if (left <= 0) {
+      local.manualDeadline = null;
+      renderManual();
+      return;
     }
-  });
-  $("#manual-stop").addEventListener("click", async () => {
+    text.textContent = `Manual connect is on: polling for ${clock(left)} more.`;
+  }
+
+  function applyManual(status) {
+    local.manualDeadline = status.active ? performance.now() + status.remaining_seconds * 1000 : null;
+    if (local.manualDeadline !== null && local.countdown === null) local.countdown = setInterval(renderManual, 1000);
+    renderManual();
+  }
+
+  async function loadManual() {
+    if (!store.can("spotify:read")) return;
     try {
-      await api("/v1/spotify/manual-connect", { method: "DELETE" });
-      applyManual({ active: false, remaining_seconds: 0 });
-      toast("Manual connect stopped");
-    } catch (error) {
-      showError(error);
-      loadManual();
-    }
-  });
-  $("#app-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    const body = {
-      client_id: form.elements.client_id.value.trim(),
-      client_secret: form.elements.client_secret.value.trim(),
-    };
-    try {
-      await api("/v1/connections/spotify/app", { method: "PUT", body });
-      form.reset();
-      toast("Spotify app credentials saved");
-      loadConnection();
+      applyManual(await api.get("/v1/spotify/manual-connect"));
     } catch (error) {
       showError(error);
     }
-  });
+  }
+
+  function init() {
+    store.on(TOPIC.STATE_ERROR, renderStateError);
+    store.on(TOPIC.NOW_PLAYING, () => renderStateError(null));
+    store.on(TOPIC.TAB, (name) => {
+      if (name === "connection") {
+        loadConnection();
+        loadManual();
+      }
+    });
+    store.on(TOPIC.SIGNED_IN, loadManual);
+    store.on(TOPIC.STATUS, renderStatus);
+    $("#manual-start").addEventListener("click", async () => {
+      try {
+        applyManual(await api.post("/v1/spotify/manual-connect"));
+        toast("Manual connect started for 30 minutes");
+      } catch (error) {
+        showError(error);
+        loadManual();
+      }
+    });
+    $("#manual-stop").addEventListener("click", async () => {
+      try {
+        await api.delete("/v1/spotify/manual-connect");
+        applyManual({ active: false, remaining_seconds: 0 });
+        toast("Manual connect stopped");
+      } catch (error) {
+        showError(error);
+        loadManual();
+      }
+    });
+    $("#app-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const body = {
+        client_id: form.elements.client_id.value.trim(),
+        client_secret: form.elements.client_secret.value.trim(),
+      };
+      try {
+        await api.call("/v1/connections/spotify/app", { method: "PUT", body });
+        form.reset();
+        toast("Spotify app credentials saved");
+        loadConnection();
+      } catch (error) {
+        showError(error);
+      }
+    });
+  }
+
+  return { init };
 }

@@ -2,9 +2,8 @@
 // ↑/↓ volume, / search, ? help. Typing in a field, a focused control that uses the key
 // itself (tabs, sliders, buttons for space) and open dialogs keep their own keys.
 
-import { $ } from "./ui.js";
-import { can } from "./store.js";
-import { next, nudgeVolume, previous, seekBy, togglePlay } from "./player.js";
+import { $ } from "../../core/dom.js";
+import { store } from "./store.js";
 
 function typing(target) {
   return Boolean(target.closest && target.closest("input, textarea, select, [contenteditable='true']"));
@@ -21,29 +20,29 @@ export function showHelp() {
   if (!dialog.open) dialog.showModal();
 }
 
-export function initKeyboard({ focusSearch }) {
+export function initKeyboard({ player, focusSearch }) {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if ($("#app").hidden || document.querySelector("dialog[open]")) return;
     const target = event.target;
     if (typing(target) || ownsKey(target, event.key)) return;
-    const playbackAllowed = can("spotify:playback");
+    const playbackAllowed = store.can("spotify:playback");
     let handled = true;
     switch (event.key) {
       case " ":
-        if (playbackAllowed) togglePlay();
+        if (playbackAllowed) player.togglePlay();
         break;
       case "ArrowLeft":
-        if (playbackAllowed) (event.shiftKey ? previous() : seekBy(-5000));
+        if (playbackAllowed) (event.shiftKey ? player.previous() : player.seekBy(-5000));
         break;
       case "ArrowRight":
-        if (playbackAllowed) (event.shiftKey ? next() : seekBy(5000));
+        if (playbackAllowed) (event.shiftKey ? player.next() : player.seekBy(5000));
         break;
       case "ArrowUp":
-        if (playbackAllowed) nudgeVolume(1);
+        if (playbackAllowed) player.nudgeVolume(1);
         break;
       case "ArrowDown":
-        if (playbackAllowed) nudgeVolume(-1);
+        if (playbackAllowed) player.nudgeVolume(-1);
         break;
       case "/":
         focusSearch();

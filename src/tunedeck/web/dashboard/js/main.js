@@ -1,21 +1,25 @@
-// The dashboard's entry point: sign-in, tabs, theme, the live feed, and the features.
+// The dashboard's entry point: sign-in, tabs, theme, the live feed, and the features,
+// each made here and handed what it uses.
 
-import { onUnauthorized } from "./api.js";
-import { startFeed, stopFeed } from "./feed.js";
-import { currentSession, signIn, signOut } from "./session.js";
-import { emit, on, setNowPlaying, state } from "./store.js";
-import { $, applyPermissions, describeError, showError, toast } from "./ui.js";
-import { initPlayer, refreshState } from "./player.js";
+import { api, describeError } from "../../core/api.js";
+import { $ } from "../../core/dom.js";
+import { LiveFeed, CLOSE_FORBIDDEN } from "../../core/feed.js";
+import { currentSession, signIn, signInRefusal, signOut } from "../../core/session.js";
+import { store, TOPIC } from "./store.js";
+import { applyPermissions, showError, toast } from "./ui.js";
+import { createPlayer } from "./player.js";
 import { initKeyboard, showHelp } from "./keyboard.js";
-import { initQueue } from "./queue.js";
-import { initSearch } from "./search.js";
-import { initPlaylists } from "./playlists.js";
-import { initDevices } from "./devices.js";
-import { initActivity } from "./activity.js";
-import { initConnection } from "./connection.js";
-import { initAdmin } from "./admin.js";
+import { createQueue } from "./queue.js";
+import { createSearch } from "./search.js";
+import { createPlaylists } from "./playlists.js";
+import { createDevices } from "./devices.js";
+import { createActivity } from "./activity.js";
+import { createConnection } from "./connection.js";
+import { createAdmin } from "./admin.js";
 
 const THEME_KEY = "tunedeck-theme"; // the only thing this page stores
+const SESSION_ENDED = "Your session has ended (signed out, idle for too long, or its key was revoked).";
+const LINK_LABELS = { connecting: "connecting…", live: "live", offline: "reconnecting…", forbidden: "no live feed" };
 
 // ---- theme ----------------------------------------------------------------------------------
 
@@ -40,7 +44,7 @@ function initTheme() {
 
 const tabs = () => [...document.querySelectorAll('[role="tab"]')];
 
-export function showTab(name, { focus = false } = {}) {
+function showTab(name, { focus = false } = {}) {
   for (const tab of tabs()) {
     const selected = tab.id === `tab-${name}`;
     tab.setAttribute("aria-selected", String(selected));
@@ -48,7 +52,7 @@ export function showTab(name, { focus = false } = {}) {
     $(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
     if (selected && focus) tab.focus();
   }
-  emit("tab", name);
+  store.emit(TOPIC.TAB, name);
 }
 
 function initTabs() {
@@ -70,78 +74,115 @@ function initTabs() {
   });
 }
 
-// ---- signing in and out -------------------------------------------------------------------
+// ---- the live feed ---------------------------------------------------------------------------
 
-function showSignIn(message = "") {
-  stopFeed();
-  state.me = null;
-  state.permissions = new Set();
-  $("#app").hidden = true;
-  $("#signin").hidden = false;
-  $("#signin-error").textContent = message;
-  $("#signin-key").focus();
+/** The feed of one signed-in session: its messages into the store. */
+function openFeed() {
+  const feed = new LiveFeed({
+    onState(state, detail) {
+      if (state === "refused") store.emit(TOPIC.SESSION_ENDED, SESSION_ENDED);
+      else if (state === "open") store.emit(TOPIC.FEED, "live");
+      else if (state === "connecting") store.emit(TOPIC.FEED, "connecting");
+      else store.emit(TOPIC.FEED, detail.code === CLOSE_FORBIDDEN ? "forbidden" : "offline");
+    },
+    onMessage(message) {
+      switch (message.type) {
+        case "hello":
+          store.playhead.syncClock(message.server_time);
+          break;
+        case "now_playing":
+          store.setNowPlaying(message.now_playing, message.server_time);
+          break;
+        case "event":
+          store.emit(TOPIC.EVENT, message.event);
+          break;
+        case "status":
+          store.setStatus(message);
+          break;
+        case "reset":
+          store.emit(TOPIC.RESET, message.reason);
+          break;
+        default:
+          break;
+      }
+    },
+  });
+  feed.start();
+  return feed;
 }
 
-async function enter(session) {
-  state.me = session.me;
-  state.permissions = new Set(session.me.permissions);
-  $("#signin").hidden = true;
-  $("#app").hidden = false;
-  $("#who").textContent = `${session.me.account.name} · ${session.me.label}`;
-  $("#who").title = `Signed in with the key “${session.me.label}”: ${session.me.permissions.join(", ")}`;
-  applyPermissions();
-  emit("signed_in", session.me);
-  startFeed();
-  if (state.permissions.has("spotify:read")) await refreshState();
-}
-
-function initSignIn() {
-  $("#signin-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const input = $("#signin-key");
-    const key = input.value.trim();
-    if (!key) return;
-    const button = event.target.querySelector("button");
-    button.disabled = true;
-    try {
-      const session = await signIn(key);
-      input.value = ""; // the key is not kept anywhere
-      $("#signin-error").textContent = "";
-      await enter(session);
-    } catch (error) {
-      const { message, fix } = describeError(error);
-      $("#signin-error").textContent =
-        error.status === 401 ? "That key is not valid (revoked, mistyped, or not an API key)." : `${message} ${fix}`;
-    } finally {
-      button.disabled = false;
-    }
-  });
-  $("#signout-button").addEventListener("click", async () => {
-    try {
-      await signOut();
-    } catch (error) {
-      showError(error);
-    }
-    setNowPlaying(null);
-    showSignIn("Signed out.");
-  });
-  onUnauthorized(() => {
-    if (!$("#app").hidden) showSignIn("Your session has ended. Sign in again.");
-  });
-  on("session_ended", (message) => showSignIn(message));
-}
-
-// ---- the live feed's state -------------------------------------------------------------------
-
-function initLinkStatus() {
+function initLinkStatus(player) {
   const pill = $("#link-status");
-  const labels = { connecting: "connecting…", live: "live", offline: "reconnecting…", forbidden: "no live feed" };
-  on("feed", (status) => {
-    pill.textContent = labels[status] || status;
+  store.on(TOPIC.FEED, (status) => {
+    pill.textContent = LINK_LABELS[status] || status;
     pill.dataset.state = status;
     pill.title = status === "live" ? "Live updates are on" : "Live updates are not flowing right now";
   });
-  on("reset", () => refreshState());
+  store.on(TOPIC.RESET, () => player.refreshState());
+}
+
+// ---- signing in and out -------------------------------------------------------------------
+
+function createDoor(player) {
+  const local = { feed: null };
+
+  function showSignIn(message = "") {
+    if (local.feed) local.feed.stop("signed out");
+    local.feed = null;
+    store.signOut();
+    $("#app").hidden = true;
+    $("#signin").hidden = false;
+    $("#signin-error").textContent = message;
+    $("#signin-key").focus();
+  }
+
+  async function enter(session) {
+    const me = session.me;
+    $("#signin").hidden = true;
+    $("#app").hidden = false;
+    $("#who").textContent = `${me.account.name} · ${me.label}`;
+    $("#who").dir = "auto";
+    $("#who").title = `Signed in with the key “${me.label}”: ${me.permissions.join(", ")}`;
+    store.signIn(me);
+    applyPermissions();
+    local.feed = openFeed();
+    if (store.can("spotify:read")) await player.refreshState();
+  }
+
+  function init() {
+    $("#signin-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const input = $("#signin-key");
+      const key = input.value.trim();
+      if (!key) return;
+      const button = event.target.querySelector("button");
+      button.disabled = true;
+      try {
+        const session = await signIn(key);
+        input.value = ""; // the key is not kept anywhere
+        $("#signin-error").textContent = "";
+        await enter(session);
+      } catch (error) {
+        $("#signin-error").textContent = signInRefusal(error);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    $("#signout-button").addEventListener("click", async () => {
+      try {
+        await signOut();
+      } catch (error) {
+        showError(error);
+      }
+      showSignIn("Signed out.");
+    });
+    api.onUnauthorized(() => {
+      if (!$("#app").hidden) showSignIn("Your session has ended. Sign in again.");
+    });
+    store.on(TOPIC.SESSION_ENDED, (message) => showSignIn(message));
+  }
+
+  return { init, enter, showSignIn };
 }
 
 function showNotice() {
@@ -160,24 +201,23 @@ async function boot() {
   initTheme();
   showNotice();
   initTabs();
-  initSignIn();
-  initLinkStatus();
-  initPlayer();
-  initQueue();
-  const search = initSearch({ showTab });
-  initPlaylists();
-  initDevices();
-  initActivity();
-  initConnection();
-  initAdmin();
-  initKeyboard({ focusSearch: search.focus });
+  const player = createPlayer();
+  const queue = createQueue({ player });
+  const playlists = createPlaylists({ player });
+  const search = createSearch({ player, queue, playlists, showTab });
+  const door = createDoor(player);
+  for (const feature of [door, player, queue, search, playlists, createDevices({ player }), createActivity(), createConnection(), createAdmin()]) {
+    feature.init();
+  }
+  initLinkStatus(player);
+  initKeyboard({ player, focusSearch: search.focus });
   $("#help-button").addEventListener("click", showHelp);
   try {
     const session = await currentSession();
-    if (session) await enter(session);
-    else showSignIn();
+    if (session) await door.enter(session);
+    else door.showSignIn();
   } catch (error) {
-    showSignIn();
+    door.showSignIn();
     toast(describeError(error).message, { kind: "error" });
   }
   document.body.dataset.ready = "true";

@@ -1,51 +1,137 @@
-// The page's shared state and a tiny publish/subscribe between the feature modules.
+// The dashboard's state, and the only way to change it: feature modules read it and call
+// the store's methods, which publish each change on a named topic (TOPIC) for the
+// modules that show it. Nothing else holds page state.
 
-export const state = {
-  me: null, // GET /v1/me (account, label, permissions)
-  permissions: new Set(),
-  nowPlaying: null, // the REST state's now_playing (null: nothing active)
-  receivedAt: 0, // performance.now() when nowPlaying arrived (progress interpolation)
-  queue: null,
-  devices: null,
-  playlists: null,
-  status: null, // the last `status` message of the live feed
-};
+import { Playhead } from "../../core/playhead.js";
 
-const topics = new Map();
+/** Every topic of the page: state changes and the events of the feed and the tabs. */
+export const TOPIC = Object.freeze({
+  SIGNED_IN: "signed-in", // the session's `me`
+  SESSION_ENDED: "session-ended", // a sentence saying why
+  NOW_PLAYING: "now-playing", // the now_playing shown (null: nothing active)
+  STATE_ERROR: "state-error", // a part of the state Spotify could not give
+  QUEUE: "queue",
+  DEVICES: "devices",
+  STATUS: "status", // the feed's last `status` message
+  EVENT: "event", // a playback event, live
+  RESET: "reset", // the feed could not resume: read the state again
+  FEED: "feed", // the live feed's state: connecting, live, offline, forbidden
+  TAB: "tab", // the tab shown
+});
 
-/** Subscribe to a topic; returns the unsubscribe function. */
-export function on(topic, listener) {
-  if (!topics.has(topic)) topics.set(topic, new Set());
-  topics.get(topic).add(listener);
-  return () => topics.get(topic).delete(listener);
-}
+class Store {
+  #me = null; // GET /v1/me (account, label, permissions)
+  #permissions = new Set();
+  #nowPlaying = null;
+  #queue = null;
+  #devices = null;
+  #status = null;
+  #topics = new Map();
+  /** Where the playing item is (the same model as the overlay's). */
+  playhead = new Playhead();
 
-export function emit(topic, payload) {
-  for (const listener of topics.get(topic) || []) {
-    try {
-      listener(payload);
-    } catch (error) {
-      console.error(`listener of ${topic} failed`, error);
+  get me() {
+    return this.#me;
+  }
+
+  get nowPlaying() {
+    return this.#nowPlaying;
+  }
+
+  get queue() {
+    return this.#queue;
+  }
+
+  get devices() {
+    return this.#devices;
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  /** Whether the signed-in session holds `permission`. */
+  can(permission) {
+    return this.#permissions.has(permission);
+  }
+
+  /** Subscribe to a topic; returns the unsubscribe function. */
+  on(topic, listener) {
+    if (!this.#topics.has(topic)) this.#topics.set(topic, new Set());
+    this.#topics.get(topic).add(listener);
+    return () => this.#topics.get(topic).delete(listener);
+  }
+
+  /** Publish a topic that changes no state (an event, the feed's state, a tab). */
+  emit(topic, payload) {
+    for (const listener of this.#topics.get(topic) || []) {
+      try {
+        listener(payload);
+      } catch (error) {
+        console.error(`a listener of ${topic} failed`, error);
+      }
     }
+  }
+
+  signIn(me) {
+    this.#me = me;
+    this.#permissions = new Set(me.permissions);
+    this.emit(TOPIC.SIGNED_IN, me);
+  }
+
+  signOut() {
+    this.#me = null;
+    this.#permissions = new Set();
+    this.#queue = null;
+    this.#devices = null;
+    this.#status = null;
+    this.setNowPlaying(null);
+  }
+
+  /** What plays; `serverTime` when it came from the feed (the playhead syncs to it). */
+  setNowPlaying(nowPlaying, serverTime) {
+    this.#nowPlaying = nowPlaying;
+    this.playhead.update(nowPlaying, serverTime);
+    this.emit(TOPIC.NOW_PLAYING, nowPlaying);
+  }
+
+  /** A change made on this page before Spotify confirms it (play, pause, shuffle...). */
+  assumeNowPlaying(changes) {
+    if (!this.#nowPlaying) return;
+    this.#nowPlaying = { ...this.#nowPlaying, ...changes };
+    if ("is_playing" in changes) this.playhead.setPlaying(changes.is_playing);
+    if ("progress_ms" in changes) this.playhead.seek(changes.progress_ms);
+    this.emit(TOPIC.NOW_PLAYING, this.#nowPlaying);
+  }
+
+  /** Back to a state known before (an optimistic change Spotify refused). */
+  restoreNowPlaying(nowPlaying, playhead) {
+    this.#nowPlaying = nowPlaying;
+    Object.assign(this.playhead, playhead);
+    this.emit(TOPIC.NOW_PLAYING, nowPlaying);
+  }
+
+  /** The playhead's state, to restore later. */
+  playheadSnapshot() {
+    const { uri, duration, playing, anchor, holdUntil } = this.playhead;
+    return { uri, duration, playing, anchor, holdUntil };
+  }
+
+  setQueue(queue) {
+    this.#queue = queue;
+    this.emit(TOPIC.QUEUE, queue);
+  }
+
+  setDevices(devices) {
+    this.#devices = devices;
+    this.emit(TOPIC.DEVICES, devices);
+  }
+
+  setStatus(status) {
+    this.#status = status;
+    this.emit(TOPIC.STATUS, status);
   }
 }
 
-/** Whether the signed-in session holds `permission`. */
-export function can(permission) {
-  return state.permissions.has(permission);
-}
-
-export function setNowPlaying(nowPlaying) {
-  state.nowPlaying = nowPlaying;
-  state.receivedAt = performance.now();
-  emit("now_playing", nowPlaying);
-}
-
-/** The current position of the playing item, interpolated since it was read. */
-export function positionMs() {
-  const np = state.nowPlaying;
-  if (!np || np.progress_ms == null) return 0;
-  const duration = np.track ? np.track.duration_ms : Infinity;
-  const elapsed = np.is_playing ? performance.now() - state.receivedAt : 0;
-  return Math.max(0, Math.min(duration, np.progress_ms + elapsed));
-}
+/** The page's one store. */
+export const store = new Store();

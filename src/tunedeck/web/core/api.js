@@ -1,0 +1,161 @@
+// TuneDeck's own API, and nothing else: every call is same-origin, with the session
+// cookie; state-changing calls carry the session's CSRF token, kept in memory only. One
+// client per page (`api`), shared by all its modules.
+
+import { formatDuration } from "./format.js";
+
+/** An error the API answered: its HTTP status and TuneDeck's `code`, `message`, `details`. */
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+function urlOf(path, query) {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === "") continue;
+    params.append(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export class ApiClient {
+  #csrfToken = null;
+  #unauthorized = new Set();
+
+  /** The session's CSRF token (from GET or POST /v1/session), or null after sign-out. */
+  setCsrfToken(token) {
+    this.#csrfToken = token || null;
+  }
+
+  /** Called (once per failure) when a call answers 401: the session has ended. */
+  onUnauthorized(listener) {
+    this.#unauthorized.add(listener);
+    return () => this.#unauthorized.delete(listener);
+  }
+
+  /**
+   * Call the API: JSON in, JSON out (null for 204). Throws ApiError with the API's
+   * error, or an AbortError when `signal` aborted the call.
+   */
+  async call(path, { method = "GET", body, query, signal } = {}) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && method !== "HEAD" && this.#csrfToken) headers["X-CSRF-Token"] = this.#csrfToken;
+    let response;
+    try {
+      response = await fetch(urlOf(path, query), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (error) {
+      if (error && error.name === "AbortError") throw error;
+      throw new ApiError(0, "network", "TuneDeck could not be reached.", {
+        hint: "check that TuneDeck is running and this computer is online",
+      });
+    }
+    const text = response.status === 204 ? "" : await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const error = data && data.error ? data.error : null;
+      const failure = new ApiError(
+        response.status,
+        error ? error.code : `http_${response.status}`,
+        error ? error.message : `TuneDeck answered ${response.status}.`,
+        error ? error.details : {},
+      );
+      const retryAfter = response.headers.get("Retry-After");
+      if (retryAfter && failure.details.retry_after === undefined) {
+        failure.details.retry_after = Number(retryAfter);
+      }
+      if (response.status === 401) for (const listener of this.#unauthorized) listener(failure);
+      throw failure;
+    }
+    return data;
+  }
+
+  get(path, query, signal) {
+    return this.call(path, { query, signal });
+  }
+
+  post(path, body) {
+    return this.call(path, { method: "POST", body });
+  }
+
+  delete(path, body) {
+    return this.call(path, { method: "DELETE", body });
+  }
+}
+
+/** This page's client. */
+export const api = new ApiClient();
+
+const REASONS = {
+  RESTRICTION_VIOLATED: "the device or the item does not allow this right now",
+  DEVICE_NOT_CONTROLLABLE: "this device cannot be controlled remotely (a restricted device)",
+};
+
+/** What went wrong and what to do about it, in words (never the raw JSON). */
+export function describeError(error) {
+  if (!error || error.name !== "ApiError") {
+    return { message: "Something went wrong.", fix: String((error && error.message) || "") };
+  }
+  const details = error.details || {};
+  switch (error.code) {
+    case "no_active_device":
+      return {
+        message: "No Spotify device is active.",
+        fix: "Open Spotify on your phone or computer, or pick a device under Devices and press “Play here”.",
+      };
+    case "premium_required":
+      return {
+        message: "Spotify Premium is required to control playback.",
+        fix: "Connect a Spotify account with Premium (Connection tab).",
+      };
+    case "rate_limited":
+      return {
+        message: "Spotify is rate limiting TuneDeck.",
+        fix: details.retry_after ? `Try again in ${formatDuration(details.retry_after)}.` : "Try again in a little while.",
+      };
+    case "missing_permission":
+      return {
+        message: `This needs the ${details.permission} permission.`,
+        fix: "Ask an admin for a key that holds it.",
+      };
+    case "spotify_needs_reauth":
+      return {
+        message: "Spotify needs to be connected again.",
+        fix: "Open the Connection tab and press “Reconnect Spotify”.",
+      };
+    case "player_refused": {
+      const reason = REASONS[details.spotify_reason];
+      return { message: "Spotify refused the command.", fix: reason ? `Spotify says ${reason}.` : error.message };
+    }
+    case "csrf_failed":
+      return { message: "This page is out of date.", fix: "Reload the page." };
+    case "network":
+      return { message: error.message, fix: "Check that TuneDeck is running, then try again." };
+    default: {
+      const hint = details.hint ? `${details.hint[0].toUpperCase()}${details.hint.slice(1)}.` : "";
+      return { message: error.message, fix: hint };
+    }
+  }
+}
