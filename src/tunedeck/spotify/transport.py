@@ -349,7 +349,8 @@ class _Exchange:
 class _NoAnswerError(Exception):
     """An attempt got no HTTP answer (connection error, timeout). Raised by the attempt,
     handled by the retry layer, which raises ``failure`` unless it retries: never seen
-    outside the transport."""
+    outside the transport. A signal of its own rather than httpx's error, so that only
+    the attempt's failures are retried, not an httpx error of the token provider's."""
 
     def __init__(self, failure: SpotifyUnavailableError, label: str) -> None:
         super().__init__(failure.message)
