@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from tests.accounts.conftest import Caller, MakeCaller
 from tests.connections.conftest import ADMIN, APP_ID, APP_SECRET, Served, stored
@@ -282,6 +282,71 @@ async def test_wrong_client_secret_is_reported_not_stored(
     assert response.json()["error"]["code"] == "spotify_app_rejected"
     assert "wrong" not in response.text
     assert await connection_count(database, caller.account.id) == 0
+
+
+async def replayed(location: str) -> httpx.Response:
+    async with httpx.AsyncClient(headers={"Accept": "application/json"}) as api_client:
+        return await api_client.get(location)
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        ("error=server_error", "oauth_refused", "Spotify did not authorize: server_error"),
+        ("", "oauth_callback_invalid", "The callback has no authorization code"),
+    ],
+)
+async def test_callback_without_a_code_spends_the_state_and_stores_nothing(
+    served: Served,
+    sim: Sim,
+    make_caller: MakeCaller,
+    database: Database,
+    query: str,
+    code: str,
+    message: str,
+) -> None:
+    caller = await admin_with_app(make_caller, served)
+    state = query_of(await callback_url(served, caller))["state"]
+    location = f"{served.base}{BASE}/callback?state={state}" + (f"&{query}" if query else "")
+    response = await replayed(location)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert message in response.json()["error"]["message"]
+    assert (await replayed(location)).json()["error"]["code"] == "oauth_state_used"
+    assert await connection_count(database, caller.account.id) == 0
+    assert sim.token_calls("authorization_code") == 0
+
+
+async def test_app_removed_before_the_callback_connects_nothing(
+    served: Served, sim: Sim, make_caller: MakeCaller, database: Database
+) -> None:
+    caller = await admin_with_app(make_caller, served)
+    location = await callback_url(served, caller)
+    async with database.session() as session:
+        await session.execute(
+            delete(AppCredential).where(AppCredential.account_id == caller.account.id)
+        )
+    response = await replayed(location)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "spotify_not_connected"
+    assert "no Spotify app credentials" in response.json()["error"]["message"]
+    assert await connection_count(database, caller.account.id) == 0
+    assert sim.token_calls("authorization_code") == 0
+
+
+async def test_spotify_failing_after_the_code_exchange_stores_nothing(
+    served: Served, sim: Sim, make_caller: MakeCaller, database: Database
+) -> None:
+    caller = await admin_with_app(make_caller, served)
+    location = await callback_url(served, caller)
+    sim.knobs(error_rate=1.0)  # the Web API fails: whose tokens they are cannot be read
+    response = await replayed(location)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "spotify_unavailable"
+    assert "did not complete the connection (503)" in response.json()["error"]["message"]
+    assert sim.token_calls("authorization_code") == 1
+    assert await connection_count(database, caller.account.id) == 0
+    assert (await replayed(location)).json()["error"]["code"] == "oauth_state_used"
 
 
 async def test_authorize_needs_app_credentials(served: Served, make_caller: MakeCaller) -> None:

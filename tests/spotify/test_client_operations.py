@@ -175,8 +175,10 @@ async def test_play_context_with_offset_on_device(sim: Simulator, make_client: M
 
 async def test_play_refuses_contradictory_arguments(make_client: MakeClient) -> None:
     client, _ = make_client()
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="uris or context_uri, not both"):
         await client.play(uris=["spotify:track:x"], context_uri="spotify:album:y")
+    with pytest.raises(ValueError, match="offset_position or offset_uri, not both"):
+        await client.play(context_uri="spotify:album:y", offset_position=1, offset_uri="x")
 
 
 async def test_pause_and_resume(sim: Simulator, make_client: MakeClient) -> None:

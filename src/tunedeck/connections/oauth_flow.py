@@ -34,12 +34,14 @@ from tunedeck.connections.schemas import ConnectionOut
 from tunedeck.connections.token_manager import not_connected, redirect_uri_for
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.kit.errors import Conflict, Unauthorized, ValidationFailed
+from tunedeck.kit.errors import Conflict, TuneDeckError, Unauthorized, ValidationFailed
 from tunedeck.spotify.client import SpotifyClient
 from tunedeck.spotify.errors import SpotifyError, SpotifyInvalidGrantError, SpotifyTokenError
+from tunedeck.spotify.models import User
 from tunedeck.spotify.oauth import (
     SCOPES,
     SpotifyOAuth,
+    TokenGrant,
     check_redirect_uri,
     new_pkce_pair,
     new_state,
@@ -157,9 +159,41 @@ async def finish(
     ``credential`` is what the browser came with, if anything (a dashboard cookie): when
     it stands for an account, the state must have been started by that account.
     """
+    state = _valid_state(state)
+    caller = await _caller_account(db, credential)
+    pending, app = await _claim_state(db, keyring, state, caller=caller)
+    code = _granted_code(error, code)
+    if app is None:
+        raise not_connected("no Spotify app credentials")
+    grant, received_at = await _exchange_code(http, settings, app, pending, code)
+    user = await _read_spotify_user(http, settings, grant.access_token)
+    connection = await _store_connection(
+        db, keyring, pending.account_id, grant, received_at=received_at, user=user
+    )
+    return Finished(
+        account_id=pending.account_id,
+        return_to=pending.return_to or "/",
+        connection=connection,
+    )
+
+
+def _valid_state(state: str | None) -> str:
+    """The callback's state, if it can be one of ours (anything else is not looked up)."""
     if state is None or not re.fullmatch(STATE, state):
         raise OAuthCallbackError("The callback has no valid state: start connecting again.")
-    caller = await _caller_account(db, credential)
+    return state
+
+
+async def _claim_state(
+    db: Database, keyring: Keyring, state: str, *, caller: uuid.UUID | None
+) -> tuple[repo.PendingAuthorization, repo.AppSecrets | None]:
+    """Burn the state in a committed transaction of its own, before Spotify is asked
+    anything: single use even when the exchange fails or two callbacks race. Returns the
+    pending authorization and its account's app, read in the same transaction.
+
+    Refuses a state that is unknown, started by another account than the ``caller``'s,
+    already used or expired.
+    """
     now = utcnow()
     async with db.session() as session:
         pending = await repo.pending_authorization(session, keyring, state)
@@ -175,14 +209,26 @@ async def finish(
         claimed = await repo.claim_pending_authorization(session, pending, now)
         app = await repo.app_credentials(session, keyring, pending.account_id)
     if not claimed:
-        # Unexpired but not claimable: used, maybe by a concurrent callback just now.
-        used = pending.used_at is not None or pending.expires_at > now
-        raise OAuthCallbackError(
-            "This authorization was already used: start connecting again."
-            if used
-            else "This authorization expired (10 minutes): start connecting again.",
-            code="oauth_state_used" if used else "oauth_state_expired",
+        raise _unclaimable(pending, now)
+    return pending, app
+
+
+def _unclaimable(pending: repo.PendingAuthorization, now: datetime) -> OAuthCallbackError:
+    """Why a known state could not be claimed: used (maybe by a concurrent callback just
+    now, when it has not expired yet) or expired."""
+    if pending.used_at is not None or pending.expires_at > now:
+        return OAuthCallbackError(
+            "This authorization was already used: start connecting again.",
+            code="oauth_state_used",
         )
+    return OAuthCallbackError(
+        "This authorization expired (10 minutes): start connecting again.",
+        code="oauth_state_expired",
+    )
+
+
+def _granted_code(error: str | None, code: str | None) -> str:
+    """The authorization code, unless the streamer (or Spotify) said no or none came."""
     if error is not None:
         denied = error == "access_denied"
         raise OAuthCallbackError(
@@ -193,9 +239,18 @@ async def finish(
         )
     if not code:
         raise OAuthCallbackError("The callback has no authorization code: start again.")
-    if app is None:
-        raise not_connected("no Spotify app credentials")
+    return code
 
+
+async def _exchange_code(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    app: repo.AppSecrets,
+    pending: repo.PendingAuthorization,
+    code: str,
+) -> tuple[TokenGrant, datetime]:
+    """Trade the code (with the state's PKCE verifier) for tokens; returns them and when
+    they were received, which their lifetime counts from."""
     oauth = SpotifyOAuth(
         http,
         client_id=app.client_id,
@@ -205,42 +260,63 @@ async def finish(
     )
     try:
         grant = await oauth.exchange_code(code, code_verifier=pending.code_verifier)
-        received_at = utcnow()
-        user = await SpotifyClient(
-            http, _StaticToken(grant.access_token), api_url=settings.spotify_api_url
-        ).current_user()
-    except SpotifyInvalidGrantError:
-        raise OAuthCallbackError(
+    except SpotifyError as exc:
+        raise _connection_failure(exc) from None
+    return grant, utcnow()
+
+
+async def _read_spotify_user(
+    http: httpx.AsyncClient, settings: Settings, access_token: str
+) -> User:
+    """Who granted the tokens: the Spotify user the connection is recorded for."""
+    client = SpotifyClient(http, _StaticToken(access_token), api_url=settings.spotify_api_url)
+    try:
+        return await client.current_user()
+    except SpotifyError as exc:
+        raise _connection_failure(exc) from None
+
+
+def _connection_failure(exc: SpotifyError) -> TuneDeckError:
+    """What the caller is told when Spotify fails the connection; nothing Spotify said
+    beyond the error's name or status (never a token, nor the secret)."""
+    if isinstance(exc, SpotifyInvalidGrantError):
+        return OAuthCallbackError(
             "Spotify refused the authorization code (expired or already used): start again.",
             code="oauth_code_refused",
-        ) from None
-    except SpotifyTokenError as exc:
-        raise SpotifyAppRejected(
+        )
+    if isinstance(exc, SpotifyTokenError):
+        return SpotifyAppRejected(
             f"Spotify refused this account's app credentials ({exc.error}): check the client "
             "id and secret (PUT /v1/connections/spotify/app)"
-        ) from None
-    except SpotifyError as exc:
-        raise SpotifyAuthUnavailable(
-            f"Spotify did not complete the connection ({exc.status}): try again."
-        ) from None
+        )
+    return SpotifyAuthUnavailable(
+        f"Spotify did not complete the connection ({exc.status}): try again."
+    )
 
+
+async def _store_connection(
+    db: Database,
+    keyring: Keyring,
+    account_id: uuid.UUID,
+    grant: TokenGrant,
+    *,
+    received_at: datetime,
+    user: User,
+) -> ConnectionOut:
+    """Store the tokens (sealed) as the account's connection, in a transaction of its own
+    once Spotify has answered; returns the connection as stored."""
     async with db.session() as session:
         await repo.save_connection(
             session,
             keyring,
-            pending.account_id,
+            account_id,
             access_token=grant.access_token,
             refresh_token=grant.refresh_token,
             expires_at=grant.expires_at(received_at),
             scopes=grant.scope,
             spotify_user_id=user.id,
         )
-        connection = await service.connection_of(session, keyring, pending.account_id)
-    return Finished(
-        account_id=pending.account_id,
-        return_to=pending.return_to or "/",
-        connection=connection,
-    )
+        return await service.connection_of(session, keyring, account_id)
 
 
 class _StaticToken:

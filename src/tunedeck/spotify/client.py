@@ -227,17 +227,14 @@ class SpotifyClient:
         show) from an offset, or (with nothing given) whatever was paused."""
         if uris is not None and context_uri is not None:
             raise ValueError("give uris or context_uri, not both")
-        if offset_position is not None and offset_uri is not None:
-            raise ValueError("give offset_position or offset_uri, not both")
+        offset = _play_offset(offset_position, offset_uri)
         body: dict[str, Any] = {}
         if uris is not None:
             body["uris"] = list(uris)
         if context_uri is not None:
             body["context_uri"] = context_uri
-        if offset_position is not None:
-            body["offset"] = {"position": offset_position}
-        elif offset_uri is not None:
-            body["offset"] = {"uri": offset_uri}
+        if offset is not None:
+            body["offset"] = offset
         if position_ms is not None:
             body["position_ms"] = position_ms
         await self._transport.send(
@@ -433,6 +430,17 @@ class SpotifyClient:
 def _segment(value: str) -> str:
     """``value`` escaped for use as one path segment."""
     return quote(value, safe="")
+
+
+def _play_offset(position: int | None, uri: str | None) -> dict[str, Any] | None:
+    """Where in the context playback starts: by position or by item, not both."""
+    if position is not None and uri is not None:
+        raise ValueError("give offset_position or offset_uri, not both")
+    if position is not None:
+        return {"position": position}
+    if uri is not None:
+        return {"uri": uri}
+    return None
 
 
 def _parse(model: type[M], data: Any, what: str) -> M:
