@@ -8,9 +8,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tunedeck.simulator.catalog import ID_PATTERN
-from tunedeck.simulator.config import RepeatMode
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.playback import Player, PlayerRefusal
+from tunedeck.simulator.specs import RepeatMode
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Device, User
 from tunedeck.simulator.webapi import Ctx, api_route, parse_int

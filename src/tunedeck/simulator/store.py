@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tunedeck.simulator.catalog import Catalog, stable_id
-from tunedeck.simulator.config import SimulatorConfig, UserConfig
+from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.playback import Player
+from tunedeck.simulator.specs import UserConfig
 
 
 @dataclass
