@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tunedeck.simulator.catalog import Catalog, build_catalog
+from tunedeck.simulator.catalog import Catalog
+from tunedeck.simulator.catalog_builder import build_catalog
 from tunedeck.simulator.config import KNOB_FIELDS, SimulatorConfig
 from tunedeck.simulator.errors import SpotifyError
 from tunedeck.simulator.serialize import Renderer
