@@ -16,7 +16,14 @@ from tunedeck.simulator.catalog import stable_id
 from tunedeck.simulator.errors import bad_request, forbidden, json_response, not_found
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Playlist, PlaylistEntry, utc_iso
-from tunedeck.simulator.webapi import Ctx, Handler, api_route, parse_int, track_uri_id
+from tunedeck.simulator.webapi import (
+    Ctx,
+    Handler,
+    api_route,
+    parse_int,
+    str_field,
+    track_uri_id,
+)
 
 READ = ("playlist-read-private", "playlist-read-collaborative")
 MODIFY = ("playlist-modify-public", "playlist-modify-private")
@@ -99,13 +106,6 @@ def _items_reader(path: str) -> Handler:
 # -- changing --------------------------------------------------------------------------
 
 
-def _str_field(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise bad_request(f"Invalid {name}")
-    return value
-
-
 def _bool_field(body: dict[str, Any], name: str) -> bool | None:
     value = body.get(name)
     if value is not None and not isinstance(value, bool):
@@ -117,7 +117,7 @@ async def create_playlist(ctx: Ctx) -> Response:
     if "user_id" in ctx.request.path_params and ctx.request.path_params["user_id"] != ctx.user.id:
         raise forbidden("You cannot create a playlist for another user.")
     body = await ctx.json_body()
-    name = _str_field(body, "name")
+    name = str_field(body, "name")
     if not name or not name.strip():
         raise bad_request("Missing required field: name")
     public = _bool_field(body, "public")
@@ -130,7 +130,7 @@ async def create_playlist(ctx: Ctx) -> Response:
         id=stable_id(f"created:{sim.config.seed}:{ctx.user.id}:{sim.created_playlists}"),
         name=name,
         owner_id=ctx.user.id,
-        description=_str_field(body, "description"),
+        description=str_field(body, "description"),
         public=True if public is None else public,
         collaborative=collaborative,
     )
@@ -142,8 +142,8 @@ async def create_playlist(ctx: Ctx) -> Response:
 async def change_details(ctx: Ctx) -> Response:
     playlist = writable(ctx)
     body = await ctx.json_body()
-    name = _str_field(body, "name")
-    description = _str_field(body, "description")
+    name = str_field(body, "name")
+    description = str_field(body, "description")
     public = _bool_field(body, "public")
     collaborative = _bool_field(body, "collaborative")
     if name is not None and not name.strip():

@@ -98,6 +98,14 @@ def parse_int(raw: object, name: str, low: int, high: int) -> int:
     return value
 
 
+def str_field(body: dict[str, Any], name: str) -> str | None:
+    """An optional string field of a JSON body, else 400 ``Invalid <name>``."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise bad_request(f"Invalid {name}")
+    return value
+
+
 Handler = Callable[[Ctx], Awaitable[Response | None]]
 
 
