@@ -262,26 +262,32 @@ async def remove_items(ctx: Ctx) -> Response:
         raise bad_request(f"You can remove a maximum of {MAX_ITEMS_PER_CALL} tracks per request.")
     doomed: set[int] = set()
     for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
-            raise bad_request("Invalid items: each needs a uri")
-        uri = item["uri"]
-        _item_uris(ctx, [uri])
-        positions = item.get("positions")
-        if positions is None:
-            doomed.update(i for i, e in enumerate(playlist.entries) if e.uri == uri)
-            continue
-        if not isinstance(positions, list):
-            raise bad_request("Invalid positions")
-        for raw_index in positions:
-            index = parse_int(raw_index, "positions", 0, len(playlist.entries) - 1)
-            if playlist.entries[index].uri != uri:
-                raise bad_request(
-                    f"Could not remove tracks, please check parameters: {uri} at {index}"
-                )
-            doomed.add(index)
+        doomed |= _positions_removed(ctx, playlist, item)
     playlist.entries = [e for i, e in enumerate(playlist.entries) if i not in doomed]
     playlist.touch()
     return json_response({"snapshot_id": playlist.snapshot_id})
+
+
+def _positions_removed(ctx: Ctx, playlist: Playlist, item: object) -> set[int]:
+    """The positions one item of a removal names: its ``positions`` (each holding its
+    ``uri``), else every position its ``uri`` is at."""
+    if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
+        raise bad_request("Invalid items: each needs a uri")
+    uri = item["uri"]
+    _item_uris(ctx, [uri])
+    positions = item.get("positions")
+    if positions is None:
+        return {i for i, entry in enumerate(playlist.entries) if entry.uri == uri}
+    if not isinstance(positions, list):
+        raise bad_request("Invalid positions")
+    return {_position_of(playlist, uri, raw_index) for raw_index in positions}
+
+
+def _position_of(playlist: Playlist, uri: str, raw_index: object) -> int:
+    index = parse_int(raw_index, "positions", 0, len(playlist.entries) - 1)
+    if playlist.entries[index].uri != uri:
+        raise bad_request(f"Could not remove tracks, please check parameters: {uri} at {index}")
+    return index
 
 
 async def update_items(ctx: Ctx) -> Response:
@@ -289,26 +295,34 @@ async def update_items(ctx: Ctx) -> Response:
     playlist = writable(ctx)
     body = await ctx.json_body()
     if ctx.query("uris") is not None or "uris" in body:
-        query_uris = ctx.query("uris")
-        raw = (
-            [u for u in query_uris.split(",") if u] if query_uris is not None else body.get("uris")
-        )
-        uris = _item_uris(ctx, raw) if raw else []
-        added = utc_iso(ctx.now)
-        playlist.entries = [PlaylistEntry(uri, added, ctx.user.id) for uri in uris]
+        _replace_items(ctx, playlist, body)
     else:
-        size = len(playlist.entries)
-        if "range_start" not in body or "insert_before" not in body:
-            raise bad_request("Missing required field: uris or range_start and insert_before")
-        start = parse_int(body["range_start"], "range_start", 0, max(0, size - 1))
-        length = parse_int(body.get("range_length", 1), "range_length", 1, size - start)
-        before = parse_int(body["insert_before"], "insert_before", 0, size)
-        moved = playlist.entries[start : start + length]
-        rest = playlist.entries[:start] + playlist.entries[start + length :]
-        at = before if before <= start else before - length
-        playlist.entries = rest[:at] + moved + rest[at:]
+        _move_range(playlist, body)
     playlist.touch()
     return json_response({"snapshot_id": playlist.snapshot_id})
+
+
+def _replace_items(ctx: Ctx, playlist: Playlist, body: dict[str, Any]) -> None:
+    """The playlist's items become ``uris`` (of the query, else of the body)."""
+    query_uris = ctx.query("uris")
+    raw = [u for u in query_uris.split(",") if u] if query_uris is not None else body.get("uris")
+    uris = _item_uris(ctx, raw) if raw else []
+    added = utc_iso(ctx.now)
+    playlist.entries = [PlaylistEntry(uri, added, ctx.user.id) for uri in uris]
+
+
+def _move_range(playlist: Playlist, body: dict[str, Any]) -> None:
+    """Move ``range_length`` items from ``range_start`` to before ``insert_before``."""
+    size = len(playlist.entries)
+    if "range_start" not in body or "insert_before" not in body:
+        raise bad_request("Missing required field: uris or range_start and insert_before")
+    start = parse_int(body["range_start"], "range_start", 0, max(0, size - 1))
+    length = parse_int(body.get("range_length", 1), "range_length", 1, size - start)
+    before = parse_int(body["insert_before"], "insert_before", 0, size)
+    moved = playlist.entries[start : start + length]
+    rest = playlist.entries[:start] + playlist.entries[start + length :]
+    at = before if before <= start else before - length
+    playlist.entries = rest[:at] + moved + rest[at:]
 
 
 def routes(sim: SimulatorState) -> list[Route]:
