@@ -218,11 +218,7 @@ def test_remove_items_at_positions(sim: Sim, demo: httpx.Client) -> None:
     def items(*found: dict[str, object]) -> httpx.Response:
         return demo.request("DELETE", url, json={"items": list(found)})
 
-    def message(response: httpx.Response) -> str:
-        assert response.status_code == 400
-        return str(response.json()["error"]["message"])
-
-    for bad, expected in [
+    refusals: list[tuple[list[dict[str, object]], str]] = [
         ([{"uri": twice, "positions": [0]}, {"positions": [1]}], "Invalid items: each needs a uri"),
         ([{"uri": twice, "positions": 0}], "Invalid positions"),
         ([{"uri": twice, "positions": [last + 1]}], "Invalid positions"),
@@ -230,7 +226,13 @@ def test_remove_items_at_positions(sim: Sim, demo: httpx.Client) -> None:
             [{"uri": twice, "positions": [0]}, {"uri": twice, "positions": [1]}],
             f"Could not remove tracks, please check parameters: {twice} at 1",
         ),
-    ]:
+    ]
+
+    def message(response: httpx.Response) -> str:
+        assert response.status_code == 400
+        return str(response.json()["error"]["message"])
+
+    for bad, expected in refusals:
         assert message(items(*bad)) == expected
     unchanged = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)
     assert unchanged["track_uris"] == original
