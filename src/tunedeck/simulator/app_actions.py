@@ -14,12 +14,15 @@ from typing import Any
 from tunedeck.simulator.catalog import parse_local_uri
 from tunedeck.simulator.errors import SpotifyError, bad_request
 from tunedeck.simulator.playback import Player, PlayerRefusal
-from tunedeck.simulator.player_routes import context_items, playable_uri, start_index
+from tunedeck.simulator.player_routes import (
+    MAX_POSITION_MS,
+    context_items,
+    playable_uri,
+    start_index,
+)
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Device, User
 from tunedeck.simulator.webapi import parse_int, str_field
-
-MAX_POSITION_MS = 86_400_000
 
 
 @dataclass(frozen=True)
