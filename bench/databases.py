@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TUNEDECK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

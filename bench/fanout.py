@@ -37,7 +37,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import RedisBus
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 CLIENTS = 5000
 BASELINE = 100

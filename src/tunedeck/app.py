@@ -29,7 +29,7 @@ from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
 from tunedeck.kit.files import private_data_dir
 from tunedeck.kit.hosts import AllowedHosts, HostCheck
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
 from tunedeck.player.limits import serve_request_limits

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tunedeck.accounts.cli import account_app, key_app, overlay_app
+from tunedeck.commands import fail, run_cli
 from tunedeck.config import Settings
 from tunedeck.kit.crypto import (
     Keyring,
@@ -18,7 +19,6 @@ from tunedeck.kit.crypto import (
     write_key_file,
 )
 from tunedeck.kit.logs import configure_logging
-from tunedeck.kit.runner import fail, run_cli
 
 app = typer.Typer(
     name="tunedeck",
@@ -128,7 +128,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (TUNEDECK_DATABASE_URL; default SQLite in the data dir)."""
-    from tunedeck.kit.migrate import current_revision, upgrade_database
+    from tunedeck.migrations.apply import current_revision, upgrade_database
 
     async def work(settings: Settings) -> str | None:
         await upgrade_database(settings.resolved_database_url)
@@ -147,9 +147,9 @@ def crypto_new_key() -> None:
 def crypto_status() -> None:
     """Show the primary key id and how many stored values each key encrypted."""
     from tunedeck.kit.db import Database
-    from tunedeck.kit.migrate import upgrade_database
     from tunedeck.kit.rotation import values_by_key
     from tunedeck.migrations import import_models
+    from tunedeck.migrations.apply import upgrade_database
 
     import_models()  # every table, so that every encrypted column is counted
 
@@ -190,9 +190,9 @@ def crypto_rotate(
     `tunedeck crypto rotate --key <that entry> --prune` and set the value it prints.
     """
     from tunedeck.kit.db import Database
-    from tunedeck.kit.migrate import upgrade_database
     from tunedeck.kit.rotation import reencrypt_all, values_by_key
     from tunedeck.migrations import import_models
+    from tunedeck.migrations.apply import upgrade_database
 
     import_models()  # every table, so that every encrypted column is rotated
 

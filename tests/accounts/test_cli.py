@@ -20,8 +20,8 @@ from tunedeck.config import get_settings
 from tunedeck.connections.models import AppCredential
 from tunedeck.kit.crypto import Keyring, key_file_path, read_key_file, write_key_file
 from tunedeck.kit.db import Database, encryption_context
-from tunedeck.kit.migrate import head_revision, upgrade_database
 from tunedeck.kit.rotation import values_by_key
+from tunedeck.migrations.apply import head_revision, upgrade_database
 
 runner = CliRunner()
 

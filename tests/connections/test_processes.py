@@ -16,7 +16,7 @@ from tests.support.simulator import Sim
 from tunedeck.accounts import service as accounts
 from tunedeck.connections import repository as repo
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 WORKER = Path(__file__).with_name("refresh_worker.py")
 PROCESSES = 4

@@ -18,7 +18,7 @@ from tests.support.app import app_settings
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 database = storage.database
 fresh_database_url = storage.fresh_database_url

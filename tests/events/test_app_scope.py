@@ -24,7 +24,7 @@ from tunedeck.app import create_app
 from tunedeck.events.outbox import Outbox
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 
 @pytest.fixture(params=storage.BACKENDS)

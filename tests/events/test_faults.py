@@ -35,7 +35,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 # The test server with the action door; the port follows.
 EVENTS_SERVER = (sys.executable, "-m", "tests.events.server")

@@ -23,7 +23,7 @@ from tunedeck.events.relay import EventRelay
 from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 EVENTS_REVISION = "0002_events.py"
 

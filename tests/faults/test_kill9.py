@@ -31,7 +31,7 @@ from tests.kit import storage
 from tests.support.server_process import ServerProcess, server_env
 from tests.support.simulator import Sim
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 SENDERS = 3
 ACKED_BEFORE_KILL = 20

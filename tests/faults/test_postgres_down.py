@@ -40,7 +40,7 @@ from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 LIVE = "/v1/spotify/live"
 WITHIN = 20.0

@@ -23,7 +23,7 @@ import pytest
 from tests.support import services
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 BACKENDS = ["sqlite", "postgres"]
 # One keyring for every row the tests write into the shared databases.

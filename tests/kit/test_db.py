@@ -20,8 +20,8 @@ from tunedeck.accounts.models import Account, ApiKey
 from tunedeck.connections.models import OAuthState
 from tunedeck.kit.db import Base, Database, SessionDep
 from tunedeck.kit.errors import Conflict, install_error_handlers
-from tunedeck.kit.migrate import current_revision, head_revision, upgrade_database
 from tunedeck.migrations import import_models
+from tunedeck.migrations.apply import current_revision, head_revision, upgrade_database
 
 TABLES = {
     "accounts",

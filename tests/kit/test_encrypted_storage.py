@@ -14,9 +14,9 @@ from tunedeck.accounts.models import Account
 from tunedeck.connections.models import AppCredential, ChannelConnection, OAuthState
 from tunedeck.kit.crypto import DecryptionError, Keyring
 from tunedeck.kit.db import Database, encryption_context, utcnow
-from tunedeck.kit.migrate import upgrade_database
 from tunedeck.kit.rotation import encrypted_columns, reencrypt_all, values_by_key
 from tunedeck.migrations import import_models
+from tunedeck.migrations.apply import upgrade_database
 
 SECRETS = {
     "client_id": "client-id-PLAINTEXT",

@@ -12,7 +12,7 @@ from tunedeck.app import prepare_storage
 from tunedeck.config import Settings
 from tunedeck.kit.crypto import Keyring, key_file_path, write_key_file
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 
 def mode(path: Path) -> int:

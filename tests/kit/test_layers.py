@@ -1,4 +1,5 @@
-"""Layers point one way: kit knows no domain, migrations run no live code, and a door
+"""Layers point one way: kit knows nothing above it (no domain, not the migrations: only
+itself and the configuration), migrations run no live code, and a door
 (REST, GraphQL, command line) is imported only by what assembles the application, or by
 another domain's door of the same kind (one GraphQL schema is built from each domain's
 part: realtime's subscriptions use the player's GraphQL context and types)."""
@@ -17,6 +18,8 @@ PACKAGE = Path(tunedeck.__file__).parent
 DOORS = frozenset({"rest", "graphql", "cli"})
 # What assembles the application: the app factory, the command line, a domain's installer.
 COMPOSITION = frozenset({"tunedeck.app", "tunedeck.cli"})
+# All that kit may import of TuneDeck: itself, and the configuration below it.
+KIT_MAY_IMPORT = ("tunedeck.kit", "tunedeck.config")
 
 
 def module_name(path: Path) -> str:
@@ -34,6 +37,11 @@ def imported_names(path: Path) -> set[str]:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def within(name: str, packages: tuple[str, ...]) -> bool:
+    """Whether ``name`` is one of ``packages`` or inside one."""
+    return any(name == package or name.startswith(f"{package}.") for package in packages)
 
 
 def door_kind(door: str) -> str:
@@ -69,15 +77,30 @@ print(json.dumps({"loaded": loaded, "rotation": rotation}))
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     report = json.loads(done.stdout)
-    allowed = ("tunedeck.kit", "tunedeck.config", "tunedeck.migrations")
     outside = [
-        name for name in report["loaded"] if name != "tunedeck" and not name.startswith(allowed)
+        name for name in report["loaded"] if name != "tunedeck" and not within(name, KIT_MAY_IMPORT)
     ]
     assert outside == []
     assert "tunedeck.kit.rotation" in report["loaded"]
-    # The migrations package is where the revisions live; its model list is not loaded.
-    assert not any(name.startswith("tunedeck.migrations.versions") for name in report["loaded"])
     assert "import the models first" in report["rotation"]
+
+
+def test_kit_imports_nothing_above_it() -> None:
+    """Read from the source, imports inside functions too: no kit module names a domain,
+    the migrations or what assembles the application."""
+    kit = sorted((PACKAGE / "kit").rglob("*.py"))
+    assert len(kit) >= 10
+    above = {
+        module_name(path): sorted(
+            name
+            for name in imported_names(path)
+            if name.split(".")[0] == "tunedeck"
+            and name != "tunedeck"
+            and not within(name, KIT_MAY_IMPORT)
+        )
+        for path in kit
+    }
+    assert {module: names for module, names in above.items() if names} == {}
 
 
 def test_migrations_import_no_live_code() -> None:

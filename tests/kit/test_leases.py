@@ -24,7 +24,7 @@ from sqlalchemy import update
 from tests.kit.storage import unique
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.leases import NAME_LENGTH, Lease, Leases, new_owner
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 LONG = 600.0  # a TTL no test outlives: such a lease is live for the whole test
 

@@ -23,7 +23,7 @@ from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events.models import OutboxEvent
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.kit.migrate import head_revision, upgrade_database
+from tunedeck.migrations.apply import head_revision, upgrade_database
 
 
 async def ready(client: httpx.AsyncClient) -> tuple[int, dict[str, Any]]:

@@ -34,7 +34,7 @@ from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.leases import Lease, new_owner
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 from tunedeck.player.models import ManualConnectWindow
 from tunedeck.player.state import StateCache
 from tunedeck.realtime.models import RealtimeWatcher, SpotifyAppPause

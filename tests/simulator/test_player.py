@@ -172,6 +172,25 @@ def test_play_bad_input(demo: httpx.Client, body: dict[str, object], status: int
     assert error_of(response)["status"] == status
 
 
+def test_a_refused_play_moves_no_playback(sim: Sim, demo: httpx.Client) -> None:
+    """Checked before anything changes: a bad offset leaves playback on its device."""
+    before = sim.playback()
+    response = demo.put(
+        "/me/player/play",
+        params={"device_id": DEMO_PHONE_ID},
+        json={
+            "context_uri": f"spotify:playlist:{DEMO_CHILL_PLAYLIST_ID}",
+            "offset": {"position": 999},
+        },
+    )
+    assert response.status_code == 400
+    after = sim.playback()
+    assert (after["device_id"], after["context_uri"]) == (
+        before["device_id"],
+        before["context_uri"],
+    )
+
+
 def test_malformed_json_body(demo: httpx.Client) -> None:
     response = demo.put(
         "/me/player/play", content=b"{not json", headers={"Content-Type": "application/json"}

@@ -203,3 +203,54 @@ def test_add_items_accepts_a_bare_array_of_uris(sim: Sim, demo: httpx.Client) ->
     playlist = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)
     assert playlist["track_uris"][-2:] == uris
     assert demo.post(f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items", json=[]).status_code == 400
+
+
+def test_remove_items_at_positions(sim: Sim, demo: httpx.Client) -> None:
+    """A removal names positions holding its uri, or every place the uri is; a bad item
+    anywhere in the list refuses the whole removal."""
+    url = f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items"
+    twice = sim.state.catalog.tracks[400].uri
+    assert demo.post(url, json={"uris": [twice], "position": 0}).status_code == 201
+    assert demo.post(url, json={"uris": [twice]}).status_code == 201
+    original = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)["track_uris"]
+    last = len(original) - 1
+
+    def items(*found: dict[str, object]) -> httpx.Response:
+        return demo.request("DELETE", url, json={"items": list(found)})
+
+    refusals: list[tuple[list[dict[str, object]], str]] = [
+        ([{"uri": twice, "positions": [0]}, {"positions": [1]}], "Invalid items: each needs a uri"),
+        ([{"uri": twice, "positions": 0}], "Invalid positions"),
+        ([{"uri": twice, "positions": [last + 1]}], "Invalid positions"),
+        (
+            [{"uri": twice, "positions": [0]}, {"uri": twice, "positions": [1]}],
+            f"Could not remove tracks, please check parameters: {twice} at 1",
+        ),
+    ]
+
+    def message(response: httpx.Response) -> str:
+        assert response.status_code == 400
+        return str(response.json()["error"]["message"])
+
+    for bad, expected in refusals:
+        assert message(items(*bad)) == expected
+    unchanged = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)
+    assert unchanged["track_uris"] == original
+
+    assert items({"uri": twice, "positions": [last]}).status_code == 200
+    now = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)["track_uris"]
+    assert now == original[:-1]
+    assert items({"uri": twice}).status_code == 200
+    now = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)["track_uris"]
+    assert now == original[1:-1]
+
+
+def test_move_a_range_of_items(sim: Sim, demo: httpx.Client) -> None:
+    url = f"/playlists/{DEMO_HYPE_PLAYLIST_ID}/items"
+    original = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)["track_uris"]
+    assert demo.put(url, json={"range_start": 0}).status_code == 400
+    assert demo.put(url, json={"range_start": 0, "insert_before": 99}).status_code == 400
+    moved = demo.put(url, json={"range_start": 5, "range_length": 2, "insert_before": 1})
+    assert moved.status_code == 200
+    now = next(p for p in sim.playlists() if p["id"] == DEMO_HYPE_PLAYLIST_ID)["track_uris"]
+    assert now == [original[0], *original[5:7], *original[1:5], *original[7:]]

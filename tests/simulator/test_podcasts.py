@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.support.simulator import Sim
-from tunedeck.simulator.catalog import build_shows
+from tunedeck.simulator.catalog_builder import build_shows
 
 EPISODES = {"additional_types": "episode"}
 

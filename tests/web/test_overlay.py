@@ -19,7 +19,7 @@ from tunedeck.accounts import service
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 from tunedeck.web.assets import STATIC
 from tunedeck.web.overlay import art_allowed, art_sources
 

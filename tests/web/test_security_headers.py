@@ -20,8 +20,8 @@ from tunedeck.accounts import service
 from tunedeck.app import create_app
 from tunedeck.demo import SIM_PREFIX
 from tunedeck.kit.db import Database
-from tunedeck.kit.migrate import upgrade_database
 from tunedeck.kit.response_headers import API_POLICY
+from tunedeck.migrations.apply import upgrade_database
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.web.api_docs import CONTENT_SECURITY_POLICY as DOCS_POLICY
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tunedeck.accounts import service
 from tunedeck.accounts.models import ApiKey, OverlayToken
 from tunedeck.accounts.permissions import GRANTABLE
+from tunedeck.commands import fail, in_session
 from tunedeck.config import get_settings
-from tunedeck.kit.runner import fail, in_session
 
 account_app = typer.Typer(help="Create and list accounts (one per streamer).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)

@@ -1,1 +1,3 @@
-"""Small shared pieces: database, encryption keyring, errors, migrations, app-state access."""
+"""Small shared pieces: database, encryption keyring, errors, app-state access.
+
+Kit imports nothing of TuneDeck but itself and the configuration (``tests/kit/test_layers.py``)."""

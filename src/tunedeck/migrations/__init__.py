@@ -1,4 +1,5 @@
-"""Alembic migrations (run on PostgreSQL and SQLite), shipped inside the package.
+"""Alembic migrations (run on PostgreSQL and SQLite), shipped inside the package, and
+``apply`` (bringing a database to a revision, as ``tunedeck migrate`` and start-up do).
 
 ``MODEL_MODULES`` lists every module defining tables: Alembic's autogenerate and
 key rotation import them so ``Base.metadata`` knows every table. Add yours here.

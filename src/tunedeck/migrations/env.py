@@ -29,7 +29,7 @@ def run_with(connection: Connection) -> None:
 
 async def run_online() -> None:
     from tunedeck.config import get_settings
-    from tunedeck.kit.migrate import migration_engine
+    from tunedeck.migrations.apply import migration_engine
 
     url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
     engine = migration_engine(url)

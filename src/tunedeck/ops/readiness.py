@@ -37,7 +37,7 @@ from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.errors import describe
 from tunedeck.kit.logs import redact
 from tunedeck.kit.metrics import Metrics
-from tunedeck.kit.migrate import head_revision, revision_of
+from tunedeck.migrations.apply import head_revision, revision_of
 
 CHECK_TIMEOUT = 3.0
 """Longest one check may take: a hung database must not hang the probe."""

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.datastructures import State
 
 from tunedeck.config import Settings
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 from tunedeck.realtime.lifespan import realtime
 from tunedeck.runtime import process_pieces
 

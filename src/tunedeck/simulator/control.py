@@ -14,32 +14,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tunedeck.simulator.catalog import parse_local_uri
+from tunedeck.simulator.app_actions import apply_app_action, refusals_as_conflict
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_USER
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.guards import cross_site, is_loopback_caller
 from tunedeck.simulator.oauth import token_body
-from tunedeck.simulator.playback import PlayerRefusal
-from tunedeck.simulator.player_routes import context_items, playable_uri, start_index
 from tunedeck.simulator.state import SimulatorState, Stats
 from tunedeck.simulator.store import User
 from tunedeck.simulator.tokens import ALL_SCOPES
-from tunedeck.simulator.webapi import parse_int, read_json_object
+from tunedeck.simulator.webapi import parse_int, read_json_object, str_field
 
-APP_ACTIONS = (
-    "next",
-    "previous",
-    "pause",
-    "play",
-    "transfer",
-    "volume",
-    "seek",
-    "shuffle",
-    "repeat",
-    "queue",
-    "disconnect",
-    "private_session",
-)
 #: An ad break started without ``seconds`` lasts this long.
 DEFAULT_AD_SECONDS = 30
 MAX_AD_SECONDS = 3600
@@ -60,13 +44,6 @@ def _guarded(endpoint: Endpoint) -> Endpoint:
             return exc.response()
 
     return wrapped
-
-
-def _opt_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise bad_request(f"Invalid {name}")
-    return value
 
 
 def playback_snapshot(sim: SimulatorState, user: User) -> dict[str, Any]:
@@ -108,116 +85,6 @@ def playback_snapshot(sim: SimulatorState, user: User) -> dict[str, Any]:
     }
 
 
-def app_uri(sim: SimulatorState, uri: object) -> str:
-    """A uri the Spotify app can play or queue: a catalog track or episode, or a local file."""
-    if isinstance(uri, str) and parse_local_uri(uri) is not None:
-        return uri
-    return playable_uri(sim, uri)
-
-
-def _app_items(
-    sim: SimulatorState, user: User, body: dict[str, Any]
-) -> tuple[list[str], str | None] | None:
-    """What a ``play`` action starts (its items and context uri), or None to just resume."""
-    context_uri, uris = body.get("context_uri"), body.get("uris")
-    if context_uri is not None and uris is not None:
-        raise bad_request("Only one of context_uri and uris can be given")
-    if context_uri is not None:
-        items = context_items(sim, user, context_uri)
-        if not items:
-            raise bad_request("Context is empty")
-        return items, str(context_uri)
-    if uris is not None:
-        if not isinstance(uris, list) or not uris:
-            raise bad_request("Invalid uris")
-        return [app_uri(sim, uri) for uri in uris], None
-    return None
-
-
-def apply_app_action(sim: SimulatorState, user: User, body: dict[str, Any]) -> None:
-    """A change the user makes in the Spotify app: no premium or device restrictions apply."""
-    action = body.get("action")
-    if action not in APP_ACTIONS:
-        raise bad_request(f"Unknown action; expected one of {', '.join(APP_ACTIONS)}")
-    player, now = user.player, sim.now()
-    player.settle(now)
-    device_id = _opt_str(body, "device_id")
-    if device_id is not None and device_id not in user.devices:
-        raise SpotifyError(404, "Device not found")
-    if action == "private_session":
-        target = device_id or player.device_id
-        state = body.get("state", True)
-        if target is None:
-            raise bad_request("No active device and no device_id")
-        if not isinstance(state, bool):
-            raise bad_request("Invalid state: expected true or false")
-        user.devices[target].is_private_session = state
-        return
-    if action == "transfer":
-        if device_id is None:
-            raise bad_request("transfer needs device_id")
-        play = body.get("play")
-        player.transfer(now, device_id, play if isinstance(play, bool) else None)
-        return
-    if action == "volume":
-        target = device_id or player.device_id
-        if target is None:
-            raise bad_request("No active device and no device_id")
-        user.devices[target].volume_percent = parse_int(
-            body.get("volume_percent"), "volume_percent", 0, 100
-        )
-        return
-    if action == "disconnect":
-        if player.is_playing:
-            player.pause(now)
-        player.device_id = None
-        return
-    items = _app_items(sim, user, body) if action == "play" else None
-    raw_position = body.get("position_ms") if action == "play" else None
-    position_ms = (
-        None if raw_position is None else parse_int(raw_position, "position_ms", 0, 86_400_000)
-    )
-    if player.device_id is None:
-        if action != "play" or device_id is None:
-            raise bad_request("No active device: transfer first or pass device_id to play")
-        player.transfer(now, device_id, play=None)
-    elif action == "play" and device_id is not None and device_id != player.device_id:
-        player.transfer(now, device_id, play=None)
-    try:
-        if action == "play" and items is not None:
-            uris, context_uri = items
-            start = start_index(body.get("offset"), uris)
-            player.load(
-                now, uris, context_uri=context_uri, start=start, position_ms=position_ms or 0
-            )
-        elif action == "next":
-            player.next(now)
-        elif action == "previous":
-            player.previous(now)
-        elif action == "pause":
-            player.pause(now)
-        elif action == "play":
-            player.resume(now)
-            if position_ms is not None:
-                player.seek(now, position_ms)
-        elif action == "seek":
-            player.seek(now, parse_int(body.get("position_ms"), "position_ms", 0, 86_400_000))
-        elif action == "shuffle":
-            player.set_shuffle(now, bool(body.get("state")))
-        elif action == "repeat":
-            mode = body.get("state")
-            if mode not in ("off", "context", "track"):
-                raise bad_request("Invalid state: expected track, context or off")
-            player.set_repeat(now, mode)
-        elif action == "queue":
-            uri = _opt_str(body, "uri") or ""
-            if sim.catalog.item_type(uri) == "unknown":
-                raise bad_request("Invalid uri")
-            player.add_to_queue(now, uri)
-    except PlayerRefusal as exc:
-        raise SpotifyError(409, exc.message, exc.reason) from None
-
-
 def routes(sim: SimulatorState) -> list[Route]:
     async def reset(request: Request) -> Response:
         sim.reset()
@@ -242,12 +109,12 @@ def routes(sim: SimulatorState) -> list[Route]:
         if not is_loopback_caller(request):
             raise SpotifyError(403, "Tokens are minted for callers on this machine only")
         body = await read_json_object(request)
-        user_id = _opt_str(body, "user") or DEMO_USER
-        client_id = _opt_str(body, "client_id") or DEMO_CLIENT_ID
+        user_id = str_field(body, "user") or DEMO_USER
+        client_id = str_field(body, "client_id") or DEMO_CLIENT_ID
         sim.user(user_id)
         if client_id not in sim.apps:
             raise SpotifyError(404, f"Unknown client: {client_id}")
-        scope = _opt_str(body, "scope")
+        scope = str_field(body, "scope")
         scopes = tuple(scope.split()) if scope is not None else tuple(ALL_SCOPES)
         raw_ttl = body.get("expires_in")
         ttl = (
@@ -267,7 +134,7 @@ def routes(sim: SimulatorState) -> list[Route]:
 
     async def expire_tokens(request: Request) -> Response:
         body = await read_json_object(request)
-        token, user_id = _opt_str(body, "access_token"), _opt_str(body, "user")
+        token, user_id = str_field(body, "access_token"), str_field(body, "user")
         if token is None and user_id is None:
             raise bad_request("Give access_token or user")
         count = sim.tokens.expire(access_token=token, user_id=user_id, now=sim.now())
@@ -275,7 +142,7 @@ def routes(sim: SimulatorState) -> list[Route]:
 
     async def revoke_tokens(request: Request) -> Response:
         body = await read_json_object(request)
-        token, user_id = _opt_str(body, "refresh_token"), _opt_str(body, "user")
+        token, user_id = str_field(body, "refresh_token"), str_field(body, "user")
         if token is None and user_id is None:
             raise bad_request("Give refresh_token or user")
         return json_response({"revoked": sim.tokens.revoke(refresh_token=token, user_id=user_id)})
@@ -312,10 +179,8 @@ def routes(sim: SimulatorState) -> list[Route]:
         player.settle(now)
         if player.device_id is None:
             raise SpotifyError(409, "No active device for an ad break", "NO_ACTIVE_DEVICE")
-        try:
+        with refusals_as_conflict():
             player.start_ad(now, int(seconds * 1000))
-        except PlayerRefusal as exc:
-            raise SpotifyError(409, exc.message, exc.reason) from None
         return json_response(playback_snapshot(sim, user))
 
     async def end_ad(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunedeck.simulator.config import (
+from tunedeck.simulator.specs import (
     AppConfig,
     DeviceConfig,
     PlaybackConfig,

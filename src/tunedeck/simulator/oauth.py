@@ -21,9 +21,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tunedeck.simulator import faults
-from tunedeck.simulator.config import AppConfig
 from tunedeck.simulator.defaults import DEMO_USER
 from tunedeck.simulator.errors import json_response
+from tunedeck.simulator.specs import AppConfig
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.tokens import CODE_TTL_SECONDS, AuthCode, TokenRefused, TokenStore
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tunedeck.simulator.config import RepeatMode
+from tunedeck.simulator.specs import RepeatMode
 
 #: ``previous`` within this many ms of a track's start goes to the previous track.
 PREVIOUS_RESTARTS_AFTER_MS = 3000

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tunedeck.simulator.catalog import ID_PATTERN
-from tunedeck.simulator.config import RepeatMode
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.playback import Player, PlayerRefusal
+from tunedeck.simulator.specs import RepeatMode
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Device, User
 from tunedeck.simulator.webapi import Ctx, api_route, parse_int
@@ -56,10 +58,11 @@ def controllable(ctx: Ctx, *, needs_active: bool = True) -> Player:
     return player
 
 
-def run(action: Any) -> None:
-    """Run an engine command, turning its refusal into Spotify's 403."""
+@contextmanager
+def refusals_as_forbidden() -> Iterator[None]:
+    """The engine's refusal of a command as Spotify's 403, with its reason."""
     try:
-        action()
+        yield
     except PlayerRefusal as exc:
         raise refused(exc.reason, exc.message) from None
 
@@ -139,27 +142,51 @@ def playable_uri(sim: SimulatorState, uri: object) -> str:
     return text
 
 
+def _playlist_items(sim: SimulatorState, user: User, ident: str) -> list[str] | None:
+    playlist = sim.playlists.get(ident)
+    return playlist.track_uris() if playlist is not None and playlist.readable_by(user) else None
+
+
+def _show_items(sim: SimulatorState, user: User, ident: str) -> list[str] | None:
+    return sim.catalog.show_episode_uris(ident) if ident in sim.catalog.shows else None
+
+
+def _album_items(sim: SimulatorState, user: User, ident: str) -> list[str] | None:
+    track_ids = sim.catalog.album_tracks.get(ident)
+    return None if track_ids is None else [f"spotify:track:{tid}" for tid in track_ids]
+
+
+def _artist_items(sim: SimulatorState, user: User, ident: str) -> list[str] | None:
+    """An artist's ten most popular tracks."""
+    catalog = sim.catalog
+    track_ids = catalog.artist_tracks.get(ident)
+    if track_ids is None:
+        return None
+    ids = sorted(track_ids, key=lambda tid: -catalog.by_id[tid].popularity)
+    return [f"spotify:track:{tid}" for tid in ids[:10]]
+
+
+#: What each kind of context plays (None: no such context, or not one this user may see).
+CONTEXTS: dict[str, Callable[[SimulatorState, User, str], list[str] | None]] = {
+    "playlist": _playlist_items,
+    "album": _album_items,
+    "artist": _artist_items,
+    "show": _show_items,
+}
+
+
 def context_items(sim: SimulatorState, user: User, uri: object) -> list[str]:
     """The uris a ``context_uri`` (playlist, album, artist, show) plays, in order."""
     kind, _, ident = str(uri).removeprefix("spotify:").partition(":")
     if not isinstance(uri, str) or not uri.startswith("spotify:") or not ID_PATTERN.match(ident):
         raise bad_request(f"Invalid context uri: {uri}")
-    catalog = sim.catalog
-    if kind == "playlist":
-        playlist = sim.playlists.get(ident)
-        if playlist is None or not playlist.readable_by(user):
-            raise SpotifyError(404, "Context not found")
-        return playlist.track_uris()
-    if kind == "show" and ident in catalog.shows:
-        return catalog.show_episode_uris(ident)
-    if kind == "album" and ident in catalog.album_tracks:
-        return [f"spotify:track:{tid}" for tid in catalog.album_tracks[ident]]
-    if kind == "artist" and ident in catalog.artist_tracks:
-        ids = sorted(catalog.artist_tracks[ident], key=lambda tid: -catalog.by_id[tid].popularity)
-        return [f"spotify:track:{tid}" for tid in ids[:10]]
-    if kind in ("album", "artist", "show"):
+    items_of = CONTEXTS.get(kind)
+    if items_of is None:
+        raise bad_request(f"Unsupported context uri: {uri}")
+    items = items_of(sim, user, ident)
+    if items is None:
         raise SpotifyError(404, "Context not found")
-    raise bad_request(f"Unsupported context uri: {uri}")
+    return items
 
 
 def start_index(offset: object, uris: list[str]) -> int:
@@ -177,68 +204,76 @@ def start_index(offset: object, uris: list[str]) -> int:
     raise bad_request("Invalid offset")
 
 
-async def play(ctx: Ctx) -> None:
-    body = await ctx.json_body()
+def _play_items(ctx: Ctx, body: dict[str, Any]) -> list[str] | None:
+    """What ``play`` starts: a context's items or the ``uris``; None to resume."""
     context_uri, uris = body.get("context_uri"), body.get("uris")
-    position = body.get("position_ms")
-    position_ms = (
-        None if position is None else parse_int(position, "position_ms", 0, MAX_POSITION_MS)
-    )
     if context_uri is not None and uris is not None:
         raise bad_request("Only one of context_uri and uris can be given")
-    items: list[str] | None = None
     if context_uri is not None:
         items = context_items(ctx.sim, ctx.user, context_uri)
         if not items:
             raise refused("NO_SPECIFIC_TRACK", "Player command failed: Context is empty")
-    elif uris is not None:
+        return items
+    if uris is not None:
         if not isinstance(uris, list) or not uris:
             raise bad_request("Invalid uris")
-        items = [playable_uri(ctx.sim, uri) for uri in uris]
+        return [playable_uri(ctx.sim, uri) for uri in uris]
+    return None
+
+
+async def play(ctx: Ctx) -> None:
+    body = await ctx.json_body()
+    position = body.get("position_ms")
+    position_ms = (
+        None if position is None else parse_int(position, "position_ms", 0, MAX_POSITION_MS)
+    )
+    items = _play_items(ctx, body)
     requested = ctx.query("device_id")
     # Playing on a named device needs no active one: it becomes the active device.
     player = controllable(ctx, needs_active=not requested)
-    if requested and requested != player.device_id:
-        player.transfer(ctx.now, requested, play=False)
+    start = 0 if items is None else start_index(body.get("offset"), items)
     now = ctx.now
-    if items is not None:
-        start = start_index(body.get("offset"), items)
-        loaded = items
-        run(
-            lambda: player.load(
-                now,
-                loaded,
-                context_uri=context_uri if isinstance(context_uri, str) else None,
-                start=start,
-                position_ms=position_ms or 0,
-            )
+    if requested and requested != player.device_id:
+        player.transfer(now, requested, play=False)
+    with refusals_as_forbidden():
+        if items is None:
+            player.resume(now)
+            if position_ms is not None:
+                player.seek(now, position_ms)
+            return
+        context_uri = body.get("context_uri")
+        player.load(
+            now,
+            items,
+            context_uri=context_uri if isinstance(context_uri, str) else None,
+            start=start,
+            position_ms=position_ms or 0,
         )
-        return
-    run(lambda: player.resume(now))
-    if position_ms is not None:
-        seek_to = position_ms
-        run(lambda: player.seek(now, seek_to))
 
 
 async def pause(ctx: Ctx) -> None:
-    player, now = controllable(ctx), ctx.now
-    run(lambda: player.pause(now))
+    player = controllable(ctx)
+    with refusals_as_forbidden():
+        player.pause(ctx.now)
 
 
 async def skip_next(ctx: Ctx) -> None:
-    player, now = controllable(ctx), ctx.now
-    run(lambda: player.next(now))
+    player = controllable(ctx)
+    with refusals_as_forbidden():
+        player.next(ctx.now)
 
 
 async def skip_previous(ctx: Ctx) -> None:
-    player, now = controllable(ctx), ctx.now
-    run(lambda: player.previous(now))
+    player = controllable(ctx)
+    with refusals_as_forbidden():
+        player.previous(ctx.now)
 
 
 async def seek(ctx: Ctx) -> None:
     position = parse_int(ctx.required("position_ms"), "position_ms", 0, MAX_POSITION_MS)
-    player, now = controllable(ctx), ctx.now
-    run(lambda: player.seek(now, position))
+    player = controllable(ctx)
+    with refusals_as_forbidden():
+        player.seek(ctx.now, position)
 
 
 async def volume(ctx: Ctx) -> None:

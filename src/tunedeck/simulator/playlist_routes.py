@@ -16,7 +16,14 @@ from tunedeck.simulator.catalog import stable_id
 from tunedeck.simulator.errors import bad_request, forbidden, json_response, not_found
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import Playlist, PlaylistEntry, utc_iso
-from tunedeck.simulator.webapi import Ctx, Handler, api_route, parse_int, track_uri_id
+from tunedeck.simulator.webapi import (
+    Ctx,
+    Handler,
+    api_route,
+    parse_int,
+    str_field,
+    track_uri_id,
+)
 
 READ = ("playlist-read-private", "playlist-read-collaborative")
 MODIFY = ("playlist-modify-public", "playlist-modify-private")
@@ -99,13 +106,6 @@ def _items_reader(path: str) -> Handler:
 # -- changing --------------------------------------------------------------------------
 
 
-def _str_field(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise bad_request(f"Invalid {name}")
-    return value
-
-
 def _bool_field(body: dict[str, Any], name: str) -> bool | None:
     value = body.get(name)
     if value is not None and not isinstance(value, bool):
@@ -117,7 +117,7 @@ async def create_playlist(ctx: Ctx) -> Response:
     if "user_id" in ctx.request.path_params and ctx.request.path_params["user_id"] != ctx.user.id:
         raise forbidden("You cannot create a playlist for another user.")
     body = await ctx.json_body()
-    name = _str_field(body, "name")
+    name = str_field(body, "name")
     if not name or not name.strip():
         raise bad_request("Missing required field: name")
     public = _bool_field(body, "public")
@@ -130,7 +130,7 @@ async def create_playlist(ctx: Ctx) -> Response:
         id=stable_id(f"created:{sim.config.seed}:{ctx.user.id}:{sim.created_playlists}"),
         name=name,
         owner_id=ctx.user.id,
-        description=_str_field(body, "description"),
+        description=str_field(body, "description"),
         public=True if public is None else public,
         collaborative=collaborative,
     )
@@ -142,8 +142,8 @@ async def create_playlist(ctx: Ctx) -> Response:
 async def change_details(ctx: Ctx) -> Response:
     playlist = writable(ctx)
     body = await ctx.json_body()
-    name = _str_field(body, "name")
-    description = _str_field(body, "description")
+    name = str_field(body, "name")
+    description = str_field(body, "description")
     public = _bool_field(body, "public")
     collaborative = _bool_field(body, "collaborative")
     if name is not None and not name.strip():
@@ -262,26 +262,32 @@ async def remove_items(ctx: Ctx) -> Response:
         raise bad_request(f"You can remove a maximum of {MAX_ITEMS_PER_CALL} tracks per request.")
     doomed: set[int] = set()
     for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
-            raise bad_request("Invalid items: each needs a uri")
-        uri = item["uri"]
-        _item_uris(ctx, [uri])
-        positions = item.get("positions")
-        if positions is None:
-            doomed.update(i for i, e in enumerate(playlist.entries) if e.uri == uri)
-            continue
-        if not isinstance(positions, list):
-            raise bad_request("Invalid positions")
-        for raw_index in positions:
-            index = parse_int(raw_index, "positions", 0, len(playlist.entries) - 1)
-            if playlist.entries[index].uri != uri:
-                raise bad_request(
-                    f"Could not remove tracks, please check parameters: {uri} at {index}"
-                )
-            doomed.add(index)
+        doomed |= _positions_removed(ctx, playlist, item)
     playlist.entries = [e for i, e in enumerate(playlist.entries) if i not in doomed]
     playlist.touch()
     return json_response({"snapshot_id": playlist.snapshot_id})
+
+
+def _positions_removed(ctx: Ctx, playlist: Playlist, item: object) -> set[int]:
+    """The positions one item of a removal names: its ``positions`` (each holding its
+    ``uri``), else every position its ``uri`` is at."""
+    if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
+        raise bad_request("Invalid items: each needs a uri")
+    uri = item["uri"]
+    _item_uris(ctx, [uri])
+    positions = item.get("positions")
+    if positions is None:
+        return {i for i, entry in enumerate(playlist.entries) if entry.uri == uri}
+    if not isinstance(positions, list):
+        raise bad_request("Invalid positions")
+    return {_position_of(playlist, uri, raw_index) for raw_index in positions}
+
+
+def _position_of(playlist: Playlist, uri: str, raw_index: object) -> int:
+    index = parse_int(raw_index, "positions", 0, len(playlist.entries) - 1)
+    if playlist.entries[index].uri != uri:
+        raise bad_request(f"Could not remove tracks, please check parameters: {uri} at {index}")
+    return index
 
 
 async def update_items(ctx: Ctx) -> Response:
@@ -289,26 +295,34 @@ async def update_items(ctx: Ctx) -> Response:
     playlist = writable(ctx)
     body = await ctx.json_body()
     if ctx.query("uris") is not None or "uris" in body:
-        query_uris = ctx.query("uris")
-        raw = (
-            [u for u in query_uris.split(",") if u] if query_uris is not None else body.get("uris")
-        )
-        uris = _item_uris(ctx, raw) if raw else []
-        added = utc_iso(ctx.now)
-        playlist.entries = [PlaylistEntry(uri, added, ctx.user.id) for uri in uris]
+        _replace_items(ctx, playlist, body)
     else:
-        size = len(playlist.entries)
-        if "range_start" not in body or "insert_before" not in body:
-            raise bad_request("Missing required field: uris or range_start and insert_before")
-        start = parse_int(body["range_start"], "range_start", 0, max(0, size - 1))
-        length = parse_int(body.get("range_length", 1), "range_length", 1, size - start)
-        before = parse_int(body["insert_before"], "insert_before", 0, size)
-        moved = playlist.entries[start : start + length]
-        rest = playlist.entries[:start] + playlist.entries[start + length :]
-        at = before if before <= start else before - length
-        playlist.entries = rest[:at] + moved + rest[at:]
+        _move_range(playlist, body)
     playlist.touch()
     return json_response({"snapshot_id": playlist.snapshot_id})
+
+
+def _replace_items(ctx: Ctx, playlist: Playlist, body: dict[str, Any]) -> None:
+    """The playlist's items become ``uris`` (of the query, else of the body)."""
+    query_uris = ctx.query("uris")
+    raw = [u for u in query_uris.split(",") if u] if query_uris is not None else body.get("uris")
+    uris = _item_uris(ctx, raw) if raw else []
+    added = utc_iso(ctx.now)
+    playlist.entries = [PlaylistEntry(uri, added, ctx.user.id) for uri in uris]
+
+
+def _move_range(playlist: Playlist, body: dict[str, Any]) -> None:
+    """Move ``range_length`` items from ``range_start`` to before ``insert_before``."""
+    size = len(playlist.entries)
+    if "range_start" not in body or "insert_before" not in body:
+        raise bad_request("Missing required field: uris or range_start and insert_before")
+    start = parse_int(body["range_start"], "range_start", 0, max(0, size - 1))
+    length = parse_int(body.get("range_length", 1), "range_length", 1, size - start)
+    before = parse_int(body["insert_before"], "insert_before", 0, size)
+    moved = playlist.entries[start : start + length]
+    rest = playlist.entries[:start] + playlist.entries[start + length :]
+    at = before if before <= start else before - length
+    playlist.entries = rest[:at] + moved + rest[at:]
 
 
 def routes(sim: SimulatorState) -> list[Route]:

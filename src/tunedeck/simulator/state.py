@@ -10,10 +10,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tunedeck.simulator.catalog import Catalog, build_catalog
-from tunedeck.simulator.config import KNOB_FIELDS, AppConfig, SimulatorConfig
+from tunedeck.simulator.catalog import Catalog
+from tunedeck.simulator.catalog_builder import build_catalog
+from tunedeck.simulator.config import KNOB_FIELDS, SimulatorConfig
 from tunedeck.simulator.errors import SpotifyError
 from tunedeck.simulator.serialize import Renderer
+from tunedeck.simulator.specs import AppConfig
 from tunedeck.simulator.store import Playlist, User, build_world
 from tunedeck.simulator.tokens import TokenStore
 

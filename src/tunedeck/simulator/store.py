@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tunedeck.simulator.catalog import Catalog, stable_id
-from tunedeck.simulator.config import SimulatorConfig, UserConfig
+from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.simulator.playback import Player
+from tunedeck.simulator.specs import PlaybackConfig, UserConfig
 
 
 @dataclass
@@ -102,40 +104,85 @@ def build_world(
     config: SimulatorConfig, catalog: Catalog, now: float
 ) -> tuple[dict[str, User], dict[str, Playlist]]:
     """Create every configured user and playlist, and start the configured playback."""
-    playlists: dict[str, Playlist] = {}
-    users: dict[str, User] = {}
     added_at = utc_iso(now - 30 * 86400)
-    for user_config in config.users:
-        for index, spec in enumerate(user_config.playlists):
-            playlist_id = spec.id or stable_id(f"playlist:{user_config.id}:{index}")
-            if spec.tracks is not None:
-                uris = list(spec.tracks)
-            else:
-                pick = random.Random(f"{config.seed}:{playlist_id}")
-                count = min(spec.track_count, len(catalog.tracks))
-                uris = [track.uri for track in pick.sample(catalog.tracks, count)]
-            playlists[playlist_id] = Playlist(
-                id=playlist_id,
-                name=spec.name,
-                owner_id=user_config.id,
-                description=spec.description,
-                public=spec.public,
-                collaborative=spec.collaborative,
-                followers=spec.followers,
-                entries=[PlaylistEntry(uri, added_at, user_config.id) for uri in uris],
-            )
-    for user_config in config.users:
-        users[user_config.id] = _build_user(user_config, config, catalog, playlists, now)
+    playlists = {
+        playlist.id: playlist
+        for user_config in config.users
+        for playlist in _playlists_of(user_config, config.seed, catalog, added_at)
+    }
+    users = {
+        user_config.id: _build_user(user_config, config.seed, catalog, playlists, now)
+        for user_config in config.users
+    }
     return users, playlists
+
+
+def _playlists_of(
+    spec: UserConfig, seed: int, catalog: Catalog, added_at: str
+) -> Iterator[Playlist]:
+    """A user's playlists: their tracks as listed, or picked from the catalog by the seed."""
+    for index, playlist_spec in enumerate(spec.playlists):
+        playlist_id = playlist_spec.id or stable_id(f"playlist:{spec.id}:{index}")
+        if playlist_spec.tracks is not None:
+            uris = list(playlist_spec.tracks)
+        else:
+            pick = random.Random(f"{seed}:{playlist_id}")
+            count = min(playlist_spec.track_count, len(catalog.tracks))
+            uris = [track.uri for track in pick.sample(catalog.tracks, count)]
+        yield Playlist(
+            id=playlist_id,
+            name=playlist_spec.name,
+            owner_id=spec.id,
+            description=playlist_spec.description,
+            public=playlist_spec.public,
+            collaborative=playlist_spec.collaborative,
+            followers=playlist_spec.followers,
+            entries=[PlaylistEntry(uri, added_at, spec.id) for uri in uris],
+        )
 
 
 def _build_user(
     spec: UserConfig,
-    config: SimulatorConfig,
+    seed: int,
     catalog: Catalog,
     playlists: dict[str, Playlist],
     now: float,
 ) -> User:
+    devices = _devices_of(spec)
+    owned = [p.id for p in playlists.values() if p.owner_id == spec.id]
+    library = owned + [pid for pid in spec.follows if pid in playlists and pid not in owned]
+    player = Player(
+        duration_of=catalog.duration_of,
+        rng=random.Random(f"{seed}:shuffle:{spec.id}"),
+        anchor=now,
+        changed_at=now,
+    )
+    if spec.playback is not None and devices:
+        source = _starting_playlist(spec.playback, library, playlists)
+        _start_playback(player, spec.playback, list(devices), source, now)
+    return User(
+        id=spec.id,
+        display_name=spec.display_name,
+        product=spec.product,
+        email=spec.email,
+        country=spec.country,
+        devices=devices,
+        library=library,
+        player=player,
+    )
+
+
+def _starting_playlist(
+    playback: PlaybackConfig, library: list[str], playlists: dict[str, Playlist]
+) -> Playlist | None:
+    """What configured playback plays: the playlist it names, else the first of the
+    user's library that has items."""
+    named = playlists.get(playback.playlist_id or "")
+    return named or next((playlists[pid] for pid in library if playlists[pid].entries), None)
+
+
+def _devices_of(spec: UserConfig) -> dict[str, Device]:
+    """A user's devices by id (an id left out is derived from the user and the position)."""
     devices = {}
     for index, device_spec in enumerate(spec.devices):
         device_id = (
@@ -150,35 +197,24 @@ def _build_user(
             supports_volume=device_spec.supports_volume,
             is_private_session=device_spec.is_private_session,
         )
-    owned = [p.id for p in playlists.values() if p.owner_id == spec.id]
-    library = owned + [pid for pid in spec.follows if pid in playlists and pid not in owned]
-    player = Player(
-        duration_of=catalog.duration_of,
-        rng=random.Random(f"{config.seed}:shuffle:{spec.id}"),
-        anchor=now,
-        changed_at=now,
-    )
-    playback = spec.playback
-    if playback is not None and devices:
-        device_id = playback.device_id if playback.device_id in devices else next(iter(devices))
-        player.device_id = device_id
-        source = playlists.get(playback.playlist_id or "") or next(
-            (playlists[pid] for pid in library if playlists[pid].entries), None
-        )
-        if source is not None and source.entries:
-            player.shuffle = playback.shuffle
-            player.repeat = playback.repeat
-            start = min(playback.offset, len(source.entries) - 1)
-            player.load(now, source.track_uris(), context_uri=source.uri, start=start)
-            player.seek(now, playback.progress_ms)
-            player.is_playing = playback.is_playing
-    return User(
-        id=spec.id,
-        display_name=spec.display_name,
-        product=spec.product,
-        email=spec.email,
-        country=spec.country,
-        devices=devices,
-        library=library,
-        player=player,
-    )
+    return devices
+
+
+def _start_playback(
+    player: Player,
+    playback: PlaybackConfig,
+    device_ids: list[str],
+    source: Playlist | None,
+    now: float,
+) -> None:
+    """Put the player where the configuration says: on its device (else the first one),
+    playing ``source`` from the configured item and progress."""
+    player.device_id = playback.device_id if playback.device_id in device_ids else device_ids[0]
+    if source is None or not source.entries:
+        return
+    player.shuffle = playback.shuffle
+    player.repeat = playback.repeat
+    start = min(playback.offset, len(source.entries) - 1)
+    player.load(now, source.track_uris(), context_uri=source.uri, start=start)
+    player.seek(now, playback.progress_ms)
+    player.is_playing = playback.is_playing

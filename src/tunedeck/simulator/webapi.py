@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tunedeck.simulator import faults
 from tunedeck.simulator.catalog import ID_PATTERN
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
-from tunedeck.simulator.serialize import Renderer
+from tunedeck.simulator.serialize import JSON, Renderer
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import User
 from tunedeck.simulator.tokens import AccessToken
@@ -94,6 +94,14 @@ def parse_int(raw: object, name: str, low: int, high: int) -> int:
     except ValueError:
         raise bad_request(f"Invalid {name}") from None
     if not low <= value <= high:
+        raise bad_request(f"Invalid {name}")
+    return value
+
+
+def str_field(body: dict[str, Any], name: str) -> str | None:
+    """An optional string field of a JSON body, else 400 ``Invalid <name>``."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
         raise bad_request(f"Invalid {name}")
     return value
 
@@ -233,30 +241,42 @@ async def get_tracks(ctx: Ctx) -> Response:
     return json_response({"tracks": [ctx.render.track(t) if t else None for t in tracks]})
 
 
-async def search(ctx: Ctx) -> Response:
-    query = ctx.query("q")
-    if not query or not query.strip():
-        raise bad_request("No search query")
+def _search_types(ctx: Ctx) -> list[str]:
     types = [part.strip() for part in ctx.required("type").split(",")]
     if not types or any(kind not in SEARCH_TYPES for kind in types):
         raise bad_request("Bad search type field")
+    return types
+
+
+def _search_window(ctx: Ctx) -> tuple[int, int]:
+    """The page asked for: ``limit`` and ``offset``, within the depth search reaches."""
     # Development-mode apps may ask for 10 results at most (Spotify's 2026 rule).
     dev = ctx.sim.config.development_mode
     limit = ctx.int_query("limit", 5 if dev else 20, 1, 10 if dev else 50)
     offset = ctx.int_query("offset", 0, 0, SEARCH_DEPTH)
     if offset + limit > SEARCH_DEPTH:
         raise bad_request("Invalid offset")
+    return limit, offset
+
+
+def _found_tracks(ctx: Ctx, query: str, offset: int, limit: int) -> tuple[list[JSON], int]:
+    found = ctx.sim.catalog.search(query)
+    items = [ctx.render.track(track) for track in found[offset : offset + limit]]
+    return items, min(len(found), SEARCH_DEPTH)
+
+
+async def search(ctx: Ctx) -> Response:
+    query = ctx.query("q")
+    if not query or not query.strip():
+        raise bad_request("No search query")
+    types = _search_types(ctx)
+    limit, offset = _search_window(ctx)
     base = f"{ctx.render.api}/search"
     params = {"query": query, "type": ",".join(types)}
     result: dict[str, Any] = {}
     for kind in types:
-        if kind == "track":
-            found = ctx.sim.catalog.search(query)
-            items = [ctx.render.track(track) for track in found[offset : offset + limit]]
-            total = min(len(found), SEARCH_DEPTH)
-        else:
-            # Only tracks are simulated; other kinds answer empty pages of the right shape.
-            items, total = [], 0
+        # Only tracks are simulated; other kinds answer empty pages of the right shape.
+        items, total = _found_tracks(ctx, query, offset, limit) if kind == "track" else ([], 0)
         result[f"{kind}s"] = ctx.render.page(
             base, items, offset=offset, limit=limit, total=total, query=params
         )

@@ -1,4 +1,6 @@
-"""Running async operator work from a CLI command: settings, migrations, one unit of work."""
+"""What the operator commands (``tunedeck migrate | crypto | account | key | overlay-token``)
+share: their work run with the settings, expected errors as a message, and one unit of work
+on the migrated database."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from tunedeck.config import Settings, get_settings
 from tunedeck.kit.crypto import DecryptionError, KeyringError
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import TuneDeckError
-from tunedeck.kit.migrate import upgrade_database
+from tunedeck.migrations.apply import upgrade_database
 
 T = TypeVar("T")
 

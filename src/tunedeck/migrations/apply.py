@@ -1,4 +1,7 @@
-"""Apply the Alembic migrations programmatically (``tunedeck migrate``, demo and serve start)."""
+"""Apply the Alembic migrations programmatically (``tunedeck migrate``, demo and serve start).
+
+Beside the revisions it applies and the ``env.py`` it hands its connection to
+(``cfg.attributes["connection"]``): kit, below, knows nothing of them."""
 
 from __future__ import annotations
 
@@ -14,11 +17,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
-import tunedeck.migrations
 from tunedeck.config import to_async_url
 from tunedeck.kit.files import private_sqlite_file
 
-MIGRATIONS_DIR = Path(tunedeck.migrations.__file__).parent
+MIGRATIONS_DIR = Path(__file__).parent
 VERSION_TABLE = "alembic_version"
 
 MIGRATION_LOCK = 0x7464_6D69_6772_6174  # "tdmigrat" in ASCII (the relay's lock is another)
