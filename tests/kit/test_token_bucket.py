@@ -109,6 +109,20 @@ async def test_a_refused_request_takes_from_no_bucket(make_store: MakeStore) -> 
     assert await spend(store, [own], 3) == 2
 
 
+async def test_a_refund_gives_the_token_back(make_store: MakeStore) -> None:
+    clock = Clock()
+    store = make_store(clock)
+    key = [Bucket("k", Rate(1, 3))]
+    assert await spend(store, key, 3) == 3
+    await store.refund(key)
+    assert await spend(store, key, 3) == 1
+    # A full bucket stays full: giving back what was never taken adds nothing.
+    clock.advance(10)
+    await store.refund(key)
+    await store.refund([Bucket("never-taken", Rate(1, 3))])
+    assert await spend(store, key, 5) == 3
+
+
 async def test_buckets_are_separate(make_store: MakeStore) -> None:
     store = make_store(Clock())
     one, two = Bucket("one", Rate(1, 2)), Bucket("two", Rate(1, 2))

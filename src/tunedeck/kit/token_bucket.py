@@ -20,6 +20,11 @@ nothing anywhere. Redis: one Lua script, atomic across processes. The buckets' t
 the callers' wall clock (``time.time``): processes on several machines agree on it to
 NTP's few milliseconds, which only shifts a refill by as much.
 
+:meth:`BucketStore.refund` gives a token back: a caller that must take its token before
+it knows whether the request counts (a sign-in is counted only when it fails, yet
+concurrent attempts must not all pass a bucket holding one token) takes first and
+refunds when the request turns out not to count.
+
 If Redis cannot be reached, :class:`RedisBuckets` fails OPEN: the request is admitted
 uncounted (``unchecked``), the outage is logged once, and Redis is not asked again for
 ``retry_seconds`` (so an unreachable server costs one timeout per interval, not one per
@@ -112,6 +117,10 @@ class BucketStore(Protocol):
         """Take a token from each of ``buckets`` if every one has one; else none."""
         ...
 
+    async def refund(self, buckets: Sequence[Bucket]) -> None:
+        """Give back the token a :meth:`take` of ``buckets`` took (a full bucket stays full)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -137,6 +146,18 @@ class MemoryBuckets:
         if len(self._tats) > MEMORY_PRUNE_THRESHOLD:
             self._prune(now)
         return verdict
+
+    async def refund(self, buckets: Sequence[Bucket]) -> None:
+        now = self._clock()
+        for bucket in buckets:
+            tat = self._tats.get(bucket.key)
+            if tat is None:
+                continue
+            tat -= bucket.rate.interval
+            if tat > now:
+                self._tats[bucket.key] = tat
+            else:
+                del self._tats[bucket.key]  # full again: forgotten
 
     def _prune(self, now: float) -> None:
         """Forget full buckets: a missing bucket is a full one (bounded memory)."""
@@ -172,6 +193,25 @@ for i = 1, #KEYS do
   redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil(tats[i] - now))
 end
 return {1, 0, 0}
+"""
+
+
+# KEYS: the buckets; ARGV[1]: now (ms); then, per bucket, its interval (ms).
+# A bucket's arrival time moves back one interval; a bucket full again is deleted.
+_REFUND = """
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat then
+    tat = tat - tonumber(ARGV[i + 1])
+    if tat > now then
+      redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+    else
+      redis.call('DEL', KEYS[i])
+    end
+  end
+end
+return 0
 """
 
 
@@ -214,6 +254,7 @@ class RedisBuckets:
         )
         self._redis: Any = Redis.from_pool(pool)
         self._script: Any = self._redis.register_script(_TAKE)
+        self._refund: Any = self._redis.register_script(_REFUND)
 
     @property
     def failing_open(self) -> bool:
@@ -241,7 +282,24 @@ class RedisBuckets:
             return ADMITTED
         return Verdict(admitted=False, retry_after=int(wait_ms) / 1000.0, refused_by=refused - 1)
 
+    async def refund(self, buckets: Sequence[Bucket]) -> None:
+        now = self._clock()
+        if self._down_until is not None and now < self._down_until:
+            return  # the take was not counted either
+        args: list[float] = [now * 1000.0, *(b.rate.interval * 1000.0 for b in buckets)]
+        try:
+            await self._refund(keys=[self.prefix + b.key for b in buckets], args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            # A token not given back only counts against the caller until it refills.
+            self._went_down(now, exc)
+
     def _failed_open(self, now: float, exc: BaseException) -> Verdict:
+        self._went_down(now, exc)
+        self.unchecked += 1
+        return ADMITTED
+
+    def _went_down(self, now: float, exc: BaseException) -> None:
+        """Redis could not answer: logged once, not asked again for ``retry_seconds``."""
         if self._down_until is None:
             logger.warning(
                 "rate limits: Redis unreachable or too slow (%s: %s); requests pass "
@@ -250,8 +308,6 @@ class RedisBuckets:
                 exc,
             )
         self._down_until = now + self.retry_seconds
-        self.unchecked += 1
-        return ADMITTED
 
     async def close(self) -> None:
         await self._redis.aclose()
