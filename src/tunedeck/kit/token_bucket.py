@@ -20,10 +20,9 @@ nothing anywhere. Redis: one Lua script, atomic across processes. The buckets' t
 the callers' wall clock (``time.time``): processes on several machines agree on it to
 NTP's few milliseconds, which only shifts a refill by as much.
 
-:meth:`BucketStore.refund` gives a token back: a caller that must take its token before
-it knows whether the request counts (a sign-in is counted only when it fails, yet
-concurrent attempts must not all pass a bucket holding one token) takes first and
-refunds when the request turns out not to count.
+:meth:`BucketStore.available` reads how many tokens a bucket holds without taking one:
+for a caller that takes only once it knows a request counts (a sign-in is counted when it
+fails), and must meanwhile know whether the bucket could pay for it.
 
 If Redis cannot be reached, :class:`RedisBuckets` fails OPEN: the request is admitted
 uncounted (``unchecked``), the outage is logged once, and Redis is not asked again for
@@ -91,6 +90,26 @@ class Verdict:
 ADMITTED = Verdict(admitted=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Available:
+    """The tokens a bucket holds now and, when it holds none, the seconds until one."""
+
+    tokens: int
+    retry_after: float = 0.0
+
+
+def _available(now: float, rate: Rate, tat: float) -> Available:
+    """The tokens of a bucket of ``rate`` whose stored arrival time is ``tat``: ``n`` more
+    takes are admitted while the debt (``tat`` past ``now``) plus ``n`` intervals is at
+    most the burst's worth (the arithmetic of :func:`_verdict`)."""
+    debt = max(0.0, tat - now)
+    # A hair of tolerance: a debt of exactly k intervals leaves burst - k tokens.
+    tokens = max(0, math.floor(rate.burst - debt / rate.interval + 1e-9))
+    if tokens:
+        return Available(tokens)
+    return Available(0, retry_after=debt - (rate.burst - 1) * rate.interval)
+
+
 def _verdict(
     now: float, rates: Sequence[Rate], tats: Sequence[float]
 ) -> tuple[Verdict, list[float]]:
@@ -117,8 +136,8 @@ class BucketStore(Protocol):
         """Take a token from each of ``buckets`` if every one has one; else none."""
         ...
 
-    async def refund(self, buckets: Sequence[Bucket]) -> None:
-        """Give back the token a :meth:`take` of ``buckets`` took (a full bucket stays full)."""
+    async def available(self, bucket: Bucket) -> Available:
+        """How many tokens ``bucket`` holds now, taking none."""
         ...
 
     async def close(self) -> None: ...
@@ -147,17 +166,9 @@ class MemoryBuckets:
             self._prune(now)
         return verdict
 
-    async def refund(self, buckets: Sequence[Bucket]) -> None:
+    async def available(self, bucket: Bucket) -> Available:
         now = self._clock()
-        for bucket in buckets:
-            tat = self._tats.get(bucket.key)
-            if tat is None:
-                continue
-            tat -= bucket.rate.interval
-            if tat > now:
-                self._tats[bucket.key] = tat
-            else:
-                del self._tats[bucket.key]  # full again: forgotten
+        return _available(now, bucket.rate, self._tats.get(bucket.key, now))
 
     def _prune(self, now: float) -> None:
         """Forget full buckets: a missing bucket is a full one (bounded memory)."""
@@ -193,25 +204,6 @@ for i = 1, #KEYS do
   redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil(tats[i] - now))
 end
 return {1, 0, 0}
-"""
-
-
-# KEYS: the buckets; ARGV[1]: now (ms); then, per bucket, its interval (ms).
-# A bucket's arrival time moves back one interval; a bucket full again is deleted.
-_REFUND = """
-local now = tonumber(ARGV[1])
-for i = 1, #KEYS do
-  local tat = tonumber(redis.call('GET', KEYS[i]))
-  if tat then
-    tat = tat - tonumber(ARGV[i + 1])
-    if tat > now then
-      redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil(tat - now))
-    else
-      redis.call('DEL', KEYS[i])
-    end
-  end
-end
-return 0
 """
 
 
@@ -254,7 +246,6 @@ class RedisBuckets:
         )
         self._redis: Any = Redis.from_pool(pool)
         self._script: Any = self._redis.register_script(_TAKE)
-        self._refund: Any = self._redis.register_script(_REFUND)
 
     @property
     def failing_open(self) -> bool:
@@ -282,16 +273,17 @@ class RedisBuckets:
             return ADMITTED
         return Verdict(admitted=False, retry_after=int(wait_ms) / 1000.0, refused_by=refused - 1)
 
-    async def refund(self, buckets: Sequence[Bucket]) -> None:
+    async def available(self, bucket: Bucket) -> Available:
         now = self._clock()
         if self._down_until is not None and now < self._down_until:
-            return  # the take was not counted either
-        args: list[float] = [now * 1000.0, *(b.rate.interval * 1000.0 for b in buckets)]
+            return Available(bucket.rate.burst)  # unchecked, as a take would be
         try:
-            await self._refund(keys=[self.prefix + b.key for b in buckets], args=args)
+            stored = await self._redis.get(self.prefix + bucket.key)
         except (RedisError, OSError, TimeoutError) as exc:
-            # A token not given back only counts against the caller until it refills.
             self._went_down(now, exc)
+            return Available(bucket.rate.burst)
+        tat = float(stored) / 1000.0 if stored is not None else now
+        return _available(now, bucket.rate, tat)
 
     def _failed_open(self, now: float, exc: BaseException) -> Verdict:
         self._went_down(now, exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from graphql import GraphQLError
@@ -57,8 +58,10 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         if original.details is not None:
             extensions["details"] = original.details.to_dict()
     elif original is None and isinstance((error.extensions or {}).get("code"), str):
-        # A refusal that names its own code (the document limits).
-        extensions = {"code": error.extensions["code"], "status": 400}  # type: ignore[index]
+        # A refusal that names its own code (the document limits), or an error formatted
+        # already (``in_place``): its status, if it names one, else 400.
+        named = error.extensions or {}
+        extensions = {"code": named["code"], "status": named.get("status", 400)}
     elif _VALUE_REFUSED.search(error.message) and (
         original is None or isinstance(original, GraphQLError)
     ):
@@ -72,8 +75,31 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def in_place(error: GraphQLError) -> None:
+    """Give ``error`` the message and extensions :func:`format_error` answers with, for the
+    transports that format errors themselves (``GraphQLError.formatted``: WebSocket)."""
+    formatted = format_error(error)
+    error.message = formatted["message"]
+    error.extensions = formatted["extensions"]
+
+
+async def _formatted(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    try:
+        async for result in results:
+            for error in getattr(result, "errors", None) or ():
+                if isinstance(error, GraphQLError):
+                    in_place(error)
+            yield result
+    finally:
+        await results.aclose()
+
+
 class TuneDeckSchema(Schema):
-    """Logs only what went wrong on our side; expected errors are answers, not incidents."""
+    """Logs only what went wrong on our side; expected errors are answers, not incidents.
+    Results streamed (over WebSocket) carry the same ``extensions.code`` as over HTTP."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return _formatted(await super().stream(*args, **kwargs))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
