@@ -10,9 +10,14 @@ can be read off the app (see :func:`route_table`):
   X (``/metrics``: a local Prometheus scrapes it without a key).
 
 Routes that cannot carry a dependency (mounts) declare theirs with :func:`declare_rule`,
-on the route object itself; FastAPI's documentation pages are public. GraphQL and
-WebSocket code authenticate with :func:`authenticate_connection` and check with
-``require_permission``.
+on the route object itself; FastAPI's documentation pages are public. GraphQL over
+HTTP authenticates with :func:`authenticate_connection` and checks with
+``require_permission``; the WebSockets (``realtime``) read the secret with
+:func:`credential_from` and look it up themselves.
+
+Failed sign-ins: every lookup of a credential, at every door (here, the session
+sign-in, the WebSockets), runs inside ``throttle.authentication_attempt``, so a client
+address that failed too often is refused (429) before its credential is looked at.
 
 CSRF: a state-changing request (any method but GET, HEAD, OPTIONS) authenticated by the
 dashboard's session cookie must carry the session's CSRF token in ``X-CSRF-Token``
