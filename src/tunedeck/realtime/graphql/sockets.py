@@ -40,7 +40,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from tunedeck.accounts.permissions import Principal
 from tunedeck.kit.addresses import limit_key
 from tunedeck.kit.errors import (
     TuneDeckError,
@@ -111,7 +110,7 @@ class GraphQLSocket(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
             await self.websocket.close(CloseCode.BAD_MESSAGE, "Invalid connection init payload")
             return
         if self.connection_init_received:
-            await self.websocket.close(4429, "Too many initialisation requests")
+            await self.websocket.close(CloseCode.TOO_MANY, "Too many initialisation requests")
             return
         self.connection_init_received = True
         self.context.connection_params = payload
@@ -144,9 +143,6 @@ class GraphQLSocket(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
         self._held.callback(slot.release)
         self._held.enter_context(self.live.revocations.watch(credential, self._withdrawn))
         self.credential = credential
-        self._authenticated(principal)
-
-    def _authenticated(self, principal: Principal) -> None:
         self.context.authenticate(principal)
         self.conn.state.principal = principal  # named in the session's log line
 
