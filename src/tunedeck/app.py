@@ -34,7 +34,7 @@ from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
 from tunedeck.player.limits import serve_request_limits
 from tunedeck.realtime.feed import router as live_router
-from tunedeck.realtime.graphql import Subscription
+from tunedeck.realtime.graphql import GraphQLSocket, Subscription
 from tunedeck.realtime.lifespan import realtime
 from tunedeck.runtime import process_pieces
 from tunedeck.web.api_docs import install_api_docs
@@ -86,7 +86,7 @@ def create_app(
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
-    install_player(app, settings, subscription=Subscription)
+    install_player(app, settings, subscription=Subscription, sockets=GraphQLSocket)
     app.include_router(live_router)
     install_api_docs(app)
     # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----

@@ -174,6 +174,49 @@ class Settings(BaseSettings):
     live_keepalive_seconds: float = Field(
         default=15.0, gt=0, description="Keep-alive comment interval of the SSE feed."
     )
+    live_auth_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A live WebSocket (feed or GraphQL) that has not authenticated this "
+        "long after opening is closed.",
+    )
+    # Caps on the live connections (feed WebSocket, SSE, GraphQL WebSocket) open in one
+    # process at once; a connection over one is refused (4429 / 429).
+    live_max_per_credential: int = Field(
+        default=50,
+        gt=0,
+        description="Live connections one API key, overlay token or dashboard session may "
+        "hold open.",
+    )
+    live_max_per_account: int = Field(
+        default=200, gt=0, description="Live connections all of one account's credentials hold."
+    )
+    live_max_per_address: int = Field(
+        default=100,
+        gt=0,
+        description="Authenticated live connections from one client address.",
+    )
+    live_max_unauthenticated_per_address: int = Field(
+        default=20,
+        gt=0,
+        description="Live WebSockets from one client address still waiting to authenticate.",
+    )
+
+    # ---- failed sign-ins ----
+    auth_throttle: bool = Field(
+        default=True,
+        description="Throttle failed authentications per client address (false: no throttle).",
+    )
+    auth_failure_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make before it is throttled.",
+    )
+    auth_failures_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        description="How fast a throttled address earns another attempt (the burst refills).",
+    )
 
     # ---- request limits ----
     rate_limits: bool = Field(

@@ -4,7 +4,8 @@
 same way from the same settings; :func:`process_pieces` puts them on a state object
 (``app.state``, or the worker's) and takes them down in reverse order:
 
-``metrics`` (kit.metrics.Metrics: the app's own, or a new one), ``keyring`` (Keyring),
+``metrics`` (kit.metrics.Metrics: the app's own, or a new one), ``failed_logins``
+(accounts.throttle.FailedLogins), ``keyring`` (Keyring),
 ``db`` (Database), ``http`` (one pooled httpx.AsyncClient),
 ``token_manager`` (connections.TokenManager), ``bus`` (events.bus.EventBus: Redis or
 in-process), ``outbox`` (events.outbox.Outbox) and ``relay`` (events.relay.EventRelay,
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from tunedeck.accounts.throttle import serve_failed_logins
 from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import create_bus
@@ -36,6 +38,9 @@ async def process_pieces(settings: Settings, state: Any) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         state.settings = settings
         state.metrics = metrics = getattr(state, "metrics", None) or Metrics()
+        # Failed sign-ins per client address, for every door of the process that
+        # authenticates (accounts.throttle).
+        await stack.enter_async_context(serve_failed_logins(state, settings))
         state.keyring = load_keyring(settings.encryption_keys, settings.data_dir)
         state.db = db = Database(settings.resolved_database_url)
         stack.push_async_callback(db.dispose)

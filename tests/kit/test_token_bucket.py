@@ -16,6 +16,7 @@ import redis.asyncio as redis_asyncio
 from tests.support.redis_server import OwnRedis, own_redis
 from tunedeck.kit import token_bucket
 from tunedeck.kit.token_bucket import (
+    Available,
     Bucket,
     BucketStore,
     MemoryBuckets,
@@ -107,6 +108,27 @@ async def test_a_refused_request_takes_from_no_bucket(make_store: MakeStore) -> 
     # The refusals took nothing from ``own``: it still has its two last tokens.
     assert await spend(store, [own, shared], 10) == 0
     assert await spend(store, [own], 3) == 2
+
+
+async def test_available_tokens_are_read_without_taking_one(make_store: MakeStore) -> None:
+    clock = Clock()
+    store = make_store(clock)
+    bucket = Bucket("k", Rate(2, 3))
+    assert await store.available(bucket) == Available(3)
+    assert await spend(store, [bucket], 2) == 2
+    assert await store.available(bucket) == Available(1)
+    assert await store.available(bucket) == Available(1)  # reading took nothing
+    assert await spend(store, [bucket], 1) == 1
+    empty = await store.available(bucket)
+    assert empty.tokens == 0
+    assert empty.retry_after == pytest.approx(0.5, abs=0.002)
+    verdict = await store.take([bucket])
+    assert not verdict.admitted
+    assert verdict.retry_after == pytest.approx(empty.retry_after)
+    clock.advance(0.5)
+    assert await store.available(bucket) == Available(1)
+    clock.advance(60)
+    assert await store.available(bucket) == Available(3)  # full, and no fuller
 
 
 async def test_buckets_are_separate(make_store: MakeStore) -> None:

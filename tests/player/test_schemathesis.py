@@ -51,11 +51,13 @@ COVERAGE_FROM = 5000
 # the coverage and stateful phases add to the fuzzing phase's own).
 REQUESTS_PER_EXAMPLE = {"openapi": 1.6, "openapi-small": 1.3, "graphql": 1.0}
 MAX_ROUNDS = 4
-# Settings of the server under fuzz: no rate limits, so that what is fuzzed is the
-# contract and not the abuse limits (their 429 is documented all the same, and
-# tests/player/test_limits.py proves them); thousands of requests of one key would
-# otherwise be mostly 429s.
-FUZZ_SETTINGS: dict[str, Any] = {"rate_limits": False}
+# Settings of the server under fuzz: no rate limits and no throttle of failed sign-ins,
+# so that what is fuzzed is the contract and not the abuse limits (their 429 is
+# documented all the same; tests/player/test_limits.py and tests/accounts/test_throttle.py
+# prove them): thousands of requests of one key would otherwise be mostly 429s, and the
+# wrong credentials Schemathesis sends on purpose (its authentication checks) would soon
+# throttle its one address.
+FUZZ_SETTINGS: dict[str, Any] = {"rate_limits": False, "auth_throttle": False}
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,14 @@ from tunedeck.kit.db import Database
 
 @asynccontextmanager
 async def serve_process(
-    database_url: str, redis_url: str, sim: Sim, data_dir: Path
+    database_url: str,
+    redis_url: str,
+    sim: Sim,
+    data_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """``tunedeck serve`` on the test's database, Redis and simulator (``env`` added)."""
     port = free_port()
     env = {
         **os.environ,
@@ -38,6 +44,7 @@ async def serve_process(
         "TUNEDECK_DATA_DIR": str(data_dir),
         "TUNEDECK_SPOTIFY_API_URL": f"{sim.base}/v1",
         "TUNEDECK_SPOTIFY_ACCOUNTS_URL": sim.base,
+        **(env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-c", "from tunedeck.cli import main; main()"),

@@ -123,3 +123,22 @@ async def test_bad_token_is_refused_and_revocation_closes(
                 await accounts.revoke_overlay_token(db_session, keys.overlay_id, None)
             with pytest.raises(TransportError):
                 await drain(playing)
+
+
+async def test_a_subscription_sent_over_http_is_refused(
+    settings: Settings, database: Database, sim: Sim
+) -> None:
+    """A subscription streams over WebSocket; posted, it is a mistake (400), never a 500."""
+    keys = await streamer(database, sim)
+    async with served(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
+        for accept in ("application/json", "multipart/mixed", "text/event-stream"):
+            answer = await http.post(
+                "/graphql",
+                json={"query": "subscription { spotifyNowPlaying { id } }"},
+                headers={**keys.headers, "Accept": accept},
+            )
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error"] == {
+                "code": "graphql_invalid",
+                "message": "subscriptions are not allowed when using POST",
+            }

@@ -10,9 +10,14 @@ can be read off the app (see :func:`route_table`):
   X (``/metrics``: a local Prometheus scrapes it without a key).
 
 Routes that cannot carry a dependency (mounts) declare theirs with :func:`declare_rule`,
-on the route object itself; FastAPI's documentation pages are public. GraphQL and
-WebSocket code authenticate with :func:`authenticate_connection` and check with
-``require_permission``.
+on the route object itself; FastAPI's documentation pages are public. GraphQL over
+HTTP authenticates with :func:`authenticate_connection` and checks with
+``require_permission``; the WebSockets (``realtime``) read the secret with
+:func:`credential_from` and look it up themselves.
+
+Failed sign-ins: every lookup of a credential, at every door (here, the session
+sign-in, the WebSockets), runs inside ``throttle.authentication_attempt``, so a client
+address that failed too often is refused (429) before its credential is looked at.
 
 CSRF: a state-changing request (any method but GET, HEAD, OPTIONS) authenticated by the
 dashboard's session cookie must carry the session's CSRF token in ``X-CSRF-Token``
@@ -25,7 +30,6 @@ and needs none.
 from __future__ import annotations
 
 import functools
-import ipaddress
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +46,8 @@ from starlette.types import ASGIApp
 from tunedeck.accounts import service
 from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
+from tunedeck.accounts.throttle import authentication_attempt
+from tunedeck.kit.addresses import peer_address
 from tunedeck.kit.db import SessionDep, get_database
 from tunedeck.kit.errors import ErrorDetails, Forbidden, Unauthorized
 from tunedeck.kit.json_body import JsonBodyRequest
@@ -100,11 +106,12 @@ async def authenticate_connection(conn: HTTPConnection) -> Principal:
     Authentication is its own short unit of work (the lookup and the key's last-use
     stamp), committed here: a request that then waits on Spotify, or a socket that lives
     for hours, holds no transaction and no pooled connection because it authenticated.
+    A client address that failed too often is refused first (``throttle``: 429).
     """
     secret = credential_from(conn)
     if secret is None:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <key>'")
-    async with get_database(conn).session() as session:
+    async with authentication_attempt(conn), get_database(conn).session() as session:
         principal = await service.authenticate(session, secret, session_times=session_times(conn))
     check_csrf(conn, secret)
     # Cached for this connection, so GraphQL / WebSocket code can reuse it.
@@ -203,15 +210,9 @@ def is_local_caller(conn: HTTPConnection) -> bool:
     settings = getattr(conn.app.state, "settings", None)
     if settings is not None and not settings.trust_loopback:
         return False
-    client = conn.scope.get("client")
-    if not client:
+    address = peer_address(conn.scope)
+    if address is None:
         return False
-    try:
-        address = ipaddress.ip_address(str(client[0]))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack socket
     return address.is_loopback and not any(name in conn.headers for name in FORWARDING_HEADERS)
 
 

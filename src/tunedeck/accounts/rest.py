@@ -37,9 +37,10 @@ from tunedeck.accounts.schemas import (
     SessionCreate,
     SessionOut,
 )
+from tunedeck.accounts.throttle import authentication_attempt
 from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
-from tunedeck.kit.error_docs import error_doc
+from tunedeck.kit.error_docs import FAILED_LOGINS_DOC, error_doc
 from tunedeck.kit.errors import ErrorDetails, Forbidden
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
@@ -61,6 +62,7 @@ async def me(principal: Authenticated) -> MeOut:
     responses={
         401: error_doc("Not a valid API key."),
         403: error_doc("Sent from another site's page (csrf_failed)."),
+        429: FAILED_LOGINS_DOC,
     },
 )
 async def login(
@@ -83,7 +85,8 @@ async def login(
         )
     ttl = timedelta(seconds=settings.session_ttl_seconds)
     idle = timedelta(seconds=settings.session_idle_seconds)
-    created, principal = await service.start_session(session, body.key, ttl, idle=idle)
+    async with authentication_attempt(request):
+        created, principal = await service.start_session(session, body.key, ttl, idle=idle)
     response.set_cookie(
         SESSION_COOKIE,
         created.secret,

@@ -28,12 +28,6 @@ def error_doc(description: str, **extra: Any) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description, **extra}
 
 
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: error_doc("No valid credentials."),
-    403: error_doc("The key lacks the permission."),
-}
-
-
 RETRY_AFTER: dict[str, Any] = {
     "Retry-After": {
         "description": "Whole seconds to wait before trying again (at least 1).",
@@ -42,9 +36,22 @@ RETRY_AFTER: dict[str, Any] = {
 }
 """The ``Retry-After`` header of every answer that says when to try again (429, 503)."""
 
+FAILED_LOGINS_DOC = error_doc(
+    "Too many failed sign-ins from this client address (too_many_failed_logins): "
+    "nothing was checked.",
+    headers=RETRY_AFTER,
+)
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_doc("No valid credentials."),
+    403: error_doc("The key lacks the permission."),
+    429: FAILED_LOGINS_DOC,
+}
+
 RATE_LIMITED = error_doc(
     "Too many calls: this API key or its account is over its rate limit (code "
-    "too_many_requests; nothing was sent to Spotify), or Spotify is rate limiting this "
-    "app (code rate_limited).",
+    "too_many_requests; nothing was sent to Spotify), Spotify is rate limiting this "
+    "app (code rate_limited), or this client address failed to sign in too often "
+    "(code too_many_failed_logins).",
     headers=RETRY_AFTER,
 )

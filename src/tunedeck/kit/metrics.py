@@ -33,6 +33,10 @@ SPOTIFY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 RETRY_AFTER_BUCKETS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0)
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+TRANSPORTS = ("http", "websocket")
+LIVE_KINDS = ("websocket", "sse", "graphql")
+LIVE_CAPS = ("credential", "account", "address", "unauthenticated")
+
 PROBE_TIMEOUT = 5.0
 """Longest a scrape waits for one probe (a slow database must not hang the scraper)."""
 
@@ -137,6 +141,33 @@ class Metrics:
             buckets=LATENESS_BUCKETS,
             registry=registry,
         )
+        # ---- the doors (accounts.throttle, realtime.caps) ----
+        self.auth_failures = Counter(
+            "tunedeck_auth_failures",
+            "Credentials refused (unknown, revoked or expired), by transport (http or websocket).",
+            ("transport",),
+            registry=registry,
+        )
+        self.auth_throttled = Counter(
+            "tunedeck_auth_throttled",
+            "Requests and connections refused unchecked because their client address "
+            "failed to authenticate too often (too_many_failed_logins), by transport.",
+            ("transport",),
+            registry=registry,
+        )
+        self.live_refusals = Counter(
+            "tunedeck_live_connection_refusals",
+            "Live connections refused over a cap, by what carries them (websocket, sse, "
+            "graphql) and which cap (credential, account, address, unauthenticated).",
+            ("kind", "cap"),
+            registry=registry,
+        )
+        for transport in TRANSPORTS:  # every series present from the start, at 0
+            self.auth_failures.labels(transport)
+            self.auth_throttled.labels(transport)
+        for kind in LIVE_KINDS:
+            for cap in LIVE_CAPS:
+                self.live_refusals.labels(kind, cap)
         # ---- events (read by the app's readiness probe at scrape time) ----
         self.outbox_backlog = Gauge(
             "tunedeck_event_outbox_backlog",

@@ -20,6 +20,10 @@ nothing anywhere. Redis: one Lua script, atomic across processes. The buckets' t
 the callers' wall clock (``time.time``): processes on several machines agree on it to
 NTP's few milliseconds, which only shifts a refill by as much.
 
+:meth:`BucketStore.available` reads how many tokens a bucket holds without taking one:
+for a caller that takes only once it knows a request counts (a sign-in is counted when it
+fails), and must meanwhile know whether the bucket could pay for it.
+
 If Redis cannot be reached, :class:`RedisBuckets` fails OPEN: the request is admitted
 uncounted (``unchecked``), the outage is logged once, and Redis is not asked again for
 ``retry_seconds`` (so an unreachable server costs one timeout per interval, not one per
@@ -86,6 +90,26 @@ class Verdict:
 ADMITTED = Verdict(admitted=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Available:
+    """The tokens a bucket holds now and, when it holds none, the seconds until one."""
+
+    tokens: int
+    retry_after: float = 0.0
+
+
+def _available(now: float, rate: Rate, tat: float) -> Available:
+    """The tokens of a bucket of ``rate`` whose stored arrival time is ``tat``: ``n`` more
+    takes are admitted while the debt (``tat`` past ``now``) plus ``n`` intervals is at
+    most the burst's worth (the arithmetic of :func:`_verdict`)."""
+    debt = max(0.0, tat - now)
+    # A hair of tolerance: a debt of exactly k intervals leaves burst - k tokens.
+    tokens = max(0, math.floor(rate.burst - debt / rate.interval + 1e-9))
+    if tokens:
+        return Available(tokens)
+    return Available(0, retry_after=debt - (rate.burst - 1) * rate.interval)
+
+
 def _verdict(
     now: float, rates: Sequence[Rate], tats: Sequence[float]
 ) -> tuple[Verdict, list[float]]:
@@ -110,6 +134,10 @@ class BucketStore(Protocol):
 
     async def take(self, buckets: Sequence[Bucket]) -> Verdict:
         """Take a token from each of ``buckets`` if every one has one; else none."""
+        ...
+
+    async def available(self, bucket: Bucket) -> Available:
+        """How many tokens ``bucket`` holds now, taking none."""
         ...
 
     async def close(self) -> None: ...
@@ -137,6 +165,10 @@ class MemoryBuckets:
         if len(self._tats) > MEMORY_PRUNE_THRESHOLD:
             self._prune(now)
         return verdict
+
+    async def available(self, bucket: Bucket) -> Available:
+        now = self._clock()
+        return _available(now, bucket.rate, self._tats.get(bucket.key, now))
 
     def _prune(self, now: float) -> None:
         """Forget full buckets: a missing bucket is a full one (bounded memory)."""
@@ -241,7 +273,25 @@ class RedisBuckets:
             return ADMITTED
         return Verdict(admitted=False, retry_after=int(wait_ms) / 1000.0, refused_by=refused - 1)
 
+    async def available(self, bucket: Bucket) -> Available:
+        now = self._clock()
+        if self._down_until is not None and now < self._down_until:
+            return Available(bucket.rate.burst)  # unchecked, as a take would be
+        try:
+            stored = await self._redis.get(self.prefix + bucket.key)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._went_down(now, exc)
+            return Available(bucket.rate.burst)
+        tat = float(stored) / 1000.0 if stored is not None else now
+        return _available(now, bucket.rate, tat)
+
     def _failed_open(self, now: float, exc: BaseException) -> Verdict:
+        self._went_down(now, exc)
+        self.unchecked += 1
+        return ADMITTED
+
+    def _went_down(self, now: float, exc: BaseException) -> None:
+        """Redis could not answer: logged once, not asked again for ``retry_seconds``."""
         if self._down_until is None:
             logger.warning(
                 "rate limits: Redis unreachable or too slow (%s: %s); requests pass "
@@ -250,8 +300,6 @@ class RedisBuckets:
                 exc,
             )
         self._down_until = now + self.retry_seconds
-        self.unchecked += 1
-        return ADMITTED
 
     async def close(self) -> None:
         await self._redis.aclose()

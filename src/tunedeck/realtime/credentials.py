@@ -17,6 +17,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.auth import credential_from
 from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.accounts.secrets import hash_secret
+from tunedeck.accounts.throttle import TooManyFailedLogins, authentication_attempt
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import Unauthorized, describe, is_database_unavailable
@@ -77,23 +78,34 @@ def credential_of(principal: Principal, secret: str | None) -> Credential:
     return Credential(principal.kind, principal.credential_id, session_hash)
 
 
-async def authenticate(db: Database, secret: str) -> LiveClient:
-    """The live client ``secret`` stands for, in its own unit of work; :class:`Refused`
-    (4401 unknown or revoked, 4403 not allowed to read now playing, 1013 the database
-    unable to tell just now)."""
+async def authenticate(conn: HTTPConnection, db: Database, secret: str) -> LiveClient:
+    """The live client ``secret`` stands for, sent over ``conn``, in its own unit of
+    work; :class:`Refused` (as :func:`authenticate_principal`, or 4403 not allowed to
+    read now playing)."""
+    principal = await authenticate_principal(conn, db, secret)
+    return LiveClient(principal, credential_of(principal, secret), reads_of(principal))
+
+
+async def authenticate_principal(conn: HTTPConnection, db: Database, secret: str) -> Principal:
+    """The principal ``secret`` stands for, sent over ``conn``, in its own unit of work,
+    throttled as every door is (``accounts.throttle``); :class:`Refused` (4401 unknown or
+    revoked, 4429 too many failed sign-ins from the address, 1013 the database unable to
+    tell just now)."""
     try:
-        async with db.session() as session:
+        async with authentication_attempt(conn), db.session() as session:
             principal = await accounts.authenticate(session, secret)
     except Unauthorized:
         raise Refused(
             CloseCode.UNAUTHENTICATED, "invalid, revoked or expired credentials"
         ) from None
+    except TooManyFailedLogins as exc:
+        raise Refused(CloseCode.TOO_MANY, exc.message) from None
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
         logger.warning("live: database unavailable checking a credential: %s", describe(exc))
         raise Refused(CloseCode.TRY_AGAIN_LATER, BUSY_REASON) from None
-    return LiveClient(principal, credential_of(principal, secret), reads_of(principal))
+    return principal
 
 
 def _origin(value: str) -> str:

@@ -6,9 +6,11 @@ first message ``{"type": "auth", "token": ..., "since": ...}`` (``?auth=message`
 the first message count even when the handshake carries a cookie). It then receives JSON
 text frames: ``hello``, a fresh ``now_playing`` (after the events it missed, when it
 resumes with ``since``), then whatever its account's channel carries that it may read.
-Close codes: 4400 bad message, 4401 unauthenticated or revoked, 4403 forbidden (origin,
-permission), 4408 too slow, 1001 server shutting down, 1013 try again later (the
-database could not serve the connection just now).
+Close codes: 4400 bad message, 4401 unauthenticated (nothing valid within
+``live_auth_timeout_seconds``) or revoked, 4403 forbidden (origin, permission), 4408 too
+slow, 4429 over a connection cap (``caps``) or too many failed sign-ins from the address,
+1001 server shutting down, 1013 try again later (the database could not serve the
+connection just now).
 
 Two tasks per connection: this handler reads the client (whose only message is the
 first ``auth``; anything else closes it) and a sender writes the queue, so a client that
@@ -28,12 +30,13 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tunedeck.accounts.auth import AccessRule, GuardedRoute, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
+from tunedeck.kit.addresses import limit_key
 from tunedeck.realtime import sse
+from tunedeck.realtime.caps import OverCap
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
 from tunedeck.realtime.hub import Closed, Connection
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.protocol import (
-    AUTH_TIMEOUT,
     CloseCode,
     Refused,
     close_reason,
@@ -74,13 +77,26 @@ async def live_events(
 async def live_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     live = get_live(websocket)
+    address = limit_key(websocket.scope)
     try:
-        client, since = await _authenticate(websocket, live)
+        # Until it authenticates, the socket holds one of its address's few waiting slots.
+        with live.caps.unauthenticated(address, "websocket"):
+            client, since = await _authenticate(websocket, live)
+        slot = live.caps.authenticated(client.credential, client.account_id, address, "websocket")
+    except OverCap as over:
+        await _close(websocket, CloseCode.TOO_MANY, over.reason)
+        return
     except Refused as refused:
         await _close(websocket, refused.code, refused.reason)
         return
     except WebSocketDisconnect:
         return
+    with slot:
+        await _serve(websocket, live, client, since)
+
+
+async def _serve(websocket: WebSocket, live: Live, client: LiveClient, since: int | None) -> None:
+    """Feed an authenticated client until it leaves or its connection is closed."""
     try:
         with live.attach(client, "websocket") as connection:
             sender = asyncio.create_task(_send(websocket, live, client, connection, since))
@@ -105,18 +121,19 @@ async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, i
     by_message = websocket.query_params.get(AUTH_MODE) == AUTH_BY_MESSAGE
     secret = None if by_message else handshake_secret(websocket)
     if secret is None:
+        timeout = live.settings.live_auth_timeout_seconds
         try:
-            first = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT)
+            first = await asyncio.wait_for(websocket.receive(), timeout)
         except TimeoutError:
             raise Refused(
-                CloseCode.UNAUTHENTICATED, f"no 'auth' message within {AUTH_TIMEOUT:.0f} s"
+                CloseCode.UNAUTHENTICATED, f"no 'auth' message within {timeout:g} s"
             ) from None
         if first["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(first.get("code", 1000))
         auth = parse_auth(read_frame(first))
         secret = auth.token
         since = auth.since if auth.since is not None else since
-    client = await authenticate(live.db, secret)
+    client = await authenticate(websocket, live.db, secret)
     websocket.state.principal = client.principal  # named in the session's log line
     return client, since
 

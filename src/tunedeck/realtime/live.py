@@ -26,6 +26,7 @@ from tunedeck.events.bus import EventBus, History
 from tunedeck.events.service import event_out
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import describe, is_database_unavailable
+from tunedeck.realtime.caps import ConnectionCaps, ConnectionKind
 from tunedeck.realtime.credentials import LiveClient
 from tunedeck.realtime.hub import Closed, Connection, Hub, Outgoing
 from tunedeck.realtime.messages import Event, Hello, Reset
@@ -38,9 +39,6 @@ logger = logging.getLogger(__name__)
 # What ``hello`` lists as readable (hello and reset reach every client).
 READABLE: tuple[Literal["now_playing", "event", "status"], ...] = ("now_playing", "event", "status")
 
-ConnectionKind = Literal["websocket", "sse", "graphql"]
-"""What carries a live client (the door it came through)."""
-
 
 class Watch(Protocol):
     """The watched registry as the hub uses it (``state.watch``)."""
@@ -52,7 +50,8 @@ class Watch(Protocol):
 
 class Live:
     """The live pieces of a serving process (``app.state.live``). ``connections``: the
-    clients attached now, by what carries them (read by ``/metrics``)."""
+    clients attached now, by what carries them (read by ``/metrics``); ``caps``: the
+    connections open now, counted against their caps (every door takes its slots)."""
 
     def __init__(
         self,
@@ -63,6 +62,7 @@ class Live:
         hub: Hub,
         revocations: Revocations,
         snapshots: Snapshots,
+        caps: ConnectionCaps,
         state: Any = None,
     ) -> None:
         self.settings = settings
@@ -71,6 +71,7 @@ class Live:
         self.hub = hub
         self.revocations = revocations
         self.snapshots = snapshots
+        self.caps = caps
         # Where the watched registry is (``state.watch``), looked up at each connection:
         # the poller side sets it up in the same lifespan, in its own order.
         self._state = state

@@ -21,8 +21,6 @@ MAX_FRAME = 64 * 1024
 """Largest frame a client may send, in bytes (UTF-8). The server refuses a message larger
 than ``max_body_bytes`` before any of it reaches the app (1009, ``serving.uvicorn_options``);
 this bound holds when an operator raises that setting."""
-AUTH_TIMEOUT = 10.0
-"""How long a connection may stay open without authenticating, in seconds."""
 MAX_REASON = 123
 """A close reason's limit in bytes (RFC 6455)."""
 
@@ -36,6 +34,7 @@ class CloseCode(IntEnum):
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403
     TOO_SLOW = 4408
+    TOO_MANY = 4429  # over a connection cap, or too many failed sign-ins from the address
 
 
 BUSY_REASON = "server busy: reconnect shortly"

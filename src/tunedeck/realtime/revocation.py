@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 
 from tunedeck.accounts import repository
@@ -75,17 +75,11 @@ class Revocations:
         credentials = list(self._watched)
         if not credentials:
             return 0
-        keys = {c.id for c in credentials if c.kind is not PrincipalKind.OVERLAY}
-        tokens = {c.id for c in credentials if c.kind is PrincipalKind.OVERLAY}
-        sessions = {c.session_hash for c in credentials if c.session_hash is not None}
-        async with self.db.session() as session:
-            active_keys = await repository.active_api_key_ids(session, keys)
-            active_tokens = await repository.active_overlay_token_ids(session, tokens)
-            live_sessions = await repository.live_session_hashes(session, sessions, utcnow())
+        standing = await self._standing(credentials)
         self.checks += 1
         closed = 0
         for credential in credentials:
-            if _stands(credential, active_keys, active_tokens, live_sessions):
+            if credential in standing:
                 continue
             for on_revoked in list(self._watched.pop(credential, {}).values()):
                 on_revoked()
@@ -107,6 +101,26 @@ class Revocations:
                     logger.warning("live credential check failed: %s", type(exc).__name__)
                 self._failing = True
             await wait_any(stopping, within=self.interval)
+
+    async def stands(self, credential: Credential) -> bool:
+        """Whether ``credential`` still stands now, asked of the database (a connection
+        about to act on it checks, rather than wait for the next pass)."""
+        return credential in await self._standing([credential])
+
+    async def _standing(self, credentials: Collection[Credential]) -> set[Credential]:
+        """Those of ``credentials`` not revoked, ended or expired (one query per table)."""
+        keys = {c.id for c in credentials if c.kind is not PrincipalKind.OVERLAY}
+        tokens = {c.id for c in credentials if c.kind is PrincipalKind.OVERLAY}
+        sessions = {c.session_hash for c in credentials if c.session_hash is not None}
+        async with self.db.session() as session:
+            active_keys = await repository.active_api_key_ids(session, keys)
+            active_tokens = await repository.active_overlay_token_ids(session, tokens)
+            live_sessions = await repository.live_session_hashes(session, sessions, utcnow())
+        return {
+            credential
+            for credential in credentials
+            if _stands(credential, active_keys, active_tokens, live_sessions)
+        }
 
 
 def _stands(

@@ -10,6 +10,7 @@ from typing import Any
 from tunedeck.config import Settings
 from tunedeck.kit.logs import redacted_server_logs
 from tunedeck.player.deps import STATE_CACHE
+from tunedeck.realtime.caps import CapLimits, ConnectionCaps
 from tunedeck.realtime.hub import Hub
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.revocation import Revocations
@@ -55,12 +56,16 @@ def freeze_startup_objects() -> None:
 
 @asynccontextmanager
 async def serving(state: Any) -> AsyncIterator[Live]:
-    """The hub, the revocation checks and the snapshots on ``state`` (settings, db, bus,
-    token_manager there already); every live connection closed (1001) on the way out."""
+    """The hub, the revocation checks, the snapshots and the connection caps on ``state``
+    (settings, db, bus, token_manager, metrics there already); every live connection
+    closed (1001) on the way out."""
     settings = state.settings
     hub = Hub(state.bus, queue_size=settings.live_queue_size)
     revocations = Revocations(state.db, interval=settings.live_revocation_seconds)
     snapshots = Snapshots(hub, state.token_manager, getattr(state, STATE_CACHE, None))
+    caps = ConnectionCaps(
+        CapLimits.from_settings(settings), metrics=getattr(state, "metrics", None)
+    )
     live = Live(
         settings=settings,
         db=state.db,
@@ -68,6 +73,7 @@ async def serving(state: Any) -> AsyncIterator[Live]:
         hub=hub,
         revocations=revocations,
         snapshots=snapshots,
+        caps=caps,
         state=state,
     )
     await revocations.start()

@@ -6,7 +6,8 @@ its id, so a browser's ``EventSource`` resumes by itself (``Last-Event-ID``); ``
 does the same for other clients. A comment every ``live_keepalive_seconds`` keeps
 proxies from timing the stream out. When the server closes the stream (revoked, too
 slow, shutting down) it first sends an ``event: close`` whose data is
-``{"type": "close", "code": ..., "reason": ...}``, with the WebSocket close codes.
+``{"type": "close", "code": ..., "reason": ...}``, with the WebSocket close codes. A
+stream over a connection cap (``caps``) is refused with 429 ``too_many_connections``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from tunedeck.accounts.permissions import Principal
+from tunedeck.kit.addresses import limit_key
 from tunedeck.kit.errors import BadRequest, Forbidden, TuneDeckError
+from tunedeck.realtime.caps import OverCap, Slot, TooManyConnections
 from tunedeck.realtime.credentials import (
     LiveClient,
     credential_of,
@@ -68,11 +73,36 @@ async def stream(request: Request, live: Live, principal: Principal) -> Response
     except Refused as refused:
         raise BadRequest(refused.reason) from None
     client = LiveClient(principal, credential_of(principal, secret), reads)
+    try:
+        slot = live.caps.authenticated(
+            client.credential, client.account_id, limit_key(request.scope), "sse"
+        )
+    except OverCap as over:
+        raise TooManyConnections(over) from None
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_events(live, client, since), media_type=MEDIA_TYPE, headers=headers)
+    return HeldStream(
+        _events(live, client, since, slot), slot, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
-async def _events(live: Live, client: LiveClient, since: int | None) -> AsyncIterator[str]:
+class HeldStream(StreamingResponse):
+    """A stream holding a connection slot, given back once the response is over, however
+    it ends (the stream may be cancelled before its generator ever ran)."""
+
+    def __init__(self, content: AsyncIterator[str], slot: Slot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
+
+
+async def _events(
+    live: Live, client: LiveClient, since: int | None, slot: Slot
+) -> AsyncIterator[str]:
     # Runs for as long as the client listens; Starlette cancels it when the client leaves.
     yield f"retry: {RETRY_MS}\n\n"
     try:
@@ -91,3 +121,5 @@ async def _events(live: Live, client: LiveClient, since: int | None) -> AsyncIte
     except Closed as closed:
         body = {"type": "close", "code": closed.code, "reason": closed.reason}
         yield frame(json.dumps(body), event="close")
+    finally:
+        slot.release()

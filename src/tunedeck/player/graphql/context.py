@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
@@ -26,14 +26,23 @@ class LimitedCalls:
     retry_after: int = 0
 
 
+class Socket(Protocol):
+    """The WebSocket a context belongs to, as the code serving it may act on it."""
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close the socket (with ``code`` and ``reason``) as soon as it can be."""
+        ...
+
+
 class GraphQLContext(BaseContext):
     """One GraphQL request (or WebSocket connection): the player context its fields'
     operations run with.
 
     Each operation opens its own short unit of work, so the fields of one query may
     run concurrently (they share no session). A WebSocket connection authenticates in
-    its ``connection_init`` (see ``schema.TuneDeckGraphQLRouter.on_ws_connect``): until
-    then it has no player context.
+    its ``connection_init`` (by the handler that serves its socket, ``socket``): until
+    then it has no player context; once its credential is withdrawn (:meth:`withdraw`),
+    every field it runs is refused.
     """
 
     def __init__(self, player: PlayerContext | None, conn: HTTPConnection | None = None) -> None:
@@ -41,12 +50,25 @@ class GraphQLContext(BaseContext):
         self._player = player
         self.conn = conn
         self.limited = LimitedCalls()
+        self.socket: Socket | None = None
+        self._withdrawn: str | None = None
 
     @property
     def player(self) -> PlayerContext:
+        if self._withdrawn is not None:
+            raise Unauthorized(self._withdrawn)
         if self._player is None:
             raise Unauthorized("authentication required: send a token in connection_init")
         return self._player
+
+    def withdraw(self, reason: str) -> None:
+        """The connection's credential no longer stands: refuse everything from now on."""
+        self._withdrawn = reason
+
+    @property
+    def withdrawn(self) -> str | None:
+        """Why the credential no longer stands; None while it does."""
+        return self._withdrawn
 
     @property
     def principal(self) -> Principal:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from tunedeck.kit.errors import (
     TuneDeckError,
@@ -57,8 +60,10 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         if original.details is not None:
             extensions["details"] = original.details.to_dict()
     elif original is None and isinstance((error.extensions or {}).get("code"), str):
-        # A refusal that names its own code (the document limits).
-        extensions = {"code": error.extensions["code"], "status": 400}  # type: ignore[index]
+        # A refusal that names its own code (the document limits), or an error formatted
+        # already (``in_place``): its status, if it names one, else 400.
+        named = error.extensions or {}
+        extensions = {"code": named["code"], "status": named.get("status", 400)}
     elif _VALUE_REFUSED.search(error.message) and (
         original is None or isinstance(original, GraphQLError)
     ):
@@ -72,8 +77,54 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def in_place(error: GraphQLError) -> None:
+    """Give ``error`` the message and extensions :func:`format_error` answers with, for the
+    transports that format errors themselves (``GraphQLError.formatted``: WebSocket)."""
+    formatted = format_error(error)
+    error.message = formatted["message"]
+    error.extensions = formatted["extensions"]
+
+
+async def _formatted(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    try:
+        async for result in results:
+            for error in getattr(result, "errors", None) or ():
+                if isinstance(error, GraphQLError):
+                    in_place(error)
+            yield result
+    finally:
+        await results.aclose()
+
+
 class TuneDeckSchema(Schema):
-    """Logs only what went wrong on our side; expected errors are answers, not incidents."""
+    """Logs only what went wrong on our side; expected errors are answers, not incidents.
+    Results streamed (over WebSocket) carry the same ``extensions.code`` as over HTTP."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return _formatted(await super().stream(*args, **kwargs))
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One result for one operation (HTTP): never a subscription, which streams over
+        WebSocket and, run once, would have nothing to answer with (refused: 400)."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

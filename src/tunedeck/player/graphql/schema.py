@@ -20,7 +20,6 @@ from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.requests import Request
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -32,23 +31,20 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult, Info
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UNSET
 
-from tunedeck.accounts import service as accounts
-from tunedeck.accounts.auth import GuardedRoute, credential_from
+from tunedeck.accounts.auth import GuardedRoute
 from tunedeck.accounts.permissions import Permission
 from tunedeck.config import Settings
 from tunedeck.kit import json_body
-from tunedeck.kit.db import get_database
 from tunedeck.kit.errors import (
     BadRequest,
     InvalidJson,
-    TuneDeckError,
-    Unauthorized,
     UnsupportedMediaType,
-    database_unavailable,
-    is_database_unavailable,
 )
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
@@ -72,6 +68,7 @@ from tunedeck.player.graphql.types import (
     SpotifyTrack,
     mirror,
 )
+from tunedeck.player.graphql.websocket import QuietWebSocketAdapter
 
 GRAPHQL_PATH = "/graphql"
 MAX_ALIASES = 15
@@ -304,7 +301,10 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
 
 
 class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
-    """Strawberry's FastAPI router answering errors in the TuneDeck vocabulary."""
+    """Strawberry's FastAPI router answering errors in the TuneDeck vocabulary. Its
+    WebSockets are served by the handler :func:`install_graphql` is given."""
+
+    websocket_adapter_class = QuietWebSocketAdapter
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         # Strawberry answers a request it cannot read (not JSON, no query) in plain text;
@@ -343,30 +343,6 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         except InvalidJson as exc:
             raise json.JSONDecodeError(exc.message, "", 0) from None
 
-    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
-        """A WebSocket connection authenticates once, in ``connection_init``: with the
-        handshake's credential (header, cookie, ``?token=``) or ``{"token": ...}`` (or
-        ``{"Authorization": "Bearer ..."}``) in its payload. Overlay tokens are admitted:
-        each field checks its own permission. Refused: closed with 4403."""
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        try:
-            secret = _payload_secret(params) or (
-                credential_from(context.conn) if context.conn is not None else None
-            )
-            if secret is None or context.conn is None:
-                raise ConnectionRejectionError({"message": "authentication required"})
-            async with get_database(context.conn).session() as session:
-                principal = await accounts.authenticate(session, secret)
-        except (Unauthorized, TuneDeckError) as exc:
-            raise ConnectionRejectionError({"message": str(exc)}) from None
-        except Exception as exc:
-            if not is_database_unavailable(exc):
-                raise
-            raise ConnectionRejectionError({"message": database_unavailable().message}) from None
-        context.authenticate(principal)
-        unset: UnsetType = UNSET
-        return unset
-
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -378,28 +354,28 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return answer
 
 
-def _payload_secret(params: dict[str, Any]) -> str | None:
-    token = params.get("token")
-    if isinstance(token, str) and token.strip():
-        return token.strip()
-    header = params.get("Authorization") or params.get("authorization")
-    if isinstance(header, str):
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    return None
-
-
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def install_graphql(app: FastAPI, settings: Settings, subscription: type | None = None) -> None:
+SocketHandler = type[BaseGraphQLTransportWSHandler[GraphQLContext, None]]
+
+
+def install_graphql(
+    app: FastAPI,
+    settings: Settings,
+    subscription: type | None = None,
+    sockets: SocketHandler | None = None,
+) -> None:
     """Serve ``/graphql`` (POST; a browser's GET is sent to GraphiQL by web.graphiql). Batches of
-    operations are refused (Strawberry's default). With ``subscription``, subscriptions
-    are offered over WebSocket (``graphql-transport-ws``), to pages of TuneDeck's own
-    origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no Origin)."""
+    operations are refused (Strawberry's default). With ``subscription`` and the handler
+    of its ``sockets`` (who authenticates them, and keeps checking), subscriptions and
+    operations are offered over WebSocket (``graphql-transport-ws``), to pages of
+    TuneDeck's own origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no
+    Origin)."""
+    if (subscription is None) != (sockets is None):
+        raise TypeError("subscriptions need the handler of their sockets, and only they do")
     router = TuneDeckGraphQLRouter(
         build_schema(settings, subscription),
         context_getter=graphql_context,
@@ -409,6 +385,8 @@ def install_graphql(app: FastAPI, settings: Settings, subscription: type | None 
         allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
         route_class=GuardedRoute,
     )
+    if sockets is not None:
+        router.graphql_transport_ws_handler_class = sockets
     # No GET: operations are POSTed, and a browser's GET is answered by web.graphiql.
     router.routes = [
         route

@@ -6,15 +6,16 @@
 so overlay tokens too). ``spotifyEvents``: every playback event from now on
 (``spotify:read``; never overlay tokens). Each subscription is a live client like a feed
 connection: watched, revocable (a revoked credential closes the socket with 4401), closed
-when it falls behind (4408) or the server stops (1001).
+when it falls behind (4408) or the server stops (1001). The socket carrying them is a
+live connection too, whether or not it holds one (``sockets``).
 
-The player serves ``/graphql``; app.py hands it :class:`Subscription` (the player never
+The player serves ``/graphql``; app.py hands it :class:`Subscription` and the handler of
+its sockets, :class:`~tunedeck.realtime.graphql.sockets.GraphQLSocket` (the player never
 imports realtime).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -27,7 +28,8 @@ from tunedeck.player.graphql.context import GraphQLContext
 from tunedeck.player.graphql.permissions import needs
 from tunedeck.player.graphql.types import SpotifyEvent, SpotifyNowPlaying, mirror
 from tunedeck.player.schemas import NowPlayingOut
-from tunedeck.realtime.credentials import LiveClient, credential_of, reads_of
+from tunedeck.realtime.credentials import LiveClient, reads_of
+from tunedeck.realtime.graphql.sockets import GraphQLSocket
 from tunedeck.realtime.hub import Closed, Outgoing
 from tunedeck.realtime.live import Live
 
@@ -61,11 +63,11 @@ async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
     """The subscriber's messages of ``kind``, from the hub, until it leaves or is closed."""
     context = info.context
     principal = context.principal
-    conn = context.conn
-    if conn is None:
-        return
-    live: Live = conn.app.state.live
-    client = LiveClient(principal, credential_of(principal, None), reads_of(principal))
+    socket = context.socket
+    if context.conn is None or not isinstance(socket, GraphQLSocket) or socket.credential is None:
+        raise RuntimeError("a subscription outside an authenticated GraphQL socket")
+    live: Live = context.conn.app.state.live
+    client = LiveClient(principal, socket.credential, reads_of(principal))
     try:
         with live.attach(client, "graphql") as connection:
             for out in await live.opening(client, connection, None):
@@ -77,8 +79,7 @@ async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
                     yield out
     except Closed as closed:
         # The whole connection goes: a revoked credential must not keep the socket.
-        with contextlib.suppress(Exception):
-            await conn.close(closed.code, closed.reason)  # type: ignore[attr-defined]
+        socket.close_soon(closed.code, closed.reason)
 
 
 def _now_playing(message: dict[str, Any]) -> SpotifyLiveNowPlaying:
