@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import update
+from websockets.exceptions import InvalidStatus
 
 from tests.realtime.feed_support import Keys, served
 from tests.realtime.graphql_support import (
@@ -303,3 +304,25 @@ async def test_a_socket_closing_is_no_error_in_the_log(
         if r.levelno >= logging.ERROR or r.exc_info is not None
     ]
     assert errors == []
+
+
+async def test_socket_origins_are_judged_as_the_live_feeds(
+    settings: Settings, database: Database, sim: Sim
+) -> None:
+    """A page of one of TuneDeck's own names opens a GraphQL socket whichever name it
+    asked for (the live feed's rule, kit.hosts.origin_allowed); a page of another site is
+    refused before the handshake completes, even when the Host check is left to a proxy."""
+    keys = await streamer(database, sim)
+    named = settings.model_copy(update={"allowed_hosts": "deck.example, *"})
+    async with served(named) as server:
+        port = int(server.base.rsplit(":", 1)[1])
+        for origin in (f"http://localhost:{port}", "https://deck.example"):
+            async with graphql_socket(server.base, headers={"Origin": origin}) as client:
+                acknowledged = await client.init({"token": keys.key})
+                assert acknowledged["type"] == "connection_ack"
+        with pytest.raises(InvalidStatus) as refused:
+            async with graphql_socket(
+                server.base, headers={"Origin": f"http://evil.example:{port}"}
+            ):
+                pass
+        assert refused.value.response.status_code == 403

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tunedeck.config import Settings
@@ -238,3 +239,22 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> N
         return
     response = error_response(400, BAD_HOST, message)
     await response(scope, receive, send)
+
+
+def origin_allowed(conn: HTTPConnection, settings: Settings) -> bool:
+    """Whether a browser's ``Origin`` may open a live connection (the feed, SSE, a GraphQL
+    socket): a page served under one of TuneDeck's own names (:class:`AllowedHosts`) or
+    one of ``TUNEDECK_ALLOWED_ORIGINS``; never judged by the request's own ``Host``, which
+    a page on a rebound name chooses. No ``Origin`` (bots, servers): the credential alone
+    decides."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {_origin(settings.public_url), *map(_origin, settings.allowed_origin_list)}
+    if "*" in allowed or _origin(origin) in allowed:
+        return True
+    return AllowedHosts.of(settings).allows_origin(origin, conn.scope.get("server"))
+
+
+def _origin(value: str) -> str:
+    return value.strip().rstrip("/").lower()

@@ -18,10 +18,8 @@ from tunedeck.accounts.auth import credential_from
 from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.accounts.throttle import TooManyFailedLogins, authentication_attempt
-from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import Unauthorized, describe, is_database_unavailable
-from tunedeck.kit.hosts import AllowedHosts
 from tunedeck.realtime.messages import OVERLAY_TYPES
 from tunedeck.realtime.protocol import BUSY_REASON, CloseCode, Refused
 
@@ -106,22 +104,3 @@ async def authenticate_principal(conn: HTTPConnection, db: Database, secret: str
         logger.warning("live: database unavailable checking a credential: %s", describe(exc))
         raise Refused(CloseCode.TRY_AGAIN_LATER, BUSY_REASON) from None
     return principal
-
-
-def _origin(value: str) -> str:
-    return value.strip().rstrip("/").lower()
-
-
-def origin_allowed(conn: HTTPConnection, settings: Settings) -> bool:
-    """Whether a browser's ``Origin`` may connect: a page served under one of TuneDeck's
-    own names (the public URL, ``TUNEDECK_ALLOWED_HOSTS``, the loopback names on the
-    listening port: ``kit.hosts``) or one of ``TUNEDECK_ALLOWED_ORIGINS``; never judged
-    by the request's own ``Host``, which a page on a rebound name chooses. No ``Origin``
-    (bots, servers): the credential alone decides."""
-    origin = conn.headers.get("origin")
-    if origin is None:
-        return True
-    allowed = {_origin(settings.public_url), *map(_origin, settings.allowed_origin_list)}
-    if "*" in allowed or _origin(origin) in allowed:
-        return True
-    return AllowedHosts.of(settings).allows_origin(origin, conn.scope.get("server"))

@@ -31,9 +31,10 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from tunedeck.accounts.auth import AccessRule, GuardedRoute, declare_rule, requires
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.kit.addresses import limit_key
+from tunedeck.kit.hosts import origin_allowed
 from tunedeck.realtime import sse
 from tunedeck.realtime.caps import OverCap
-from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret, origin_allowed
+from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret
 from tunedeck.realtime.hub import Closed, Connection
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.protocol import (

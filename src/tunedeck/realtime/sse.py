@@ -24,13 +24,9 @@ from starlette.types import Receive, Scope, Send
 from tunedeck.accounts.permissions import Principal
 from tunedeck.kit.addresses import limit_key
 from tunedeck.kit.errors import BadRequest, Forbidden, TuneDeckError
+from tunedeck.kit.hosts import origin_allowed
 from tunedeck.realtime.caps import OverCap, Slot, TooManyConnections
-from tunedeck.realtime.credentials import (
-    LiveClient,
-    credential_of,
-    handshake_secret,
-    origin_allowed,
-)
+from tunedeck.realtime.credentials import LiveClient, credential_of, handshake_secret
 from tunedeck.realtime.credentials import reads_of as client_reads
 from tunedeck.realtime.hub import Closed
 from tunedeck.realtime.live import Live

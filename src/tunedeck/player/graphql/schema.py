@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import strawberry
 from cross_web import HTTPException as CrossWebHTTPException
@@ -46,6 +45,7 @@ from tunedeck.kit.errors import (
     InvalidJson,
     UnsupportedMediaType,
 )
+from tunedeck.kit.hosts import origin_allowed
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
@@ -306,6 +306,15 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
 
     websocket_adapter_class = QuietWebSocketAdapter
 
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """A page of another origin than the one it asked (Strawberry admits those) may
+        open a socket by the live feed's rule (``kit.hosts.origin_allowed``)."""
+        return origin_allowed(request, self.settings)
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         # Strawberry answers a request it cannot read (not JSON, no query) in plain text;
         # raised as ours, it gets the error body every other door answers with.
@@ -354,11 +363,6 @@ class TuneDeckGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return answer
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 SocketHandler = type[BaseGraphQLTransportWSHandler[GraphQLContext, None]]
 
 
@@ -371,9 +375,8 @@ def install_graphql(
     """Serve ``/graphql`` (POST; a browser's GET is sent to GraphiQL by web.graphiql). Batches of
     operations are refused (Strawberry's default). With ``subscription`` and the handler
     of its ``sockets`` (who authenticates them, and keeps checking), subscriptions and
-    operations are offered over WebSocket (``graphql-transport-ws``), to pages of
-    TuneDeck's own origin and of ``TUNEDECK_ALLOWED_ORIGINS`` (and to clients sending no
-    Origin)."""
+    operations are offered over WebSocket (``graphql-transport-ws``), to pages the live
+    feed admits (``kit.hosts.origin_allowed``) and to clients sending no Origin."""
     if (subscription is None) != (sockets is None):
         raise TypeError("subscriptions need the handler of their sockets, and only they do")
     router = TuneDeckGraphQLRouter(
@@ -382,7 +385,7 @@ def install_graphql(
         graphql_ide=None,  # GraphiQL is TuneDeck's own page (web.graphiql), from the package
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscription else (),
-        allowed_origins=[_origin_of(settings.public_url), *settings.allowed_origin_list],
+        settings=settings,
         route_class=GuardedRoute,
     )
     if sockets is not None:
