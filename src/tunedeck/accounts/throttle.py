@@ -97,6 +97,7 @@ class FailedLogins:
             store = RedisBuckets(
                 settings.redis_url,
                 prefix=f"{settings.redis_namespace}:auth:",  # the deployment's namespace
+                purpose="sign-in throttle",
                 timeout=settings.rate_limit_redis_timeout_seconds,
                 clock=clock,
             )

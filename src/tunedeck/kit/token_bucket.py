@@ -220,6 +220,7 @@ class RedisBuckets:
         url: str,
         *,
         prefix: str,
+        purpose: str = "rate limits",
         timeout: float = 0.5,
         retry_seconds: float = 1.0,
         max_connections: int = 50,
@@ -230,6 +231,7 @@ class RedisBuckets:
         from redis.backoff import NoBackoff
 
         self.prefix = prefix
+        self.purpose = purpose  # what the log lines name: "rate limits", "sign-in throttle"
         self.retry_seconds = retry_seconds
         self.unchecked = 0
         self._clock = clock
@@ -268,7 +270,7 @@ class RedisBuckets:
             return self._failed_open(now, exc)
         if self._down_until is not None:
             self._down_until = None
-            logger.info("rate limits: Redis answers again; limits are enforced across processes")
+            logger.info("%s: Redis answers again; enforced across processes", self.purpose)
         if admitted:
             return ADMITTED
         return Verdict(admitted=False, retry_after=int(wait_ms) / 1000.0, refused_by=refused - 1)
@@ -294,8 +296,9 @@ class RedisBuckets:
         """Redis could not answer: logged once, not asked again for ``retry_seconds``."""
         if self._down_until is None:
             logger.warning(
-                "rate limits: Redis unreachable or too slow (%s: %s); requests pass "
+                "%s: Redis unreachable or too slow (%s: %s); requests pass "
                 "unchecked until it answers again",
+                self.purpose,
                 type(exc).__name__,
                 exc,
             )
