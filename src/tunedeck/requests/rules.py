@@ -142,7 +142,8 @@ def check_track(
     if rules.max_track_ms is not None and track.duration_ms > rules.max_track_ms:
         return refuse(
             Reason.TRACK_TOO_LONG,
-            length=format_duration(track.duration_ms),
+            # Rounded up: a song a fraction over 7:00 reads 7:01, not "7:00, the limit 7:00".
+            length=format_duration(track.duration_ms, round_up=True),
             limit=format_duration(rules.max_track_ms),
         )
     if not rules.duplicates_allowed:

@@ -31,13 +31,18 @@ MAX_LISTED = 5000
 
 
 def _whole(low: int, high: int, unit: str) -> AfterValidator:
+    """A whole number from ``low`` to ``high`` (``unit``: how to name the amounts)."""
+
+    def amount(count: int) -> str:
+        return f"{count} {unit.removesuffix('s')}" if count == 1 else f"{count} {unit}"
+
     def check(value: int) -> int:
         if value < 0:
             raise ValueError(f"must not be negative (got {value})")
         if value < low:
-            raise ValueError(f"must be at least {low} {unit}, or null for no limit")
+            raise ValueError(f"must be at least {amount(low)}, or null for no limit")
         if value > high:
-            raise ValueError(f"must be at most {high} {unit} (got {value})")
+            raise ValueError(f"must be at most {amount(high)} (got {value})")
         return value
 
     return AfterValidator(check)
@@ -58,7 +63,7 @@ def _uris(pattern: re.Pattern[str], kind: str) -> AfterValidator:
     def check(values: frozenset[str]) -> frozenset[str]:
         for value in sorted(values):
             if not pattern.match(value):
-                raise ValueError(f"{value[:60]!r} is not a {kind} uri (spotify:{kind}:…)")
+                raise ValueError(f"{value[:60]!r} is not a Spotify {kind} uri (spotify:{kind}:…)")
         return values
 
     return AfterValidator(check)
