@@ -151,6 +151,10 @@ def test_search_paging(demo: httpx.Client) -> None:
     ).json()["tracks"]
     assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
     assert second["offset"] == 5
+    # Spotify's next links name the query "query", and it takes them back.
+    assert "query=the" in first["next"]
+    followed = demo.get(first["next"]).json()["tracks"]
+    assert [i["id"] for i in followed["items"]] == [i["id"] for i in second["items"]]
 
 
 def test_search_bad_parameters(demo: httpx.Client) -> None:
