@@ -157,6 +157,18 @@ def test_what_the_market_cannot_play_is_passed_over() -> None:
     assert pick("neon harbor", [deluxe, original]) == original
 
 
+def test_another_song_does_not_stand_in_for_one_the_market_cannot_play() -> None:
+    locked = track("Neon Harbor", "Nova Park", popularity=70, playable=False)
+    longer = track("Neon Harbor Nights", "Nova Park", popularity=90)
+    refused = pick("neon harbor", [longer, locked])
+    assert isinstance(refused, Refusal)
+    assert refused.code is Reason.NOT_AVAILABLE
+    # Songs matching just as well do stand in for each other (an artist asked for).
+    first = track("Save Your Tears", WEEKND, popularity=95, playable=False)
+    second = track("Blinding Lights", WEEKND, popularity=90)
+    assert pick("the weeknd", [first, second]) == second
+
+
 def test_nothing_playable_is_not_available_even_with_a_karaoke_version_that_plays() -> None:
     original = track("Sakura Postcard", "Maya Hale", popularity=60, playable=False)
     karaoke = track("Sakura Postcard (Karaoke Version)", "Sing Along Stars", popularity=20)

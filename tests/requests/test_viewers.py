@@ -265,6 +265,14 @@ def test_names_are_untrusted_text() -> None:
     assert viewer.id is None  # not an id's characters
 
 
+def test_a_handle_too_long_is_dropped_not_cut() -> None:
+    viewer = from_query({"user": "x" * 65, "id": "123"}, trust_roles=True)
+    assert viewer is not None
+    assert (viewer.login, viewer.id, viewer.display_name) == (None, "123", "x" * 63 + "…")
+    assert (found := from_query({"user": "x" * 64}, trust_roles=True)) is not None
+    assert found.login == "x" * 64
+
+
 def test_platform_is_a_short_word() -> None:
     viewer = from_query({"user": "x", "platform": "Twitch"}, trust_roles=True)
     assert viewer is not None

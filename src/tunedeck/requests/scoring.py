@@ -15,7 +15,9 @@ query does not ask for ("live" in the query, and not in the song's own title, as
 live versions) is taken only when no other result matches: "Blinding Lights" never
 plays a karaoke track, even when the original cannot play in the streamer's market.
 Among the rest: the most relevant, then the most popular, then Spotify's order; the
-first the streamer's market can play is chosen, or ``not_available`` if none can.
+first the streamer's market can play is chosen, or ``not_available`` if none can. When
+the best cannot play, only another release of the same song (or a match just as
+relevant) stands in for it: "Neon Harbor" never becomes "Neon Harbor Nights".
 """
 
 from __future__ import annotations
@@ -209,12 +211,21 @@ def choose(
     ranked = rank(query, tracks)
     if not ranked:
         return refuse(Reason.NOT_FOUND)
+    best = ranked[0]
     for found in ranked:
+        if not _stands_in_for(found, best):
+            break  # a less relevant song is another song: better refused than played
         if playable(found.track, country):
             if found.track.explicit and not allow_explicit:
                 return _clean_version(found, ranked, country) or found.track
             return found.track
     return refuse(Reason.NOT_AVAILABLE)
+
+
+def _stands_in_for(found: Scored, best: Scored) -> bool:
+    """Whether ``found`` may play when ``best`` cannot: the same song (another release of
+    it), or another match just as relevant."""
+    return found.song == best.song or round(found.relevance, 2) >= round(best.relevance, 2)
 
 
 def _clean_version(chosen: Scored, ranked: list[Scored], country: str | None) -> Track | None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qsl
 
-from tunedeck.requests.text import bounded, clean
+from tunedeck.requests.text import bounded, clean, utf16_length
 
 
 class Role(StrEnum):
@@ -145,11 +145,15 @@ def _viewer(
     claimed: Role,
     trust_roles: bool,
 ) -> Viewer | None:
-    login = _value(login)
+    handle = _value(login)
     display = _value(display)
-    if login is not None:
-        login = bounded(login.lstrip("@").replace(" ", "").lower(), MAX_NAME) or None
-    name = bounded((display or login or "").lstrip("@"), MAX_NAME)
+    login = None
+    if handle is not None:
+        handle = handle.lstrip("@")
+        # A handle is an identity (bans name it): one too long is dropped, never cut.
+        login = handle.replace(" ", "").lower()
+        login = login if 0 < utf16_length(login) <= MAX_NAME else None
+    name = bounded((display or handle or "").lstrip("@"), MAX_NAME)
     ident = _ident(ident)
     if not name and ident is None:
         return None
