@@ -15,7 +15,7 @@
   ``%user%``...): ``user`` / ``login`` (the handle), ``name`` / ``display`` (the display
   name), ``id``, ``platform``, ``role`` / ``level`` (a name, or StreamElements' number),
   and the flags ``broadcaster``, ``mod``, ``vip``, ``sub`` (``1``, ``true``, ``yes``).
-  A variable the bot left unreplaced (``${user}``, ``$(user)``, ``$user``, ``%user%``,
+  A variable the bot left unreplaced (``${user}``, ``$(user)``, ``$userid``, ``%user%``,
   ``{user}``) counts as absent.
 
 Roles claimed this way are believed only when the chat token says so (``trust_roles``):
