@@ -8,6 +8,7 @@ import re
 import httpx
 
 from tests.support.simulator import Sim
+from tunedeck.simulator.catalog import Catalog
 from tunedeck.simulator.catalog_builder import build_catalog
 
 BASE62_22 = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -28,12 +29,54 @@ def test_same_seed_same_catalog_other_seed_other_catalog() -> None:
 
 def test_a_seed_generates_the_catalog_it_always_has() -> None:
     """Every name, id and figure of a seeded catalog, pinned: a change to the generator that
-    moves one draw of the seeded generator shows here (stored ids would point elsewhere)."""
+    moves one draw of the seeded generator shows here (stored ids would point elsewhere).
+
+    The whole catalog's pin moved once, when the other versions of some tracks were added
+    (a generator of their own, drawn after the base catalog); the base catalog's pin is
+    the one it had before, which proves none of its draws moved."""
     catalog = build_catalog(7, 500)
     digest = hashlib.sha256(repr(catalog).encode()).hexdigest()
-    assert (len(catalog.tracks), len(catalog.albums), len(catalog.artists)) == (500, 75, 41)
-    assert (len(catalog.shows), len(catalog.episodes)) == (4, 23)
-    assert digest == "ac490a5f047338e07e181990519bbe8d2b5bbb5cfd855f04cd462b346dd9d996"
+    assert (len(catalog.tracks), len(catalog.albums), len(catalog.artists)) == (500, 106, 46)
+    assert (len(catalog.shows), len(catalog.episodes), len(catalog.versions)) == (4, 23, 31)
+    assert digest == "6a337217d7c6352adbee8fff01a58ae469f967790b24d3f08bbc7df4210b08b2"
+    base = hashlib.sha256(_base_of(catalog).encode()).hexdigest()
+    assert base == "88e5ff008b84d0259d8e1963e2103f425b584dfe51e5966bc1daefa57f51d03c"
+
+
+def _base_of(catalog: Catalog) -> str:
+    """The base catalog's figures: tracks, their albums and artists, shows and episodes
+    (versions' albums and artists come after the base ones)."""
+    tracks = [
+        (
+            t.id,
+            t.name,
+            tuple(a.id for a in t.artists),
+            t.album.id,
+            t.duration_ms,
+            t.popularity,
+            t.explicit,
+            t.track_number,
+            t.isrc,
+            t.haystack,
+        )
+        for t in catalog.tracks
+    ]
+    albums = [
+        (
+            a.id,
+            a.name,
+            a.artist.id,
+            a.album_type,
+            a.release_date,
+            a.release_date_precision,
+            a.total_tracks,
+            a.colors,
+        )
+        for a in list(catalog.albums.values())[:75]
+    ]
+    artists = [(a.id, a.name) for a in list(catalog.artists.values())[:41]]
+    shows = list(catalog.shows.values())
+    return repr((tracks, albums, artists, shows, list(catalog.episodes.values())))
 
 
 def test_catalog_shape(sim: Sim) -> None:
@@ -108,6 +151,10 @@ def test_search_paging(demo: httpx.Client) -> None:
     ).json()["tracks"]
     assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
     assert second["offset"] == 5
+    # Spotify's next links name the query "query", and it takes them back.
+    assert "query=the" in first["next"]
+    followed = demo.get(first["next"]).json()["tracks"]
+    assert [i["id"] for i in followed["items"]] == [i["id"] for i in second["items"]]
 
 
 def test_search_bad_parameters(demo: httpx.Client) -> None:

@@ -173,6 +173,7 @@ def test_the_relaxed_description_still_rejects_wrong_shapes() -> None:
 def test_reads_conform(sim: Sim, checked: tuple[httpx.Client, Conformance]) -> None:
     client, hook = checked
     track_id = sim.state.catalog.tracks[0].id
+    locked = next(v.track for v in sim.state.catalog.versions if v.kind == "region_locked")
     for path in (
         "/me",
         "/me/player",
@@ -188,6 +189,9 @@ def test_reads_conform(sim: Sim, checked: tuple[httpx.Client, Conformance]) -> N
         "/search?q=neon&type=track,album,artist,playlist&limit=3",
         f"/tracks/{track_id}",
         f"/tracks?ids={track_id}",
+        f"/tracks/{locked.id}?market=from_token",
+        f"/tracks?ids={track_id},{locked.id}&market=US",
+        f"/search?q={locked.name}&type=track&market=from_token",
     ):
         assert client.get(path).status_code == 200, path
     assert ("GET", "/playlists/{playlist_id}/items", 200) in hook.seen

@@ -79,6 +79,13 @@ class Simulator:
         data: dict[str, Any] = await self._ok(await self.http.get(f"{self.url}/_sim/stats"))
         return data
 
+    async def log(self) -> list[dict[str, Any]]:
+        """The Web API requests received since the reset: method, path, query, body."""
+        data: list[dict[str, Any]] = await self._ok(
+            await self.http.get(f"{self.url}/_sim/requests")
+        )
+        return data
+
     async def requests(self, route: str) -> int:
         """How many requests ``"METHOD /v1/route"`` received since the reset."""
         return int((await self.stats())["requests"].get(route, 0))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tunedeck.simulator.catalog import Track as CatalogTrack
+from tunedeck.simulator.catalog_builder import build_catalog
+from tunedeck.simulator.config import SimulatorConfig
 from tunedeck.spotify.errors import SpotifyError
 from tunedeck.spotify.models import Episode, Track
 
@@ -141,6 +144,46 @@ async def test_search_tracks_default_limit(sim: Simulator, make_client: MakeClie
     assert await sim.requests("GET /v1/search") == 1
     later = await client.search_tracks("e", limit=5, offset=20)
     assert not {t.uri for t in later} & {t.uri for t in tracks}
+
+
+def _region_locked() -> CatalogTrack:
+    """A track of the simulator's catalog that its users' market (US) cannot play."""
+    config = SimulatorConfig()
+    catalog = build_catalog(config.seed, config.catalog_size)
+    return next(v.track for v in catalog.versions if v.kind == "region_locked")
+
+
+async def test_one_track_with_and_without_market(sim: Simulator, make_client: MakeClient) -> None:
+    client, _ = make_client()
+    locked = _region_locked()
+    anywhere = await client.track(locked.id)
+    assert (anywhere.uri, anywhere.name) == (locked.uri, locked.name)
+    assert anywhere.available_markets == list(locked.available_markets)
+    assert anywhere.is_playable is None
+    here = await client.track(locked.id, market="from_token")
+    assert here.is_playable is False
+    assert here.restrictions is not None
+    assert here.restrictions.reason == "market"
+    there = await client.track(locked.id, market=locked.available_markets[0])
+    assert there.is_playable is True
+    assert there.restrictions is None
+    log = [entry["query"] for entry in await sim.log() if entry["path"].startswith("/v1/tracks/")]
+    assert log == [{}, {"market": "from_token"}, {"market": locked.available_markets[0]}]
+    with pytest.raises(SpotifyError) as missing:
+        await client.track("0000000000000000000000")
+    assert missing.value.status == 404
+
+
+async def test_search_tracks_in_a_market(sim: Simulator, make_client: MakeClient) -> None:
+    client, _ = make_client()
+    locked = _region_locked()
+    found = await client.search_tracks(locked.name, limit=10, market="from_token")
+    assert [t.is_playable for t in found if t.uri == locked.uri] == [False]
+    assert all(t.is_playable is not None for t in found)
+    queries = [entry["query"] for entry in await sim.log() if entry["path"] == "/v1/search"]
+    assert [query.get("market") for query in queries] == ["from_token"]
+    plain = await client.search_tracks(locked.name, limit=10)
+    assert all(t.is_playable is None and t.available_markets for t in plain)
 
 
 # ---- playback commands ----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The catalog: artists, albums, tracks, podcast shows and episodes (and the user's local
-files), their Spotify ids and uris, lookups and track search.
+"""The catalog: artists, albums, tracks (and other versions of some of them), podcast shows
+and episodes (and the user's local files), their Spotify ids and uris, lookups and track
+search.
 
 ``catalog_builder.build_catalog`` generates one from a seed."""
 
@@ -8,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, unquote_plus
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_PATTERN = re.compile(r"^[0-9A-Za-z]{22}$")
 IMAGE_SIZES = (640, 300, 64)
+#: The markets every catalog item is available in, unless it says otherwise.
+MARKETS = ("CA", "DE", "FR", "GB", "SE", "US")
 
 
 def base62_id(rng: random.Random) -> str:
@@ -80,10 +83,34 @@ class Track:
     isrc: str
     #: Lower-cased text searched by free-text terms (name, artists, album).
     haystack: str = field(repr=False)
+    #: The markets where it may be played; None: all of ``MARKETS``.
+    markets: tuple[str, ...] | None = None
 
     @property
     def uri(self) -> str:
         return f"spotify:track:{self.id}"
+
+    @property
+    def available_markets(self) -> tuple[str, ...]:
+        """Where it may be played."""
+        return MARKETS if self.markets is None else self.markets
+
+    def playable_in(self, market: str) -> bool:
+        """Whether a user of ``market`` may play it."""
+        return market in self.available_markets
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A track that is another version of a catalog track (``original_id``): ``kind`` is
+    ``karaoke``, ``cover``, ``live``, ``remix``, ``sped_up``, ``slowed``, ``nightcore``,
+    ``instrumental``, ``acoustic``, ``8d``, ``clean`` (of an explicit original) or
+    ``regional`` (the same recording on another release, not playable everywhere); or
+    a song of its own playable in few markets (``kind`` ``region_locked``, no original)."""
+
+    track: Track
+    kind: str
+    original_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +192,9 @@ class Catalog:
     artist_tracks: dict[str, list[str]]
     shows: dict[str, Show] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
+    #: Other versions of some tracks (not in ``tracks``: playlists and players pick from
+    #: those), found by search and by id like every track.
+    versions: list[Version] = field(default_factory=list)
 
     def track(self, track_id: str) -> Track | None:
         """The track with this id, if any."""
@@ -202,13 +232,19 @@ class Catalog:
         found = self.track_by_uri(uri) or self.episode_by_uri(uri) or parse_local_uri(uri)
         return found.duration_ms if found else 180_000
 
+    def searchable(self) -> Iterator[Track]:
+        """Every track: the catalog's, then the other versions."""
+        yield from self.tracks
+        for version in self.versions:
+            yield version.track
+
     def search(self, query: str) -> list[Track]:
         """Tracks matching ``query``: free terms and ``track:``/``artist:``/``album:``/``year:``."""
         filters, terms = parse_query(query)
         if not filters and not terms:
             return []
         found = []
-        for track in self.tracks:
+        for track in self.searchable():
             if all(term in track.haystack for term in terms) and _matches(track, filters):
                 found.append(track)
         # Most popular first, like Spotify's relevance; stable for equal popularity.

@@ -1,6 +1,7 @@
 """The catalog generated from a seed: same seed and size, same artists, albums and tracks,
-and the same few podcast shows with their episodes (the ids other code and tests rely on
-depend on every draw from the seeded generator, in this order)."""
+the same other versions of some of them (``catalog_versions``), and the same few podcast
+shows with their episodes (the ids other code and tests rely on depend on every draw from
+the seeded generator, in this order; versions and shows have generators of their own)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tunedeck.simulator.catalog import (
     Track,
     base62_id,
 )
+from tunedeck.simulator.catalog_versions import build_versions
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -92,9 +94,12 @@ def build_catalog(seed: int, size: int) -> Catalog:
         albums[album.id] = album
         numbers = range(1, album.total_tracks + 1)
         tracks.extend(_track(rng, album, number, artists) for number in numbers)
+    by_artist = {a.id: a for a in artists}
+    versions, version_albums, version_artists = build_versions(seed, tracks, by_artist)
+    everything = [*tracks, *(version.track for version in versions)]
     album_tracks: dict[str, list[str]] = {}
     artist_tracks: dict[str, list[str]] = {}
-    for track in tracks:
+    for track in everything:
         album_tracks.setdefault(track.album.id, []).append(track.id)
         for credited in track.artists:
             artist_tracks.setdefault(credited.id, []).append(track.id)
@@ -102,13 +107,14 @@ def build_catalog(seed: int, size: int) -> Catalog:
     return Catalog(
         seed=seed,
         tracks=tracks,
-        albums=albums,
-        artists={a.id: a for a in artists},
-        by_id={t.id: t for t in tracks},
+        albums={**albums, **version_albums},
+        artists={**by_artist, **{a.id: a for a in version_artists.values()}},
+        by_id={t.id: t for t in everything},
         album_tracks=album_tracks,
         artist_tracks=artist_tracks,
         shows=shows,
         episodes=episodes,
+        versions=versions,
     )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from tunedeck.simulator.catalog import (
     IMAGE_SIZES,
+    MARKETS,
     Album,
     Artist,
     Catalog,
@@ -25,7 +26,6 @@ from tunedeck.simulator.playback import Player
 from tunedeck.simulator.store import Device, Playlist, PlaylistEntry, User
 
 OPEN_URL = "https://open.spotify.com"
-MARKETS = ["CA", "DE", "FR", "GB", "SE", "US"]
 
 JSON = dict[str, Any]
 
@@ -38,6 +38,7 @@ class Renderer:
         self.origin = origin
         self.api = f"{origin}/v1"
         self._tracks: dict[str, JSON] = {}
+        self._market_tracks: dict[tuple[str, bool], JSON] = {}
         self._albums: dict[str, JSON] = {}
         self._episodes: dict[str, JSON] = {}
         self._shows: dict[str, JSON] = {}
@@ -67,7 +68,7 @@ class Renderer:
             cached = self._albums[album.id] = {
                 "album_type": album.album_type,
                 "artists": [self.artist(album.artist)],
-                "available_markets": MARKETS,
+                "available_markets": self._album_markets(album),
                 "external_urls": {"spotify": f"{OPEN_URL}/album/{album.id}"},
                 "href": f"{self.api}/albums/{album.id}",
                 "id": album.id,
@@ -81,29 +82,59 @@ class Renderer:
             }
         return cached
 
-    def track(self, track: Track) -> JSON:
+    def _album_markets(self, album: Album) -> list[str]:
+        """Where at least one of the album's tracks may be played (as Spotify counts)."""
+        found = {
+            market
+            for track_id in self.catalog.album_tracks.get(album.id, ())
+            if (track := self.catalog.track(track_id)) is not None
+            for market in track.available_markets
+        }
+        return sorted(found) if found else list(MARKETS)
+
+    def track(self, track: Track, market: str | None = None) -> JSON:
+        """A track as Spotify lists it: without ``market``, with the ``available_markets``
+        it may be played in; for a ``market``, with ``is_playable`` instead (and
+        ``restrictions.reason`` "market" where it is not)."""
+        if market is not None:
+            return self._track_in(track, track.playable_in(market))
         cached = self._tracks.get(track.id)
         if cached is None:
             cached = self._tracks[track.id] = {
-                "album": self.album(track.album),
-                "artists": [self.artist(artist) for artist in track.artists],
-                "disc_number": 1,
-                "duration_ms": track.duration_ms,
-                "explicit": track.explicit,
-                "external_ids": {"isrc": track.isrc},
-                "external_urls": {"spotify": f"{OPEN_URL}/track/{track.id}"},
-                "href": f"{self.api}/tracks/{track.id}",
-                "id": track.id,
-                "is_local": False,
-                "is_playable": True,
-                "name": track.name,
-                "popularity": track.popularity,
-                "preview_url": None,
-                "track_number": track.track_number,
-                "type": "track",
-                "uri": track.uri,
+                **self._track_core(track),
+                "available_markets": list(track.available_markets),
             }
         return cached
+
+    def _track_in(self, track: Track, playable: bool) -> JSON:
+        key = (track.id, playable)
+        cached = self._market_tracks.get(key)
+        if cached is None:
+            cached = {**self._track_core(track), "is_playable": playable}
+            if not playable:
+                cached["restrictions"] = {"reason": "market"}
+            self._market_tracks[key] = cached
+        return cached
+
+    def _track_core(self, track: Track) -> JSON:
+        return {
+            "album": self.album(track.album),
+            "artists": [self.artist(artist) for artist in track.artists],
+            "disc_number": 1,
+            "duration_ms": track.duration_ms,
+            "explicit": track.explicit,
+            "external_ids": {"isrc": track.isrc},
+            "external_urls": {"spotify": f"{OPEN_URL}/track/{track.id}"},
+            "href": f"{self.api}/tracks/{track.id}",
+            "id": track.id,
+            "is_local": False,
+            "name": track.name,
+            "popularity": track.popularity,
+            "preview_url": None,
+            "track_number": track.track_number,
+            "type": "track",
+            "uri": track.uri,
+        }
 
     def track_uri(self, uri: str | None) -> JSON | None:
         track = self.catalog.track_by_uri(uri) if uri else None
@@ -175,7 +206,7 @@ class Renderer:
         cached = self._shows.get(show.id)
         if cached is None:
             cached = self._shows[show.id] = {
-                "available_markets": MARKETS,
+                "available_markets": list(MARKETS),
                 "copyrights": [],
                 "description": show.description,
                 "explicit": show.explicit,

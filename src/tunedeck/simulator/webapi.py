@@ -4,6 +4,7 @@ request parsing helpers, and the small read endpoints (profile, search, tracks).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from tunedeck.simulator.serialize import JSON, Renderer
 from tunedeck.simulator.state import SimulatorState
 from tunedeck.simulator.store import User
 from tunedeck.simulator.tokens import AccessToken
+
+_MARKET = re.compile(r"^[A-Z]{2}$")
 
 SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
 #: Search may page this deep at most (offset + limit), as on Spotify.
@@ -62,6 +65,18 @@ class Ctx:
 
     async def json_body(self, *, array_key: str | None = None) -> dict[str, Any]:
         return await read_json_object(self.request, array_key=array_key)
+
+    def market(self) -> str | None:
+        """The ``market`` asked for: a country code, ``from_token`` (the user's country),
+        or None when absent; anything else is a 400, as on Spotify."""
+        raw = self.query("market")
+        if raw is None or raw == "":
+            return None
+        if raw == "from_token":
+            return self.user.country
+        if not _MARKET.match(raw):
+            raise bad_request("Invalid market code")
+        return raw
 
 
 async def read_json_object(request: Request, *, array_key: str | None = None) -> dict[str, Any]:
@@ -227,18 +242,20 @@ def track_id_of(raw: str) -> str:
 
 
 async def get_track(ctx: Ctx) -> Response:
+    market = ctx.market()
     track = ctx.sim.catalog.track(track_id_of(ctx.request.path_params["id"]))
     if track is None:
         raise SpotifyError(404, "Resource not found")
-    return json_response(ctx.render.track(track))
+    return json_response(ctx.render.track(track, market))
 
 
 async def get_tracks(ctx: Ctx) -> Response:
+    market = ctx.market()
     ids = [part for part in ctx.required("ids").split(",") if part]
     if len(ids) > 50:
         raise bad_request("Too many ids requested")
     tracks = [ctx.sim.catalog.track(track_id_of(ident)) for ident in ids]
-    return json_response({"tracks": [ctx.render.track(t) if t else None for t in tracks]})
+    return json_response({"tracks": [ctx.render.track(t, market) if t else None for t in tracks]})
 
 
 def _search_types(ctx: Ctx) -> list[str]:
@@ -259,24 +276,31 @@ def _search_window(ctx: Ctx) -> tuple[int, int]:
     return limit, offset
 
 
-def _found_tracks(ctx: Ctx, query: str, offset: int, limit: int) -> tuple[list[JSON], int]:
+def _found_tracks(
+    ctx: Ctx, query: str, offset: int, limit: int, market: str | None
+) -> tuple[list[JSON], int]:
     found = ctx.sim.catalog.search(query)
-    items = [ctx.render.track(track) for track in found[offset : offset + limit]]
+    items = [ctx.render.track(track, market) for track in found[offset : offset + limit]]
     return items, min(len(found), SEARCH_DEPTH)
 
 
 async def search(ctx: Ctx) -> Response:
-    query = ctx.query("q")
+    # Spotify's own ``next`` links name the query ``query``, and it takes them back.
+    query = ctx.query("q") or ctx.query("query")
     if not query or not query.strip():
         raise bad_request("No search query")
     types = _search_types(ctx)
     limit, offset = _search_window(ctx)
+    market = ctx.market()
     base = f"{ctx.render.api}/search"
     params = {"query": query, "type": ",".join(types)}
+    if market is not None:
+        params["market"] = ctx.query("market") or market
     result: dict[str, Any] = {}
     for kind in types:
         # Only tracks are simulated; other kinds answer empty pages of the right shape.
-        items, total = _found_tracks(ctx, query, offset, limit) if kind == "track" else ([], 0)
+        found = _found_tracks(ctx, query, offset, limit, market) if kind == "track" else ([], 0)
+        items, total = found
         result[f"{kind}s"] = ctx.render.page(
             base, items, offset=offset, limit=limit, total=total, query=params
         )

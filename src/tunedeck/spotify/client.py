@@ -167,8 +167,17 @@ class SpotifyClient:
             params={"additional_types": _PLAYABLE_TYPES},
         )
 
-    async def search_tracks(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Track]:
-        """Tracks matching ``query``, fetched in as many pages as the app may ask for.
+    async def track(self, track_id: str, *, market: str | None = None) -> Track:
+        """One track by id; in a ``market`` (a country code or ``from_token``, the user's
+        country) it says whether it plays there (``is_playable``). A 404 when there is none."""
+        data = await self._transport.get(f"/tracks/{_segment(track_id)}", {"market": market})
+        return _parse(Track, data, "track")
+
+    async def search_tracks(
+        self, query: str, *, limit: int = 20, offset: int = 0, market: str | None = None
+    ) -> list[Track]:
+        """Tracks matching ``query``, fetched in as many pages as the app may ask for; in a
+        ``market`` (a country code or ``from_token``) each says whether it plays there.
 
         Development-mode apps may ask for at most 10 results at a time: when Spotify
         refuses the limit, the results are fetched in pages of 10 and joined, and the
@@ -186,7 +195,7 @@ class SpotifyClient:
                 page_limit = SEARCH_MAX_LIMIT
                 size = min(limit, page_limit)
                 try:
-                    page = await self._search_page(query, size, position)
+                    page = await self._search_page(query, size, position, market)
                 except SpotifyError as exc:
                     if not _is_invalid_limit(exc) or size <= DEV_MODE_SEARCH_LIMIT:
                         raise
@@ -204,7 +213,7 @@ class SpotifyClient:
                     position += size
             while position < end:
                 size = min(page_limit, end - position)
-                page = await self._search_page(query, size, position)
+                page = await self._search_page(query, size, position, market)
                 tracks.extend(page.items)
                 if page.next is None:
                     break
@@ -420,10 +429,17 @@ class SpotifyClient:
                 if page.total and offset >= page.total:
                     return items
 
-    async def _search_page(self, query: str, limit: int, offset: int) -> Paging[Track]:
-        data = await self._transport.get(
-            "/search", {"q": query, "type": "track", "limit": limit, "offset": offset}
-        )
+    async def _search_page(
+        self, query: str, limit: int, offset: int, market: str | None
+    ) -> Paging[Track]:
+        params: Params = {
+            "q": query,
+            "type": "track",
+            "limit": limit,
+            "offset": offset,
+            "market": market,
+        }
+        data = await self._transport.get("/search", params)
         return _parse(TrackSearch, data or {}, "search").tracks
 
 

@@ -84,8 +84,26 @@ class AlbumRef(SpotifyModel):
         return pick_image(self.images, largest=largest)
 
 
+class Restrictions(SpotifyModel):
+    """Why an item cannot be played: ``market``, ``product``, ``explicit`` or another."""
+
+    reason: str | None = None
+
+
+class LinkedTrack(SpotifyModel):
+    """The track that was asked for, when Spotify answered another copy of it (relinking)."""
+
+    id: str | None = None
+    uri: str | None = None
+
+
 class Track(SpotifyModel):
-    """A track; local files have ``is_local`` set and ``id`` null."""
+    """A track; local files have ``is_local`` set and ``id`` null.
+
+    Asked for in a ``market``, a track says whether it plays there (``is_playable``, with
+    ``restrictions`` when it does not, and ``linked_from`` when Spotify answered another
+    copy); asked for without one, it lists the ``available_markets`` instead.
+    """
 
     type: Literal["track"] = "track"
     id: str | None = None
@@ -99,6 +117,9 @@ class Track(SpotifyModel):
     explicit: bool = False
     is_local: bool = False
     is_playable: bool | None = None
+    available_markets: list[str] | None = None
+    restrictions: Restrictions | None = None
+    linked_from: LinkedTrack | None = None
     popularity: int | None = None
     preview_url: str | None = None
     track_number: int | None = None
