@@ -229,7 +229,8 @@ def _validated_store_row(row: OutboxEvent, now: datetime) -> dict[str, Any]:
 
 async def _publish_one_call_each(bus: Any, messages: list[Outgoing]) -> None:
     """The bus's script called once per message, all in one pipeline (as it was)."""
-    from tunedeck.events.bus import _event_id, _tail
+    from tunedeck.events.bus.interface import event_id_of as _event_id
+    from tunedeck.events.bus.redis import script_tail as _tail
 
     async with bus._publisher.pipeline(transaction=False) as pipe:
         for account_id, message in messages:
