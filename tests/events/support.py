@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.events.actions import SAMPLE_TRACK
-from tunedeck.accounts import service as accounts
+from tests.support import accounts
 from tunedeck.accounts.models import Account
 from tunedeck.events.bus import Subscription
 from tunedeck.events.models import OutboxEvent, PlatformEvent
@@ -20,25 +20,27 @@ from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import UnitsOfWork
 
 ACTOR = Actor(key_id=str(uuid.uuid4()), label="bot key", kind="api_key")
 
 
 async def new_account(db: Database) -> Account:
-    async with db.session() as session:
-        return await accounts.create_account(session, f"ev-{uuid.uuid4().hex[:10]}")
+    return await accounts.create_account(db, f"ev-{uuid.uuid4().hex[:10]}")
 
 
 async def record(
-    db: Database,
+    db: Database | UnitsOfWork,
     account_id: uuid.UUID,
     event_type: EventType = EventType.PLAY,
     **params: Any,
 ) -> EventOut:
-    """One action's unit of work: record the event and commit."""
-    async with db.session() as session:
+    """One action's unit of work: record the event and commit. On a bare database the
+    commit wakes no relay (they poll); units of work wake their outbox's."""
+    units = db if isinstance(db, UnitsOfWork) else UnitsOfWork(db)
+    async with units.begin() as work:
         return await record_event(
-            session,
+            work,
             account_id=account_id,
             event_type=event_type,
             actor=ACTOR,
@@ -47,7 +49,9 @@ async def record(
         )
 
 
-async def record_many(db: Database, account_id: uuid.UUID, count: int) -> list[EventOut]:
+async def record_many(
+    db: Database | UnitsOfWork, account_id: uuid.UUID, count: int
+) -> list[EventOut]:
     types = list(EventType)
     return [await record(db, account_id, types[i % len(types)], n=i) for i in range(count)]
 

@@ -29,9 +29,9 @@ from tests.events.support import (
     stored_ids,
 )
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.redis_server import OwnRedis
 from tests.support.server_process import ServerProcess, server_env
-from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
@@ -217,9 +217,8 @@ async def test_killed_right_after_answering(
     store_offline: bool,
 ) -> None:
     db = own_database
-    async with db.session() as session:
-        account = await accounts.create_account(session, storage.unique())
-        key = await accounts.create_api_key(session, account.id, "kill test", ["spotify:playback"])
+    account = await accounts.create_account(db, storage.unique())
+    key = await accounts.create_key(db, account, "kill test", ["spotify:playback"])
     # The sources of this checkout (not an installed copy), the settings of this test.
     env = server_env(
         database_url=fresh_database_url,
@@ -235,7 +234,7 @@ async def test_killed_right_after_answering(
     server.start()
     answered: list[uuid.UUID] = []
     try:
-        headers = {"Authorization": f"Bearer {key.secret}"}
+        headers = {"Authorization": f"Bearer {key.key}"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
             for event_type in ("spotify:play", "spotify:volume", "spotify:pause"):
                 r = await client.post(RECORD_PATH, json={"type": event_type})

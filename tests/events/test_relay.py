@@ -27,6 +27,7 @@ from tunedeck.events.schemas import EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.background import Backoff
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.unit_of_work import Outbox, UnitsOfWork
 
 
 class FlakyBus:
@@ -85,7 +86,10 @@ async def test_stored_and_published_once_with_relays_racing(
     async with bus.subscribe(account.id) as sub:
         got = Collector(sub)
         events = await record_many(database, account.id, 7)
-        first, second = EventRelay(database, bus), EventRelay(database, bus)
+        # Two relays of one process share its outbox (one drains at a time).
+        outbox = Outbox()
+        first = EventRelay(database, bus, outbox=outbox)
+        second = EventRelay(database, bus, outbox=outbox)
         results = await asyncio.gather(
             first.drain_once(), second.drain_once(), first.drain_once(), second.drain_once()
         )
@@ -193,7 +197,8 @@ async def test_commit_wakes_the_relay(database: Database, bus: EventBus) -> None
     try:
         await eventually(_passes(relay, 1), what="the first pass (drain on start) done")
         woken = relay.wakeups
-        event = await record(database, account.id, EventType.SHUFFLE, state=True)
+        units = UnitsOfWork(database, relay.outbox)
+        event = await record(units, account.id, EventType.SHUFFLE, state=True)
         assert relay.wakeups == woken + 1  # by the commit itself
 
         async def stored() -> bool:
@@ -217,7 +222,8 @@ async def test_polling_catches_a_missed_wake_up(database: Database, bus: EventBu
     await relay.start()
     relay.outbox.remove_waker(relay.wake)
     try:
-        event = await record(database, account.id, EventType.REPEAT, mode="context")
+        units = UnitsOfWork(database, relay.outbox)
+        event = await record(units, account.id, EventType.REPEAT, mode="context")
         assert relay.wakeups == 0
 
         async def stored() -> bool:

@@ -22,11 +22,12 @@ publishes them again: at least once). After a failed pass, *per-track* passes fo
 until one succeeds: each track takes its own oldest rows and marks them done
 (``stored_at``, ``published_at``), so a track that is down does not hold up the other.
 
-The relay drains on start (what a killed process left behind), when a commit recorded
-events (the database's ``Outbox`` wakes it), and every ``poll_interval`` in case a
-wake-up was missed. Its loop runs as a ``kit.background.SupervisedTask``: a failed pass is
-retried with backoff inside the loop; an unexpected crash of the loop itself is logged and
-the loop restarted; a stop lets the pass in hand finish.
+The relay drains on start (what a killed process left behind), when a commit wrote
+events to the outbox (the units of work wake the database's ``Outbox``, which wakes it),
+and every ``poll_interval`` in case a wake-up was missed. Its loop runs as a
+``kit.background.SupervisedTask``: a failed pass is retried with backoff inside the loop;
+an unexpected crash of the loop itself is logged and the loop restarted; a stop lets the
+pass in hand finish.
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tunedeck.events import partitions, repository
 from tunedeck.events.bus import BusUnavailable, EventBus
-from tunedeck.events.outbox import Outbox
 from tunedeck.events.schemas import event_message
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.errors import describe
+from tunedeck.kit.unit_of_work import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,9 @@ class DrainResult:
 class EventRelay:
     """Moves recorded events to the store and the bus; a background task of the app.
 
-    ``outbox`` is the database's (``Outbox.of(db)`` when not given). ``passes`` counts the
+    ``outbox`` is the database's, shared with its units of work (which wake it) and the
+    other relays of this process (one drains at a time); without one, the relay has an
+    outbox of its own that nothing wakes (it still polls). ``passes`` counts the
     passes done, ``wakeups`` the wake-ups asked of this relay, ``failures`` its failed
     passes, ``retry_delay`` the delay before retrying after the latest failed pass (0
     while passes succeed); ``stored_total`` and ``published_total`` count events;
@@ -126,7 +129,7 @@ class EventRelay:
     ) -> None:
         self.db = db
         self.bus = bus
-        self.outbox = outbox or Outbox.of(db)
+        self.outbox = outbox or Outbox()
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.retry_backoff = Backoff(initial=min_backoff, maximum=max_backoff)
