@@ -46,9 +46,10 @@ from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events import repository
 from tunedeck.events.bus import BusUnavailable, Outgoing, RedisBus
+from tunedeck.events.drain import DrainResult
 from tunedeck.events.models import OutboxEvent, PlatformEvent
 from tunedeck.events.recorder import record_event
-from tunedeck.events.relay import DrainResult, EventRelay
+from tunedeck.events.relay import EventRelay
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot, event_message
 from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring

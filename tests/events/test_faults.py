@@ -1,7 +1,8 @@
 """Faults: Redis down, the events table unavailable, the server killed right after answering.
 
 Each stops only what it started: its own redis-server, its own database's table, its
-own server process.
+own server process. A track that is down (the bus, the store) holds up neither the other
+track nor, once a whole batch of its rows waits, the rows behind them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from tests.events.actions import RECORD_PATH
 from tests.events.support import (
     Collector,
+    FlakyBus,
     eventually,
     new_account,
     outbox_count,
@@ -205,6 +207,62 @@ async def _stored(db: Database, account_id: uuid.UUID, count: int) -> bool:
 
 async def _outbox_empty(db: Database, account_id: uuid.UUID) -> bool:
     return await outbox_count(db, account_id) == 0
+
+
+async def test_the_store_goes_on_past_a_batch_the_bus_holds_up(
+    own_database: Database, bus: EventBus
+) -> None:
+    db = own_database
+    account = await new_account(db)
+    flaky = FlakyBus(bus)
+    flaky.down = True
+    relay = EventRelay(db, flaky, batch_size=3)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(db, account.id, 7)
+        # The oldest three wait for the bus; the store takes the next ones meanwhile.
+        down = [await relay.drain_once() for _ in range(3)]
+        assert [r.stored for r in down] == [3, 3, 1]
+        assert all(r.publish_error is not None and r.store_error is None for r in down)
+        assert await stored_ids(db, account.id) == [e.id for e in events]
+        assert got.messages == []
+        flaky.down = False
+        up = [await relay.drain_once() for _ in range(3)]
+        assert [(r.stored, r.published) for r in up] == [(0, 3), (0, 3), (0, 1)]
+        await got.wait_for(7)
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(db, account.id) == [e.id for e in events]
+    assert await outbox_count(db, account.id) == 0
+
+
+async def test_live_delivery_goes_on_past_a_batch_the_store_holds_up(
+    own_database: Database, bus: EventBus
+) -> None:
+    db = own_database
+    account = await new_account(db)
+    relay = EventRelay(db, bus, batch_size=3)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(db, account.id, 7)
+        await set_store_offline(db, True)
+        # The oldest three wait for the store; the bus takes the next ones meanwhile.
+        down = [await relay.drain_once() for _ in range(3)]
+        assert [r.published for r in down] == [3, 3, 1]
+        assert all(r.store_error is not None and r.publish_error is None for r in down)
+        await got.wait_for(7)
+        assert got.ids == [str(e.id) for e in events]
+        waiting = await outbox_rows(db, account.id)
+        assert all(r.stored_at is None and r.published_at is not None for r in waiting)
+        await set_store_offline(db, False)
+        up = [await relay.drain_once() for _ in range(3)]
+        assert [(r.stored, r.published) for r in up] == [(3, 0), (3, 0), (1, 0)]
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(db, account.id) == [e.id for e in events]
+    assert await outbox_count(db, account.id) == 0
 
 
 @pytest.mark.slow
