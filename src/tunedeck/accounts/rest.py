@@ -2,9 +2,9 @@
 
 Transport only: each route declares its rule, builds the call's context and hands the
 request's values to the service, which checks the permission and does the work in its
-own unit of work. Cookies
-are the door's part: the session cookie is HttpOnly, SameSite=Strict, Secure behind an
-https public URL; the page keeps the session's CSRF token (``GET /v1/session``) in memory.
+own unit of work. Cookies are the door's part: the session cookie is HttpOnly,
+SameSite=Strict, Secure behind an https public URL; the page keeps the session's CSRF
+token (``GET /v1/session``) in memory.
 """
 
 from __future__ import annotations
