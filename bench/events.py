@@ -40,18 +40,21 @@ from sqlalchemy.dialects import postgresql
 from bench.databases import REDIS_URL, postgres_database
 from tunedeck.accounts import service as accounts
 from tunedeck.accounts.auth import requires
+from tunedeck.accounts.context import operator
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events import repository
 from tunedeck.events.bus import BusUnavailable, Outgoing, RedisBus
+from tunedeck.events.drain import DrainResult
 from tunedeck.events.models import OutboxEvent, PlatformEvent
 from tunedeck.events.recorder import record_event
-from tunedeck.events.relay import DrainResult, EventRelay
+from tunedeck.events.relay import EventRelay
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot, event_message
 from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring
-from tunedeck.kit.db import Database, SessionDep, utcnow
+from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.unit_of_work import Outbox, UnitsDep, UnitsOfWork
 
 # The bench's own keys and channels on the shared Redis: no other process hears them.
 NAMESPACE = "tunedeck-bench"
@@ -74,10 +77,10 @@ TRACK = TrackSnapshot(
 )
 
 
-async def record_one(db: Database, account_id: uuid.UUID, n: int) -> None:
-    async with db.session() as session:
+async def record_one(units: UnitsOfWork, account_id: uuid.UUID, n: int) -> None:
+    async with units.begin() as work:
         await record_event(
-            session,
+            work,
             account_id=account_id,
             event_type=EventType.VOLUME,
             actor=ACTOR,
@@ -86,19 +89,23 @@ async def record_one(db: Database, account_id: uuid.UUID, n: int) -> None:
         )
 
 
-async def record_concurrently(db: Database, account_ids: list[uuid.UUID], total: int) -> float:
+async def record_concurrently(
+    units: UnitsOfWork, account_ids: list[uuid.UUID], total: int
+) -> float:
     """Record ``total`` events from ``WRITERS`` concurrent actions; return the seconds taken."""
 
     async def writer(w: int) -> None:
         for i in range(w, total, WRITERS):
-            await record_one(db, account_ids[i % len(account_ids)], i)
+            await record_one(units, account_ids[i % len(account_ids)], i)
 
     started = time.perf_counter()
     await asyncio.gather(*(writer(w) for w in range(WRITERS)))
     return time.perf_counter() - started
 
 
-async def record_paced(db: Database, account_ids: list[uuid.UUID], total: int, rate: float) -> None:
+async def record_paced(
+    units: UnitsOfWork, account_ids: list[uuid.UUID], total: int, rate: float
+) -> None:
     """Record ``total`` events, one action every ``1 / rate`` seconds (not waiting for
     the previous one)."""
     started = time.perf_counter()
@@ -107,7 +114,7 @@ async def record_paced(db: Database, account_ids: list[uuid.UUID], total: int, r
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(record_one(db, account_ids[i % len(account_ids)], i)))
+        tasks.append(asyncio.create_task(record_one(units, account_ids[i % len(account_ids)], i)))
     await asyncio.gather(*tasks)
 
 
@@ -229,7 +236,8 @@ def _validated_store_row(row: OutboxEvent, now: datetime) -> dict[str, Any]:
 
 async def _publish_one_call_each(bus: Any, messages: list[Outgoing]) -> None:
     """The bus's script called once per message, all in one pipeline (as it was)."""
-    from tunedeck.events.bus import _event_id, _tail
+    from tunedeck.events.bus.interface import event_id_of as _event_id
+    from tunedeck.events.bus.redis import script_tail as _tail
 
     async with bus._publisher.pipeline(transaction=False) as pipe:
         for account_id, message in messages:
@@ -246,21 +254,23 @@ RELAYS: dict[str, type[EventRelay]] = {"before": BaselineRelay, "batched": Event
 
 async def throughput(url: str, relay_class: type[EventRelay]) -> dict[str, float]:
     db = Database(url)
+    # The relay's outbox: the commits below wake it, as the app's do.
+    outbox = Outbox()
+    units = UnitsOfWork(db, outbox)
     bus = RedisBus(REDIS_URL, namespace=NAMESPACE)
     await bus.start()
     try:
-        async with db.session() as session:
-            account_ids = [
-                (await accounts.create_account(session, f"bench-{secrets.token_hex(4)}")).id
-                for _ in range(ACCOUNTS)
-            ]
+        account_ids = [
+            (await accounts.create_account(units, f"bench-{secrets.token_hex(4)}")).id
+            for _ in range(ACCOUNTS)
+        ]
         arrivals = Arrivals(bus, account_ids)
         await bus.wait_ready(5)
-        await record_concurrently(db, account_ids, 200)  # warm-up, relayed below
+        await record_concurrently(units, account_ids, 200)  # warm-up, relayed below
 
         # A backlog, as after an outage: recorded with no relay, then drained.
-        record_s = await record_concurrently(db, account_ids, EVENTS)
-        relay = relay_class(db, bus)
+        record_s = await record_concurrently(units, account_ids, EVENTS)
+        relay = relay_class(db, bus, outbox=outbox)
         started, cpu = time.perf_counter(), time.process_time()
         await relay.start()
         await arrivals.wait(EVENTS + 200)
@@ -275,7 +285,7 @@ async def throughput(url: str, relay_class: type[EventRelay]) -> dict[str, float
         # Live: recording while the relay runs.
         arrivals.reset()
         started = time.perf_counter()
-        await record_concurrently(db, account_ids, EVENTS)
+        await record_concurrently(units, account_ids, EVENTS)
         await arrivals.wait(EVENTS)
         live_s = time.perf_counter() - started
         lags = arrivals.lags
@@ -285,7 +295,7 @@ async def throughput(url: str, relay_class: type[EventRelay]) -> dict[str, float
         rate = EVENTS / record_s / 2
         paced = max(100, int(rate * PACED_SECONDS))
         arrivals.reset()
-        await record_paced(db, account_ids, paced, rate)
+        await record_paced(units, account_ids, paced, rate)
         await arrivals.wait(paced)
         paced_lags = arrivals.lags
         await relay.stop()
@@ -314,19 +324,20 @@ def bench_app(settings: Settings) -> FastAPI:
     router = APIRouter()
 
     @router.post("/bench/with-event")
-    async def with_event(principal: Playback, session: SessionDep) -> dict[str, Any]:
-        event = await record_event(
-            session,
-            account_id=principal.account_id,
-            event_type=EventType.SEEK,
-            actor=Actor.from_principal(principal),
-            params={"position_ms": 1000},
-            track=TRACK,
-        )
+    async def with_event(principal: Playback, units: UnitsDep) -> dict[str, Any]:
+        async with units.begin() as work:
+            event = await record_event(
+                work,
+                account_id=principal.account_id,
+                event_type=EventType.SEEK,
+                actor=Actor.from_principal(principal),
+                params={"position_ms": 1000},
+                track=TRACK,
+            )
         return {"ok": True, "event": str(event.id)}
 
     @router.post("/bench/without-event")
-    async def without_event(principal: Playback, session: SessionDep) -> dict[str, Any]:
+    async def without_event(principal: Playback, units: UnitsDep) -> dict[str, Any]:
         return {"ok": True, "event": None}
 
     app = create_app(settings)
@@ -343,11 +354,10 @@ async def action_latency(url: str) -> dict[str, float]:
     )
     app = bench_app(settings)
     async with app.router.lifespan_context(app):
-        db: Database = app.state.db
-        async with db.session() as session:
-            account = await accounts.create_account(session, f"bench-{secrets.token_hex(4)}")
-            key = await accounts.create_api_key(session, account.id, "bench", ["spotify:playback"])
-        headers = {"Authorization": f"Bearer {key.secret}"}
+        units: UnitsOfWork = app.state.units
+        account = await accounts.create_account(units, f"bench-{secrets.token_hex(4)}")
+        key = await accounts.create_key(operator(units, account), "bench", ["spotify:playback"])
+        headers = {"Authorization": f"Bearer {key.key}"}
         transport = httpx.ASGITransport(app=app)
         timings: dict[str, list[float]] = {"with": [], "without": []}
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

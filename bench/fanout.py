@@ -34,9 +34,11 @@ import httpx
 from bench.databases import REDIS_URL
 from bench.ws_probe import Probe, open_probe
 from tunedeck.accounts import service as accounts
+from tunedeck.accounts.context import operator
 from tunedeck.events.bus import RedisBus
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.migrations.apply import upgrade_database
 
 CLIENTS = 5000
@@ -71,12 +73,12 @@ async def _prepare(url: str) -> tuple[uuid.UUID, str]:
     await upgrade_database(url)
     db = Database(url)
     try:
-        async with db.session() as session:
-            account = await accounts.create_account(session, f"fanout-{uuid.uuid4().hex[:8]}")
-            key = await accounts.create_api_key(session, account.id, "bench", ["spotify:read"])
+        units = UnitsOfWork(db)
+        account = await accounts.create_account(units, f"fanout-{uuid.uuid4().hex[:8]}")
+        key = await accounts.create_key(operator(units, account), "bench", ["spotify:read"])
     finally:
         await db.dispose()
-    return account.id, key.secret
+    return account.id, key.key
 
 
 async def _wait_up(base: str) -> None:

@@ -29,11 +29,13 @@ import httpx
 
 from bench.simulator_process import simulator
 from tunedeck.accounts import service as accounts
+from tunedeck.accounts.context import operator
 from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
 from tunedeck.connections import repository as connections
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 LATENCY_MS = 50
@@ -55,9 +57,10 @@ async def connect_demo(settings: Settings, sim_url: str) -> str:
     keyring = Keyring.parse(settings.encryption_keys or "")
     db = Database(settings.resolved_database_url)
     try:
+        units = UnitsOfWork(db)
+        account = await accounts.create_account(units, f"bench-{uuid.uuid4().hex[:8]}")
+        key = await accounts.create_key(operator(units, account), "bench", ["spotify:read"])
         async with db.session() as session:
-            account = await accounts.create_account(session, f"bench-{uuid.uuid4().hex[:8]}")
-            key = await accounts.create_api_key(session, account.id, "bench", ["spotify:read"])
             await connections.save_app_credentials(
                 session, keyring, account.id, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
             )
@@ -73,7 +76,7 @@ async def connect_demo(settings: Settings, sim_url: str) -> str:
             )
     finally:
         await db.dispose()
-    return key.secret
+    return key.key
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
-"""The operator's packaging (Dockerfile, .dockerignore, compose.yaml, .env.example), checked
-without a container engine: the Dockerfile passes hadolint, its health check command works
-against a server, and compose.yaml runs commands the CLI has with settings that exist."""
+"""The operator's packaging (the wheel, Dockerfile, .dockerignore, compose.yaml,
+.env.example), checked without a container engine: the wheel carries every file of the
+package, the Dockerfile passes hadolint, its health check command works against a server,
+and compose.yaml runs commands the CLI has with settings that exist."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +27,7 @@ from tunedeck.cli import app as cli_app
 from tunedeck.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "tunedeck"
 DOCKERFILE = ROOT / "Dockerfile"
 SERVICES = {"postgres", "redis", "serve", "worker"}
 
@@ -64,6 +67,35 @@ def compose() -> dict[str, Any]:
 
 def settings_variables() -> set[str]:
     return {f"TUNEDECK_{name.upper()}" for name in Settings.model_fields}
+
+
+def package_files() -> set[str]:
+    """Every file of the package in the source tree, as the wheel names them (what Python
+    writes beside the sources left out)."""
+    return {
+        path.relative_to(PACKAGE.parent).as_posix()
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+
+
+def test_the_wheel_carries_every_file_of_the_package(tmp_path: Path) -> None:
+    """What the package reads besides its modules (the bus's Lua scripts, the pages, the
+    simulator's API description) is installed with it: the wheel holds every file."""
+    built = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
+    assert package_files() - packed == set()
+    assert {"tunedeck/events/bus/publish.lua", "tunedeck/events/bus/history.lua"} <= packed
 
 
 def test_dockerfile_passes_hadolint() -> None:

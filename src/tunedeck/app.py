@@ -3,12 +3,12 @@
 ``app.state.metrics`` and ``app.state.readiness`` are made with the app
 (``tunedeck.ops.app``). The lifespan owns the long-lived pieces and puts them on
 ``app.state``: those of every process (``tunedeck.runtime.process_pieces``:
-``settings``, ``db``, ``keyring``, ``http``, ``token_manager``, ``bus``, ``outbox``,
-``relay``; ``tunedeck worker`` runs on the same), then the real-time ones
+``settings``, ``db``, ``outbox``, ``units``, ``keyring``, ``http``, ``token_manager``,
+``bus``, ``relay``; ``tunedeck worker`` runs on the same), then the real-time ones
 (``tunedeck.realtime.lifespan``), then the player's rate limits (``request_limits``,
 ``tunedeck.player.limits``). Read them through ``tunedeck.kit.deps`` /
-``tunedeck.kit.db`` / ``tunedeck.connections.deps``. Migrations are not run here:
-``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
+``tunedeck.kit.db`` / ``tunedeck.kit.unit_of_work`` / ``tunedeck.connections.deps``.
+Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
 """
 
 from __future__ import annotations

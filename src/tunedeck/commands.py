@@ -1,5 +1,5 @@
 """What the operator commands (``tunedeck migrate | crypto | account | key | overlay-token``)
-share: their work run with the settings, expected errors as a message, and one unit of work
+share: their work run with the settings, expected errors as a message, and units of work
 on the migrated database."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.config import Settings, get_settings
 from tunedeck.kit.crypto import DecryptionError, KeyringError
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.migrations.apply import upgrade_database
 
 T = TypeVar("T")
@@ -35,16 +35,16 @@ def run_cli(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
         raise fail(str(exc)) from None
 
 
-def in_session(work: Callable[[AsyncSession], Coroutine[Any, Any, T]]) -> T:
-    """Run ``work`` in one committed unit of work on the configured database (migrated first,
-    so operator commands work on a fresh data directory too)."""
+def with_units(work: Callable[[UnitsOfWork], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` with the units of work of the configured database (migrated first, so
+    operator commands work on a fresh data directory too). Nothing relays events in a
+    command: what one records waits for the server's relay."""
 
     async def run(settings: Settings) -> T:
         await upgrade_database(settings.resolved_database_url)
         db = Database(settings.resolved_database_url)
         try:
-            async with db.session() as session:
-                return await work(session)
+            return await work(UnitsOfWork(db))
         finally:
             await db.dispose()
 

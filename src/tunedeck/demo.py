@@ -23,12 +23,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from tunedeck.accounts import service as accounts
+from tunedeck.accounts.context import operator
 from tunedeck.accounts.permissions import GRANTABLE
 from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
 from tunedeck.connections.token_manager import redirect_uri_for
-from tunedeck.kit.db import Database
 from tunedeck.kit.errors import NotFound
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
@@ -101,27 +102,26 @@ def demo_simulator(settings: Settings) -> SimulatorConfig:
     return SimulatorConfig(apps=[demo_app])
 
 
-async def _fresh_admin_key(db: Database) -> str:
-    """Account ``demo`` (created if absent) and a new admin key; the previous one is revoked."""
-    async with db.session() as session:
-        try:
-            account = await accounts.account_named(session, DEMO_ACCOUNT)
-        except NotFound:
-            account = await accounts.create_account(session, DEMO_ACCOUNT)
-        for key in await accounts.list_api_keys(session, account.id):
-            if key.label == DEMO_KEY_LABEL and key.revoked_at is None:
-                await accounts.revoke_api_key(session, key.id, account.id)
-        created = await accounts.create_api_key(
-            session, account.id, DEMO_KEY_LABEL, [p.value for p in GRANTABLE]
-        )
-    return created.secret
+async def _fresh_admin_key(units: UnitsOfWork) -> str:
+    """Account ``demo`` (created if absent) and a new admin key; the previous one is
+    revoked. The operator's work, through the operations the REST doors call."""
+    try:
+        account = await accounts.account_named(units, DEMO_ACCOUNT)
+    except NotFound:
+        account = await accounts.create_account(units, DEMO_ACCOUNT)
+    ctx = operator(units, account)
+    for key in await accounts.list_keys(ctx):
+        if key.label == DEMO_KEY_LABEL and key.revoked_at is None:
+            await accounts.revoke_key(ctx, key.id)
+    created = await accounts.create_key(ctx, DEMO_KEY_LABEL, [p.value for p in GRANTABLE])
+    return created.key
 
 
 async def bootstrap(app: FastAPI, http: httpx.AsyncClient) -> DemoReady:
     """Prepare the demo account on a running demo server (``app`` is what it serves)."""
     settings: Settings = app.state.settings
     origin = settings.public_url
-    key = await _fresh_admin_key(app.state.db)
+    key = await _fresh_admin_key(app.state.units)
     admin = {"Authorization": f"Bearer {key}"}
 
     # The simulator's demo app, stored as a streamer stores theirs.

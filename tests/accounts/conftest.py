@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.kit import storage
+from tests.support import accounts
 from tests.support import app as app_fixtures
 from tests.support.app import app_settings
-from tunedeck.accounts import service
 from tunedeck.accounts.models import Account
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
@@ -42,10 +42,9 @@ MakeCaller = Callable[..., Awaitable[Caller]]
 @pytest.fixture
 def make_caller(database: Database) -> MakeCaller:
     async def make(*permissions: str, account: Account | None = None) -> Caller:
-        async with database.session() as session:
-            owner = account or await service.create_account(session, storage.unique())
-            created = await service.create_api_key(session, owner.id, "test key", permissions)
-        return Caller(owner, created.secret, str(created.row.id))
+        owner = account or await accounts.create_account(database, storage.unique())
+        created = await accounts.create_key(database, owner, "test key", list(permissions))
+        return Caller(owner, created.key, str(created.id))
 
     return make
 

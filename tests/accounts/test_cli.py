@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.kit.storage import unique
-from tunedeck.accounts import service
+from tests.support import accounts
 from tunedeck.accounts.models import ApiKey
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.cli import app
@@ -159,13 +159,13 @@ def _seed_credentials(url: str, keyring: Keyring, count: int) -> None:
         await upgrade_database(url)
         db = Database(url)
         try:
-            async with db.session() as session:
-                for _ in range(count):
-                    account = await service.create_account(session, unique())
+            for _ in range(count):
+                account = await accounts.create_account(db, unique())
 
-                    def enc(attr: object, value: str, account_id: uuid.UUID = account.id) -> str:
-                        return keyring.encrypt(value, encryption_context(attr, account_id))  # type: ignore[arg-type]
+                def enc(attr: object, value: str, account_id: uuid.UUID = account.id) -> str:
+                    return keyring.encrypt(value, encryption_context(attr, account_id))  # type: ignore[arg-type]
 
+                async with db.session() as session:
                     session.add(
                         AppCredential(
                             account_id=account.id,

@@ -1,4 +1,9 @@
-"""Accounts service on both backends: accounts, keys, overlay tokens, sessions."""
+"""Accounts service on both backends: accounts, keys, overlay tokens, sessions.
+
+Every operation opens its own unit of work from its context: here the operator's
+(``accounts.context.operator``, as the command line and the demo) or a caller's, built
+from an authenticated principal as the doors build it.
+"""
 
 from __future__ import annotations
 
@@ -13,33 +18,40 @@ from sqlalchemy import select, update
 from tests.accounts.conftest import MakeCaller
 from tests.kit.storage import unique
 from tunedeck.accounts import service
-from tunedeck.accounts.context import CallContext
+from tunedeck.accounts.context import CallContext, operator
 from tunedeck.accounts.models import ApiKey, DashboardSession, OverlayToken
 from tunedeck.accounts.permissions import Permission, PrincipalKind
-from tunedeck.accounts.schemas import ApiKeyCreate, OverlayTokenCreate
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from tunedeck.kit.unit_of_work import UnitsOfWork
+
+PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+async def as_caller(database: Database, secret: str) -> CallContext:
+    """The context a door builds for ``secret``: authenticated in a unit of its own."""
+    async with database.session() as session:
+        principal = await service.authenticate(session, secret)
+    return CallContext(principal, UnitsOfWork(database))
 
 
 async def test_create_and_find_accounts(database: Database) -> None:
+    units = UnitsOfWork(database)
     name = unique()
-    async with database.session() as session:
-        created = await service.create_account(session, name)
-    async with database.session() as session:
-        assert (await service.account_named(session, name)).id == created.id
-        assert name in [a.name for a in await service.list_accounts(session)]
-        with pytest.raises(Conflict, match="already exists"):
-            await service.create_account(session, name)
-        with pytest.raises(NotFound):
-            await service.account_named(session, unique())
+    created = await service.create_account(units, name)
+    assert (await service.account_named(units, name)).id == created.id
+    assert name in [a.name for a in await service.list_accounts(units)]
+    with pytest.raises(Conflict, match="already exists"):
+        await service.create_account(units, name)
+    with pytest.raises(NotFound):
+        await service.account_named(units, unique())
 
 
 @pytest.mark.parametrize("name", ["", "has space", "-leading", "x" * 65, "semi;colon"])
 async def test_bad_account_names_refused(database: Database, name: str) -> None:
-    async with database.session() as session:
-        with pytest.raises(ValidationFailed, match="account name"):
-            await service.create_account(session, name)
+    with pytest.raises(ValidationFailed, match="account name"):
+        await service.create_account(UnitsOfWork(database), name)
 
 
 async def test_key_stored_as_hash_only(database: Database, make_caller: MakeCaller) -> None:
@@ -82,61 +94,77 @@ async def test_unknown_secrets_refused(database: Database, secret: str) -> None:
 
 
 async def test_unknown_permissions_refused(database: Database) -> None:
-    async with database.session() as session:
-        account = await service.create_account(session, unique())
-        with pytest.raises(ValidationFailed, match=r"unknown permission 'spotify:everything'"):
-            await service.create_api_key(
-                session, account.id, "k", ["spotify:read", "spotify:everything"]
-            )
-        # What /v1/me can list can be granted: a key may read now playing and nothing else.
-        created = await service.create_api_key(session, account.id, "np", ["overlay:read"])
-        assert created.row.permissions == ["overlay:read"]
-        with pytest.raises(ValidationFailed, match="at least one"):
-            await service.create_api_key(session, account.id, "k", [])
+    units = UnitsOfWork(database)
+    ctx = operator(units, await service.create_account(units, unique()))
+    with pytest.raises(ValidationFailed, match=r"unknown permission 'spotify:everything'"):
+        await service.create_key(ctx, "k", ["spotify:read", "spotify:everything"])
+    # What /v1/me can list can be granted: a key may read now playing and nothing else.
+    created = await service.create_key(ctx, "np", ["overlay:read"])
+    assert created.permissions == ["overlay:read"]
+    with pytest.raises(ValidationFailed, match="at least one"):
+        await service.create_key(ctx, "k", [])
+    assert [k.label for k in await service.list_keys(ctx)] == ["np"]
 
 
 async def test_revoke_key_scoped_by_account(database: Database, make_caller: MakeCaller) -> None:
     alice = await make_caller("admin")
     bob = await make_caller("admin")
-    async with database.session() as session:
-        with pytest.raises(NotFound):
-            await service.revoke_api_key(session, alice.account.id, bob.account.id)
-        key = await session.scalar(select(ApiKey).where(ApiKey.account_id == alice.account.id))
-        assert key is not None
-        with pytest.raises(NotFound):
-            await service.revoke_api_key(session, key.id, bob.account.id)
-        await service.revoke_api_key(session, key.id, alice.account.id)
+    as_bob = await as_caller(database, bob.key)
+    with pytest.raises(NotFound):
+        await service.revoke_key(as_bob, alice.account.id)
+    with pytest.raises(NotFound):
+        await service.revoke_key(as_bob, uuid.UUID(alice.key_id))
+    await service.revoke_key(await as_caller(database, alice.key), uuid.UUID(alice.key_id))
     async with database.session() as session:
         with pytest.raises(Unauthorized):
             await service.authenticate(session, alice.key)
         await service.authenticate(session, bob.key)
 
 
+async def test_the_operator_finds_what_it_names_by_id(database: Database) -> None:
+    """The command line revokes by id alone: the operations find the account first."""
+    units = UnitsOfWork(database)
+    account = await service.create_account(units, unique())
+    ctx = operator(units, account)
+    key = await service.create_key(ctx, "bot", ["spotify:read"])
+    token = await service.create_token(ctx, "obs", PUBLIC_URL)
+    assert (await service.key_owner(units, key.id)).id == account.id
+    assert (await service.token_owner(units, token.id)).id == account.id
+    with pytest.raises(NotFound, match="no API key"):
+        await service.key_owner(units, token.id)
+    with pytest.raises(NotFound, match="no overlay token"):
+        await service.token_owner(units, key.id)
+    # The operator acts with every permission, and as no key: nothing it does is a key's.
+    assert ctx.principal.kind is PrincipalKind.OPERATOR
+    assert ctx.principal.key_id is None
+    assert service.me(ctx.principal).account.id == account.id
+
+
 async def test_overlay_token_principal(database: Database) -> None:
+    units = UnitsOfWork(database)
+    account = await service.create_account(units, unique())
+    ctx = operator(units, account)
+    created = await service.create_token(ctx, "obs", PUBLIC_URL)
     async with database.session() as session:
-        account = await service.create_account(session, unique())
-        created = await service.create_overlay_token(session, account.id, "obs")
-    async with database.session() as session:
-        principal = await service.authenticate(session, created.secret)
-        stored = await session.get(OverlayToken, created.row.id)
+        principal = await service.authenticate(session, created.token)
+        stored = await session.get(OverlayToken, created.id)
     assert stored is not None
-    assert stored.token_hash == hash_secret(created.secret)
+    assert stored.token_hash == hash_secret(created.token)
     assert principal.kind is PrincipalKind.OVERLAY
     assert principal.permissions == {Permission.OVERLAY_READ}
     assert principal.key_id is None
-    async with database.session() as session:
-        await service.revoke_overlay_token(session, created.row.id, account.id)
+    await service.revoke_token(ctx, created.id)
     async with database.session() as session:
         with pytest.raises(Unauthorized):
-            await service.authenticate(session, created.secret)
+            await service.authenticate(session, created.token)
 
 
 async def test_sessions_expire_and_die_with_their_key(
     database: Database, make_caller: MakeCaller
 ) -> None:
-    caller = await make_caller("spotify:read")
-    async with database.session() as session:
-        created, principal = await service.start_session(session, caller.key, timedelta(hours=1))
+    units = UnitsOfWork(database)
+    caller = await make_caller("spotify:read", "admin")
+    created, principal = await service.start_session(units, caller.key, timedelta(hours=1))
     assert created.row.token_hash == hash_secret(created.secret)
     async with database.session() as session:
         as_session = await service.authenticate(session, created.secret)
@@ -153,13 +181,11 @@ async def test_sessions_expire_and_die_with_their_key(
         with pytest.raises(Unauthorized):
             await service.authenticate(session, created.secret)
 
-    async with database.session() as session:
-        second, _ = await service.start_session(session, caller.key, timedelta(hours=1))
-        # A session cannot be traded for another session, nor can an overlay token.
-        with pytest.raises(Unauthorized, match="API key"):
-            await service.start_session(session, second.secret, timedelta(hours=1))
-    async with database.session() as session:
-        await service.revoke_api_key(session, principal.credential_id, caller.account.id)
+    second, _ = await service.start_session(units, caller.key, timedelta(hours=1))
+    # A session cannot be traded for another session, nor can an overlay token.
+    with pytest.raises(Unauthorized, match="API key"):
+        await service.start_session(units, second.secret, timedelta(hours=1))
+    await service.revoke_key(CallContext(principal, units), principal.credential_id)
     async with database.session() as session:
         with pytest.raises(Unauthorized):
             await service.authenticate(session, second.secret)
@@ -177,35 +203,36 @@ async def test_caller_operations_check_the_permission_themselves(
     reader = await make_caller("spotify:read")
     admin = await make_caller("admin")
     other = await make_caller("admin")
-    async with database.session() as session:
-        overlay = await service.create_overlay_token(session, admin.account.id, "obs")
-    async with database.session() as session:
-        as_reader = CallContext(await service.authenticate(session, reader.key), session)
-        refused: list[Coroutine[Any, Any, object]] = [
-            service.list_keys(as_reader),
-            service.create_key(as_reader, ApiKeyCreate(label="x", permissions=["admin"])),
-            service.revoke_key(as_reader, uuid.UUID(reader.key_id)),
-            service.list_tokens(as_reader),
-            service.create_token(as_reader, OverlayTokenCreate(), "http://127.0.0.1:8000"),
-            service.revoke_token(as_reader, overlay.row.id),
-        ]
-        for operation in refused:
-            with pytest.raises(Forbidden, match="missing permission admin"):
-                await operation
+    overlay = await service.create_token(
+        operator(UnitsOfWork(database), admin.account), "obs", PUBLIC_URL
+    )
+    as_reader = await as_caller(database, reader.key)
+    refused: list[Coroutine[Any, Any, object]] = [
+        service.list_keys(as_reader),
+        service.create_key(as_reader, "x", ["admin"]),
+        service.revoke_key(as_reader, uuid.UUID(reader.key_id)),
+        service.list_tokens(as_reader),
+        service.create_token(as_reader, "overlay", PUBLIC_URL),
+        service.revoke_token(as_reader, overlay.id),
+    ]
+    for operation in refused:
+        with pytest.raises(Forbidden, match="missing permission admin"):
+            await operation
 
-        token_principal = await service.authenticate(session, overlay.secret)
-        with pytest.raises(Forbidden):
-            service.me(token_principal)
-        with pytest.raises(Forbidden):
-            await service.logout(CallContext(token_principal, session), overlay.secret)
+    as_token = await as_caller(database, overlay.token)
+    with pytest.raises(Forbidden):
+        service.me(as_token.principal)
+    with pytest.raises(Forbidden):
+        await service.logout(as_token, overlay.token)
 
-        as_admin = CallContext(await service.authenticate(session, admin.key), session)
-        assert [k.id for k in await service.list_keys(as_admin)] == [uuid.UUID(admin.key_id)]
-        with pytest.raises(NotFound):  # another account's key does not exist for this one
-            await service.revoke_key(as_admin, uuid.UUID(other.key_id))
-        created = await service.create_token(as_admin, OverlayTokenCreate(), "https://td.example")
-        assert created.overlay_url == f"https://td.example/overlay#token={created.token}"
-        assert {t.id for t in await service.list_tokens(as_admin)} == {overlay.row.id, created.id}
+    as_admin = await as_caller(database, admin.key)
+    assert [k.id for k in await service.list_keys(as_admin)] == [uuid.UUID(admin.key_id)]
+    with pytest.raises(NotFound):  # another account's key does not exist for this one
+        await service.revoke_key(as_admin, uuid.UUID(other.key_id))
+    created = await service.create_token(as_admin, "", "https://td.example")
+    assert created.label == "overlay"
+    assert created.overlay_url == f"https://td.example/overlay#token={created.token}"
+    assert {t.id for t in await service.list_tokens(as_admin)} == {overlay.id, created.id}
     async with database.session() as session:
         await service.authenticate(session, other.key)  # not revoked
         await service.authenticate(session, reader.key)

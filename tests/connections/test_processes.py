@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tests.connections.conftest import APP_ID, APP_SECRET
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.connections import repository as repo
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.migrations.apply import upgrade_database
@@ -30,8 +30,8 @@ async def test_four_processes_refresh_once(postgres_url: str, sim: Sim) -> None:
     # A slow token endpoint widens the window in which the processes' refreshes overlap.
     sim.knobs(latency_ms=150)
     try:
+        account = await accounts.create_account(db, storage.unique())
         async with db.session() as session:
-            account = await accounts.create_account(session, storage.unique())
             await repo.save_app_credentials(
                 session, storage.TEST_KEYRING, account.id, APP_ID, APP_SECRET
             )

@@ -21,6 +21,7 @@ from tunedeck.connections import repository as repo
 from tunedeck.connections.schemas import AppCredentialsIn
 from tunedeck.kit.db import Database
 from tunedeck.kit.errors import Forbidden
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.spotify.quirks import QuirksRegistry
 
 KEYRING = storage.TEST_KEYRING
@@ -35,8 +36,14 @@ async def test_operations_need_admin_and_stay_in_their_account(
     settings = settings_for(database.url, sim, tmp_path, "http://127.0.0.1:8000")
     credentials = AppCredentialsIn(client_id=APP_ID, client_secret=APP_SECRET)
     quirks = QuirksRegistry()
-    async with httpx.AsyncClient(timeout=20) as http, database.session() as session:
-        as_reader = CallContext(await accounts.authenticate(session, reader.key), session)
+    units = UnitsOfWork(database)
+
+    async def as_caller(key: str) -> CallContext:
+        async with database.session() as session:
+            return CallContext(await accounts.authenticate(session, key), units)
+
+    async with httpx.AsyncClient(timeout=20) as http:
+        as_reader = await as_caller(reader.key)
         refused: list[Coroutine[Any, Any, object]] = [
             service.set_app_credentials(as_reader, KEYRING, credentials, quirks),
             service.app_credentials_status(as_reader, KEYRING),
@@ -48,13 +55,14 @@ async def test_operations_need_admin_and_stay_in_their_account(
             with pytest.raises(Forbidden, match="missing permission admin"):
                 await operation
 
-        as_admin = CallContext(await accounts.authenticate(session, admin.key), session)
+        as_admin = await as_caller(admin.key)
         stored = await service.set_app_credentials(as_admin, KEYRING, credentials, quirks)
         assert stored.configured
         started = await oauth_flow.start(as_admin, KEYRING, http, settings)
         assert started.authorize_url.startswith(sim.base)
 
-        as_neighbour = CallContext(await accounts.authenticate(session, neighbour.key), session)
+        as_neighbour = await as_caller(neighbour.key)
         assert not (await service.app_credentials_status(as_neighbour, KEYRING)).configured
-        # Nothing was stored for the refused caller's account.
+    # Nothing was stored for the refused caller's account.
+    async with database.session() as session:
         assert await repo.app_credentials(session, KEYRING, reader.account.id) is None

@@ -1,4 +1,4 @@
-"""A test-only action door: records an event through the request's session, like the player.
+"""A test-only action door: records an event in a unit of work of its own, like the player.
 
 Used in-process by the tests and by ``server.py`` (the process the kill -9 test kills).
 """
@@ -15,8 +15,8 @@ from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot
 from tunedeck.events.types import EventType
-from tunedeck.kit.db import SessionDep
 from tunedeck.kit.errors import Conflict
+from tunedeck.kit.unit_of_work import UnitsDep
 
 RECORD_PATH = "/test/events/record"
 
@@ -44,17 +44,18 @@ router = APIRouter()
 
 
 @router.post(RECORD_PATH)
-async def record(body: RecordBody, principal: Playback, session: SessionDep) -> EventOut:
-    event = await record_event(
-        session,
-        account_id=principal.account_id,
-        event_type=body.type,
-        actor=Actor.from_principal(principal),
-        params=body.params,
-        track=SAMPLE_TRACK,
-    )
-    if body.fail_after_recording:
-        raise Conflict("the action failed after recording its event")
+async def record(body: RecordBody, principal: Playback, units: UnitsDep) -> EventOut:
+    async with units.begin() as work:
+        event = await record_event(
+            work,
+            account_id=principal.account_id,
+            event_type=body.type,
+            actor=Actor.from_principal(principal),
+            params=body.params,
+            track=SAMPLE_TRACK,
+        )
+        if body.fail_after_recording:
+            raise Conflict("the action failed after recording its event")
     return event
 
 

@@ -1,4 +1,5 @@
-"""Helpers of the events tests: recording, reading the tables, waiting, collecting."""
+"""Helpers of the events tests: recording, reading the tables, waiting, collecting, a bus
+that fails on demand."""
 
 from __future__ import annotations
 
@@ -6,39 +7,41 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.events.actions import SAMPLE_TRACK
-from tunedeck.accounts import service as accounts
+from tests.support import accounts
 from tunedeck.accounts.models import Account
-from tunedeck.events.bus import Subscription
+from tunedeck.events.bus import BusUnavailable, Callback, EventBus, History, Subscription
 from tunedeck.events.models import OutboxEvent, PlatformEvent
 from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import UnitsOfWork
 
 ACTOR = Actor(key_id=str(uuid.uuid4()), label="bot key", kind="api_key")
 
 
 async def new_account(db: Database) -> Account:
-    async with db.session() as session:
-        return await accounts.create_account(session, f"ev-{uuid.uuid4().hex[:10]}")
+    return await accounts.create_account(db, f"ev-{uuid.uuid4().hex[:10]}")
 
 
 async def record(
-    db: Database,
+    db: Database | UnitsOfWork,
     account_id: uuid.UUID,
     event_type: EventType = EventType.PLAY,
     **params: Any,
 ) -> EventOut:
-    """One action's unit of work: record the event and commit."""
-    async with db.session() as session:
+    """One action's unit of work: record the event and commit. On a bare database the
+    commit wakes no relay (they poll); units of work wake their outbox's."""
+    units = db if isinstance(db, UnitsOfWork) else UnitsOfWork(db)
+    async with units.begin() as work:
         return await record_event(
-            session,
+            work,
             account_id=account_id,
             event_type=event_type,
             actor=ACTOR,
@@ -47,7 +50,9 @@ async def record(
         )
 
 
-async def record_many(db: Database, account_id: uuid.UUID, count: int) -> list[EventOut]:
+async def record_many(
+    db: Database | UnitsOfWork, account_id: uuid.UUID, count: int
+) -> list[EventOut]:
     types = list(EventType)
     return [await record(db, account_id, types[i % len(types)], n=i) for i in range(count)]
 
@@ -129,3 +134,52 @@ class Collector:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+class FlakyBus:
+    """A bus that fails while ``down``, or after ``fail_after`` more successful publishes."""
+
+    def __init__(self, inner: EventBus) -> None:
+        self.inner = inner
+        self.down = False
+        self.fail_after: int | None = None
+        self.attempts = 0
+
+    async def publish(self, account_id: uuid.UUID, message: dict[str, Any]) -> int:
+        return (await self.publish_many([(account_id, message)]))[0]
+
+    async def publish_many(self, messages: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> list[int]:
+        ids = []
+        for sent, (account_id, message) in enumerate(messages):
+            self.attempts += 1
+            if self.fail_after is not None:
+                if self.fail_after == 0:
+                    raise BusUnavailable("flaky bus: gave up mid-batch", published=sent)
+                self.fail_after -= 1
+            if self.down:
+                raise BusUnavailable("flaky bus: down", published=sent)
+            ids.append(await self.inner.publish(account_id, message))
+        return ids
+
+    def subscribe(self, account_id: uuid.UUID) -> Any:
+        return self.inner.subscribe(account_id)
+
+    def listen(self, account_id: uuid.UUID, callback: Callback) -> Callable[[], None]:
+        return self.inner.listen(account_id, callback)
+
+    async def history(self, account_id: uuid.UUID, since: int | None = None) -> History:
+        return await self.inner.history(account_id, since)
+
+    @property
+    def connected(self) -> bool:
+        return not self.down
+
+    @property
+    def reconnects(self) -> int:
+        return self.inner.reconnects
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

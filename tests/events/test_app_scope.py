@@ -1,6 +1,7 @@
 """Two apps in one process, each on its own database: their events are recorded, woken,
 relayed and broadcast independently (nothing of the events domain is shared through the
-module), on SQLite and on PostgreSQL."""
+module), on SQLite and on PostgreSQL. What a commit wakes is the outbox its units of work
+were made with, and nothing else."""
 
 from __future__ import annotations
 
@@ -14,16 +15,22 @@ import pytest
 from fastapi import FastAPI
 
 from tests.events.actions import RECORD_PATH, with_actions
-from tests.events.support import Collector, eventually, outbox_count, stored_ids
+from tests.events.support import (
+    Collector,
+    eventually,
+    new_account,
+    outbox_count,
+    record,
+    stored_ids,
+)
 from tests.kit import storage
-from tests.support import services
+from tests.support import accounts, services
 from tests.support.app import app_settings, asgi_client
-from tunedeck.accounts import service as accounts
 from tunedeck.accounts.models import Account
 from tunedeck.app import create_app
-from tunedeck.events.outbox import Outbox
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import Outbox, UnitsOfWork
 from tunedeck.migrations.apply import upgrade_database
 
 
@@ -57,11 +64,8 @@ async def _api_key(db: Database, account_id: uuid.UUID) -> str:
     """The same account (same id) in each database, with a key allowed to play."""
     async with db.session() as session:
         session.add(Account(id=account_id, name=storage.unique()))
-        await session.flush()
-        created = await accounts.create_api_key(
-            session, account_id, "two apps", ["spotify:playback"]
-        )
-    return created.secret
+    created = await accounts.create_key(db, account_id, "two apps", ["spotify:playback"])
+    return created.key
 
 
 async def _record(app: FastAPI, key: str, count: int) -> list[str]:
@@ -99,6 +103,7 @@ async def test_two_apps_record_and_relay_independently(
         assert outbox_one is not outbox_two
         assert outbox_one.drain_lock is not outbox_two.drain_lock
         assert (relay_one.outbox, relay_two.outbox) == (outbox_one, outbox_two)
+        assert (one.state.units.outbox, two.state.units.outbox) == (outbox_one, outbox_two)
         assert outbox_one.waker_count == outbox_two.waker_count == 1
 
         key_one = await _api_key(one.state.db, account_id)
@@ -137,13 +142,22 @@ async def test_two_apps_record_and_relay_independently(
     assert not relay_two.running
 
 
-async def test_a_database_has_one_outbox(database: Database) -> None:
-    outbox = Outbox.of(database)
-    assert Outbox.of(database) is outbox
-    async with database.session() as session:
-        assert session.info["tunedeck.events.outbox"] is outbox
-    other = Database(database.url)
-    try:
-        assert Outbox.of(other) is not outbox
-    finally:
-        await other.dispose()
+async def test_a_unit_of_work_wakes_its_own_outbox_only(database: Database) -> None:
+    """Two outboxes of one database (two apps on it): a commit wakes the one its units
+    of work were made with; a unit that records nothing wakes none."""
+    account = await new_account(database)
+    mine, theirs = Outbox(), Outbox()
+    woken: list[str] = []
+    mine.add_waker(lambda: woken.append("mine"))
+    theirs.add_waker(lambda: woken.append("theirs"))
+    units = UnitsOfWork(database, mine)
+    await record(units, account.id)
+    assert woken == ["mine"]
+    async with units.begin():
+        pass  # wrote nothing to the outbox
+    assert woken == ["mine"]
+    await record(UnitsOfWork(database, theirs), account.id)
+    assert woken == ["mine", "theirs"]
+    await record(database, account.id)  # units of work with no outbox: nobody to wake
+    assert woken == ["mine", "theirs"]
+    assert await outbox_count(database, account.id) == 3

@@ -1,7 +1,8 @@
 """Faults: Redis down, the events table unavailable, the server killed right after answering.
 
 Each stops only what it started: its own redis-server, its own database's table, its
-own server process.
+own server process. A track that is down (the bus, the store) holds up neither the other
+track nor, once a whole batch of its rows waits, the rows behind them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from tests.events.actions import RECORD_PATH
 from tests.events.support import (
     Collector,
+    FlakyBus,
     eventually,
     new_account,
     outbox_count,
@@ -29,9 +31,9 @@ from tests.events.support import (
     stored_ids,
 )
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.redis_server import OwnRedis
 from tests.support.server_process import ServerProcess, server_env
-from tunedeck.accounts import service as accounts
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
@@ -207,6 +209,62 @@ async def _outbox_empty(db: Database, account_id: uuid.UUID) -> bool:
     return await outbox_count(db, account_id) == 0
 
 
+async def test_the_store_goes_on_past_a_batch_the_bus_holds_up(
+    own_database: Database, bus: EventBus
+) -> None:
+    db = own_database
+    account = await new_account(db)
+    flaky = FlakyBus(bus)
+    flaky.down = True
+    relay = EventRelay(db, flaky, batch_size=3)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(db, account.id, 7)
+        # The oldest three wait for the bus; the store takes the next ones meanwhile.
+        down = [await relay.drain_once() for _ in range(3)]
+        assert [r.stored for r in down] == [3, 3, 1]
+        assert all(r.publish_error is not None and r.store_error is None for r in down)
+        assert await stored_ids(db, account.id) == [e.id for e in events]
+        assert got.messages == []
+        flaky.down = False
+        up = [await relay.drain_once() for _ in range(3)]
+        assert [(r.stored, r.published) for r in up] == [(0, 3), (0, 3), (0, 1)]
+        await got.wait_for(7)
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(db, account.id) == [e.id for e in events]
+    assert await outbox_count(db, account.id) == 0
+
+
+async def test_live_delivery_goes_on_past_a_batch_the_store_holds_up(
+    own_database: Database, bus: EventBus
+) -> None:
+    db = own_database
+    account = await new_account(db)
+    relay = EventRelay(db, bus, batch_size=3)
+    async with bus.subscribe(account.id) as sub:
+        got = Collector(sub)
+        events = await record_many(db, account.id, 7)
+        await set_store_offline(db, True)
+        # The oldest three wait for the store; the bus takes the next ones meanwhile.
+        down = [await relay.drain_once() for _ in range(3)]
+        assert [r.published for r in down] == [3, 3, 1]
+        assert all(r.store_error is not None and r.publish_error is None for r in down)
+        await got.wait_for(7)
+        assert got.ids == [str(e.id) for e in events]
+        waiting = await outbox_rows(db, account.id)
+        assert all(r.stored_at is None and r.published_at is not None for r in waiting)
+        await set_store_offline(db, False)
+        up = [await relay.drain_once() for _ in range(3)]
+        assert [(r.stored, r.published) for r in up] == [(3, 0), (3, 0), (1, 0)]
+        await asyncio.sleep(0.2)  # anything more would be a duplicate
+        await got.stop()
+    assert got.ids == [str(e.id) for e in events]
+    assert await stored_ids(db, account.id) == [e.id for e in events]
+    assert await outbox_count(db, account.id) == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("store_offline", [False, True], ids=["store-up", "store-offline"])
 async def test_killed_right_after_answering(
@@ -217,9 +275,8 @@ async def test_killed_right_after_answering(
     store_offline: bool,
 ) -> None:
     db = own_database
-    async with db.session() as session:
-        account = await accounts.create_account(session, storage.unique())
-        key = await accounts.create_api_key(session, account.id, "kill test", ["spotify:playback"])
+    account = await accounts.create_account(db, storage.unique())
+    key = await accounts.create_key(db, account, "kill test", ["spotify:playback"])
     # The sources of this checkout (not an installed copy), the settings of this test.
     env = server_env(
         database_url=fresh_database_url,
@@ -235,7 +292,7 @@ async def test_killed_right_after_answering(
     server.start()
     answered: list[uuid.UUID] = []
     try:
-        headers = {"Authorization": f"Bearer {key.secret}"}
+        headers = {"Authorization": f"Bearer {key.key}"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
             for event_type in ("spotify:play", "spotify:volume", "spotify:pause"):
                 r = await client.post(RECORD_PATH, json={"type": event_type})

@@ -1,4 +1,5 @@
-"""Recording: the outbox row commits with the action's unit of work, and only with it."""
+"""Recording: the outbox row commits with the action's unit of work, and only with it; the
+commit, and only a commit, wakes the outbox's relays."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import Outbox, UnitsOfWork
 
 PARAMS: dict[EventType, dict[str, object]] = {
     EventType.PLAY: {"uri": "spotify:track:1"},
@@ -61,20 +63,35 @@ def test_there_are_the_eleven_types_of_the_spec() -> None:
     assert set(PARAMS) == set(EventType)
 
 
+class Wakeups:
+    """An outbox and how many times it woke its drainers."""
+
+    def __init__(self) -> None:
+        self.outbox = Outbox()
+        self.count = 0
+        self.outbox.add_waker(self.wake)
+
+    def wake(self) -> None:
+        self.count += 1
+
+
 async def test_outbox_row_is_part_of_the_unit_of_work(database: Database) -> None:
     account = await new_account(database)
-    async with database.session() as session:
+    woken = Wakeups()
+    async with UnitsOfWork(database, woken.outbox).begin() as work:
         event = await record_event(
-            session,
+            work,
             account_id=account.id,
             event_type=EventType.SEEK,
             actor=ACTOR,
             params={"position_ms": 1000},
             track=SAMPLE_TRACK,
         )
-        # Not visible to anyone else before the commit...
+        # Not visible to anyone else before the commit, and nobody woken for it...
         assert await outbox_count(database, account.id) == 0
-    # ...and there, with the whole event, after it.
+        assert woken.count == 0
+    # ...and there, with the whole event, after it; the commit woke the outbox once.
+    assert woken.count == 1
     (row,) = await outbox_rows(database, account.id)
     assert row.event_id == event.id
     assert row.occurred_at == event.occurred_at
@@ -84,11 +101,12 @@ async def test_outbox_row_is_part_of_the_unit_of_work(database: Database) -> Non
 
 async def test_rolled_back_action_leaves_no_event(database: Database) -> None:
     account = await new_account(database)
+    woken = Wakeups()
 
     async def action_failing_after_recording() -> None:
-        async with database.session() as session:
+        async with UnitsOfWork(database, woken.outbox).begin() as work:
             await record_event(
-                session,
+                work,
                 account_id=account.id,
                 event_type=EventType.PAUSE,
                 actor=ACTOR,
@@ -100,6 +118,7 @@ async def test_rolled_back_action_leaves_no_event(database: Database) -> None:
     with pytest.raises(RuntimeError):
         await action_failing_after_recording()
     assert await outbox_count(database, account.id) == 0
+    assert woken.count == 0
 
 
 async def test_every_type_recorded_once_through_a_request(
@@ -178,10 +197,11 @@ async def test_event_time_and_id_fixed_at_record_time(database: Database) -> Non
 
 async def test_bad_input_fails_the_action_not_the_relay(database: Database) -> None:
     account = await new_account(database)
-    async with database.session() as session:
+    woken = Wakeups()
+    async with UnitsOfWork(database, woken.outbox).begin() as work:
         with pytest.raises(ValueError, match="spotify:dance"):
             await record_event(
-                session,
+                work,
                 account_id=account.id,
                 event_type="spotify:dance",  # type: ignore[arg-type]
                 actor=ACTOR,
@@ -190,7 +210,7 @@ async def test_bad_input_fails_the_action_not_the_relay(database: Database) -> N
             )
         with pytest.raises(ValueError, match="serialize"):
             await record_event(
-                session,
+                work,
                 account_id=account.id,
                 event_type=EventType.PLAY,
                 actor=ACTOR,
@@ -200,6 +220,7 @@ async def test_bad_input_fails_the_action_not_the_relay(database: Database) -> N
     with pytest.raises(ValidationError):
         Actor(key_id=None, label="x" * 101, kind="api_key")
     assert await outbox_count(database, account.id) == 0
+    assert woken.count == 0  # the unit committed, but wrote nothing to the outbox
 
 
 def test_actor_from_principal() -> None:

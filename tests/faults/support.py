@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from tests.events.support import outbox_count
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.connections import save_minted
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.events.models import PlatformEvent
 from tunedeck.kit.db import Database
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -33,11 +33,8 @@ class Streamer:
 async def connected_streamer(db: Database, sim: Sim, user: str = "demo") -> Streamer:
     """An account connected to the simulator's ``user``, with a key that may control
     playback and read it."""
-    async with db.session() as session:
-        account = await accounts.create_account(session, storage.unique("fault"))
-        key = await accounts.create_api_key(
-            session, account.id, "fault bot", ["spotify:playback", "spotify:read"]
-        )
+    account = await accounts.create_account(db, storage.unique("fault"))
+    key = await accounts.create_key(db, account, "fault bot", ["spotify:playback", "spotify:read"])
     minted = sim.mint(user, client_id=DEMO_CLIENT_ID)
     await save_minted(
         db,
@@ -48,7 +45,7 @@ async def connected_streamer(db: Database, sim: Sim, user: str = "demo") -> Stre
         expires_in=int(minted["expires_in"]),
         spotify_user_id=user,
     )
-    return Streamer(account.id, key.secret)
+    return Streamer(account.id, key.key)
 
 
 def volume(percent: int) -> dict[str, object]:

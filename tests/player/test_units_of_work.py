@@ -5,6 +5,7 @@ what is checked is what is true while requests wait, not how long anything took:
 app has no pooled connection checked out, another OS process writes the same rows of
 the same SQLite file or PostgreSQL database without waiting for a lock, and a request
 that needs only the database is answered while fifty others still wait on Spotify.
+An action's unit of work, once Spotify answered, commits its event and wakes the relay.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from tests.player.conftest import Streamer, player_settings
 from tests.support.app import asgi_client
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
+from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
+from tunedeck.kit.unit_of_work import UnitOfWork, UnitsOfWork
 
 WRITER = Path(__file__).with_name("other_writer.py")
 
@@ -138,6 +141,43 @@ async def test_fifty_requests_waiting_on_spotify_do_not_drain_the_pool(
             sim.knobs(hold_requests=False)
         answers = await asyncio.gather(*waiting)
     assert [a.status_code for a in answers] == [200] * 50
+
+
+class CountedUnits(UnitsOfWork):
+    """The app's units of work, counting those begun and those that wrote to the outbox."""
+
+    def __init__(self, units: UnitsOfWork) -> None:
+        super().__init__(units.db, units.outbox)
+        self.begun: list[UnitOfWork] = []
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[UnitOfWork]:
+        async with super().begin() as work:
+            self.begun.append(work)
+            yield work
+
+
+async def test_an_action_commits_its_event_in_one_unit_that_wakes_the_relay(
+    database_url: str, bus_url: str | None, sim: Sim, streamer: Streamer, tmp_path: Path
+) -> None:
+    async with running_app(database_url, bus_url, sim, tmp_path) as (app, client):
+        relay: EventRelay = app.state.relay
+        app.state.units = units = CountedUnits(app.state.units)
+        woken = relay.wakeups
+        state = await client.get("/v1/spotify/state", headers=streamer.headers)
+        assert state.status_code == 200, state.text
+        assert (units.begun, relay.wakeups) == ([], woken)  # a read of Spotify: no unit
+        answer = await client.post(
+            "/v1/spotify/playback", json={"action": "pause"}, headers=streamer.headers
+        )
+        assert answer.status_code == 200, answer.text
+        (work,) = units.begun
+        assert work.outbox_rows == 1
+        assert relay.wakeups == woken + 1
+        listed = await client.get("/v1/spotify/events", headers=streamer.headers)
+        assert listed.status_code == 200, listed.text
+        assert [w.outbox_rows for w in units.begun] == [1, 0]
+        assert relay.wakeups == woken + 1  # a unit that recorded nothing wakes nobody
 
 
 @pytest.fixture(autouse=True)

@@ -22,13 +22,12 @@ from sqlalchemy import delete
 
 from tests.kit import storage
 from tests.realtime.recorder import Recorder
+from tests.support import accounts, services
 from tests.support import app as app_fixtures
-from tests.support import services
 from tests.support.app import app_settings
 from tests.support.connections import save_minted
 from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.kit.db import Database
@@ -177,9 +176,7 @@ def settings(database_url: str, bus_url: str | None, tmp_path: Path, sim: Sim) -
 
 
 async def new_account(database: Database) -> uuid.UUID:
-    async with database.session() as session:
-        account = await accounts.create_account(session, storage.unique())
-    return account.id
+    return (await accounts.create_account(database, storage.unique())).id
 
 
 async def connect(

@@ -20,8 +20,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.support import LIVENESS
+from tests.support import accounts
 from tests.support.servers import free_port
-from tunedeck.accounts import service as accounts
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
@@ -92,13 +92,12 @@ class Keys:
 
 
 async def make_keys(database: Database, account_id: uuid.UUID) -> Keys:
-    async with database.session() as session:
-        key = await accounts.create_api_key(
-            session, account_id, "feed", ["spotify:read", "spotify:playback", "admin"]
-        )
-        overlay = await accounts.create_overlay_token(session, account_id, "obs")
-        other = await accounts.create_api_key(session, account_id, "queue", ["spotify:queue"])
-    return Keys(account_id, key.secret, key.row.id, overlay.secret, overlay.row.id, other.secret)
+    key = await accounts.create_key(
+        database, account_id, "feed", ["spotify:read", "spotify:playback", "admin"]
+    )
+    overlay = await accounts.create_overlay_token(database, account_id, "obs")
+    other = await accounts.create_key(database, account_id, "queue", ["spotify:queue"])
+    return Keys(account_id, key.key, key.id, overlay.token, overlay.id, other.key)
 
 
 class Feed:

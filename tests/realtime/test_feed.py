@@ -18,8 +18,8 @@ from tests.realtime.conftest import connect as connect_spotify
 from tests.realtime.conftest import new_account
 from tests.realtime.feed_support import Keys, feed, make_keys, served
 from tests.realtime.support import LIVENESS
+from tests.support import accounts
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.realtime.messages import NowPlaying
@@ -284,8 +284,7 @@ async def test_revoked_credentials_are_closed(
         for client in (overlay, overlay_too):
             assert await client.wait_closed(LIVENESS) == (4401, "credential revoked")
         assert not key_client.closed
-        async with database.session() as session:
-            await accounts.revoke_api_key(session, keys.key_id, None)
+        await accounts.revoke_key(database, keys.key_id)
         assert await key_client.wait_closed(LIVENESS) == (4401, "credential revoked")
         # And a new connection with it is refused.
         async with feed(server.ws, token=keys.key) as again:

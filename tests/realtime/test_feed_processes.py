@@ -19,9 +19,9 @@ from tests.kit import storage
 from tests.realtime.feed_support import LIVE, feed
 from tests.realtime.support import LIVENESS
 from tests.realtime.test_feed import streamer
+from tests.support import accounts
 from tests.support.servers import free_port
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.kit.db import Database
 
 
@@ -93,8 +93,7 @@ async def test_revoking_through_one_process_closes_the_other_s_connections(
             assert await overlay.wait_closed(LIVENESS) == (4401, "credential revoked")
             assert not key_client.closed
             # The command line revokes in the database alone, with no bus: closed too.
-            async with database.session() as session:
-                await accounts.revoke_api_key(session, keys.key_id, None)
+            await accounts.revoke_key(database, keys.key_id)
             assert await key_client.wait_closed(LIVENESS) == (4401, "credential revoked")
 
 

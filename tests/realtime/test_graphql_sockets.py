@@ -33,8 +33,8 @@ from tests.realtime.graphql_support import (
 from tests.realtime.recorder import Recorder
 from tests.realtime.test_feed import streamer
 from tests.realtime.test_feed_processes import serve_process
+from tests.support import accounts as test_accounts
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.accounts.models import DashboardSession
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.config import Settings
@@ -96,12 +96,12 @@ async def withdraw(credential: Credential, database: Database, base: str) -> Non
     """Withdraw the credential as its owner would: revocations as the command line makes
     them (in the database alone), the sign-out through the API."""
     keys = credential.keys
+    if credential.how in ("key revoked", "session's key revoked"):
+        await test_accounts.revoke_key(database, keys.key_id)
+    elif credential.how == "overlay token revoked":
+        await test_accounts.revoke_overlay_token(database, keys.overlay_id)
     async with database.session() as session:
-        if credential.how in ("key revoked", "session's key revoked"):
-            await accounts.revoke_api_key(session, keys.key_id, None)
-        elif credential.how == "overlay token revoked":
-            await accounts.revoke_overlay_token(session, keys.overlay_id, None)
-        elif credential.how == "session expired":
+        if credential.how == "session expired":
             assert credential.cookie is not None
             await session.execute(
                 update(DashboardSession)

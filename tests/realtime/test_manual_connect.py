@@ -18,6 +18,7 @@ from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
+from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.player import manual_connect
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.state import StateCache
@@ -38,7 +39,7 @@ async def player_context(
     )
     async with create_http_client() as http:
         tokens = TokenManager(database, TEST_KEYRING, http, polling.settings)
-        yield PlayerContext(principal, database, tokens, StateCache(1.0))
+        yield PlayerContext(principal, UnitsOfWork(database), tokens, StateCache(1.0))
 
 
 async def polled_by(polling: Polling, account: uuid.UUID, at_least: int = 1) -> None:

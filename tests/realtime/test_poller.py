@@ -23,9 +23,9 @@ from tests.realtime.conftest import (
 )
 from tests.realtime.recorder import Recorder
 from tests.realtime.support import channel, eventually, track_uri
+from tests.support import accounts
 from tests.support.app import asgi_client
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.app import create_app
 from tunedeck.kit.db import Database
 from tunedeck.realtime.poller import Poller
@@ -183,11 +183,8 @@ async def test_a_command_through_tunedeck_gets_a_burst_and_poll_results_feed_the
     tmp_path: Path,
 ) -> None:
     account = await new_account(database)
-    async with database.session() as session:
-        key = await accounts.create_api_key(
-            session, account, "bot", ["spotify:read", "spotify:playback"]
-        )
-    headers = {"Authorization": f"Bearer {key.secret}"}
+    key = await accounts.create_key(database, account, "bot", ["spotify:read", "spotify:playback"])
+    headers = {"Authorization": f"Bearer {key.key}"}
     await connect(database, sim, account)
     # serve, polling in-process: no regular poll within the test (SLOW), and poll results
     # stay fresh in the state cache for the whole test.

@@ -18,8 +18,8 @@ from gql.transport.websockets import WebsocketsTransport
 from tests.realtime.feed_support import served
 from tests.realtime.support import LIVENESS, eventually
 from tests.realtime.test_feed import streamer
+from tests.support import accounts
 from tests.support.simulator import Sim
-from tunedeck.accounts import service as accounts
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.realtime.messages import NowPlaying
@@ -119,8 +119,7 @@ async def test_bad_token_is_refused_and_revocation_closes(
         async with graphql_ws(server.base, keys.overlay) as session:
             playing = session.subscribe(NOW_PLAYING)
             await first(playing)
-            async with database.session() as db_session:
-                await accounts.revoke_overlay_token(db_session, keys.overlay_id, None)
+            await accounts.revoke_overlay_token(database, keys.overlay_id)
             with pytest.raises(TransportError):
                 await drain(playing)
 

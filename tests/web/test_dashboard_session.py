@@ -16,8 +16,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.app import app_settings, asgi_client
-from tunedeck.accounts import repository, service
+from tunedeck.accounts import repository
 from tunedeck.accounts.models import DashboardSession
 from tunedeck.accounts.secrets import hash_secret
 from tunedeck.app import create_app
@@ -48,12 +49,11 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def key(database: Database) -> tuple[str, str]:
     """An API key (secret, id) of a new account, holding everything the tests use."""
-    async with database.session() as session:
-        account = await service.create_account(session, storage.unique())
-        created = await service.create_api_key(
-            session, account.id, "dashboard", ["spotify:read", "spotify:worker", "admin"]
-        )
-    return created.secret, str(created.row.id)
+    account = await accounts.create_account(database, storage.unique())
+    created = await accounts.create_key(
+        database, account, "dashboard", ["spotify:read", "spotify:worker", "admin"]
+    )
+    return created.key, str(created.id)
 
 
 async def sign_in(client: httpx.AsyncClient, secret: str) -> dict[str, Any]:

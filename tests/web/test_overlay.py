@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.kit import storage
+from tests.support import accounts
 from tests.support.app import app_settings, asgi_client
 from tests.support.simulator import Sim, sim, sim_server  # noqa: F401 (fixtures)
-from tunedeck.accounts import service
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
@@ -47,12 +47,11 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def overlay_token(database_url: str) -> str:
     db = Database(database_url)
     try:
-        async with db.session() as session:
-            account = await service.create_account(session, storage.unique())
-            created = await service.create_overlay_token(session, account.id, "test")
+        account = await accounts.create_account(db, storage.unique())
+        created = await accounts.create_overlay_token(db, account, "test")
     finally:
         await db.dispose()
-    return created.secret
+    return created.token
 
 
 def directives(csp: str) -> dict[str, list[str]]:

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tests.support import accounts
 from tests.support.app import app_settings, asgi_client
-from tunedeck.accounts import service
 from tunedeck.app import create_app
 from tunedeck.demo import SIM_PREFIX
 from tunedeck.kit.db import Database
@@ -51,12 +51,11 @@ async def app(database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
 async def key(database_url: str) -> str:
     db = Database(database_url.replace("sqlite://", "sqlite+aiosqlite://", 1))
     try:
-        async with db.session() as session:
-            account = await service.create_account(session, f"headers-{id(session)}")
-            created = await service.create_api_key(session, account.id, "k", ["admin"])
+        account = await accounts.create_account(db, f"headers-{id(db)}")
+        created = await accounts.create_key(db, account, "k", ["admin"])
     finally:
         await db.dispose()
-    return created.secret
+    return created.key
 
 
 def directives(policy: str) -> dict[str, list[str]]:

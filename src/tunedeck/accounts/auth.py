@@ -48,9 +48,10 @@ from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
 from tunedeck.accounts.throttle import authentication_attempt
 from tunedeck.kit.addresses import peer_address
-from tunedeck.kit.db import SessionDep, get_database
+from tunedeck.kit.db import get_database
 from tunedeck.kit.errors import ErrorDetails, Forbidden, Unauthorized
 from tunedeck.kit.json_body import JsonBodyRequest
+from tunedeck.kit.unit_of_work import UnitsDep
 
 SESSION_COOKIE = "tunedeck_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -271,18 +272,18 @@ class GuardedRoute(APIRoute):
 
 def call_context(permission: Permission | None) -> Any:
     """Dependency (``Annotated[CallContext, call_context(...)]``): the context of one call
-    by a principal holding ``permission`` (``None``: any key or session), with the
-    request's session. The route's rule is the one ``requires`` / ``authenticated``
+    by a principal holding ``permission`` (``None``: any key or session), with the app's
+    units of work. The route's rule is the one ``requires`` / ``authenticated``
     declares; the operation checks the permission again, itself."""
     guard = authenticated if permission is None else requires(permission)
 
     async def dependency(
-        session: SessionDep,
+        units: UnitsDep,
         # A default, not Annotated: the closure's ``guard`` is not visible to the
         # string annotations FastAPI resolves.
         principal: Principal = Depends(guard),
     ) -> CallContext:
-        return CallContext(principal, session)
+        return CallContext(principal, units)
 
     return Depends(dependency)
 

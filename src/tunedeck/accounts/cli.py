@@ -1,5 +1,6 @@
-"""Operator commands: ``tunedeck account | key | overlay-token``. Same service as the REST API
-(a door like it: this module imports the service, never another door)."""
+"""Operator commands: ``tunedeck account | key | overlay-token``. The same operations as
+the REST API, called as the operator acting for the account named (a door like REST:
+this module imports the service, never another door)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import uuid
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts import service
-from tunedeck.accounts.models import ApiKey, OverlayToken
+from tunedeck.accounts.context import CallContext, operator
 from tunedeck.accounts.permissions import GRANTABLE
-from tunedeck.commands import fail, in_session
+from tunedeck.accounts.schemas import ApiKeyOut, OverlayTokenOut
+from tunedeck.commands import fail, with_units
 from tunedeck.config import get_settings
+from tunedeck.kit.unit_of_work import UnitsOfWork
 
 account_app = typer.Typer(help="Create and list accounts (one per streamer).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
@@ -29,28 +31,33 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         raise fail(f"{what} {value!r} is not an id (see the list command)", 2) from None
 
 
-def _when(row: ApiKey | OverlayToken) -> str:
+def _when(row: ApiKeyOut | OverlayTokenOut) -> str:
     return "revoked " + row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else "active"
+
+
+async def _acting_for(units: UnitsOfWork, name: str) -> CallContext:
+    """The operator, acting for the account named ``name``."""
+    return operator(units, await service.account_named(units, name))
 
 
 @account_app.command("create")
 def account_create(name: Annotated[str, typer.Argument(help="Account name.")]) -> None:
     """Create an account."""
 
-    async def work(session: AsyncSession) -> str:
-        return str((await service.create_account(session, name)).id)
+    async def work(units: UnitsOfWork) -> str:
+        return str((await service.create_account(units, name)).id)
 
-    typer.echo(f"created account {name} ({in_session(work)})")
+    typer.echo(f"created account {name} ({with_units(work)})")
 
 
 @account_app.command("list")
 def account_list() -> None:
     """List the accounts."""
 
-    async def work(session: AsyncSession) -> list[str]:
-        return [f"{a.id}  {a.name}" for a in await service.list_accounts(session)]
+    async def work(units: UnitsOfWork) -> list[str]:
+        return [f"{a.id}  {a.name}" for a in await service.list_accounts(units)]
 
-    for line in in_session(work):
+    for line in with_units(work):
         typer.echo(line)
 
 
@@ -65,12 +72,12 @@ def key_create(
 ) -> None:
     """Create an API key and print it. It is shown this once; only its hash is stored."""
 
-    async def work(session: AsyncSession) -> tuple[str, str]:
-        owner = await service.account_named(session, account)
-        created = await service.create_api_key(session, owner.id, label, permissions.split(","))
-        return str(created.row.id), created.secret
+    async def work(units: UnitsOfWork) -> tuple[str, str]:
+        ctx = await _acting_for(units, account)
+        created = await service.create_key(ctx, label, permissions.split(","))
+        return str(created.id), created.key
 
-    key_id, secret = in_session(work)
+    key_id, secret = with_units(work)
     typer.echo(f"key id: {key_id}", err=True)
     typer.echo("the key below is shown once; store it now:", err=True)
     typer.echo(secret)
@@ -80,14 +87,13 @@ def key_create(
 def key_list(account: AccountOpt) -> None:
     """List an account's keys (id, prefix, label, permissions, state); never the keys."""
 
-    async def work(session: AsyncSession) -> list[str]:
-        owner = await service.account_named(session, account)
+    async def work(units: UnitsOfWork) -> list[str]:
+        keys = await service.list_keys(await _acting_for(units, account))
         return [
-            f"{k.id}  {k.prefix}…  {k.label}  {','.join(k.permissions)}  {_when(k)}"
-            for k in await service.list_api_keys(session, owner.id)
+            f"{k.id}  {k.prefix}…  {k.label}  {','.join(k.permissions)}  {_when(k)}" for k in keys
         ]
 
-    for line in in_session(work):
+    for line in with_units(work):
         typer.echo(line)
 
 
@@ -96,10 +102,11 @@ def key_revoke(key_id: Annotated[str, typer.Argument(help="Key id from `key list
     """Revoke a key now; its dashboard sessions end with it."""
     wanted = _uuid(key_id, "key id")
 
-    async def work(session: AsyncSession) -> None:
-        await service.revoke_api_key(session, wanted, None)
+    async def work(units: UnitsOfWork) -> None:
+        owner = await service.key_owner(units, wanted)
+        await service.revoke_key(operator(units, owner), wanted)
 
-    in_session(work)
+    with_units(work)
     typer.echo(f"revoked key {wanted}")
 
 
@@ -110,29 +117,26 @@ def overlay_create(
 ) -> None:
     """Create an overlay token (read-only, now playing) and print its overlay URL once."""
 
-    async def work(session: AsyncSession) -> tuple[str, str]:
-        owner = await service.account_named(session, account)
-        created = await service.create_overlay_token(session, owner.id, label)
-        return str(created.row.id), created.secret
+    async def work(units: UnitsOfWork) -> tuple[str, str]:
+        ctx = await _acting_for(units, account)
+        created = await service.create_token(ctx, label, get_settings().public_url)
+        return str(created.id), created.overlay_url
 
-    token_id, secret = in_session(work)
+    token_id, url = with_units(work)
     typer.echo(f"overlay token id: {token_id}", err=True)
     typer.echo("the URL below holds the token and is shown once:", err=True)
-    typer.echo(service.overlay_url(get_settings().public_url, secret))
+    typer.echo(url)
 
 
 @overlay_app.command("list")
 def overlay_list(account: AccountOpt) -> None:
     """List an account's overlay tokens; never the tokens."""
 
-    async def work(session: AsyncSession) -> list[str]:
-        owner = await service.account_named(session, account)
-        return [
-            f"{t.id}  {t.prefix}…  {t.label}  {_when(t)}"
-            for t in await service.list_overlay_tokens(session, owner.id)
-        ]
+    async def work(units: UnitsOfWork) -> list[str]:
+        tokens = await service.list_tokens(await _acting_for(units, account))
+        return [f"{t.id}  {t.prefix}…  {t.label}  {_when(t)}" for t in tokens]
 
-    for line in in_session(work):
+    for line in with_units(work):
         typer.echo(line)
 
 
@@ -141,8 +145,9 @@ def overlay_revoke(token_id: Annotated[str, typer.Argument(help="Id from `list`.
     """Revoke an overlay token: overlays using it stop updating."""
     wanted = _uuid(token_id, "overlay token id")
 
-    async def work(session: AsyncSession) -> None:
-        await service.revoke_overlay_token(session, wanted, None)
+    async def work(units: UnitsOfWork) -> None:
+        owner = await service.token_owner(units, wanted)
+        await service.revoke_token(operator(units, owner), wanted)
 
-    in_session(work)
+    with_units(work)
     typer.echo(f"revoked overlay token {wanted}")

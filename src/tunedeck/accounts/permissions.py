@@ -34,6 +34,9 @@ class PrincipalKind(StrEnum):
     API_KEY = "api_key"
     SESSION = "session"  # a dashboard session made from an API key
     OVERLAY = "overlay"  # an overlay token: now playing of one account, nothing else
+    # Whoever runs the command line or the demo's set-up, acting for one account: they hold
+    # the database, so no credential stands for them (``accounts.context.operator``).
+    OPERATOR = "operator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,10 @@ class Principal:
 
     @property
     def key_id(self) -> uuid.UUID | None:
-        return None if self.kind is PrincipalKind.OVERLAY else self.credential_id
+        """The API key behind the call (None for an overlay token or the operator)."""
+        if self.kind in (PrincipalKind.OVERLAY, PrincipalKind.OPERATOR):
+            return None
+        return self.credential_id
 
     def has(self, permission: Permission | None) -> bool:
         """Whether this principal may do what ``permission`` guards (``None``: anything that

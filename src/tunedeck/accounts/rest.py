@@ -1,9 +1,10 @@
 """REST doors of the accounts domain: who am I, dashboard sessions, keys, overlay tokens.
 
 Transport only: each route declares its rule, builds the call's context and hands the
-request's values to the service, which checks the permission and does the work. Cookies
-are the door's part: the session cookie is HttpOnly, SameSite=Strict, Secure behind an
-https public URL; the page keeps the session's CSRF token (``GET /v1/session``) in memory.
+request's values to the service, which checks the permission and does the work in its
+own unit of work. Cookies are the door's part: the session cookie is HttpOnly,
+SameSite=Strict, Secure behind an https public URL; the page keeps the session's CSRF
+token (``GET /v1/session``) in memory.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from tunedeck.accounts.schemas import (
     SessionOut,
 )
 from tunedeck.accounts.throttle import authentication_attempt
-from tunedeck.kit.db import SessionDep
 from tunedeck.kit.deps import SettingsDep
 from tunedeck.kit.error_docs import FAILED_LOGINS_DOC, error_doc
 from tunedeck.kit.errors import ErrorDetails, Forbidden
+from tunedeck.kit.unit_of_work import UnitsDep
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
 
@@ -67,7 +68,7 @@ async def me(principal: Authenticated) -> MeOut:
 )
 async def login(
     body: SessionCreate,
-    session: SessionDep,
+    units: UnitsDep,
     request: Request,
     response: Response,
     settings: SettingsDep,
@@ -86,7 +87,7 @@ async def login(
     ttl = timedelta(seconds=settings.session_ttl_seconds)
     idle = timedelta(seconds=settings.session_idle_seconds)
     async with authentication_attempt(request):
-        created, principal = await service.start_session(session, body.key, ttl, idle=idle)
+        created, principal = await service.start_session(units, body.key, ttl, idle=idle)
     response.set_cookie(
         SESSION_COOKIE,
         created.secret,
@@ -136,7 +137,7 @@ async def list_keys(ctx: Admin) -> list[ApiKeyOut]:
 @router.post("/keys", status_code=status.HTTP_201_CREATED)
 async def create_key(body: ApiKeyCreate, ctx: Admin) -> ApiKeyCreated:
     """Create a key of the caller's account. The key is in this response and nowhere else."""
-    return await service.create_key(ctx, body)
+    return await service.create_key(ctx, body.label, body.permissions)
 
 
 @router.delete(
@@ -157,7 +158,7 @@ async def list_overlay_tokens(ctx: Admin) -> list[OverlayTokenOut]:
 async def create_overlay_token(
     body: OverlayTokenCreate, ctx: Admin, settings: SettingsDep
 ) -> OverlayTokenCreated:
-    return await service.create_token(ctx, body, settings.public_url)
+    return await service.create_token(ctx, body.label, settings.public_url)
 
 
 @router.delete(

@@ -1,12 +1,18 @@
 """Accounts, keys, overlay tokens and sessions: the logic every door (REST, CLI) calls.
 
-Functions take the caller's session and never commit; the door's unit of work does.
-A plaintext secret is returned exactly once, by the function that creates it.
+Operations open their own unit of work (``ctx.begin()``, see ``accounts.context``) and
+never commit by themselves. A plaintext secret is returned exactly once, by the operation
+that creates it.
 
-Two levels. The operations of a caller (the REST doors, at the end of this module) take
-a :class:`CallContext`, check the caller's permission themselves and act on the caller's
-own account. The operator's functions (the command line, the demo's set-up) take an
-account id: whoever runs them holds the database itself.
+- A caller's operations (the REST doors; the command line and the demo as the operator,
+  ``accounts.context.operator``) take a :class:`CallContext`, check the caller's
+  permission themselves and act on the caller's own account.
+- Before there is a caller, an operation takes the units of work alone: signing in
+  (:func:`start_session`, checking the key it is given), and the operator's account
+  management (:func:`create_account`, :func:`list_accounts`, :func:`account_named`, and
+  finding the account of a key or token the operator names by id).
+- :func:`authenticate` is how a door learns who calls: it runs in the unit of work the
+  door opened for it.
 """
 
 from __future__ import annotations
@@ -39,17 +45,16 @@ from tunedeck.accounts.permissions import (
 from tunedeck.accounts.schemas import (
     MAX_LABEL,
     AccountOut,
-    ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     MeOut,
-    OverlayTokenCreate,
     OverlayTokenCreated,
     OverlayTokenOut,
 )
 from tunedeck.accounts.secrets import SecretKind, display_prefix, hash_secret, kind_of, new_secret
 from tunedeck.kit.db import utcnow
 from tunedeck.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from tunedeck.kit.unit_of_work import UnitsOfWork
 
 OVERLAY_PATH = "/overlay"
 """Where the overlay page is served, under the public URL."""
@@ -77,36 +82,67 @@ def _label(label: str, default: str) -> str:
     return label
 
 
-async def create_account(session: AsyncSession, name: str) -> Account:
+# ---- the operator's account management ------------------------------------------------
+
+
+async def create_account(units: UnitsOfWork, name: str) -> Account:
     if not ACCOUNT_NAME.match(name):
         raise ValidationFailed(
             "account name must be 1-64 characters of letters, digits, '_', '.', '-', "
             "starting with a letter or digit"
         )
-    if await repo.account_by_name(session, name) is not None:
-        raise Conflict(f"account {name!r} already exists")
-    account = Account(name=name)
-    try:
-        # A savepoint: a concurrent insert of the same name fails alone, not the transaction.
-        async with session.begin_nested():
-            await repo.add(session, account)
-    except IntegrityError:
-        raise Conflict(f"account {name!r} already exists") from None
+    async with units.begin() as work:
+        if await repo.account_by_name(work.session, name) is not None:
+            raise Conflict(f"account {name!r} already exists")
+        account = Account(name=name)
+        try:
+            # A savepoint: a concurrent insert of the same name fails alone, not the work.
+            async with work.session.begin_nested():
+                await repo.add(work.session, account)
+        except IntegrityError:
+            raise Conflict(f"account {name!r} already exists") from None
     return account
 
 
-async def list_accounts(session: AsyncSession) -> Sequence[Account]:
-    return await repo.list_accounts(session)
+async def list_accounts(units: UnitsOfWork) -> Sequence[Account]:
+    async with units.begin() as work:
+        return await repo.list_accounts(work.session)
 
 
-async def account_named(session: AsyncSession, name: str) -> Account:
-    account = await repo.account_by_name(session, name)
+async def account_named(units: UnitsOfWork, name: str) -> Account:
+    async with units.begin() as work:
+        account = await repo.account_by_name(work.session, name)
     if account is None:
         raise NotFound(f"no account named {name!r}")
     return account
 
 
-async def create_api_key(
+async def key_owner(units: UnitsOfWork, key_id: uuid.UUID) -> Account:
+    """The account of an API key the operator names by its id."""
+    async with units.begin() as work:
+        key = await repo.api_key(work.session, key_id, None)
+        account = None if key is None else await repo.account_by_id(work.session, key.account_id)
+    if account is None:
+        raise NotFound(f"no API key {key_id}")
+    return account
+
+
+async def token_owner(units: UnitsOfWork, token_id: uuid.UUID) -> Account:
+    """The account of an overlay token the operator names by its id."""
+    async with units.begin() as work:
+        token = await repo.overlay_token(work.session, token_id, None)
+        account = (
+            None if token is None else await repo.account_by_id(work.session, token.account_id)
+        )
+    if account is None:
+        raise NotFound(f"no overlay token {token_id}")
+    return account
+
+
+# ---- keys and overlay tokens, in a unit of work ---------------------------------------
+
+
+async def _new_key(
     session: AsyncSession, account_id: uuid.UUID, label: str, permissions: Iterable[str]
 ) -> Created[ApiKey]:
     granted = parse_permissions(permissions)
@@ -124,14 +160,8 @@ async def create_api_key(
     return Created(key, secret)
 
 
-async def list_api_keys(session: AsyncSession, account_id: uuid.UUID) -> Sequence[ApiKey]:
-    return await repo.list_api_keys(session, account_id)
-
-
-async def revoke_api_key(
-    session: AsyncSession, key_id: uuid.UUID, account_id: uuid.UUID | None
-) -> ApiKey:
-    """Revoke a key (of ``account_id`` only, when given) and end its dashboard sessions."""
+async def _revoke_key(session: AsyncSession, key_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    """Revoke a key of ``account_id`` and end its dashboard sessions."""
     key = await repo.api_key(session, key_id, account_id)
     if key is None:
         raise NotFound(f"no API key {key_id}")
@@ -139,11 +169,10 @@ async def revoke_api_key(
         key.revoked_at = utcnow()
     await repo.delete_sessions_of_key(session, key.id)
     await session.flush()
-    return key
 
 
-async def create_overlay_token(
-    session: AsyncSession, account_id: uuid.UUID, label: str = ""
+async def _new_overlay_token(
+    session: AsyncSession, account_id: uuid.UUID, label: str
 ) -> Created[OverlayToken]:
     secret = new_secret(SecretKind.OVERLAY_TOKEN)
     token = OverlayToken(
@@ -156,22 +185,15 @@ async def create_overlay_token(
     return Created(token, secret)
 
 
-async def list_overlay_tokens(
-    session: AsyncSession, account_id: uuid.UUID
-) -> Sequence[OverlayToken]:
-    return await repo.list_overlay_tokens(session, account_id)
-
-
-async def revoke_overlay_token(
-    session: AsyncSession, token_id: uuid.UUID, account_id: uuid.UUID | None
-) -> OverlayToken:
+async def _revoke_overlay_token(
+    session: AsyncSession, token_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
     token = await repo.overlay_token(session, token_id, account_id)
     if token is None:
         raise NotFound(f"no overlay token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await session.flush()
-    return token
 
 
 def overlay_url(public_url: str, token: str) -> str:
@@ -260,32 +282,29 @@ async def authenticate(
 
 
 async def start_session(
-    session: AsyncSession, api_key: str, ttl: timedelta, *, idle: timedelta | None = None
+    units: UnitsOfWork, api_key: str, ttl: timedelta, *, idle: timedelta | None = None
 ) -> tuple[Created[DashboardSession], Principal]:
     """Trade an API key for a dashboard session (stored hashed). It ends ``idle`` after
     its last use (see :func:`authenticate`) and ``ttl`` after it started, whichever
     comes first."""
     if kind_of(api_key) is not SecretKind.API_KEY:
         raise Unauthorized("a dashboard session is made from an API key")
-    principal = await authenticate(session, api_key)
-    now = utcnow()
-    await repo.delete_expired_sessions(session, now)
-    secret = new_secret(SecretKind.SESSION)
-    row = DashboardSession(
-        api_key_id=principal.credential_id,
-        token_hash=hash_secret(secret),
-        created_at=now,
-        expires_at=now + (min(ttl, idle) if idle is not None else ttl),
-    )
-    await repo.add(session, row)
+    async with units.begin() as work:
+        principal = await authenticate(work.session, api_key)
+        now = utcnow()
+        await repo.delete_expired_sessions(work.session, now)
+        secret = new_secret(SecretKind.SESSION)
+        row = DashboardSession(
+            api_key_id=principal.credential_id,
+            token_hash=hash_secret(secret),
+            created_at=now,
+            expires_at=now + (min(ttl, idle) if idle is not None else ttl),
+        )
+        await repo.add(work.session, row)
     return Created(row, secret), principal
 
 
-async def end_session(session: AsyncSession, session_secret: str) -> None:
-    await repo.delete_session_by_hash(session, hash_secret(session_secret))
-
-
-# ---- operations of a caller (the REST doors) ------------------------------------------
+# ---- operations of a caller (the REST doors; the operator's commands) -----------------
 
 
 def me(principal: Principal) -> MeOut:
@@ -305,7 +324,8 @@ async def current_session(ctx: CallContext, secret: str | None) -> DashboardSess
     authorize(ctx, None)
     if secret is None or kind_of(secret) is not SecretKind.SESSION:
         raise NotFound("this call came with an API key, not a dashboard session")
-    live = await repo.live_session_by_hash(ctx.session, hash_secret(secret), utcnow())
+    async with ctx.begin() as work:
+        live = await repo.live_session_by_hash(work.session, hash_secret(secret), utcnow())
     if live is None:
         raise Unauthorized("the dashboard session has ended")
     return live[0]
@@ -315,43 +335,51 @@ async def logout(ctx: CallContext, secret: str | None) -> None:
     """End the dashboard session ``secret`` if the call came with one (a key: nothing)."""
     authorize(ctx, None)
     if secret is not None and kind_of(secret) is SecretKind.SESSION:
-        await end_session(ctx.session, secret)
+        async with ctx.begin() as work:
+            await repo.delete_session_by_hash(work.session, hash_secret(secret))
 
 
 async def list_keys(ctx: CallContext) -> list[ApiKeyOut]:
     """The API keys of the caller's account (admin)."""
     account_id = authorize(ctx, Permission.ADMIN)
-    return [ApiKeyOut.model_validate(k) for k in await list_api_keys(ctx.session, account_id)]
+    async with ctx.begin() as work:
+        keys = await repo.list_api_keys(work.session, account_id)
+        return [ApiKeyOut.model_validate(k) for k in keys]
 
 
-async def create_key(ctx: CallContext, body: ApiKeyCreate) -> ApiKeyCreated:
+async def create_key(ctx: CallContext, label: str, permissions: Iterable[str]) -> ApiKeyCreated:
     """A new key of the caller's account (admin), with its secret shown this once."""
     account_id = authorize(ctx, Permission.ADMIN)
-    created = await create_api_key(ctx.session, account_id, body.label, body.permissions)
-    return ApiKeyCreated(**ApiKeyOut.model_validate(created.row).model_dump(), key=created.secret)
+    async with ctx.begin() as work:
+        created = await _new_key(work.session, account_id, label, permissions)
+        out = ApiKeyOut.model_validate(created.row)
+    return ApiKeyCreated(**out.model_dump(), key=created.secret)
 
 
 async def revoke_key(ctx: CallContext, key_id: uuid.UUID) -> None:
     """Revoke a key of the caller's account (admin); another account's key is not found."""
-    await revoke_api_key(ctx.session, key_id, authorize(ctx, Permission.ADMIN))
+    account_id = authorize(ctx, Permission.ADMIN)
+    async with ctx.begin() as work:
+        await _revoke_key(work.session, key_id, account_id)
 
 
 async def list_tokens(ctx: CallContext) -> list[OverlayTokenOut]:
     """The overlay tokens of the caller's account (admin)."""
     account_id = authorize(ctx, Permission.ADMIN)
-    tokens = await list_overlay_tokens(ctx.session, account_id)
-    return [OverlayTokenOut.model_validate(t) for t in tokens]
+    async with ctx.begin() as work:
+        tokens = await repo.list_overlay_tokens(work.session, account_id)
+        return [OverlayTokenOut.model_validate(t) for t in tokens]
 
 
-async def create_token(
-    ctx: CallContext, body: OverlayTokenCreate, public_url: str
-) -> OverlayTokenCreated:
+async def create_token(ctx: CallContext, label: str, public_url: str) -> OverlayTokenCreated:
     """A new overlay token of the caller's account (admin) and its overlay page's URL,
     both shown this once."""
     account_id = authorize(ctx, Permission.ADMIN)
-    created = await create_overlay_token(ctx.session, account_id, body.label)
+    async with ctx.begin() as work:
+        created = await _new_overlay_token(work.session, account_id, label)
+        out = OverlayTokenOut.model_validate(created.row)
     return OverlayTokenCreated(
-        **OverlayTokenOut.model_validate(created.row).model_dump(),
+        **out.model_dump(),
         token=created.secret,
         overlay_url=overlay_url(public_url, created.secret),
     )
@@ -359,4 +387,6 @@ async def create_token(
 
 async def revoke_token(ctx: CallContext, token_id: uuid.UUID) -> None:
     """Revoke an overlay token of the caller's account (admin)."""
-    await revoke_overlay_token(ctx.session, token_id, authorize(ctx, Permission.ADMIN))
+    account_id = authorize(ctx, Permission.ADMIN)
+    async with ctx.begin() as work:
+        await _revoke_overlay_token(work.session, token_id, account_id)

@@ -1,8 +1,8 @@
 """Connecting Spotify: the OAuth authorization-code flow with ``state`` and PKCE (S256).
 
 ``start`` (an admin's call) records a pending authorization (state, encrypted PKCE
-verifier, 10 minutes, bound to the caller's account) in the request's session and
-returns the accounts-service URL.
+verifier, 10 minutes, bound to the caller's account) in its unit of work and returns
+the accounts-service URL.
 
 ``finish`` handles the callback in its own units of work: the state is burned in a
 committed transaction *before* the code exchange, so a state is single use even when the
@@ -93,34 +93,35 @@ async def start(
     """Record a pending authorization of the caller's account (admin) and return where
     to send the streamer's browser."""
     account_id = authorize(ctx, Permission.ADMIN)
-    session = ctx.session
     return_to = _check_return_to(return_to)
-    app = await repo.app_credentials(session, keyring, account_id)
-    if app is None:
-        raise not_connected("no Spotify app credentials")
-    redirect_uri = redirect_uri_for(settings)
-    try:
-        check_redirect_uri(redirect_uri)
-    except ValueError:
-        raise Conflict(
-            f"Spotify refuses the redirect URI {redirect_uri}: set TUNEDECK_PUBLIC_URL to an "
-            "https URL, or http on 127.0.0.1 / [::1]",
-            code="invalid_public_url",
-        ) from None
-    state = new_state()
-    verifier, challenge = new_pkce_pair()
-    now = utcnow()
-    await repo.delete_stale_authorizations(session, account_id, now)
-    await repo.add_pending_authorization(
-        session,
-        keyring,
-        account_id,
-        state=state,
-        code_verifier=verifier,
-        redirect_uri=redirect_uri,
-        return_to=return_to,
-        expires_at=now + STATE_TTL,
-    )
+    async with ctx.begin() as work:
+        session = work.session
+        app = await repo.app_credentials(session, keyring, account_id)
+        if app is None:
+            raise not_connected("no Spotify app credentials")
+        redirect_uri = redirect_uri_for(settings)
+        try:
+            check_redirect_uri(redirect_uri)
+        except ValueError:
+            raise Conflict(
+                f"Spotify refuses the redirect URI {redirect_uri}: set TUNEDECK_PUBLIC_URL to an "
+                "https URL, or http on 127.0.0.1 / [::1]",
+                code="invalid_public_url",
+            ) from None
+        state = new_state()
+        verifier, challenge = new_pkce_pair()
+        now = utcnow()
+        await repo.delete_stale_authorizations(session, account_id, now)
+        await repo.add_pending_authorization(
+            session,
+            keyring,
+            account_id,
+            state=state,
+            code_verifier=verifier,
+            redirect_uri=redirect_uri,
+            return_to=return_to,
+            expires_at=now + STATE_TTL,
+        )
     oauth = SpotifyOAuth(
         http,
         client_id=app.client_id,

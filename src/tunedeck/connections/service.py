@@ -1,8 +1,8 @@
 """App credentials and connection status: the logic the REST doors call.
 
 Each operation takes the call's :class:`CallContext`, checks that the caller holds
-``admin`` and acts on the caller's own account; it uses the context's session and never
-commits. The OAuth flow itself is in ``oauth_flow``; refreshing tokens is the
+``admin`` and acts on the caller's own account, in a unit of work of its own
+(``ctx.begin()``). The OAuth flow itself is in ``oauth_flow``; refreshing tokens is the
 ``TokenManager``'s job.
 """
 
@@ -53,35 +53,40 @@ async def set_app_credentials(
     granted to the old one, so an existing connection then needs re-authorization, and
     what ``quirks`` (the token manager's registry) learned about the old app is dropped."""
     account_id = authorize(ctx, ADMIN)
-    session = ctx.session
-    before = await repo.app_credentials(session, keyring, account_id)
-    await repo.save_app_credentials(
-        session, keyring, account_id, body.client_id, body.client_secret
-    )
-    if before is not None and before.client_id != body.client_id:
-        stored = await repo.connection(session, keyring, account_id)
-        if stored is not None:
-            await repo.mark_needs_reauth(session, stored)
-        quirks.forget(before.client_id)
-    return _app_out(await repo.app_credentials(session, keyring, account_id))
+    async with ctx.begin() as work:
+        session = work.session
+        before = await repo.app_credentials(session, keyring, account_id)
+        await repo.save_app_credentials(
+            session, keyring, account_id, body.client_id, body.client_secret
+        )
+        if before is not None and before.client_id != body.client_id:
+            stored = await repo.connection(session, keyring, account_id)
+            if stored is not None:
+                await repo.mark_needs_reauth(session, stored)
+            quirks.forget(before.client_id)
+        return _app_out(await repo.app_credentials(session, keyring, account_id))
 
 
 async def app_credentials_status(ctx: CallContext, keyring: Keyring) -> AppCredentialsOut:
     """Whether the account's Spotify app is configured (never its secret)."""
     account_id = authorize(ctx, ADMIN)
-    return _app_out(await repo.app_credentials(ctx.session, keyring, account_id))
+    async with ctx.begin() as work:
+        return _app_out(await repo.app_credentials(work.session, keyring, account_id))
 
 
 async def connection_status(ctx: CallContext, keyring: Keyring) -> ConnectionOut:
     """What the dashboard shows: app configured, connected user, scopes, token expiry."""
-    return await connection_of(ctx.session, keyring, authorize(ctx, ADMIN))
+    account_id = authorize(ctx, ADMIN)
+    async with ctx.begin() as work:
+        return await connection_of(work.session, keyring, account_id)
 
 
 async def connection_of(
     session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
 ) -> ConnectionOut:
-    """The connection status of ``account_id``, for a caller already authorized for it
-    (the OAuth callback, authenticated by its single-use state)."""
+    """The connection status of ``account_id``, in a unit of work already open for a
+    caller authorized for it (the operation above; the OAuth callback, authenticated by
+    its single-use state)."""
     app = await repo.app_credentials(session, keyring, account_id)
     stored = await repo.connection(session, keyring, account_id)
     if stored is None or stored.status == ConnectionStatus.DISCONNECTED:
@@ -104,5 +109,6 @@ async def connection_of(
 async def disconnect(ctx: CallContext) -> None:
     """Forget the account's tokens and pending authorizations (the app credentials stay)."""
     account_id = authorize(ctx, ADMIN)
-    await repo.delete_connection(ctx.session, account_id)
-    await repo.delete_authorizations_of(ctx.session, account_id)
+    async with ctx.begin() as work:
+        await repo.delete_connection(work.session, account_id)
+        await repo.delete_authorizations_of(work.session, account_id)

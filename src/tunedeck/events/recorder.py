@@ -1,9 +1,9 @@
-"""Record an event with the action that caused it: one outbox row in the request's session.
+"""Record an event with the action that caused it: one outbox row in the action's unit of work.
 
-The row commits with the request (before the caller is answered), so a successful
-action is never without its event. After the commit the relays of the session's
-database are woken (``outbox.Outbox``, reached through the session); they also poll,
-so an event is never left behind if the wake-up is missed.
+The row commits with the action (before the caller is answered), so a successful action
+is never without its event, and an action that fails leaves none. The unit of work is
+told it wrote to the outbox, so its commit wakes the relay (``kit.unit_of_work``); the
+relay also polls, so an event is never left behind if a wake-up is missed.
 """
 
 from __future__ import annotations
@@ -11,22 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
-
-from tunedeck.events.outbox import outbox_of
 from tunedeck.events.repository import add_to_outbox
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import utcnow
-
-# Set on a session holding unrecorded-yet events; cleared by its commit or rollback.
-PENDING = "tunedeck.events.pending"
+from tunedeck.kit.unit_of_work import UnitOfWork
 
 
 async def record_event(
-    session: AsyncSession,
+    work: UnitOfWork,
     *,
     account_id: uuid.UUID,
     event_type: EventType,
@@ -34,7 +27,8 @@ async def record_event(
     params: dict[str, Any],
     track: TrackSnapshot | None,
 ) -> EventOut:
-    """Add the event to ``session``'s outbox and return it (not flushed; the caller commits).
+    """Add the event to the outbox in ``work`` and return it (not flushed; the unit of
+    work commits).
 
     The event's id and time are fixed here: a redelivery stores the same row again.
     Invalid input (unknown type, params that are not JSON) fails here, in the action.
@@ -48,23 +42,6 @@ async def record_event(
         params=dict(params),
         track=track,
     )
-    add_to_outbox(session, recorded)
-    session.info[PENDING] = True
+    add_to_outbox(work.session, recorded)
+    work.wrote_outbox()
     return recorded
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(PENDING, False):
-        outbox = outbox_of(session)
-        if outbox is not None:
-            outbox.wake()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)
-
-
-# Every session: a dict lookup per commit, and only sessions that recorded wake a relay.
-# The listeners keep no state: what to wake comes with the session.
-event.listen(Session, "after_commit", _after_commit)
-event.listen(Session, "after_rollback", _after_rollback)

@@ -1,13 +1,14 @@
 """What every player operation runs with, and the steps they share.
 
-An operation gets a :class:`PlayerContext` (who calls, the database, the Spotify
-clients, the state cache) from its door. :func:`authorize` is the permission check,
+An operation gets a :class:`PlayerContext` from its door: the caller's context (who
+calls, the units of work; ``accounts.context``) with the Spotify clients and the state
+cache. It checks its permission with ``authorize`` (the one permission check);
 :func:`spotify` turns Spotify failures into answers, :func:`perform` runs an action and
 records its one event.
 
-Units of work are short and visible: an operation opens ``ctx.db.session()`` around
-its own reads and writes (the event of an action, once Spotify has answered) and holds
-no transaction, and no pooled connection, while it waits on Spotify.
+Units of work are short and visible: an operation opens ``ctx.begin()`` around its own
+reads and writes (the event of an action, once Spotify has answered) and holds no
+transaction, and no pooled connection, while it waits on Spotify.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from tunedeck.accounts.permissions import Permission, Principal, require_permission
+from tunedeck.accounts.context import CallContext
 from tunedeck.events.recorder import record_event
 from tunedeck.events.schemas import Actor, TrackSnapshot
 from tunedeck.events.types import EventType
-from tunedeck.kit.db import Database
 from tunedeck.player.errors import map_spotify_error
 from tunedeck.player.schemas import ActionOut
 from tunedeck.player.state import StateCache
@@ -43,23 +43,12 @@ class SpotifyClients(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class PlayerContext:
-    """One call of a player operation: the principal, the database (each operation opens
-    its own short unit of work), the Spotify clients and the process's state cache."""
+class PlayerContext(CallContext):
+    """One call of a player operation: the caller's context (principal, units of work),
+    the Spotify clients and the process's state cache."""
 
-    principal: Principal
-    db: Database
     clients: SpotifyClients
     cache: StateCache
-
-    @property
-    def account_id(self) -> uuid.UUID:
-        return self.principal.account_id
-
-
-def authorize(ctx: PlayerContext, permission: Permission) -> None:
-    """The operation's permission, checked with the one permission check."""
-    require_permission(ctx.principal, permission)
 
 
 @asynccontextmanager
@@ -124,7 +113,8 @@ async def perform(
     The operation has checked the permission and validated its input already.
 
     The event commits in its own unit of work, after Spotify answered and before the
-    caller is answered: an action that succeeded is never without its event.
+    caller is answered: an action that succeeded is never without its event, and the
+    commit wakes the relay.
 
     The read before and every call of the command share one Spotify deadline: an
     action of several calls (a read, then ``skip_to``'s skips) ends within it too.
@@ -137,9 +127,9 @@ async def perform(
     finally:
         # The player changed (or may have, on a failure): the next read asks Spotify.
         ctx.cache.invalidate(ctx.account_id)
-    async with ctx.db.session() as session:
+    async with ctx.begin() as work:
         event = await record_event(
-            session,
+            work,
             account_id=ctx.account_id,
             event_type=event_type,
             actor=Actor.from_principal(ctx.principal),

@@ -6,7 +6,7 @@ from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.permissions import Principal
 from tunedeck.connections.deps import get_token_manager
-from tunedeck.kit.db import get_database
+from tunedeck.kit.unit_of_work import get_units
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.state import StateCache
 
@@ -22,7 +22,8 @@ def state_cache(conn: HTTPConnection) -> StateCache:
 def player_context(conn: HTTPConnection, principal: Principal) -> PlayerContext:
     """The context of one operation called through ``conn`` by ``principal``.
 
-    It carries the database, not a session: the operation opens its own short units of
-    work, so nothing holds a transaction or a pooled connection while Spotify answers.
+    It carries the app's units of work, not a session: the operation opens its own short
+    units of work, so nothing holds a transaction or a pooled connection while Spotify
+    answers.
     """
-    return PlayerContext(principal, get_database(conn), get_token_manager(conn), state_cache(conn))
+    return PlayerContext(principal, get_units(conn), get_token_manager(conn), state_cache(conn))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission
 from tunedeck.kit.db import utcnow
 from tunedeck.player import repository
-from tunedeck.player.context import PlayerContext, authorize, client
+from tunedeck.player.context import PlayerContext, client
 from tunedeck.player.schemas import ManualStatusOut
 
 MANUAL_CONNECT_TTL = timedelta(minutes=30)
@@ -28,8 +29,8 @@ def _status(expires_at: datetime | None, now: datetime) -> ManualStatusOut:
 
 async def manual_status(ctx: PlayerContext) -> ManualStatusOut:
     authorize(ctx, Permission.SPOTIFY_READ)
-    async with ctx.db.session() as session:
-        window = await repository.manual_window(session, ctx.account_id)
+    async with ctx.begin() as work:
+        window = await repository.manual_window(work.session, ctx.account_id)
     return _status(window.expires_at if window else None, utcnow())
 
 
@@ -45,9 +46,9 @@ async def start_manual(
     authorize(ctx, Permission.SPOTIFY_WORKER)
     await client(ctx)
     now = utcnow()
-    async with ctx.db.session() as session:
+    async with ctx.begin() as work:
         window = await repository.open_manual_window(
-            session,
+            work.session,
             ctx.account_id,
             started_at=now,
             expires_at=now + ttl,
@@ -59,6 +60,6 @@ async def start_manual(
 async def stop_manual(ctx: PlayerContext) -> bool:
     """End the window early; whether one was open."""
     authorize(ctx, Permission.SPOTIFY_WORKER)
-    async with ctx.db.session() as session:
-        expired_at = await repository.close_manual_window(session, ctx.account_id)
+    async with ctx.begin() as work:
+        expired_at = await repository.close_manual_window(work.session, ctx.account_id)
     return expired_at is not None and expired_at > utcnow()

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission
 from tunedeck.events.schemas import VolumeParams
 from tunedeck.events.types import EventType
 from tunedeck.kit.errors import Conflict
-from tunedeck.player.context import PlayerContext, authorize, perform
+from tunedeck.player.context import PlayerContext, perform
 from tunedeck.player.inputs import PlaybackAction, PlaybackIn, QueueIn, RepeatMode, TransferIn
 from tunedeck.player.schemas import ActionOut
 from tunedeck.spotify.client import SpotifyClient

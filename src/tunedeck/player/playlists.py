@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission
 from tunedeck.events.schemas import PlaylistParams
 from tunedeck.events.types import EventType
-from tunedeck.player.context import PlayerContext, authorize, client, perform, spotify
+from tunedeck.player.context import PlayerContext, client, perform, spotify
 from tunedeck.player.inputs import (
     AddTracksIn,
     CreatePlaylistIn,

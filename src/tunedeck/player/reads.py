@@ -7,10 +7,11 @@ the recorded events. Reads record no event.
 
 from __future__ import annotations
 
+from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission
 from tunedeck.events import service as events
 from tunedeck.events.schemas import EventPage
-from tunedeck.player.context import PlayerContext, authorize, client, spotify
+from tunedeck.player.context import PlayerContext, client, spotify
 from tunedeck.player.inputs import (
     EventsQueryIn,
     PlaylistsPageIn,
@@ -117,9 +118,9 @@ async def search(ctx: PlayerContext, request: SearchIn) -> list[TrackOut]:
 async def list_events(ctx: PlayerContext, request: EventsQueryIn) -> EventPage:
     """The account's recorded playback events, newest first (the events module's query)."""
     authorize(ctx, READ)
-    async with ctx.db.session() as session:
+    async with ctx.begin() as work:
         return await events.list_events(
-            session,
+            work.session,
             ctx.account_id,
             types=request.types,
             actor_key_id=request.actor,

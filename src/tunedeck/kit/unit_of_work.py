@@ -1,0 +1,106 @@
+"""Units of work: the one place a session commits, and the outbox a commit wakes.
+
+Every operation (of a service, called by a door, the command line or the demo) opens its
+own unit of work around its reads and writes, through its context::
+
+    async with ctx.begin() as work:
+        ...  # work.session
+    # committed here, once; rolled back if the block raised
+
+Nothing else commits: services and repositories never do. A unit of work is short: an
+operation that waits on Spotify opens none while it waits, so no transaction and no
+pooled connection is held across the wait, and the fields of one GraphQL query, which run
+concurrently, never share a session.
+
+A unit of work also carries the database's :class:`Outbox`. Whoever writes outbox rows in
+it says so (``work.wrote_outbox()``; ``events.recorder.record_event`` does), and once the
+commit succeeded the outbox wakes whoever drains it (the event relay registers there).
+A unit that wrote no outbox row, or rolled back, wakes nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+
+from tunedeck.kit.db import Database
+
+
+class Outbox:
+    """The outbox of one database as this process sees it: whom to wake after a commit
+    that wrote to it, and the lock that lets one drainer of this process work at a time.
+
+    Made with the database by whoever owns it (``runtime.process_pieces``: the app's
+    lifespan, a worker) and handed to its :class:`UnitsOfWork` and its relay: two apps in
+    one process (tests, the demo beside the simulator) share no wake-up and no lock.
+    """
+
+    def __init__(self) -> None:
+        self._wakers: set[Callable[[], None]] = set()
+        # One relay of this process drains at a time (across processes: see the relay).
+        self.drain_lock = asyncio.Lock()
+
+    def add_waker(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` after every commit that wrote outbox rows (the relay registers here)."""
+        self._wakers.add(wake)
+
+    def remove_waker(self, wake: Callable[[], None]) -> None:
+        self._wakers.discard(wake)
+
+    @property
+    def waker_count(self) -> int:
+        return len(self._wakers)
+
+    def wake(self) -> None:
+        """Rows were committed: wake the drainers."""
+        for wake in list(self._wakers):
+            wake()
+
+
+class UnitOfWork:
+    """One unit of work: its session, and whether it wrote rows to the outbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.outbox_rows = 0
+
+    def wrote_outbox(self, rows: int = 1) -> None:
+        """Rows were added to the outbox: the commit is to wake its drainers."""
+        self.outbox_rows += rows
+
+
+class UnitsOfWork:
+    """Begins units of work on one database, each waking ``outbox`` when it committed
+    outbox rows (``None``: nothing drains in this process, as at the command line; a
+    relay elsewhere finds the rows when it polls)."""
+
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
+        self.db = db
+        self.outbox = outbox
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work, committed when the block ends (rolled back if it raised)."""
+        async with self.db.session() as session:  # commits or rolls back
+            work = UnitOfWork(session)
+            yield work
+        if work.outbox_rows and self.outbox is not None:
+            self.outbox.wake()
+
+    def __repr__(self) -> str:
+        return f"UnitsOfWork({self.db!r})"
+
+
+def get_units(conn: HTTPConnection) -> UnitsOfWork:
+    """The app's units of work (``app.state.units``, made by the lifespan)."""
+    units: UnitsOfWork = conn.app.state.units
+    return units
+
+
+UnitsDep = Annotated[UnitsOfWork, Depends(get_units)]
