@@ -32,13 +32,16 @@ STATE_ROUTES = (
 
 
 async def test_fifty_concurrent_reads_cost_four_calls(
-    client: httpx.AsyncClient, streamer: Streamer, sim: Sim
+    make_app: Callable[..., Any], streamer: Streamer, sim: Sim
 ) -> None:
-    door = doors(client, streamer.headers)
     sim.knobs(latency_ms=100)
-    answers = await asyncio.gather(
-        *(door["rest" if i % 2 else "graphql"].call("state") for i in range(50))
-    )
+    # A sharing window no loaded machine outlasts: the fifty reads are "concurrent" by
+    # what the cache sees, whatever the time a busy CI takes to send them all.
+    async with make_app(rate_limits=False, player_state_cache_seconds=600) as client:
+        door = doors(client, streamer.headers)
+        answers = await asyncio.gather(
+            *(door["rest" if i % 2 else "graphql"].call("state") for i in range(50))
+        )
     assert all(a.ok for a in answers), {a.code for a in answers}
     tracks = {a.data["now_playing"]["track"]["uri"] for a in answers}
     assert tracks == {sim.playback()["track_uri"]}
