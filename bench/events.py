@@ -52,6 +52,7 @@ from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot, event_messag
 from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, SessionDep, utcnow
+from tunedeck.runtime import app_runtime
 
 # The bench's own keys and channels on the shared Redis: no other process hears them.
 NAMESPACE = "tunedeck-bench"
@@ -343,7 +344,7 @@ async def action_latency(url: str) -> dict[str, float]:
     )
     app = bench_app(settings)
     async with app.router.lifespan_context(app):
-        db: Database = app.state.db
+        db = app_runtime(app).db
         async with db.session() as session:
             account = await accounts.create_account(session, f"bench-{secrets.token_hex(4)}")
             key = await accounts.create_api_key(session, account.id, "bench", ["spotify:playback"])

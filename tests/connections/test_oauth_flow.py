@@ -19,6 +19,7 @@ from tunedeck.connections.errors import SpotifyNeedsReauth
 from tunedeck.connections.models import AppCredential, ChannelConnection, OAuthState
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.runtime import app_runtime
 from tunedeck.spotify.oauth import SCOPES
 
 BASE = "/v1/connections/spotify"
@@ -411,7 +412,7 @@ async def test_changing_the_app_marks_the_connection_needs_reauth(
     served: Served, sim: Sim, make_caller: MakeCaller
 ) -> None:
     caller = await admin_with_app(make_caller, served)
-    quirks = served.app.state.token_manager.quirks
+    quirks = app_runtime(served.app).token_manager.quirks
     async with served.client(caller, follow_redirects=True) as client:
         await client.get(f"{BASE}/authorize")
         assert (await client.get(BASE)).json()["status"] == "active"

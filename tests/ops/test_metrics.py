@@ -13,6 +13,7 @@ from tests.support.app import OUTSIDE_CLIENT, asgi_client
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.observe import UNMATCHED, route_template
+from tunedeck.runtime import app_runtime
 from tunedeck.spotify.transport import operation_name
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -141,10 +142,10 @@ async def test_every_app_counts_on_its_own_registry(settings: Settings, app: Fas
             await first.get("/healthz")
         await second.get("/healthz")
         one, two = await scrape(first), await scrape(second)
+        assert app_runtime(app).metrics.registry is not app_runtime(other).metrics.registry
     count = "tunedeck_http_requests_total"
     assert value(one, count, route="/healthz", method="GET", status="200") == 2
     assert value(two, count, route="/healthz", method="GET", status="200") == 1
-    assert app.state.metrics.registry is not other.state.metrics.registry
 
 
 def test_mounted_apps_are_labelled_by_their_mount() -> None:

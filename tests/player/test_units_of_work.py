@@ -26,7 +26,7 @@ from tests.player.conftest import Streamer, player_settings
 from tests.support.app import asgi_client
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
-from tunedeck.kit.db import Database
+from tunedeck.runtime import app_runtime
 
 WRITER = Path(__file__).with_name("other_writer.py")
 
@@ -55,7 +55,7 @@ class Holders:
     (the app's own background loops hold some too: only the requests' tasks count)."""
 
     def __init__(self, app: FastAPI) -> None:
-        db: Database = app.state.db
+        db = app_runtime(app).db
         self.by_connection: dict[int, asyncio.Task[Any] | None] = {}
         self.ever: set[asyncio.Task[Any] | None] = set()
         pool = db.engine.sync_engine.pool

@@ -20,6 +20,7 @@ from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
 from tunedeck.player import manual_connect
 from tunedeck.player.context import PlayerContext
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.player.state import StateCache
 
 
@@ -38,7 +39,8 @@ async def player_context(
     )
     async with create_http_client() as http:
         tokens = TokenManager(database, TEST_KEYRING, http, polling.settings)
-        yield PlayerContext(principal, database, tokens, StateCache(1.0))
+        cache = StateCache(NowPlayingStore(1.0))
+        yield PlayerContext(principal, database, tokens, cache)
 
 
 async def polled_by(polling: Polling, account: uuid.UUID, at_least: int = 1) -> None:

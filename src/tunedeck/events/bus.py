@@ -30,8 +30,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from starlette.requests import HTTPConnection
-
 from tunedeck.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -603,9 +601,3 @@ def create_bus(settings: Settings) -> EventBus:
     if settings.redis_url:
         return RedisBus(settings.redis_url, namespace=settings.redis_namespace)
     return InProcessBus()
-
-
-def get_bus(conn: HTTPConnection) -> EventBus:
-    """The app's bus (``app.state.bus``), for the real-time hub."""
-    bus: EventBus = conn.app.state.bus
-    return bus

@@ -18,6 +18,7 @@ from tunedeck.player.inputs import (
     PlaylistTracksPageIn,
     SearchIn,
 )
+from tunedeck.player.now_playing import Reading
 from tunedeck.player.schemas import (
     DeviceOut,
     NowPlayingOut,
@@ -40,8 +41,8 @@ async def state(ctx: PlayerContext) -> StateOut:
     concurrent callers of the same account; a failed part is null and says why."""
     authorize(ctx, READ)
 
-    async def fetch() -> StateParts:
-        return await fetch_state(await client(ctx))
+    async def fetch(known: Reading | None) -> StateParts:
+        return await fetch_state(await client(ctx), known=known)
 
     return state_out(await ctx.cache.get(ctx.account_id, fetch))
 
