@@ -61,10 +61,12 @@ Announcement = Mapping[str, Any]
 
 
 class NowPlayingStore:
-    """Readings younger than ``ttl`` and the channels' announcements, per account."""
+    """Readings younger than ``ttl`` and the channels' announcements, per account.
+    ``clock`` (event-loop time by default) is what readings are timed by."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, *, clock: Callable[[], float] | None = None) -> None:
         self.ttl = ttl
+        self.clock = clock or _loop_time
         self._readings: dict[uuid.UUID, Reading] = {}
         self._invalidated_at: dict[uuid.UUID, float] = {}
         self._announced: dict[uuid.UUID, Announcement] = {}
@@ -81,7 +83,7 @@ class NowPlayingStore:
         invalidated since ``read_at``: the answer may predate the action."""
         if self.invalidated_since(account_id, read_at):
             return None
-        reading = Reading(playback, _now())
+        reading = Reading(playback, self.clock())
         self._readings[account_id] = reading
         # Dropped once stale, so idle accounts do not pile up.
         asyncio.get_running_loop().call_later(self.ttl, self._expire, account_id, reading)
@@ -93,7 +95,7 @@ class NowPlayingStore:
         before now be shared or kept, and tell the observers."""
         self._readings.pop(account_id, None)
         self._reads.forget(account_id)
-        now = _now()
+        now = self.clock()
         self._invalidated_at[account_id] = now
         asyncio.get_running_loop().call_later(
             INVALIDATION_MEMORY, self._forget_invalidation, account_id, now
@@ -113,7 +115,7 @@ class NowPlayingStore:
     def fresh(self, account_id: uuid.UUID) -> Reading | None:
         """The account's reading if younger than ``ttl`` (no Spotify call), else None."""
         reading = self._readings.get(account_id)
-        if reading is None or _now() - reading.at >= self.ttl:
+        if reading is None or self.clock() - reading.at >= self.ttl:
             return None
         return reading
 
@@ -154,10 +156,11 @@ class NowPlayingStore:
     async def _ask(
         self, account_id: uuid.UUID, ask: Callable[[], Awaitable[Playback | None]]
     ) -> Reading:
-        read_at = _now()
+        read_at = self.clock()
         playback = await ask()
         # Refused (an action since it left), it is still what this read found.
-        return self.record(account_id, playback, read_at=read_at) or Reading(playback, _now())
+        kept = self.record(account_id, playback, read_at=read_at)
+        return kept or Reading(playback, self.clock())
 
     def _tell(self, account_id: uuid.UUID, reading: Reading | None) -> None:
         for observer in list(self._observers):
@@ -176,5 +179,5 @@ class NowPlayingStore:
             del self._invalidated_at[account_id]
 
 
-def _now() -> float:
+def _loop_time() -> float:
     return asyncio.get_running_loop().time()

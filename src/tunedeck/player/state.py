@@ -106,6 +106,7 @@ class StateCache:
     def __init__(self, now_playing: NowPlayingStore, ttl: float | None = None) -> None:
         self.now_playing = now_playing
         self.ttl = now_playing.ttl if ttl is None else ttl
+        self._clock = now_playing.clock  # the readings' clock: their times compare
         self._fetches: SingleFlight[uuid.UUID, StateParts] = SingleFlight()
         self._kept: dict[uuid.UUID, _Kept] = {}
 
@@ -120,7 +121,7 @@ class StateCache:
     def fresh(self, account_id: uuid.UUID) -> StateParts | None:
         """The last fetched state when it is younger than ``ttl`` (no Spotify call)."""
         kept = self._kept.get(account_id)
-        if kept is None or _now() - kept.at >= self.ttl:
+        if kept is None or self._clock() - kept.at >= self.ttl:
             return None
         return kept.parts
 
@@ -132,14 +133,15 @@ class StateCache:
         self.now_playing.invalidate(account_id)
 
     async def _fetch(self, account_id: uuid.UUID, fetch: StateFetch) -> StateParts:
-        started = _now()
+        started = self._clock()
         known = self.now_playing.fresh(account_id)
         parts = await fetch(known)
         if self.now_playing.invalidated_since(account_id, started):
             return parts  # an action since it began: may predate it, so not kept
         if known is None and "now_playing" not in parts.errors:
             self.now_playing.record(account_id, parts.now_playing, read_at=started)
-        kept = _Kept(parts, min(_now(), known.at) if known else _now())
+        now = self._clock()
+        kept = _Kept(parts, min(now, known.at) if known else now)
         self._kept[account_id] = kept
         # Dropped once stale, so idle accounts do not pile up (failures are never kept).
         asyncio.get_running_loop().call_later(self.ttl, self._expire, account_id, kept)
@@ -149,6 +151,3 @@ class StateCache:
         if self._kept.get(account_id) is kept:
             del self._kept[account_id]
 
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()
