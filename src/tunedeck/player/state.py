@@ -150,4 +150,3 @@ class StateCache:
     def _expire(self, account_id: uuid.UUID, kept: _Kept) -> None:
         if self._kept.get(account_id) is kept:
             del self._kept[account_id]
-
