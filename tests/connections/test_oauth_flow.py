@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -65,6 +66,22 @@ async def connection_count(database: Database, account_id: uuid.UUID) -> int:
     return int(count or 0)
 
 
+def assert_connected(status: dict[str, Any]) -> None:
+    """The connection's status once the flow ended: active, all scopes, a fresh token."""
+    assert status["connected"] is True
+    assert status["status"] == "active"
+    assert status["spotify_user_id"] == "demo"
+    assert set(status["scopes"]) == set(SCOPES)
+    assert status["missing_scopes"] == []
+    assert status["app"] == {
+        "configured": True,
+        "client_id_hint": APP_ID[:4] + "…",
+        "updated_at": status["app"]["updated_at"],
+    }
+    expires_in = datetime.fromisoformat(status["expires_at"]) - utcnow()
+    assert timedelta(minutes=55) < expires_in <= timedelta(hours=1)
+
+
 async def test_full_flow_headless_ends_connected(
     served: Served, sim: Sim, make_caller: MakeCaller, database: Database
 ) -> None:
@@ -78,18 +95,7 @@ async def test_full_flow_headless_ends_connected(
         assert query_of(str(response.url)) == {"connected": "spotify"}
 
         status = (await client.get(BASE)).json()
-    assert status["connected"] is True
-    assert status["status"] == "active"
-    assert status["spotify_user_id"] == "demo"
-    assert set(status["scopes"]) == set(SCOPES)
-    assert status["missing_scopes"] == []
-    assert status["app"] == {
-        "configured": True,
-        "client_id_hint": APP_ID[:4] + "…",
-        "updated_at": status["app"]["updated_at"],
-    }
-    expires_in = datetime.fromisoformat(status["expires_at"]) - utcnow()
-    assert timedelta(minutes=55) < expires_in <= timedelta(hours=1)
+    assert_connected(status)
     assert sim.token_calls("authorization_code") == 1
     row = await stored(database, caller.account.id)
     assert row is not None

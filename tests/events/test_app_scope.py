@@ -22,7 +22,6 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.models import Account
 from tunedeck.app import create_app
 from tunedeck.events.outbox import Outbox
-from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
 from tunedeck.migrations.apply import upgrade_database
 from tunedeck.runtime import app_runtime
@@ -93,19 +92,18 @@ async def test_two_apps_record_and_relay_independently(
     async with AsyncExitStack() as stack:
         for app in (one, two):
             await stack.enter_async_context(app.router.lifespan_context(app))
-        outbox_one: Outbox = app_runtime(one).outbox
-        outbox_two: Outbox = app_runtime(two).outbox
-        relay_one: EventRelay = app_runtime(one).relay
-        relay_two: EventRelay = app_runtime(two).relay
+        first, second = app_runtime(one), app_runtime(two)
+        outbox_one, outbox_two = first.outbox, second.outbox
+        relay_one, relay_two = first.relay, second.relay
         assert outbox_one is not outbox_two
         assert outbox_one.drain_lock is not outbox_two.drain_lock
         assert (relay_one.outbox, relay_two.outbox) == (outbox_one, outbox_two)
         assert outbox_one.waker_count == outbox_two.waker_count == 1
 
-        key_one = await _api_key(app_runtime(one).db, account_id)
-        key_two = await _api_key(app_runtime(two).db, account_id)
-        sub_one = await stack.enter_async_context(app_runtime(one).bus.subscribe(account_id))
-        sub_two = await stack.enter_async_context(app_runtime(two).bus.subscribe(account_id))
+        key_one = await _api_key(first.db, account_id)
+        key_two = await _api_key(second.db, account_id)
+        sub_one = await stack.enter_async_context(first.bus.subscribe(account_id))
+        sub_two = await stack.enter_async_context(second.bus.subscribe(account_id))
         got_one, got_two = Collector(sub_one), Collector(sub_two)
         stack.push_async_callback(got_one.stop)
         stack.push_async_callback(got_two.stop)
@@ -122,20 +120,19 @@ async def test_two_apps_record_and_relay_independently(
 
         async def drained() -> bool:
             return (
-                await outbox_count(app_runtime(one).db, account_id) == 0
-                and await outbox_count(app_runtime(two).db, account_id) == 0
+                await outbox_count(first.db, account_id) == 0
+                and await outbox_count(second.db, account_id) == 0
             )
 
         await eventually(drained, within=30, what="both outboxes drained")
         # Each bus carried its own app's events, each table holds its own rows.
-        assert got_one.ids == ids_one
-        assert got_two.ids == ids_two
-        assert [str(i) for i in await stored_ids(app_runtime(one).db, account_id)] == ids_one
-        assert [str(i) for i in await stored_ids(app_runtime(two).db, account_id)] == ids_two
+        assert (got_one.ids, got_two.ids) == (ids_one, ids_two)
+        stored_one = [str(i) for i in await stored_ids(first.db, account_id)]
+        stored_two = [str(i) for i in await stored_ids(second.db, account_id)]
+        assert (stored_one, stored_two) == (ids_one, ids_two)
     # Shut down: the relays left their outboxes and stopped.
     assert outbox_one.waker_count == outbox_two.waker_count == 0
-    assert not relay_one.running
-    assert not relay_two.running
+    assert (relay_one.running, relay_two.running) == (False, False)
 
 
 async def test_a_database_has_one_outbox(database: Database) -> None:

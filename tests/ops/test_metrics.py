@@ -126,9 +126,8 @@ async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient)
     assert value(samples, duration, route="/v1/keys/{key_id}", method="DELETE") == 3
     # No raw path, no made-up method in any label.
     labels = {v for _, pairs in samples for _, v in pairs}
-    assert not any(key_id in label for key_id in ids for label in labels)
-    assert not any("no-such-page" in label for label in labels)
-    assert "BREW" not in labels
+    assert [label for label in labels if any(raw in label for raw in ids)] == []
+    assert [label for label in labels if "no-such-page" in label or label == "BREW"] == []
 
 
 async def test_every_app_counts_on_its_own_registry(settings: Settings, app: FastAPI) -> None:
