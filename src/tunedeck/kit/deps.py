@@ -39,10 +39,8 @@ class NotRunning(RuntimeError):  # noqa: N818 (reads as a state)
 
 
 class KitRuntime(Protocol):
-    """The part of the runtime kit's dependencies read."""
-
-    @property
-    def settings(self) -> Settings: ...
+    """The part of the runtime kit's dependencies read (the settings are the app's own,
+    there before the runtime: :func:`settings_of`)."""
 
     @property
     def db(self) -> Database: ...

@@ -145,7 +145,7 @@ class RequestLimits:
     @property
     def unchecked(self) -> int:
         """Calls admitted without a check because Redis could not be reached."""
-        return int(getattr(self.store, "unchecked", 0))
+        return self.store.unchecked
 
     async def admit(self, principal: Principal, permission: Permission) -> None:
         """Spend a token of ``principal``'s key and account for an operation needing

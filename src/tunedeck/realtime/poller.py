@@ -63,7 +63,7 @@ class WatchedAccounts(Protocol):
 
 
 class Poller:
-    """Polls, in this process, its share of the watched accounts (``state.poller``).
+    """Polls, in this process, its share of the watched accounts (``Runtime.poller``).
 
     ``owner`` names this process in the leases table. ``now_playing`` is the process's
     now-playing store, which every poll's answer is recorded in (one of the poller's own
