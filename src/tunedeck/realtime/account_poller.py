@@ -10,10 +10,11 @@ Each poll's answer is recorded in the process's now-playing store
 (``player.now_playing``: an API read right after a poll does not ask Spotify again, and
 whatever follows what plays hears of it there) and compared with the previous one
 (:mod:`.changes`); on a change a ``now_playing`` snapshot goes to the account's channel
-(the first poll always sends one). A ``status`` message tells the clients when the account's
-situation changes: ``polling``, ``no_active_device``, ``needs_reauth`` (polling stops
-until the connection changes), ``rate_limited`` with ``retry_at`` (a long 429 pause of
-the account's Spotify app), ``idle`` (not polled any more, or not connected).
+(the first poll always sends one). A ``status`` message tells the clients when the
+account's situation changes: ``polling``, ``no_active_device``, ``needs_reauth``
+(polling stops until the connection changes), ``rate_limited`` with ``retry_at`` (a
+long 429 pause of the account's Spotify app), ``idle`` (not polled any more, or not
+connected).
 """
 
 from __future__ import annotations

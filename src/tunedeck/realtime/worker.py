@@ -6,9 +6,8 @@ the real-time pieces that need no client: the watched registry's heartbeats and
 housekeeping, and the poller. Run as many as the accounts need, on PostgreSQL: they
 share the watched accounts through leases (each account polled by exactly one
 process), and when one dies its accounts are polled again by the others within the
-lease TTL. The ``serve``
-processes then run with ``TUNEDECK_POLL_IN_PROCESS=false`` (or keep polling too: they
-take their share through the same leases).
+lease TTL. The ``serve`` processes then run with ``TUNEDECK_POLL_IN_PROCESS=false`` (or
+keep polling too: they take their share through the same leases).
 """
 
 from __future__ import annotations
