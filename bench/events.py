@@ -55,6 +55,7 @@ from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.unit_of_work import Outbox, UnitsDep, UnitsOfWork
+from tunedeck.runtime import app_runtime
 
 # The bench's own keys and channels on the shared Redis: no other process hears them.
 NAMESPACE = "tunedeck-bench"
@@ -354,7 +355,7 @@ async def action_latency(url: str) -> dict[str, float]:
     )
     app = bench_app(settings)
     async with app.router.lifespan_context(app):
-        units: UnitsOfWork = app.state.units
+        units: UnitsOfWork = app_runtime(app).units
         account = await accounts.create_account(units, f"bench-{secrets.token_hex(4)}")
         key = await accounts.create_key(operator(units, account), "bench", ["spotify:playback"])
         headers = {"Authorization": f"Bearer {key.key}"}

@@ -1,14 +1,11 @@
 """The TuneDeck web application: ``create_app()``.
 
-``app.state.metrics`` and ``app.state.readiness`` are made with the app
-(``tunedeck.ops.app``). The lifespan owns the long-lived pieces and puts them on
-``app.state``: those of every process (``tunedeck.runtime.process_pieces``:
-``settings``, ``db``, ``outbox``, ``units``, ``keyring``, ``http``, ``token_manager``,
-``bus``, ``relay``; ``tunedeck worker`` runs on the same), then the real-time ones
-(``tunedeck.realtime.lifespan``), then the player's rate limits (``request_limits``,
-``tunedeck.player.limits``). Read them through ``tunedeck.kit.deps`` /
-``tunedeck.kit.db`` / ``tunedeck.kit.unit_of_work`` / ``tunedeck.connections.deps``.
-Migrations are not run here: ``tunedeck serve`` / ``demo`` call ``prepare_storage`` first.
+The app is made with its settings and its metrics (``tunedeck.ops.app``: the request
+middleware counts with them from the first request on). Its lifespan builds the
+process's runtime (``tunedeck.runtime.build_runtime``, as ``tunedeck worker`` does) and
+attaches it to the app while it runs (``tunedeck.kit.deps``, through which every door
+reads it). Migrations are not run here: ``tunedeck serve`` / ``demo`` call
+``prepare_storage`` first.
 """
 
 from __future__ import annotations
@@ -26,17 +23,16 @@ from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
+from tunedeck.kit.deps import attach_settings, attached
 from tunedeck.kit.errors import TuneDeckAPI, install_error_handlers
 from tunedeck.kit.files import private_data_dir
 from tunedeck.kit.hosts import AllowedHosts, HostCheck
 from tunedeck.migrations.apply import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
-from tunedeck.player.limits import serve_request_limits
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import GraphQLSocket, Subscription
-from tunedeck.realtime.lifespan import realtime
-from tunedeck.runtime import process_pieces
+from tunedeck.runtime import build_runtime
 from tunedeck.web.api_docs import install_api_docs
 from tunedeck.web.graphiql import install_graphiql
 from tunedeck.web.overlay import router as overlay_router
@@ -60,12 +56,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            process_pieces(settings, app.state),
-            realtime(app.state, serve_feeds=True, poll=settings.poll_in_process),
-            serve_request_limits(app.state, settings),
-        ):
-            yield
+        poll = settings.poll_in_process
+        async with build_runtime(settings, serve=True, poll=poll, metrics=metrics) as runtime:
+            with attached(app, runtime):
+                yield
 
     # /docs is served by web.api_docs (no asset from a CDN); there is no /redoc.
     app = TuneDeckAPI(
@@ -76,7 +70,7 @@ def create_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.settings = settings
+    attach_settings(app, settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outside the body limit: a request to a name TuneDeck is not served as is refused unread.
@@ -90,8 +84,8 @@ def create_app(
     app.include_router(live_router)
     install_api_docs(app)
     # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----
-    install_operations(app)
+    metrics = install_operations(app)
     for prefix, sub_app in (mounts or {}).items():
         mount_public(app, prefix, sub_app)
-    observe_requests(app, settings)
+    observe_requests(app, settings, metrics)
     return app

@@ -31,6 +31,7 @@ from tunedeck.connections.token_manager import redirect_uri_for
 from tunedeck.kit.errors import NotFound
 from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
+from tunedeck.runtime import app_runtime
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
 from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER
@@ -119,9 +120,9 @@ async def _fresh_admin_key(units: UnitsOfWork) -> str:
 
 async def bootstrap(app: FastAPI, http: httpx.AsyncClient) -> DemoReady:
     """Prepare the demo account on a running demo server (``app`` is what it serves)."""
-    settings: Settings = app.state.settings
-    origin = settings.public_url
-    key = await _fresh_admin_key(app.state.units)
+    runtime = app_runtime(app)
+    origin = runtime.settings.public_url
+    key = await _fresh_admin_key(runtime.units)
     admin = {"Authorization": f"Bearer {key}"}
 
     # The simulator's demo app, stored as a streamer stores theirs.

@@ -24,11 +24,12 @@ from tests.ops.test_metrics import parse, value
 from tests.realtime.feed_support import serve_here
 from tests.realtime.graphql_support import GRAPHQL_WS, graphql_ws_url
 from tests.realtime.support import LIVENESS
-from tests.support.app import asgi_client
-from tunedeck.accounts.throttle import FAILED_LOGINS, FailedLogins
+from tests.support.app import asgi_client, replaced
+from tunedeck.accounts.throttle import FailedLogins
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.realtime.serving import uvicorn_options
+from tunedeck.runtime import app_runtime
 
 BURST = 3
 SLOW = 0.001
@@ -98,24 +99,22 @@ async def test_a_throttled_address_is_served_again_once_it_earned_an_attempt(
     async with throttled(settings) as app, asgi_client(app, client=HOME) as home:
         clock = Clock()
         fields = {"auth_failure_burst": BURST, "auth_failures_per_second": 1.0}
-        setattr(
-            app.state,
-            FAILED_LOGINS,
-            FailedLogins.from_settings(
-                settings.model_copy(update=fields), metrics=app.state.metrics, clock=clock
-            ),
+        throttle = FailedLogins.from_settings(
+            settings.model_copy(update=fields), metrics=app_runtime(app).metrics, clock=clock
         )
-        for _ in range(BURST):
-            await home.get(ME, headers=bearer(WRONG))
-        refused = await home.get(ME, headers=good.headers)
-        assert_throttled(refused)
-        assert refused.headers["Retry-After"] == "1"
-        clock.now += 1.0
-        assert (await home.get(ME, headers=good.headers)).status_code == 200
-        # One attempt earned back, and a good key spends none: still one to fail with.
-        assert (await home.get(ME, headers=good.headers)).status_code == 200
-        assert (await home.get(ME, headers=bearer(WRONG))).status_code == 401
-        assert_throttled(await home.get(ME, headers=good.headers))
+        with replaced(app, failed_logins=throttle):
+            for _ in range(BURST):
+                await home.get(ME, headers=bearer(WRONG))
+            refused = await home.get(ME, headers=good.headers)
+            assert_throttled(refused)
+            assert refused.headers["Retry-After"] == "1"
+            clock.now += 1.0
+            assert (await home.get(ME, headers=good.headers)).status_code == 200
+            # One attempt earned back, and a good key spends none: still one to fail with.
+            assert (await home.get(ME, headers=good.headers)).status_code == 200
+            assert (await home.get(ME, headers=bearer(WRONG))).status_code == 401
+            assert_throttled(await home.get(ME, headers=good.headers))
+        await throttle.close()
 
 
 async def test_good_credentials_spend_nothing(settings: Settings, make_caller: MakeCaller) -> None:
@@ -201,7 +200,7 @@ async def test_the_websocket_doors_are_throttled(settings: Settings) -> None:
     app = create_app(
         settings.model_copy(update={"auth_failure_burst": BURST, "auth_failures_per_second": SLOW})
     )
-    async with serve_here(app, **uvicorn_options(app.state.settings)) as base:
+    async with serve_here(app, **uvicorn_options(settings)) as base:
         feed = base.replace("http://", "ws://") + "/v1/spotify/live"
         graphql = graphql_ws_url(base)
         auth = json.dumps({"type": "auth", "token": WRONG})

@@ -60,6 +60,12 @@ class Sim:
         response.raise_for_status()
         return dict(response.json())
 
+    def stats(self) -> dict[str, Any]:
+        """The simulator's counters: Web API requests by route template (``requests``)."""
+        response = httpx.get(self._url("/stats"), timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
 
 class Api:
     """TuneDeck's REST API with the demo's admin key (for set-up and checks)."""

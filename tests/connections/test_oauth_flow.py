@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,6 +20,7 @@ from tunedeck.connections.errors import SpotifyNeedsReauth
 from tunedeck.connections.models import AppCredential, ChannelConnection, OAuthState
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.kit.db import Database, utcnow
+from tunedeck.runtime import app_runtime
 from tunedeck.spotify.oauth import SCOPES
 
 BASE = "/v1/connections/spotify"
@@ -64,6 +66,22 @@ async def connection_count(database: Database, account_id: uuid.UUID) -> int:
     return int(count or 0)
 
 
+def assert_connected(status: dict[str, Any]) -> None:
+    """The connection's status once the flow ended: active, all scopes, a fresh token."""
+    assert status["connected"] is True
+    assert status["status"] == "active"
+    assert status["spotify_user_id"] == "demo"
+    assert set(status["scopes"]) == set(SCOPES)
+    assert status["missing_scopes"] == []
+    assert status["app"] == {
+        "configured": True,
+        "client_id_hint": APP_ID[:4] + "…",
+        "updated_at": status["app"]["updated_at"],
+    }
+    expires_in = datetime.fromisoformat(status["expires_at"]) - utcnow()
+    assert timedelta(minutes=55) < expires_in <= timedelta(hours=1)
+
+
 async def test_full_flow_headless_ends_connected(
     served: Served, sim: Sim, make_caller: MakeCaller, database: Database
 ) -> None:
@@ -77,18 +95,7 @@ async def test_full_flow_headless_ends_connected(
         assert query_of(str(response.url)) == {"connected": "spotify"}
 
         status = (await client.get(BASE)).json()
-    assert status["connected"] is True
-    assert status["status"] == "active"
-    assert status["spotify_user_id"] == "demo"
-    assert set(status["scopes"]) == set(SCOPES)
-    assert status["missing_scopes"] == []
-    assert status["app"] == {
-        "configured": True,
-        "client_id_hint": APP_ID[:4] + "…",
-        "updated_at": status["app"]["updated_at"],
-    }
-    expires_in = datetime.fromisoformat(status["expires_at"]) - utcnow()
-    assert timedelta(minutes=55) < expires_in <= timedelta(hours=1)
+    assert_connected(status)
     assert sim.token_calls("authorization_code") == 1
     row = await stored(database, caller.account.id)
     assert row is not None
@@ -411,7 +418,7 @@ async def test_changing_the_app_marks_the_connection_needs_reauth(
     served: Served, sim: Sim, make_caller: MakeCaller
 ) -> None:
     caller = await admin_with_app(make_caller, served)
-    quirks = served.app.state.token_manager.quirks
+    quirks = app_runtime(served.app).token_manager.quirks
     async with served.client(caller, follow_redirects=True) as client:
         await client.get(f"{BASE}/authorize")
         assert (await client.get(BASE)).json()["status"] == "active"

@@ -10,6 +10,7 @@ from tunedeck.accounts.auth import route_table
 from tunedeck.app import create_app
 from tunedeck.connections.deps import get_token_manager
 from tunedeck.connections.token_manager import TokenManager
+from tunedeck.runtime import app_runtime
 from tunedeck.simulator.app import create_simulator_app
 
 
@@ -41,7 +42,7 @@ async def test_lifespan_builds_the_token_manager(sim_server: Sim, tmp_path: Path
     settings = settings_for(f"sqlite:///{tmp_path / 'x.db'}", sim_server, tmp_path, "http://x")
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        manager = app.state.token_manager
+        manager = app_runtime(app).token_manager
         assert isinstance(manager, TokenManager)
         request = Request({"type": "http", "app": app, "headers": []})
         assert get_token_manager(request) is manager

@@ -28,10 +28,10 @@ from tests.support import accounts, services
 from tests.support.app import app_settings, asgi_client
 from tunedeck.accounts.models import Account
 from tunedeck.app import create_app
-from tunedeck.events.relay import EventRelay
 from tunedeck.kit.db import Database
 from tunedeck.kit.unit_of_work import Outbox, UnitsOfWork
 from tunedeck.migrations.apply import upgrade_database
+from tunedeck.runtime import app_runtime
 
 
 @pytest.fixture(params=storage.BACKENDS)
@@ -96,20 +96,19 @@ async def test_two_apps_record_and_relay_independently(
     async with AsyncExitStack() as stack:
         for app in (one, two):
             await stack.enter_async_context(app.router.lifespan_context(app))
-        outbox_one: Outbox = one.state.outbox
-        outbox_two: Outbox = two.state.outbox
-        relay_one: EventRelay = one.state.relay
-        relay_two: EventRelay = two.state.relay
+        first, second = app_runtime(one), app_runtime(two)
+        outbox_one, outbox_two = first.outbox, second.outbox
+        relay_one, relay_two = first.relay, second.relay
         assert outbox_one is not outbox_two
         assert outbox_one.drain_lock is not outbox_two.drain_lock
         assert (relay_one.outbox, relay_two.outbox) == (outbox_one, outbox_two)
-        assert (one.state.units.outbox, two.state.units.outbox) == (outbox_one, outbox_two)
+        assert (first.units.outbox, second.units.outbox) == (outbox_one, outbox_two)
         assert outbox_one.waker_count == outbox_two.waker_count == 1
 
-        key_one = await _api_key(one.state.db, account_id)
-        key_two = await _api_key(two.state.db, account_id)
-        sub_one = await stack.enter_async_context(one.state.bus.subscribe(account_id))
-        sub_two = await stack.enter_async_context(two.state.bus.subscribe(account_id))
+        key_one = await _api_key(first.db, account_id)
+        key_two = await _api_key(second.db, account_id)
+        sub_one = await stack.enter_async_context(first.bus.subscribe(account_id))
+        sub_two = await stack.enter_async_context(second.bus.subscribe(account_id))
         got_one, got_two = Collector(sub_one), Collector(sub_two)
         stack.push_async_callback(got_one.stop)
         stack.push_async_callback(got_two.stop)
@@ -126,20 +125,19 @@ async def test_two_apps_record_and_relay_independently(
 
         async def drained() -> bool:
             return (
-                await outbox_count(one.state.db, account_id) == 0
-                and await outbox_count(two.state.db, account_id) == 0
+                await outbox_count(first.db, account_id) == 0
+                and await outbox_count(second.db, account_id) == 0
             )
 
         await eventually(drained, within=30, what="both outboxes drained")
         # Each bus carried its own app's events, each table holds its own rows.
-        assert got_one.ids == ids_one
-        assert got_two.ids == ids_two
-        assert [str(i) for i in await stored_ids(one.state.db, account_id)] == ids_one
-        assert [str(i) for i in await stored_ids(two.state.db, account_id)] == ids_two
+        assert (got_one.ids, got_two.ids) == (ids_one, ids_two)
+        stored_one = [str(i) for i in await stored_ids(first.db, account_id)]
+        stored_two = [str(i) for i in await stored_ids(second.db, account_id)]
+        assert (stored_one, stored_two) == (ids_one, ids_two)
     # Shut down: the relays left their outboxes and stopped.
     assert outbox_one.waker_count == outbox_two.waker_count == 0
-    assert not relay_one.running
-    assert not relay_two.running
+    assert (relay_one.running, relay_two.running) == (False, False)
 
 
 async def test_a_unit_of_work_wakes_its_own_outbox_only(database: Database) -> None:

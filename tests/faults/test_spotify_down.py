@@ -32,8 +32,9 @@ from tunedeck.events.bus import InProcessBus
 from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.leases import Leases
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.account_poller import AccountPoller, PollContext, PollStats
-from tunedeck.realtime.poll_clients import PollClients
+from tunedeck.realtime.poll_clients import PollClients, poll_policy
 from tunedeck.realtime.poll_leases import PollLeases
 from tunedeck.realtime.ratelimit import AppPauses, SharedPauses
 from tunedeck.realtime.schedule import Cadence
@@ -215,7 +216,7 @@ def polling(
     pauses = AppPauses(clock=clock)
     return PollContext(
         bus=InProcessBus(),
-        clients=PollClients(database, keyring, http, settings),
+        clients=PollClients(database, keyring, http, settings, policy=poll_policy(settings)),
         leases=HeldLeases(Leases(database), "faults", settings.poll_lease_seconds, clock=clock),
         pauses=pauses,
         shared_pauses=SharedPauses(database, pauses),
@@ -224,7 +225,7 @@ def polling(
         timeout=settings.poll_timeout_seconds,
         announce_after=settings.poll_rate_limit_announce_seconds,
         reauth_check=settings.poll_reauth_check_seconds,
-        cache=None,
+        now_playing=NowPlayingStore(settings.player_state_cache_seconds),
         stats=PollStats(),
         clock=clock,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -19,6 +20,7 @@ from tests.kit.storage import unique
 from tunedeck.accounts.models import Account, ApiKey
 from tunedeck.connections.models import OAuthState
 from tunedeck.kit.db import Base, Database, SessionDep
+from tunedeck.kit.deps import attached
 from tunedeck.kit.errors import Conflict, install_error_handlers
 from tunedeck.migrations import import_models
 from tunedeck.migrations.apply import current_revision, head_revision, upgrade_database
@@ -137,9 +139,15 @@ async def test_foreign_keys_enforced_and_cascade(database: Database) -> None:
         assert left.all() == []
 
 
-def _session_app(database: Database) -> FastAPI:
+@dataclass(frozen=True)
+class Pieces:
+    """The one piece of a runtime the request session reads."""
+
+    db: Database
+
+
+def _session_app() -> FastAPI:
     app = FastAPI()
-    app.state.db = database
     install_error_handlers(app)
 
     @app.post("/accounts/{name}")
@@ -155,18 +163,19 @@ def _session_app(database: Database) -> FastAPI:
 
 
 async def test_request_session_commits_or_rolls_back(database: Database) -> None:
-    app = _session_app(database)
+    app = _session_app()
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        kept, dropped = unique(), unique()
-        assert (await client.post(f"/accounts/{kept}")).status_code == 200
-        response = await client.post(f"/accounts/{dropped}", params={"fail": "true"})
-        assert response.status_code == 409
-        assert response.json()["error"]["code"] == "conflict"
-        # The duplicate is only found by the commit: it must happen before the response goes.
-        late = await client.post(f"/accounts/{kept}")
-        assert late.status_code == 409, late.text
-        assert late.json()["error"]["message"] == "The change conflicts with existing data."
+    with attached(app, Pieces(database)):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            kept, dropped = unique(), unique()
+            assert (await client.post(f"/accounts/{kept}")).status_code == 200
+            response = await client.post(f"/accounts/{dropped}", params={"fail": "true"})
+            assert response.status_code == 409
+            assert response.json()["error"]["code"] == "conflict"
+            # The duplicate is only found by the commit: it must happen before the response goes.
+            late = await client.post(f"/accounts/{kept}")
+            assert late.status_code == 409, late.text
+            assert late.json()["error"]["message"] == "The change conflicts with existing data."
     async with database.session() as session:
         names = set(await session.scalars(select(Account.name)))
     assert kept in names

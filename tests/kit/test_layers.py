@@ -129,3 +129,15 @@ def test_doors_are_imported_only_where_the_app_is_assembled() -> None:
                 continue
             offenders.append(f"{module} imports {door}")
     assert sorted(set(offenders)) == []
+
+
+def test_arrows_point_down_into_realtime() -> None:
+    """player and events are realtime's inputs: neither imports it, nor the runtime that
+    assembles them all (each domain reads the runtime through its own view of it)."""
+    upward = ("tunedeck.realtime", "tunedeck.runtime")
+    offenders = {
+        module_name(path): sorted(n for n in imported_names(path) if within(n, upward))
+        for domain in ("player", "events")
+        for path in sorted((PACKAGE / domain).rglob("*.py"))
+    }
+    assert {module: names for module, names in offenders.items() if names} == {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from tests.support import app as app_fixtures
 from tests.support.app import app_settings
 from tests.support.redis_server import own_redis as redis_server_fixture
 from tunedeck.config import Settings
+from tunedeck.kit.db import Database
 from tunedeck.kit.logs import make_handler
+from tunedeck.ops.readiness import Readiness
+from tunedeck.runtime import Runtime
 
 database_url = storage.database_url
 database = storage.database
@@ -32,6 +36,24 @@ client = app_fixtures.client
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return app_settings(database_url, tmp_path)
+
+
+def readiness_of(
+    runtime: Runtime,
+    *,
+    db: Database | None = None,
+    settings: Settings | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Readiness:
+    """Checks on the runtime's pieces, with a database, settings or clock of the test's."""
+    return Readiness(
+        settings=settings or runtime.settings,
+        db=db or runtime.db,
+        bus=runtime.bus,
+        relay=runtime.relay,
+        metrics=runtime.metrics,
+        clock=clock,
+    )
 
 
 class Captured:

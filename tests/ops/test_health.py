@@ -13,17 +13,19 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 
 from tests.events.support import new_account
-from tests.ops.conftest import Captured
-from tests.ops.test_metrics import scrape, value
+from tests.ops.conftest import Captured, readiness_of
+from tests.ops.test_metrics import Samples, scrape, value
 from tests.realtime.support import eventually
-from tests.support.app import app_settings, asgi_client
+from tests.support.app import app_settings, asgi_client, replaced
 from tests.support.redis_server import OwnRedis
 from tests.support.servers import free_port
 from tunedeck.app import create_app
 from tunedeck.config import Settings
+from tunedeck.events.bus import RedisBus
 from tunedeck.events.models import OutboxEvent
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.migrations.apply import head_revision, upgrade_database
+from tunedeck.runtime import app_runtime
 
 
 async def ready(client: httpx.AsyncClient) -> tuple[int, dict[str, Any]]:
@@ -74,12 +76,11 @@ async def test_a_database_behind_the_code_is_not_ready(
 async def test_an_unreachable_database_is_not_ready(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    working = app.state.db
-    app.state.db = nowhere = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
+    nowhere = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
     try:
-        status, body = await ready(client)
+        with replaced(app, readiness=readiness_of(app_runtime(app), db=nowhere)):
+            status, body = await ready(client)
     finally:
-        app.state.db = working
         await nowhere.dispose()
     assert (status, body["status"]) == (503, "unavailable")
     assert body["checks"]["database"]["ok"] is False
@@ -93,8 +94,9 @@ async def test_a_lagging_relay_is_degraded(
 ) -> None:
     """Two events an hour old wait in the outbox (the relay is stopped): degraded, 200;
     the backlog is counted only past the bound, ``/metrics`` has it exactly."""
-    app.state.settings = app.state.settings.model_copy(update={"ready_max_outbox_backlog": 1})
-    await app.state.relay.stop()
+    runtime = app_runtime(app)
+    bounded = runtime.settings.model_copy(update={"ready_max_outbox_backlog": 1})
+    await runtime.relay.stop()
     account = await new_account(database)
     occurred = utcnow() - timedelta(hours=1)
     async with database.session() as session:
@@ -109,8 +111,9 @@ async def test_a_lagging_relay_is_degraded(
                 )
             )
     try:
-        status, body = await ready(client)
-        samples = await scrape(client)
+        with replaced(app, readiness=readiness_of(runtime, settings=bounded)):
+            status, body = await ready(client)
+            samples = await scrape(client)
     finally:
         async with database.session() as session:
             await session.execute(delete(OutboxEvent).where(OutboxEvent.account_id == account.id))
@@ -136,7 +139,8 @@ async def test_redis_down_is_degraded_then_ok_again(
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
-        bus = app.state.bus
+        bus = app_runtime(app).bus
+        assert isinstance(bus, RedisBus)
         await until(lambda: bus.ready, "the bus connects")
         status, body = await ready(client)
         assert (status, body["status"]) == (200, "ok"), body
@@ -144,14 +148,7 @@ async def test_redis_down_is_degraded_then_ok_again(
         own_redis.stop()
         await until(lambda: not bus.ready, "the bus notices")
         status, body = await ready(client)
-        samples = await scrape(client)
-        assert (status, body["status"]) == (200, "degraded"), body
-        check = body["checks"]["bus"]
-        assert check["ok"] is False
-        assert check["critical"] is False
-        assert "Redis is unreachable" in check["detail"]
-        assert value(samples, "tunedeck_bus_connected") == 0
-        assert body["checks"]["database"]["ok"] is True
+        assert_degraded_by_redis(status, body, await scrape(client))
 
         await until(lambda: bus.reconnects >= 3, "a few reconnect attempts")
         own_redis.start()
@@ -166,3 +163,14 @@ async def test_redis_down_is_degraded_then_ok_again(
     back = [line for line in bus_lines if "live again" in line["message"]]
     assert [(line["level"], line["event"]) for line in lost] == [("warning", "bus_lost")]
     assert [(line["level"], line["event"]) for line in back] == [("info", "bus_reconnected")]
+
+
+def assert_degraded_by_redis(status: int, body: dict[str, Any], samples: Samples) -> None:
+    """Redis down: degraded, not unavailable; the bus check says why, the database is fine."""
+    assert (status, body["status"]) == (200, "degraded"), body
+    check = body["checks"]["bus"]
+    assert check["ok"] is False
+    assert check["critical"] is False
+    assert "Redis is unreachable" in check["detail"]
+    assert value(samples, "tunedeck_bus_connected") == 0
+    assert body["checks"]["database"]["ok"] is True

@@ -14,14 +14,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
-from starlette.datastructures import State
 
 from tests.accounts.conftest import MakeCaller
+from tests.ops.conftest import readiness_of
 from tests.ops.test_health import until
-from tests.support.app import OUTSIDE_CLIENT, asgi_client
+from tests.support.app import OUTSIDE_CLIENT, asgi_client, replaced
 from tests.support.servers import free_port
 from tunedeck.kit.db import Database
-from tunedeck.ops.readiness import Readiness, Report
+from tunedeck.ops.readiness import Report
+from tunedeck.runtime import app_runtime
 
 CHECKS = {"database", "migrations", "bus", "relay"}
 
@@ -59,18 +60,19 @@ async def test_a_burst_of_probes_is_one_database_pass(
     (The probe gets a database of its own: the app's background loops use the app's.)"""
     clock = Clock()
     own_db = Database(database_url)
-    probe_state = State({**app.state._state, "db": own_db})
-    app.state.readiness = readiness = Readiness(probe_state, clock=clock)
+    runtime = app_runtime(app)
+    readiness = readiness_of(runtime, db=own_db, clock=clock)
     try:
-        warm = await client.get("/readyz")  # the engine's first connection asks its own
-        clock.now += app.state.settings.ready_cache_seconds
-        with statements(own_db) as sent:
-            first = await client.get("/readyz")
-            one_pass = list(sent)
-            burst = await asyncio.gather(*(client.get("/readyz") for _ in range(10)))
-            after_burst = len(sent)
-            clock.now += app.state.settings.ready_cache_seconds
-            again = await client.get("/readyz")
+        with replaced(app, readiness=readiness):
+            warm = await client.get("/readyz")  # the engine's first connection asks its own
+            clock.now += runtime.settings.ready_cache_seconds
+            with statements(own_db) as sent:
+                first = await client.get("/readyz")
+                one_pass = list(sent)
+                burst = await asyncio.gather(*(client.get("/readyz") for _ in range(10)))
+                after_burst = len(sent)
+                clock.now += runtime.settings.ready_cache_seconds
+                again = await client.get("/readyz")
     finally:
         await own_db.dispose()
     assert warm.status_code == 200, warm.text
@@ -90,7 +92,7 @@ async def test_concurrent_probes_wait_for_the_same_pass(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Twenty callers arrive while the first pass is held open: all get its report."""
-    readiness = Readiness(app.state, clock=Clock())
+    readiness = readiness_of(app_runtime(app), clock=Clock())
     callers = 20
     arrived = 0
     check_all = readiness._check_all
@@ -113,7 +115,7 @@ async def test_concurrent_probes_wait_for_the_same_pass(
 
 
 async def test_a_failed_pass_is_not_kept(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    readiness = Readiness(app.state, clock=Clock())
+    readiness = readiness_of(app_runtime(app), clock=Clock())
     check_all = readiness._check_all
     failures = iter([RuntimeError("first pass fails")])
 
@@ -173,14 +175,13 @@ async def test_only_the_operator_reads_what_the_checks_say(
 async def test_a_stranger_is_not_told_why_the_database_is_unreachable(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    working = app.state.db
-    app.state.db = nowhere = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
+    nowhere = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
     try:
-        async with asgi_client(app, client=OUTSIDE_CLIENT) as outside:
-            anonymous = await outside.get("/readyz")
-        local = await client.get("/readyz")
+        with replaced(app, readiness=readiness_of(app_runtime(app), db=nowhere)):
+            async with asgi_client(app, client=OUTSIDE_CLIENT) as outside:
+                anonymous = await outside.get("/readyz")
+            local = await client.get("/readyz")
     finally:
-        app.state.db = working
         await nowhere.dispose()
     assert (anonymous.status_code, local.status_code) == (503, 503)
     assert outcomes_only(anonymous.json()), anonymous.json()

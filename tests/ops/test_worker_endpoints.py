@@ -7,16 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.datastructures import State
 
 from tests.ops.test_metrics import parse, value
 from tests.player.test_hostile_input import local_port
 from tests.support.app import app_settings
-from tests.support.servers import free_port, serve_in_thread
-from tunedeck.kit.metrics import Metrics
-from tunedeck.ops.app import operations_app, worker_endpoints
+from tests.support.servers import free_port
+from tunedeck.ops.app import worker_endpoints
 from tunedeck.ops.readiness import Check, Readiness
 from tunedeck.realtime.worker import Worker
+from tunedeck.runtime import build_runtime
 
 
 async def test_a_worker_with_a_metrics_port(database_url: str, tmp_path: Path) -> None:
@@ -66,9 +65,14 @@ async def test_a_failing_check_answers_the_standard_500_and_keeps_the_connection
     def broken(self: Readiness) -> Check:
         raise RuntimeError("secret-token-in-message")
 
-    monkeypatch.setattr(Readiness, "_bus", broken)
-    state = State({"settings": app_settings(database_url, tmp_path), "metrics": Metrics()})
-    with serve_in_thread(operations_app(state)) as base:
+    monkeypatch.setattr(Readiness, "_check_bus", broken)
+    port = free_port()
+    settings = app_settings(database_url, tmp_path, worker_metrics_port=port)
+    async with (
+        build_runtime(settings, serve=False, poll=False) as runtime,
+        worker_endpoints(runtime),
+    ):
+        base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             failed = await client.get("/readyz")
             ports = [local_port(failed)]

@@ -31,7 +31,8 @@ from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit import token_bucket
 from tunedeck.kit.db import Database
-from tunedeck.player.limits import REQUEST_LIMITS, CallKind, LimitScope, RequestLimits
+from tunedeck.player.limits import CallKind, LimitScope
+from tunedeck.runtime import app_runtime
 
 __all__ = ["own_redis"]
 
@@ -301,7 +302,8 @@ async def test_two_processes_on_one_redis_share_the_limits(
             refused = await rest_call(client, streamer.headers, "command", uris[2])
             refused.assert_refused("command", LimitScope.KEY)
         for app in (one, two):
-            limits: RequestLimits = getattr(app.state, REQUEST_LIMITS)
+            limits = app_runtime(app).request_limits
+            assert limits is not None
             assert limits.refusals == {(CallKind.COMMAND, LimitScope.KEY): 1}
     assert queue_posts(sim) == uris[:2]
 
@@ -330,7 +332,8 @@ async def test_commands_go_through_while_redis_is_down(
             # Limits fail open: served (and counted), not refused.
             for uri in uris[KEY_COMMANDS + 1 :]:
                 assert (await rest_call(client, caller.headers, "command", uri)).ok
-        limits: RequestLimits = getattr(app.state, REQUEST_LIMITS)
+        limits = app_runtime(app).request_limits
+        assert limits is not None
         assert limits.unchecked == len(uris) - KEY_COMMANDS - 1
         logged = [r.getMessage() for r in caplog.records if r.name == token_bucket.__name__]
         # Once for the limits, once for the sign-in throttle (its own buckets, same Redis).

@@ -24,12 +24,12 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from tests.player.conftest import Streamer, player_settings
-from tests.support.app import asgi_client
+from tests.support.app import asgi_client, replaced
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.events.relay import EventRelay
-from tunedeck.kit.db import Database
 from tunedeck.kit.unit_of_work import UnitOfWork, UnitsOfWork
+from tunedeck.runtime import app_runtime
 
 WRITER = Path(__file__).with_name("other_writer.py")
 
@@ -58,7 +58,7 @@ class Holders:
     (the app's own background loops hold some too: only the requests' tasks count)."""
 
     def __init__(self, app: FastAPI) -> None:
-        db: Database = app.state.db
+        db = app_runtime(app).db
         self.by_connection: dict[int, asyncio.Task[Any] | None] = {}
         self.ever: set[asyncio.Task[Any] | None] = set()
         pool = db.engine.sync_engine.pool
@@ -161,23 +161,25 @@ async def test_an_action_commits_its_event_in_one_unit_that_wakes_the_relay(
     database_url: str, bus_url: str | None, sim: Sim, streamer: Streamer, tmp_path: Path
 ) -> None:
     async with running_app(database_url, bus_url, sim, tmp_path) as (app, client):
-        relay: EventRelay = app.state.relay
-        app.state.units = units = CountedUnits(app.state.units)
-        woken = relay.wakeups
-        state = await client.get("/v1/spotify/state", headers=streamer.headers)
-        assert state.status_code == 200, state.text
-        assert (units.begun, relay.wakeups) == ([], woken)  # a read of Spotify: no unit
-        answer = await client.post(
-            "/v1/spotify/playback", json={"action": "pause"}, headers=streamer.headers
-        )
-        assert answer.status_code == 200, answer.text
-        (work,) = units.begun
-        assert work.outbox_rows == 1
-        assert relay.wakeups == woken + 1
-        listed = await client.get("/v1/spotify/events", headers=streamer.headers)
-        assert listed.status_code == 200, listed.text
-        assert [w.outbox_rows for w in units.begun] == [1, 0]
-        assert relay.wakeups == woken + 1  # a unit that recorded nothing wakes nobody
+        runtime = app_runtime(app)
+        relay: EventRelay = runtime.relay
+        units = CountedUnits(runtime.units)
+        with replaced(app, units=units):
+            woken = relay.wakeups
+            state = await client.get("/v1/spotify/state", headers=streamer.headers)
+            assert state.status_code == 200, state.text
+            assert (units.begun, relay.wakeups) == ([], woken)  # a read of Spotify: no unit
+            answer = await client.post(
+                "/v1/spotify/playback", json={"action": "pause"}, headers=streamer.headers
+            )
+            assert answer.status_code == 200, answer.text
+            (work,) = units.begun
+            assert work.outbox_rows == 1
+            assert relay.wakeups == woken + 1
+            listed = await client.get("/v1/spotify/events", headers=streamer.headers)
+            assert listed.status_code == 200, listed.text
+            assert [w.outbox_rows for w in units.begun] == [1, 0]
+            assert relay.wakeups == woken + 1  # a unit that recorded nothing wakes nobody
 
 
 @pytest.fixture(autouse=True)

@@ -35,9 +35,9 @@ from tunedeck.kit.http import create_http_client
 from tunedeck.kit.leases import Lease, new_owner
 from tunedeck.migrations.apply import upgrade_database
 from tunedeck.player.models import ManualConnectWindow
-from tunedeck.player.state import StateCache
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.models import RealtimeWatcher, SpotifyAppPause
-from tunedeck.realtime.poll_clients import PollClients
+from tunedeck.realtime.poll_clients import PollClients, poll_policy
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
 from tunedeck.simulator.app import create_simulator_app
@@ -205,13 +205,13 @@ async def connect(
 
 @dataclass
 class Polling:
-    """A running poller with its watched registry, bus and state cache."""
+    """A running poller with its watched registry, bus and now-playing store."""
 
     poller: Poller
     watch: WatchRegistry
     bus: EventBus
     settings: Settings
-    cache: StateCache
+    now_playing: NowPlayingStore
 
 
 MakePolling = Callable[..., AbstractAsyncContextManager[Polling]]
@@ -234,20 +234,23 @@ def make_polling(
         settings = realtime_settings(database_url, bus_url, tmp_path, sim, **{**FAST, **overrides})
         http = create_http_client()
         watch = WatchRegistry(database, settings, new_owner("test"))
-        cache = StateCache(settings.player_state_cache_seconds)
+        now_playing = NowPlayingStore(settings.player_state_cache_seconds)
+        clients = PollClients(
+            database, storage.TEST_KEYRING, http, settings, policy=poll_policy(settings)
+        )
         poller = Poller(
             db=database,
             bus=bus,
             watch=watch,
-            clients=PollClients(database, storage.TEST_KEYRING, http, settings),
+            clients=clients,
             settings=settings,
             owner=watch.process_id,
-            cache=cache,
+            now_playing=now_playing,
         )
         try:
             await watch.start()
             await poller.start()
-            yield Polling(poller, watch, bus, settings, cache)
+            yield Polling(poller, watch, bus, settings, now_playing)
         finally:
             await poller.stop()
             await watch.stop()

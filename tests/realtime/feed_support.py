@@ -25,7 +25,9 @@ from tests.support.servers import free_port
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
+from tunedeck.realtime.live import Live
 from tunedeck.realtime.serving import uvicorn_options
+from tunedeck.runtime import Runtime, app_runtime
 
 LIVE = "/v1/spotify/live"
 
@@ -36,6 +38,16 @@ class Served:
 
     app: FastAPI
     base: str
+
+    @property
+    def runtime(self) -> Runtime:
+        return app_runtime(self.app)
+
+    @property
+    def live(self) -> Live:
+        live = self.runtime.live
+        assert live is not None  # a serving app's
+        return live
 
     @property
     def ws(self) -> str:

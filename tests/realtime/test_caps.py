@@ -161,7 +161,7 @@ async def test_one_credential_s_connections_are_capped_across_doors(
         assert await refusals(server, "graphql", "credential") == 1
 
         # A connection closing frees its place, whichever door it came through.
-        caps: ConnectionCaps = server.app.state.live.caps
+        caps: ConnectionCaps = server.live.caps
         await socket.close()
         await stream.aclose()
         await graphql.close()
@@ -232,7 +232,7 @@ async def test_sockets_waiting_to_authenticate_are_capped_and_cut_short(
         update={"live_max_unauthenticated_per_address": 2, "live_auth_timeout_seconds": 30}
     )
     async with served(capped) as server:
-        caps: ConnectionCaps = server.app.state.live.caps
+        caps: ConnectionCaps = server.live.caps
         async with (
             feed(server.ws, headers=address(1)) as waiting,
             graphql_socket(server.base, headers=address(1)) as waiting_too,
@@ -276,4 +276,4 @@ async def test_a_socket_that_does_not_authenticate_is_closed(
                 "Connection initialisation timeout",
             )
         # Their places are free again.
-        assert server.app.state.live.caps._open == {}
+        assert server.live.caps._open == {}

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -23,6 +24,7 @@ from tests.support.simulator import Sim
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
 from tunedeck.realtime.messages import NowPlaying
+from tunedeck.runtime import app_runtime
 
 
 async def streamer(database: Database, sim: Sim) -> Keys:
@@ -62,8 +64,8 @@ async def test_key_gets_hello_now_playing_then_events_and_changes(
         assert ids == sorted(ids)
 
 
-async def sim_now_playing(app: object, account_id: uuid.UUID) -> int:
-    bus = app.state.bus  # type: ignore[attr-defined]
+async def sim_now_playing(app: FastAPI, account_id: uuid.UUID) -> int:
+    bus = app_runtime(app).bus
     message = NowPlaying(now_playing=None).to_wire()
     return int(await bus.publish(account_id, message))
 

@@ -133,7 +133,7 @@ async def test_slow_consumer_is_closed_and_the_others_keep_receiving(
         connect(server.ws, additional_headers=headers, max_queue=1, compression=None) as slow,
     ):
         await steady.wait_for("now_playing")
-        bus, hub = server.app.state.bus, server.app.state.live.hub
+        bus, hub = server.runtime.bus, server.live.hub
 
         def too_slow() -> list[int]:
             return [c.closed.code for c in hub.connections(keys.account_id) if c.closed]

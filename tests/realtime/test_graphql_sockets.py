@@ -185,7 +185,7 @@ async def test_withdrawing_the_credential_closes_the_socket(
             await withdraw(cred, database, server.base)
             assert await socket.wait_closed() == (4401, "credential revoked")
         # Nothing of the socket is left in the process.
-        live = server.app.state.live
+        live = server.live
         assert live.revocations.credential_count == 0
         assert live.hub.connections(keys.account_id) == []
 

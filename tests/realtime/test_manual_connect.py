@@ -21,6 +21,7 @@ from tunedeck.kit.http import create_http_client
 from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.player import manual_connect
 from tunedeck.player.context import PlayerContext
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.player.state import StateCache
 
 
@@ -39,7 +40,8 @@ async def player_context(
     )
     async with create_http_client() as http:
         tokens = TokenManager(database, TEST_KEYRING, http, polling.settings)
-        yield PlayerContext(principal, UnitsOfWork(database), tokens, StateCache(1.0))
+        cache = StateCache(NowPlayingStore(1.0))
+        yield PlayerContext(principal, UnitsOfWork(database), tokens, cache)
 
 
 async def polled_by(polling: Polling, account: uuid.UUID, at_least: int = 1) -> None:

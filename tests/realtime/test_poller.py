@@ -28,7 +28,7 @@ from tests.support.app import asgi_client
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.kit.db import Database
-from tunedeck.realtime.poller import Poller
+from tunedeck.runtime import app_runtime
 from tunedeck.simulator.defaults import DEMO_PHONE_ID
 
 
@@ -187,15 +187,17 @@ async def test_a_command_through_tunedeck_gets_a_burst_and_poll_results_feed_the
     headers = {"Authorization": f"Bearer {key.key}"}
     await connect(database, sim, account)
     # serve, polling in-process: no regular poll within the test (SLOW), and poll results
-    # stay fresh in the state cache for the whole test.
+    # stay fresh in the now-playing store for the whole test.
     settings = realtime_settings(
         database_url, bus_url, tmp_path, sim, **SLOW, player_state_cache_seconds=600
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
-        poller: Poller = app.state.poller
-        async with channel(app.state.bus, account) as feed:
-            app.state.watch.connected(account)
+        runtime = app_runtime(app)
+        poller = runtime.poller
+        assert poller is not None
+        async with channel(runtime.bus, account) as feed:
+            runtime.watch.connected(account)
             first = await feed.wait_for(lambda m: m["type"] == "now_playing", what="first poll")
             account_poller = poller.account(account)
             assert account_poller is not None

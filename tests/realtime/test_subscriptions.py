@@ -68,7 +68,7 @@ async def test_now_playing_and_events_for_a_key(
         pending = asyncio.ensure_future(first(events))
 
         async def subscribed() -> bool:
-            return len(server.app.state.live.hub.connections(keys.account_id)) >= 2
+            return len(server.live.hub.connections(keys.account_id)) >= 2
 
         await eventually(subscribed, what="the events subscription in the hub")
         async with httpx.AsyncClient(base_url=server.base, headers=keys.headers) as http:
@@ -78,7 +78,7 @@ async def test_now_playing_and_events_for_a_key(
         assert event["event"]["type"] == "spotify:skip"
         assert event["event"]["actor"]["label"] == "feed"
 
-        published = await server.app.state.bus.publish(
+        published = await server.runtime.bus.publish(
             keys.account_id, NowPlaying(now_playing=None).to_wire()
         )
 

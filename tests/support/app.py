@@ -12,7 +12,9 @@ Expose the fixtures in a package's conftest.py, next to its own ``settings`` fix
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from tests.kit import storage
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.config import Settings
+from tunedeck.kit.deps import attached
+from tunedeck.runtime import Runtime, app_runtime
 
 
 def app_settings(
@@ -78,3 +82,12 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(app) as client:
         yield client
+
+
+@contextmanager
+def replaced(app: FastAPI, **pieces: Any) -> Iterator[Runtime]:
+    """The app's runtime with ``pieces`` in place of its own, for the block (a test's
+    clock, a database that is down): the runtime is frozen, so this is a copy."""
+    changed = dataclasses.replace(app_runtime(app), **pieces)
+    with attached(app, changed):
+        yield changed

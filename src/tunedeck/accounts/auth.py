@@ -49,6 +49,7 @@ from tunedeck.accounts.permissions import Permission, Principal, require_permiss
 from tunedeck.accounts.throttle import authentication_attempt
 from tunedeck.kit.addresses import peer_address
 from tunedeck.kit.db import get_database
+from tunedeck.kit.deps import settings_of
 from tunedeck.kit.errors import ErrorDetails, Forbidden, Unauthorized
 from tunedeck.kit.json_body import JsonBodyRequest
 from tunedeck.kit.unit_of_work import UnitsDep
@@ -122,7 +123,7 @@ async def authenticate_connection(conn: HTTPConnection) -> Principal:
 
 def session_times(conn: HTTPConnection) -> service.SessionTimes:
     """The idle timeout and lifetime of dashboard sessions, from the app's settings."""
-    settings = conn.app.state.settings
+    settings = settings_of(conn)
     return service.SessionTimes(
         idle=timedelta(seconds=settings.session_idle_seconds),
         lifetime=timedelta(seconds=settings.session_ttl_seconds),
@@ -208,8 +209,7 @@ def is_local_caller(conn: HTTPConnection) -> bool:
     its peer address is not loopback). A forwarder that names nobody (a bare TCP
     tunnel, a proxy left at its defaults) cannot be told apart from a local caller:
     ``TUNEDECK_TRUST_LOOPBACK=false`` then turns the local rule off."""
-    settings = getattr(conn.app.state, "settings", None)
-    if settings is not None and not settings.trust_loopback:
+    if not settings_of(conn).trust_loopback:
         return False
     address = peer_address(conn.scope)
     if address is None:

@@ -24,17 +24,17 @@ while Redis cannot be reached, attempts pass unchecked.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
 from tunedeck.config import Settings
 from tunedeck.kit.addresses import limit_key
+from tunedeck.kit.deps import runtime_of
 from tunedeck.kit.errors import ErrorDetails, TuneDeckError, Unauthorized
 from tunedeck.kit.metrics import Metrics
 from tunedeck.kit.token_bucket import (
@@ -46,9 +46,6 @@ from tunedeck.kit.token_bucket import (
     RedisBuckets,
     retry_after_header,
 )
-
-FAILED_LOGINS = "failed_logins"
-"""Attribute of ``app.state`` holding the process's :class:`FailedLogins`."""
 
 
 class TooManyFailedLogins(TuneDeckError):  # noqa: N818 (HTTP names read better)
@@ -160,21 +157,15 @@ class FailedLogins:
         await self.store.close()
 
 
+class ThrottleRuntime(Protocol):
+    """The part of the process's runtime the throttle is read from (``kit.deps``)."""
+
+    @property
+    def failed_logins(self) -> FailedLogins: ...
+
+
 def authentication_attempt(conn: HTTPConnection) -> AbstractAsyncContextManager[None]:
     """THE throttle of a door authenticating ``conn`` (module doc): wrap the credential's
-    lookup in it. A process without one (a worker's endpoints) throttles nothing."""
-    throttle: FailedLogins | None = getattr(conn.app.state, FAILED_LOGINS, None)
-    if throttle is None:
-        return contextlib.nullcontext()
-    return throttle.attempt(conn.scope)
-
-
-@asynccontextmanager
-async def serve_failed_logins(state: Any, settings: Settings) -> AsyncIterator[None]:
-    """Put the process's :class:`FailedLogins` on ``state`` for the block (a lifespan's)."""
-    throttle = FailedLogins.from_settings(settings, metrics=getattr(state, "metrics", None))
-    setattr(state, FAILED_LOGINS, throttle)
-    try:
-        yield
-    finally:
-        await throttle.close()
+    lookup in it."""
+    runtime: ThrottleRuntime = runtime_of(conn)
+    return runtime.failed_logins.attempt(conn.scope)

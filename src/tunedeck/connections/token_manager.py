@@ -1,11 +1,12 @@
 """The token manager: an account id in, a Spotify client with a fresh token out.
 
 Refreshing is single flight. In one process, concurrent callers for one account share
-one in-flight refresh task. Across processes, the refresh runs inside a transaction
-holding the connection row's lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite lets one
-writer at a time anyway) and re-reads the row first: whoever gets the lock second finds
-the new token and does not call Spotify again. The outcome is committed at once, in the
-manager's own short transaction, never in a request's session.
+one in-flight refresh (``kit.single_flight``). Across processes, the refresh runs
+inside a transaction holding the connection row's lock (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite lets one writer at a time anyway) and re-reads the row first:
+whoever gets the lock second finds the new token and does not call Spotify again. The
+outcome is committed at once, in the manager's own short transaction, never in a
+request's session.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tunedeck.connections.models import ConnectionStatus
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.metrics import Metrics
+from tunedeck.kit.single_flight import SingleFlight
 from tunedeck.spotify.client import RequestPolicy, SpotifyClient
 from tunedeck.spotify.errors import SpotifyInvalidGrantError, SpotifyTokenError
 from tunedeck.spotify.oauth import SpotifyOAuth
@@ -46,6 +48,14 @@ CALLBACK_PATH = "/v1/connections/spotify/callback"
 def redirect_uri_for(settings: Settings) -> str:
     """The redirect URI registered with Spotify: the callback under the public URL."""
     return settings.public_url.rstrip("/") + CALLBACK_PATH
+
+
+def request_policy(settings: Settings) -> RequestPolicy:
+    """How patient the API's Spotify clients are, from the settings."""
+    return RequestPolicy(
+        rate_limit_wait_cap=settings.spotify_rate_limit_wait_cap,
+        deadline=settings.spotify_deadline,
+    )
 
 
 def not_connected(what: str) -> SpotifyNotConnected:
@@ -67,11 +77,12 @@ class _Token:
 class TokenManager:
     """Spotify clients for accounts, with tokens refreshed before they expire.
 
-    Built once per app (``app.state.token_manager``); safe for concurrent use. It owns
-    the app's :class:`QuirksRegistry` (``quirks``): what its clients learn about a
-    Spotify app's restrictions is shared by its clients of that app, and by no other
-    TuneDeck app in the process. With ``metrics``, its clients' Spotify requests and its
-    refreshes (by outcome) are counted there.
+    Built once per process (``tunedeck.runtime.Runtime.token_manager``); safe for
+    concurrent use. It owns the app's :class:`QuirksRegistry` (``quirks``): what its
+    clients learn about a Spotify app's restrictions is shared by its clients of that
+    app, and by no other TuneDeck app in the process. Its clients follow ``policy``
+    (:func:`request_policy` of the settings unless given). With ``metrics``, its clients'
+    Spotify requests and its refreshes (by outcome) are counted there.
     """
 
     def __init__(
@@ -81,6 +92,7 @@ class TokenManager:
         http: httpx.AsyncClient,
         settings: Settings,
         *,
+        policy: RequestPolicy | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._db = db
@@ -88,12 +100,9 @@ class TokenManager:
         self._keyring = keyring
         self._http = http
         self._settings = settings
-        self._policy = RequestPolicy(
-            rate_limit_wait_cap=settings.spotify_rate_limit_wait_cap,
-            deadline=settings.spotify_deadline,
-        )
+        self._policy = policy or request_policy(settings)
         self.quirks = QuirksRegistry()
-        self._inflight: dict[uuid.UUID, asyncio.Task[_Token]] = {}
+        self._refreshes: SingleFlight[uuid.UUID, _Token] = SingleFlight()
         # One refresh at a time per account in this process (the SQLite guarantee; on
         # PostgreSQL the row lock also holds other processes back).
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
@@ -142,19 +151,8 @@ class TokenManager:
         return token
 
     async def _join(self, account_id: uuid.UUID, seen: str | None, force: bool) -> _Token:
-        running = self._inflight.get(account_id)
-        if running is None:
-            running = asyncio.create_task(self._refresh(account_id, seen, force))
-            self._inflight[account_id] = running
-            running.add_done_callback(lambda _t: self._forget(account_id, running))
-        # Shielded: a caller giving up (its deadline) must not cancel everyone's refresh.
-        return await asyncio.shield(running)
-
-    def _forget(self, account_id: uuid.UUID, task: asyncio.Task[_Token]) -> None:
-        if self._inflight.get(account_id) is task:
-            del self._inflight[account_id]
-        if not task.cancelled():
-            task.exception()  # retrieved: a failure every waiter saw is not "never retrieved"
+        # A caller giving up (its deadline) does not cancel everyone's refresh.
+        return await self._refreshes.run(account_id, lambda: self._refresh(account_id, seen, force))
 
     async def _refresh(self, account_id: uuid.UUID, seen: str | None, force: bool) -> _Token:
         lock = self._locks.setdefault(account_id, asyncio.Lock())

@@ -31,6 +31,7 @@ from starlette.requests import HTTPConnection
 
 from tunedeck.config import to_async_url
 from tunedeck.kit.crypto import EncryptionContext
+from tunedeck.kit.deps import kit_runtime
 from tunedeck.kit.files import private_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -155,8 +156,7 @@ class Database:
 
 
 def get_database(conn: HTTPConnection) -> Database:
-    db: Database = conn.app.state.db
-    return db
+    return kit_runtime(conn).db
 
 
 async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,7 @@
 """The metrics of one app (or worker): its own Prometheus registry, never the global one.
 
-A :class:`Metrics` is made with the app (``app.state.metrics``; a worker's state has its
-own) and handed to the pieces that count things through their constructors (the
+A :class:`Metrics` is made with the app (a worker makes its own) and handed to the
+pieces that count things through their constructors (the process's runtime: the
 Spotify transport, the token manager, the poller). Pieces built without one count
 nothing. Values that already live somewhere (live connections in the hub, leases held
 by the poller, the bus's reconnects, the outbox in the database) are not copied into

@@ -130,7 +130,10 @@ def _verdict(
 
 
 class BucketStore(Protocol):
-    """Where buckets live (this process's memory, or Redis for every process)."""
+    """Where buckets live (this process's memory, or Redis for every process).
+    ``unchecked``: requests admitted without a check (the store could not answer)."""
+
+    unchecked: int
 
     async def take(self, buckets: Sequence[Bucket]) -> Verdict:
         """Take a token from each of ``buckets`` if every one has one; else none."""
@@ -152,6 +155,7 @@ class MemoryBuckets:
     def __init__(self, *, clock: Clock = time.time) -> None:
         self._clock = clock
         self._tats: dict[str, float] = {}
+        self.unchecked = 0  # memory always answers
 
     def __len__(self) -> int:
         return len(self._tats)

@@ -29,6 +29,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from tunedeck.kit import deps
 from tunedeck.kit.db import Database
 
 
@@ -98,9 +99,8 @@ class UnitsOfWork:
 
 
 def get_units(conn: HTTPConnection) -> UnitsOfWork:
-    """The app's units of work (``app.state.units``, made by the lifespan)."""
-    units: UnitsOfWork = conn.app.state.units
-    return units
+    """The app's units of work (the runtime's, made by the lifespan)."""
+    return deps.kit_runtime(conn).units
 
 
 UnitsDep = Annotated[UnitsOfWork, Depends(get_units)]

@@ -28,11 +28,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
-from tunedeck.events.bus import EventBus
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.kit.errors import describe
 from tunedeck.kit.logs import redact
@@ -97,12 +96,41 @@ def _describe(exc: BaseException) -> str:
     return redact(describe(exc))
 
 
-class Readiness:
-    """The checks of one process, on its pieces (``state``: ``db``, ``bus``, ``relay``,
-    ``settings``, ``metrics``, as the lifespan left them)."""
+class BusHealth(Protocol):
+    """What the checks read of the bus (``events.bus.EventBus``)."""
 
-    def __init__(self, state: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._state = state
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def reconnects(self) -> int: ...
+
+
+class RelayHealth(Protocol):
+    """What the checks read of the event relay (``events.relay.EventRelay``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+
+class Readiness:
+    """The checks of one process, on its pieces."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        bus: BusHealth,
+        relay: RelayHealth,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._bus = bus
+        self._relay = relay
+        self._metrics = metrics
         self._head: str | None = None
         self._clock = clock
         # One report made at a time; the last one, with when it was made (``clock``).
@@ -110,16 +138,6 @@ class Readiness:
         self._last: tuple[float, Report] | None = None
         self.passes = 0
         """Reports begun (each one pass over the database)."""
-
-    @property
-    def _db(self) -> Database:
-        db: Database = self._state.db
-        return db
-
-    @property
-    def _settings(self) -> Settings:
-        settings: Settings = self._state.settings
-        return settings
 
     def head(self) -> str | None:
         """The revision this code expects (read from the migration scripts once)."""
@@ -131,16 +149,9 @@ class Readiness:
         """Read the whole outbox and set the metrics' gauges from it (for ``/metrics``,
         which only the operator calls: the backlog counted exactly)."""
         outbox = await self.waiting()
-        metrics: Metrics | None = getattr(self._state, "metrics", None)
-        if metrics is not None:
-            metrics.outbox_backlog.set(outbox.backlog)
-            metrics.relay_lag.set(outbox.lag)
+        self._metrics.outbox_backlog.set(outbox.backlog)
+        self._metrics.relay_lag.set(outbox.lag)
         return outbox
-
-    async def scrape_probe(self) -> None:
-        """``Metrics.before_scrape`` probe: the outbox gauges, when the pieces are up."""
-        if getattr(self._state, "db", None) is not None:
-            await self.outbox()
 
     async def waiting(self, at_most: int | None = None) -> Outbox:
         """The outbox's backlog (counted up to ``at_most + 1`` when given: the probe never
@@ -177,8 +188,8 @@ class Readiness:
         else:
             checks["database"] = Check(True, True, "reachable")
             checks["migrations"] = self._migrations(current)
-        checks["bus"] = self._bus()
-        checks["relay"] = await self._relay(database_up=checks["database"].ok)
+        checks["bus"] = self._check_bus()
+        checks["relay"] = await self._check_relay(database_up=checks["database"].ok)
         return Report(checks)
 
     def _migrations(self, current: str | None) -> Check:
@@ -194,8 +205,8 @@ class Readiness:
             data,
         )
 
-    def _bus(self) -> Check:
-        bus: EventBus = self._state.bus
+    def _check_bus(self) -> Check:
+        bus = self._bus
         if not self._settings.redis_url:
             return Check(True, False, "in-process")
         data = {"reconnects": bus.reconnects}
@@ -209,11 +220,10 @@ class Readiness:
             data,
         )
 
-    async def _relay(self, *, database_up: bool) -> Check:
+    async def _check_relay(self, *, database_up: bool) -> Check:
         settings = self._settings
         problems = []
-        relay = getattr(self._state, "relay", None)
-        if relay is None or not getattr(relay, "running", True):
+        if not self._relay.running:
             problems.append("the event relay is not running")
         if not database_up:
             problems.append("the outbox is not readable (the database is unreachable)")

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from tunedeck.accounts.auth import GuardedRoute, local_or, public
 from tunedeck.accounts.permissions import Permission
 from tunedeck.kit.errors import Forbidden, Unauthorized, is_database_unavailable
-from tunedeck.kit.metrics import CONTENT_TYPE, Metrics
-from tunedeck.ops.readiness import Readiness
+from tunedeck.kit.metrics import CONTENT_TYPE
+from tunedeck.runtime import runtime_of
 
 router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -32,8 +32,7 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz", dependencies=[Depends(public)])
 async def readyz(request: Request) -> JSONResponse:
-    readiness: Readiness = request.app.state.readiness
-    report = await readiness.report()
+    report = await runtime_of(request).readiness.report()
     body = report.to_json(details=await _sees_details(request))
     return JSONResponse(body, status_code=report.http_status, headers=NO_STORE)
 
@@ -54,5 +53,5 @@ async def _sees_details(request: Request) -> bool:
 
 @router.get("/metrics", dependencies=[Depends(local_or(Permission.ADMIN))])
 async def metrics(request: Request) -> Response:
-    registry: Metrics = request.app.state.metrics
+    registry = runtime_of(request).metrics
     return Response(await registry.render(), media_type=CONTENT_TYPE, headers=NO_STORE)

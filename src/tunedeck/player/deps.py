@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.permissions import Principal
 from tunedeck.connections.deps import get_token_manager
+from tunedeck.kit.deps import runtime_of
 from tunedeck.kit.unit_of_work import get_units
 from tunedeck.player.context import PlayerContext
 from tunedeck.player.state import StateCache
 
-STATE_CACHE = "player_state_cache"
-"""Attribute of ``app.state`` holding the process's :class:`StateCache`."""
+
+class PlayerRuntime(Protocol):
+    """The part of the process's runtime the player's doors read (``kit.deps``)."""
+
+    @property
+    def player_state(self) -> StateCache: ...
 
 
 def state_cache(conn: HTTPConnection) -> StateCache:
-    cache: StateCache = getattr(conn.app.state, STATE_CACHE)
-    return cache
+    """The process's player state cache (its now_playing part: the now-playing store)."""
+    runtime: PlayerRuntime = runtime_of(conn)
+    return runtime.player_state
 
 
 def player_context(conn: HTTPConnection, principal: Principal) -> PlayerContext:

@@ -33,16 +33,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Protocol
 
 from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.config import Settings
+from tunedeck.kit.deps import runtime_of
 from tunedeck.kit.errors import ErrorDetails, TuneDeckError
 from tunedeck.kit.token_bucket import (
     Bucket,
@@ -53,9 +53,6 @@ from tunedeck.kit.token_bucket import (
     RedisBuckets,
     retry_after_header,
 )
-
-REQUEST_LIMITS = "request_limits"
-"""Attribute of ``app.state`` holding the app's :class:`RequestLimits`."""
 
 
 class CallKind(StrEnum):
@@ -148,7 +145,7 @@ class RequestLimits:
     @property
     def unchecked(self) -> int:
         """Calls admitted without a check because Redis could not be reached."""
-        return int(getattr(self.store, "unchecked", 0))
+        return self.store.unchecked
 
     async def admit(self, principal: Principal, permission: Permission) -> None:
         """Spend a token of ``principal``'s key and account for an operation needing
@@ -175,22 +172,21 @@ class RequestLimits:
         await self.store.close()
 
 
+class LimitsRuntime(Protocol):
+    """The part of the process's runtime the limits are read from (``kit.deps``): a
+    process serving the API has them, a worker none."""
+
+    @property
+    def request_limits(self) -> RequestLimits | None: ...
+
+
 def request_limits(conn: HTTPConnection) -> RequestLimits:
-    limits: RequestLimits = getattr(conn.app.state, REQUEST_LIMITS)
-    return limits
+    runtime: LimitsRuntime = runtime_of(conn)
+    if runtime.request_limits is None:
+        raise RuntimeError("a player call in a process that serves no API")
+    return runtime.request_limits
 
 
 async def admit(conn: HTTPConnection, principal: Principal, permission: Permission) -> None:
     """THE rate-limit check of a player call, for REST and GraphQL alike (module doc)."""
     await request_limits(conn).admit(principal, permission)
-
-
-@asynccontextmanager
-async def serve_request_limits(state: Any, settings: Settings) -> AsyncIterator[None]:
-    """Put the app's :class:`RequestLimits` on ``state`` for the block (the lifespan's)."""
-    limits = RequestLimits.from_settings(settings)
-    setattr(state, REQUEST_LIMITS, limits)
-    try:
-        yield
-    finally:
-        await limits.close()

@@ -19,6 +19,7 @@ from tunedeck.player.inputs import (
     PlaylistTracksPageIn,
     SearchIn,
 )
+from tunedeck.player.now_playing import Reading
 from tunedeck.player.schemas import (
     DeviceOut,
     NowPlayingOut,
@@ -41,8 +42,8 @@ async def state(ctx: PlayerContext) -> StateOut:
     concurrent callers of the same account; a failed part is null and says why."""
     authorize(ctx, READ)
 
-    async def fetch() -> StateParts:
-        return await fetch_state(await client(ctx))
+    async def fetch(known: Reading | None) -> StateParts:
+        return await fetch_state(await client(ctx), known=known)
 
     return state_out(await ctx.cache.get(ctx.account_id, fetch))
 

@@ -2,20 +2,20 @@
 
 ``fetch_state`` asks for now playing, the queue, the devices and the playlists at
 once; a part that fails is reported in ``errors`` while the others are returned.
-``StateCache`` is a per-account single flight: callers arriving while a fetch is in
-flight, or within ``ttl`` seconds of its end, get that fetch's result, so a burst of
-reads (dashboards, bots, two doors) costs Spotify four calls. Actions invalidate it.
+``StateCache`` is a per-account single flight (``kit.single_flight``): callers arriving
+while a fetch is in flight, or within ``ttl`` seconds of its end, get that fetch's
+result, so a burst of reads (dashboards, bots, two doors) costs Spotify four calls.
+Actions invalidate it.
 
-The real-time poller reads now playing every few seconds anyway; it hands each result
-to the cache (:meth:`StateCache.put_now_playing`), so that for ``ttl`` seconds after a
-poll the state costs three calls instead of four, and :meth:`StateCache.fresh_now_playing`
-hands the part out with no call at all (e.g. a live feed's first snapshot).
+Its now_playing part belongs to the now-playing store (:mod:`.now_playing`): a fresh
+reading there (the real-time poller records one every few seconds) is used instead of
+asking Spotify, so that for ``ttl`` seconds after a poll the state costs three calls
+instead of four; what a fetch reads is recorded there for every other reader.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,7 +25,9 @@ from typing import Any
 import httpx
 
 from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.single_flight import SingleFlight
 from tunedeck.player.errors import map_spotify_error
+from tunedeck.player.now_playing import NowPlayingStore, Reading
 from tunedeck.spotify.client import SpotifyClient
 from tunedeck.spotify.errors import SpotifyError
 from tunedeck.spotify.models import Device, Playback, Queue, SimplifiedPlaylist
@@ -46,27 +48,6 @@ class PartError:
 
 
 @dataclass(frozen=True, slots=True)
-class KnownPlayback:
-    """A now_playing part read already: what it was (None: nothing active) and when
-    (event-loop time, when Spotify's answer arrived)."""
-
-    playback: Playback | None
-    at: float
-
-
-# The now_playing part a fetch started by StateCache.get may use instead of asking
-# Spotify: set in the fetch task's own context, so it reaches fetch_state without
-# changing the fetch callables of the doors.
-_known_now_playing: contextvars.ContextVar[KnownPlayback | None] = contextvars.ContextVar(
-    "known_now_playing", default=None
-)
-
-INVALIDATION_MEMORY = 60.0
-"""Seconds an invalidation is remembered: a poll result read before it is refused for
-that long (longer than any Spotify call may last, deadline included)."""
-
-
-@dataclass(frozen=True, slots=True)
 class StateParts:
     """What Spotify said, part by part; a part is None when its fetch failed
     (then ``errors`` names it) or, for ``now_playing``, when nothing is active."""
@@ -78,13 +59,9 @@ class StateParts:
     errors: dict[str, PartError] = field(default_factory=dict)
 
 
-async def fetch_state(client: SpotifyClient, *, known: KnownPlayback | None = None) -> StateParts:
+async def fetch_state(client: SpotifyClient, *, known: Reading | None = None) -> StateParts:
     """The four parts, fetched concurrently; expected failures stay in their part.
-
-    A ``known`` now_playing part (or, in a fetch started by :meth:`StateCache.get`, the
-    fresh part a poll left in the cache) is used as it is instead of asking Spotify.
-    """
-    known = known or _known_now_playing.get()
+    A ``known`` now_playing part (a fresh reading) is used as it is instead of asking."""
     results: list[Any] = list(
         await asyncio.gather(
             _given(known.playback) if known is not None else client.playback(),
@@ -111,128 +88,65 @@ async def _given(playback: Playback | None) -> Playback | None:
     return playback
 
 
+StateFetch = Callable[[Reading | None], Awaitable[StateParts]]
+"""Fetches an account's state, given a fresh now_playing reading to reuse (or None)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    parts: StateParts
+    at: float
+    """As fresh as its oldest part (event-loop time): a reading it reused is older."""
+
+
 class StateCache:
-    """Per-account single flight with a short memory (``ttl`` seconds after a fetch ends),
-    plus the now_playing part of the latest poll for ``ttl`` seconds after it."""
+    """Per-account single flight with a short memory (``ttl`` seconds after a fetch
+    ends), whose now_playing part is the now-playing store's (``now_playing``)."""
 
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._tasks: dict[uuid.UUID, asyncio.Task[StateParts]] = {}
-        self._done_at: dict[uuid.UUID, float] = {}
-        self._polled: dict[uuid.UUID, KnownPlayback] = {}
-        self._invalidated_at: dict[uuid.UUID, float] = {}
+    def __init__(self, now_playing: NowPlayingStore, ttl: float | None = None) -> None:
+        self.now_playing = now_playing
+        self.ttl = now_playing.ttl if ttl is None else ttl
+        self._clock = now_playing.clock  # the readings' clock: their times compare
+        self._fetches: SingleFlight[uuid.UUID, StateParts] = SingleFlight()
+        self._kept: dict[uuid.UUID, _Kept] = {}
 
-    async def get(
-        self, account_id: uuid.UUID, fetch: Callable[[], Awaitable[StateParts]]
-    ) -> StateParts:
-        """The account's state: the one being fetched, a fresh one, or a new fetch (which
-        reuses a fresh polled now_playing part rather than asking for it again)."""
-        task = self._tasks.get(account_id)
-        if task is None or (task.done() and not self._is_fresh(account_id)):
-            known = self._fresh_polled(account_id)
-            task = self._start(fetch, known)
-            self._tasks[account_id] = task
-            self._done_at.pop(account_id, None)
-            task.add_done_callback(lambda t: self._finished(account_id, t, known))
-        # Shielded: one caller going away must not cancel the fetch the others wait for.
-        return await asyncio.shield(task)
-
-    def put_now_playing(
-        self, account_id: uuid.UUID, playback: Playback | None, *, read_at: float
-    ) -> bool:
-        """Keep a now_playing part the poller read (the request left at ``read_at``,
-        event-loop time) for ``ttl`` seconds. Refused (False) when an action invalidated
-        the account since ``read_at``: the answer may predate the action."""
-        invalidated_at = self._invalidated_at.get(account_id)
-        if invalidated_at is not None and invalidated_at >= read_at:
-            return False
-        known = KnownPlayback(playback, _now())
-        self._polled[account_id] = known
-        # Dropped once stale, so idle accounts do not pile up.
-        asyncio.get_running_loop().call_later(self.ttl, self._expire_polled, account_id, known)
-        return True
-
-    def fresh_now_playing(self, account_id: uuid.UUID) -> KnownPlayback | None:
-        """The newest now_playing part younger than ``ttl``, polled or fetched with the
-        state (no Spotify call); None when there is none."""
-        candidates = [known for known in (self._fresh_polled(account_id),) if known]
-        state = self.fresh(account_id)
-        done_at = self._done_at.get(account_id)
-        if state is not None and done_at is not None and "now_playing" not in state.errors:
-            candidates.append(KnownPlayback(state.now_playing, done_at))
-        return max(candidates, key=lambda known: known.at, default=None)
+    async def get(self, account_id: uuid.UUID, fetch: StateFetch) -> StateParts:
+        """The account's state: a fresh one, the one being fetched, or a new fetch (which
+        reuses a fresh now_playing reading rather than asking for it again)."""
+        kept = self.fresh(account_id)
+        if kept is not None:
+            return kept
+        return await self._fetches.run(account_id, lambda: self._fetch(account_id, fetch))
 
     def fresh(self, account_id: uuid.UUID) -> StateParts | None:
-        """The last fetched state when it ended less than ``ttl`` ago (no Spotify call)."""
-        task = self._tasks.get(account_id)
-        if task is None or not task.done() or not self._is_fresh(account_id):
+        """The last fetched state when it is younger than ``ttl`` (no Spotify call)."""
+        kept = self._kept.get(account_id)
+        if kept is None or self._clock() - kept.at >= self.ttl:
             return None
-        if task.cancelled() or task.exception() is not None:
-            return None
-        return task.result()
+        return kept.parts
 
     def invalidate(self, account_id: uuid.UUID) -> None:
-        """Forget the account's state (after an action changed it), and refuse poll
-        results read before now."""
-        self._tasks.pop(account_id, None)
-        self._done_at.pop(account_id, None)
-        self._polled.pop(account_id, None)
-        now = _now()
-        self._invalidated_at[account_id] = now
-        asyncio.get_running_loop().call_later(
-            INVALIDATION_MEMORY, self._forget_invalidation, account_id, now
-        )
+        """Forget the account's state (after an action changed it) and its now playing;
+        a fetch in flight still answers its callers but is neither joined nor kept."""
+        self._kept.pop(account_id, None)
+        self._fetches.forget(account_id)
+        self.now_playing.invalidate(account_id)
 
-    def _start(
-        self, fetch: Callable[[], Awaitable[StateParts]], known: KnownPlayback | None
-    ) -> asyncio.Task[StateParts]:
-        async def run() -> StateParts:
-            return await fetch()
+    async def _fetch(self, account_id: uuid.UUID, fetch: StateFetch) -> StateParts:
+        started = self._clock()
+        known = self.now_playing.fresh(account_id)
+        parts = await fetch(known)
+        if self.now_playing.invalidated_since(account_id, started):
+            return parts  # an action since it began: may predate it, so not kept
+        if known is None and "now_playing" not in parts.errors:
+            self.now_playing.record(account_id, parts.now_playing, read_at=started)
+        now = self._clock()
+        kept = _Kept(parts, min(now, known.at) if known else now)
+        self._kept[account_id] = kept
+        # Dropped once stale, so idle accounts do not pile up (failures are never kept).
+        asyncio.get_running_loop().call_later(self.ttl, self._expire, account_id, kept)
+        return parts
 
-        context = contextvars.copy_context()
-        context.run(_known_now_playing.set, known)
-        return asyncio.get_running_loop().create_task(run(), context=context)
-
-    def _fresh_polled(self, account_id: uuid.UUID) -> KnownPlayback | None:
-        known = self._polled.get(account_id)
-        if known is None or _now() - known.at >= self.ttl:
-            return None
-        return known
-
-    def _is_fresh(self, account_id: uuid.UUID) -> bool:
-        done_at = self._done_at.get(account_id)
-        return done_at is not None and _now() - done_at < self.ttl
-
-    def _finished(
-        self,
-        account_id: uuid.UUID,
-        task: asyncio.Task[StateParts],
-        known: KnownPlayback | None = None,
-    ) -> None:
-        if self._tasks.get(account_id) is not task:
-            return
-        if task.cancelled() or task.exception() is not None:
-            # Failures are not remembered: the next caller tries again.
-            del self._tasks[account_id]
-            return
-        # As fresh as its oldest part: a polled now_playing it reused is older.
-        self._done_at[account_id] = min(_now(), known.at) if known else _now()
-        # Drop the entry once stale, so idle accounts do not pile up.
-        asyncio.get_running_loop().call_later(self.ttl, self._expire, account_id, task)
-
-    def _expire(self, account_id: uuid.UUID, task: asyncio.Task[StateParts]) -> None:
-        if self._tasks.get(account_id) is task and not self._is_fresh(account_id):
-            self._tasks.pop(account_id, None)
-            self._done_at.pop(account_id, None)
-
-    def _expire_polled(self, account_id: uuid.UUID, known: KnownPlayback) -> None:
-        if self._polled.get(account_id) is known:
-            del self._polled[account_id]
-
-    def _forget_invalidation(self, account_id: uuid.UUID, at: float) -> None:
-        if self._invalidated_at.get(account_id) == at:
-            del self._invalidated_at[account_id]
-
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()
+    def _expire(self, account_id: uuid.UUID, kept: _Kept) -> None:
+        if self._kept.get(account_id) is kept:
+            del self._kept[account_id]

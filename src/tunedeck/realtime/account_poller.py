@@ -6,13 +6,15 @@ is due (:mod:`.schedule`), or until a command sent through TuneDeck asks for a b
 it learns of commands from the ``event`` messages already on the account's channel,
 so nothing in the player or the doors has to know the poller exists.
 
-Each poll's answer is compared with the previous one (:mod:`.changes`); on a change a
-``now_playing`` snapshot goes to the account's channel (the first poll always sends
-one) and the state cache gets the answer, so that an API read right after a poll does
-not ask Spotify again. A ``status`` message tells the clients when the account's
-situation changes: ``polling``, ``no_active_device``, ``needs_reauth`` (polling stops
-until the connection changes), ``rate_limited`` with ``retry_at`` (a long 429 pause of
-the account's Spotify app), ``idle`` (not polled any more, or not connected).
+Each poll's answer is recorded in the process's now-playing store
+(``player.now_playing``: an API read right after a poll does not ask Spotify again, and
+whatever follows what plays hears of it there) and compared with the previous one
+(:mod:`.changes`); on a change a ``now_playing`` snapshot goes to the account's channel
+(the first poll always sends one). A ``status`` message tells the clients when the
+account's situation changes: ``polling``, ``no_active_device``, ``needs_reauth``
+(polling stops until the connection changes), ``rate_limited`` with ``retry_at`` (a
+long 429 pause of the account's Spotify app), ``idle`` (not polled any more, or not
+connected).
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ import httpx
 from tunedeck.connections.errors import SpotifyAppRejected, SpotifyNeedsReauth, SpotifyNotConnected
 from tunedeck.events.bus import BusUnavailable, EventBus, Subscription
 from tunedeck.events.types import EventType
+from tunedeck.kit.background import Backoff
 from tunedeck.kit.db import utcnow
 from tunedeck.kit.metrics import Metrics
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.player.schemas import NowPlayingOut
-from tunedeck.player.state import StateCache
 from tunedeck.realtime.changes import Change, Observation, changes
 from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
 from tunedeck.realtime.poll_clients import PollClient, PollClientSource
@@ -56,6 +59,10 @@ LEASE_RECHECK = 0.25
 
 FAILURE_BACKOFF_MAX = 30.0
 """Longest pause after consecutive failed polls (Spotify down, timeouts)."""
+
+FAILURE_JITTER = 0.0
+"""No jitter on the failure backoff: each account's polls are spread already (the random
+phase of its first poll), so its retries after a shared outage are too."""
 
 # Commands whose event asks for no burst: they do not change what plays.
 _NO_BURST = frozenset({EventType.QUEUE_ADD.value})
@@ -85,7 +92,7 @@ class PollContext:
     timeout: float
     announce_after: float
     reauth_check: float
-    cache: StateCache | None
+    now_playing: NowPlayingStore
     stats: PollStats
     clock: Callable[[], float] = time.monotonic
     metrics: Metrics | None = None
@@ -262,8 +269,7 @@ class AccountPoller:
         self._failures = 0
         ctx.pauses.succeeded(client.app_id)
         observation = Observation(playback, ctx.clock())
-        if ctx.cache is not None:
-            ctx.cache.put_now_playing(self.account_id, playback, read_at=read_at)
+        ctx.now_playing.record(self.account_id, playback, read_at=read_at)
         await self._observe(observation)
         return self._next_due(observation)
 
@@ -357,8 +363,12 @@ class AccountPoller:
     def _failure_delay(self) -> float:
         """The regular period, doubled per consecutive failure (capped)."""
         period = self.ctx.cadence.period(self.last) if self.last else self.ctx.cadence.playing
-        doubled: float = period * 2.0 ** max(0, self._failures - 1)
-        return min(FAILURE_BACKOFF_MAX, doubled)
+        backoff = Backoff(
+            initial=min(period, FAILURE_BACKOFF_MAX),
+            maximum=FAILURE_BACKOFF_MAX,
+            jitter=FAILURE_JITTER,
+        )
+        return backoff.delay(self._failures)
 
     # -- publishing ------------------------------------------------------------------
 

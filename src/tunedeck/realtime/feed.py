@@ -36,7 +36,7 @@ from tunedeck.realtime import sse
 from tunedeck.realtime.caps import OverCap
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret
 from tunedeck.realtime.hub import Closed, Connection
-from tunedeck.realtime.live import Live
+from tunedeck.realtime.live import Live, live_of
 from tunedeck.realtime.protocol import (
     CloseCode,
     Refused,
@@ -58,9 +58,8 @@ router = APIRouter(route_class=GuardedRoute)
 
 
 def get_live(conn: Request | WebSocket) -> Live:
-    """The app's live pieces (``app.state.live``)."""
-    live: Live = conn.app.state.live
-    return live
+    """The app's live pieces."""
+    return live_of(conn)
 
 
 # Not in the OpenAPI description: a stream (or a WebSocket) it cannot describe; see README.

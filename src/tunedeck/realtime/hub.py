@@ -7,8 +7,10 @@ type. A connection's queue is bounded: one that falls ``queue_size`` messages be
 closed (4408), never buffered without bound, and never slows the others down, because
 delivery only appends to queues and never waits.
 
-The hub lives on ``app.state.hub``; the WebSocket and SSE feeds and the GraphQL
-subscriptions each hold one :class:`Connection` per client.
+The hub is one of the live pieces of a serving process (``realtime.live.Live``); the
+WebSocket and SSE feeds and the GraphQL subscriptions each hold one :class:`Connection`
+per client. The latest ``now_playing`` heard on a channel goes to the now-playing store
+(``player.now_playing``), for as long as the channel is listened to here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunedeck.events.bus import EventBus
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.protocol import CloseCode
 
 logger = logging.getLogger(__name__)
@@ -133,7 +136,6 @@ class _Channel:
     def __init__(self, stop: Callable[[], None]) -> None:
         self.stop = stop
         self.connections: set[Connection] = set()
-        self.last_now_playing: Outgoing | None = None
         self.recent_events: OrderedDict[str, None] = OrderedDict()
 
     def seen(self, event_id: str) -> bool:
@@ -149,8 +151,11 @@ class _Channel:
 class Hub:
     """This process's live connections by account channel."""
 
-    def __init__(self, bus: EventBus, *, queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(
+        self, bus: EventBus, *, now_playing: NowPlayingStore, queue_size: int = QUEUE_SIZE
+    ) -> None:
         self.bus = bus
+        self.now_playing = now_playing
         self.queue_size = queue_size
         self.closing: Closed | None = None
         self._channels: dict[uuid.UUID, _Channel] = {}
@@ -184,16 +189,12 @@ class Hub:
             if not channel.connections and self._channels.get(account_id) is channel:
                 del self._channels[account_id]
                 channel.stop()
+                self.now_playing.stop_announcing(account_id)
 
     def connections(self, account_id: uuid.UUID) -> list[Connection]:
         """The account's connections in this process (closed ones until their client ends)."""
         channel = self._channels.get(account_id)
         return list(channel.connections) if channel is not None else []
-
-    def last_now_playing(self, account_id: uuid.UUID) -> Outgoing | None:
-        """The latest ``now_playing`` delivered on the account's channel in this process."""
-        channel = self._channels.get(account_id)
-        return channel.last_now_playing if channel is not None else None
 
     def close_all(
         self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down"
@@ -216,7 +217,7 @@ class Hub:
                     return
             out = Outgoing.of(message)
             if out.type == "now_playing":
-                channel.last_now_playing = out
+                self.now_playing.announce(account_id, message)
             for connection in list(channel.connections):
                 connection.offer(out)
 

@@ -1,63 +1,114 @@
 """The real-time pieces of a process, started and stopped with the app (or the worker).
 
-``serve`` runs all of them; ``worker`` runs the poller side only (no HTTP). Each piece
-is put on ``app.state`` (or the worker's state) under the name its docstring gives.
+``serve`` runs all of them; ``worker`` runs the poller side only (no HTTP). They are
+built on the process's pieces (``tunedeck.runtime``) and handed back as
+:class:`Realtime`, which the runtime keeps.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
 
+import httpx
+
+from tunedeck.config import Settings
+from tunedeck.events.bus import EventBus
+from tunedeck.kit.crypto import Keyring
+from tunedeck.kit.db import Database
 from tunedeck.kit.leases import new_owner
-from tunedeck.player.deps import STATE_CACHE
-from tunedeck.realtime.poll_clients import PollClients
+from tunedeck.kit.metrics import Metrics
+from tunedeck.player.context import SpotifyClients
+from tunedeck.player.now_playing import NowPlayingStore
+from tunedeck.realtime.live import Live
+from tunedeck.realtime.poll_clients import PollClients, poll_policy
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.serving import serving
 from tunedeck.realtime.watch import WatchRegistry
 
 
+@dataclass(frozen=True)
+class Realtime:
+    """The real-time pieces of a process. ``watch``: the watched registry, in every
+    process (the hub reports its clients to it, every poller reads it); ``live``: the
+    hub and the live feeds' pieces, in a process serving live connections; ``poller``:
+    this process's share of the watched accounts, in a process that polls."""
+
+    watch: WatchRegistry
+    live: Live | None
+    poller: Poller | None
+
+
+@dataclass(frozen=True)
+class RealtimeInputs:
+    """What the real-time pieces are built on (the process's pieces)."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    keyring: Keyring
+    http: httpx.AsyncClient
+    clients: SpotifyClients
+    now_playing: NowPlayingStore
+    metrics: Metrics | None = None
+
+
 @asynccontextmanager
-async def realtime(state: Any, *, serve_feeds: bool, poll: bool) -> AsyncIterator[None]:
-    """Start the real-time pieces on ``state`` (``app.state``: settings, db, bus,
-    token_manager already there); stop them in reverse order on exit.
+async def realtime(
+    inputs: RealtimeInputs, *, serve_feeds: bool, poll: bool
+) -> AsyncIterator[Realtime]:
+    """Start the real-time pieces; stop them in reverse order on exit.
 
     ``serve_feeds``: this process serves live connections (the hub, revocation checks).
     ``poll``: this process polls watched accounts (the poller, with its leases).
     """
     async with AsyncExitStack() as stack:
-        # The watched registry (state.watch): in every process, polling or not, since the
-        # hub reports its clients to it and every poller reads it.
-        state.watch = watch = WatchRegistry(
-            state.db, state.settings, new_owner("serve" if serve_feeds else "worker")
+        watch = WatchRegistry(
+            inputs.db, inputs.settings, new_owner("serve" if serve_feeds else "worker")
         )
         await watch.start()
         stack.push_async_callback(watch.stop)
+        live = None
         if serve_feeds:
-            # The hub and the live feeds' pieces (state.live); they close every live
-            # connection before the watch registry stops.
-            state.live = await stack.enter_async_context(serving(state))
+            # They close every live connection before the watch registry stops.
+            live = await stack.enter_async_context(
+                serving(
+                    settings=inputs.settings,
+                    db=inputs.db,
+                    bus=inputs.bus,
+                    clients=inputs.clients,
+                    now_playing=inputs.now_playing,
+                    watch=watch,
+                    metrics=inputs.metrics,
+                )
+            )
+        poller = None
         if poll:
-            # The poller (state.poller): this process's share of the watched accounts.
-            state.poller = poller = _poller(state, watch)
+            poller = _poller(inputs, watch)
             await poller.start()
             stack.push_async_callback(poller.stop)
-        yield
-        await stack.aclose()
+        yield Realtime(watch, live, poller)
 
 
-def _poller(state: Any, watch: WatchRegistry) -> Poller:
-    """A poller on the process's pieces; its polls refresh the state cache when the
-    process serves the API (``serve``), not in a ``worker``."""
-    metrics = getattr(state, "metrics", None)
+def _poller(inputs: RealtimeInputs, watch: WatchRegistry) -> Poller:
+    """A poller on the process's pieces; its polls go to the now-playing store."""
+    settings = inputs.settings
+    clients = PollClients(
+        inputs.db,
+        inputs.keyring,
+        inputs.http,
+        settings,
+        policy=poll_policy(settings),
+        metrics=inputs.metrics,
+    )
     return Poller(
-        db=state.db,
-        bus=state.bus,
+        db=inputs.db,
+        bus=inputs.bus,
         watch=watch,
-        clients=PollClients(state.db, state.keyring, state.http, state.settings, metrics=metrics),
-        settings=state.settings,
+        clients=clients,
+        settings=settings,
         owner=watch.process_id,
-        cache=getattr(state, STATE_CACHE, None),
-        metrics=metrics,
+        now_playing=inputs.now_playing,
+        metrics=inputs.metrics,
     )

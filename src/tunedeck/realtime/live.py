@@ -8,7 +8,8 @@ revoking its credential closes it). :meth:`Live.opening` makes the first message
 follow, those already covered by the opening skipped, so a client sees each event
 once, in order.
 
-One ``Live`` per serving process, on ``app.state.live``.
+One ``Live`` per serving process (``tunedeck.runtime.Runtime.live``); the doors reach it
+with :func:`live_of`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Literal, Protocol
 
+from starlette.requests import HTTPConnection
+
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
 from tunedeck.events.bus import EventBus, History
 from tunedeck.events.service import event_out
 from tunedeck.kit.db import Database
+from tunedeck.kit.deps import runtime_of
 from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime.caps import ConnectionCaps, ConnectionKind
 from tunedeck.realtime.credentials import LiveClient
@@ -41,7 +45,7 @@ READABLE: tuple[Literal["now_playing", "event", "status"], ...] = ("now_playing"
 
 
 class Watch(Protocol):
-    """The watched registry as the hub uses it (``state.watch``)."""
+    """The watched registry as the hub uses it (``realtime.watch.WatchRegistry``)."""
 
     def connected(self, account_id: uuid.UUID) -> None: ...
 
@@ -49,9 +53,10 @@ class Watch(Protocol):
 
 
 class Live:
-    """The live pieces of a serving process (``app.state.live``). ``connections``: the
-    clients attached now, by what carries them (read by ``/metrics``); ``caps``: the
-    connections open now, counted against their caps (every door takes its slots)."""
+    """The live pieces of a serving process. ``connections``: the clients attached now,
+    by what carries them (read by ``/metrics``); ``caps``: the connections open now,
+    counted against their caps (every door takes its slots); ``watch``: where each
+    client's account is reported as watched."""
 
     def __init__(
         self,
@@ -63,7 +68,7 @@ class Live:
         revocations: Revocations,
         snapshots: Snapshots,
         caps: ConnectionCaps,
-        state: Any = None,
+        watch: Watch | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -72,14 +77,8 @@ class Live:
         self.revocations = revocations
         self.snapshots = snapshots
         self.caps = caps
-        # Where the watched registry is (``state.watch``), looked up at each connection:
-        # the poller side sets it up in the same lifespan, in its own order.
-        self._state = state
+        self.watch = watch
         self.connections: Counter[ConnectionKind] = Counter()
-
-    @property
-    def watch(self) -> Watch | None:
-        return getattr(self._state, "watch", None)
 
     @contextmanager
     def attach(self, client: LiveClient, kind: ConnectionKind) -> Iterator[Connection]:
@@ -159,6 +158,22 @@ class Live:
             logger.info("resume: %d missed events not stored yet", len(set(wanted)) - len(found))
             return None
         return [Event(id=mid, event=found[eid]).to_wire() for mid, eid in history.events]
+
+
+class LiveRuntime(Protocol):
+    """The part of the process's runtime the live doors read (``kit.deps``): a serving
+    process has its live pieces, a worker none."""
+
+    @property
+    def live(self) -> Live | None: ...
+
+
+def live_of(conn: HTTPConnection) -> Live:
+    """The live pieces of the process serving ``conn``."""
+    runtime: LiveRuntime = runtime_of(conn)
+    if runtime.live is None:
+        raise RuntimeError("a live client of a process that serves none")
+    return runtime.live
 
 
 def _reset_reason(since: int, history: History) -> str:

@@ -3,9 +3,9 @@
 A poll must never sleep on Spotify's behalf: the API clients wait in-line for a short
 ``Retry-After`` (``spotify_rate_limit_wait_cap``), which inside a poll would hold the
 account's schedule and, worse, keep polling an app that is rate limited. The poller's
-clients come from a token manager of its own whose policy waits for no 429
-(``rate_limit_wait_cap`` 0: the 429 is raised at once, and :mod:`.ratelimit` pauses the
-app) and gives up a call after ``poll_timeout_seconds``.
+clients come from a token manager of its own whose request policy (:func:`poll_policy`)
+waits for no 429 (``rate_limit_wait_cap`` 0: the 429 is raised at once, and
+:mod:`.ratelimit` pauses the app) and gives up a call after ``poll_timeout_seconds``.
 
 The token manager being its own changes nothing to refreshing: a refresh runs under
 the connection row's lock and re-reads it first (see ``connections.token_manager``), so
@@ -17,6 +17,7 @@ Each client comes with the Spotify app's client id, by which 429s are grouped.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,11 +26,20 @@ import httpx
 
 from tunedeck.config import Settings
 from tunedeck.connections import repository as connections
-from tunedeck.connections.token_manager import TokenManager, not_connected
+from tunedeck.connections.token_manager import TokenManager, not_connected, request_policy
 from tunedeck.kit.crypto import Keyring
 from tunedeck.kit.db import Database
 from tunedeck.kit.metrics import Metrics
-from tunedeck.spotify.client import SpotifyClient
+from tunedeck.spotify.client import RequestPolicy, SpotifyClient
+
+
+def poll_policy(settings: Settings) -> RequestPolicy:
+    """The API's policy (``connections.token_manager.request_policy``), impatient: no
+    wait for a 429, and the whole call within ``poll_timeout_seconds``."""
+    api = request_policy(settings)
+    return dataclasses.replace(
+        api, rate_limit_wait_cap=0.0, deadline=min(api.deadline, settings.poll_timeout_seconds)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,8 @@ class PollClientSource(Protocol):
 
 
 class PollClients:
-    """:class:`PollClient` s from a token manager that never waits for a 429."""
+    """:class:`PollClient` s from a token manager whose clients follow ``policy``
+    (:func:`poll_policy`: they never wait for a 429)."""
 
     def __init__(
         self,
@@ -59,17 +70,12 @@ class PollClients:
         http: httpx.AsyncClient,
         settings: Settings,
         *,
+        policy: RequestPolicy,
         metrics: Metrics | None = None,
     ) -> None:
-        impatient = settings.model_copy(
-            update={
-                "spotify_rate_limit_wait_cap": 0.0,
-                "spotify_deadline": min(settings.spotify_deadline, settings.poll_timeout_seconds),
-            }
-        )
         self._db = db
         self._keyring = keyring
-        self.tokens = TokenManager(db, keyring, http, impatient, metrics=metrics)
+        self.tokens = TokenManager(db, keyring, http, settings, policy=policy, metrics=metrics)
 
     async def open(self, account_id: uuid.UUID) -> PollClient:
         spotify = await self.tokens.client_for(account_id)

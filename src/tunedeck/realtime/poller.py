@@ -41,7 +41,7 @@ from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database
 from tunedeck.kit.leases import Leases, new_owner
 from tunedeck.kit.metrics import Metrics
-from tunedeck.player.state import StateCache
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.account_poller import AccountPoller, PollContext, PollStats
 from tunedeck.realtime.poll_clients import PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
@@ -63,10 +63,11 @@ class WatchedAccounts(Protocol):
 
 
 class Poller:
-    """Polls, in this process, its share of the watched accounts (``state.poller``).
+    """Polls, in this process, its share of the watched accounts (``Runtime.poller``).
 
-    ``owner`` names this process in the leases table. ``cache`` is the process's state
-    cache, refreshed by every poll (None in a process that serves no API). ``stats``
+    ``owner`` names this process in the leases table. ``now_playing`` is the process's
+    now-playing store, which every poll's answer is recorded in (one of the poller's own
+    when not given). ``stats``
     counts polls, publications and failures; ``reconciles`` the reconcile passes done;
     ``watched_count`` how many accounts the last one found watched (in every process).
     ``metrics`` gets how late each poll started.
@@ -81,7 +82,7 @@ class Poller:
         clients: PollClientSource,
         settings: Settings,
         owner: str | None = None,
-        cache: StateCache | None = None,
+        now_playing: NowPlayingStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
     ) -> None:
@@ -112,7 +113,7 @@ class Poller:
             timeout=settings.poll_timeout_seconds,
             announce_after=settings.poll_rate_limit_announce_seconds,
             reauth_check=settings.poll_reauth_check_seconds,
-            cache=cache,
+            now_playing=now_playing or NowPlayingStore(settings.player_state_cache_seconds),
             stats=self.stats,
             clock=clock,
             metrics=metrics,

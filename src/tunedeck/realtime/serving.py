@@ -1,4 +1,4 @@
-"""Starting and stopping the live side of a serving process (``state.live``)."""
+"""Starting and stopping the live side of a serving process (``Runtime.live``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tunedeck.config import Settings
+from tunedeck.events.bus import EventBus
+from tunedeck.kit.db import Database
 from tunedeck.kit.logs import redacted_server_logs
-from tunedeck.player.deps import STATE_CACHE
+from tunedeck.kit.metrics import Metrics
+from tunedeck.player.context import SpotifyClients
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.caps import CapLimits, ConnectionCaps
 from tunedeck.realtime.hub import Hub
-from tunedeck.realtime.live import Live
+from tunedeck.realtime.live import Live, Watch
 from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.shutdown import on_stop_signal
 from tunedeck.realtime.snapshot import Snapshots
@@ -55,26 +59,29 @@ def freeze_startup_objects() -> None:
 
 
 @asynccontextmanager
-async def serving(state: Any) -> AsyncIterator[Live]:
-    """The hub, the revocation checks, the snapshots and the connection caps on ``state``
-    (settings, db, bus, token_manager, metrics there already); every live connection
-    closed (1001) on the way out."""
-    settings = state.settings
-    hub = Hub(state.bus, queue_size=settings.live_queue_size)
-    revocations = Revocations(state.db, interval=settings.live_revocation_seconds)
-    snapshots = Snapshots(hub, state.token_manager, getattr(state, STATE_CACHE, None))
-    caps = ConnectionCaps(
-        CapLimits.from_settings(settings), metrics=getattr(state, "metrics", None)
-    )
+async def serving(
+    *,
+    settings: Settings,
+    db: Database,
+    bus: EventBus,
+    clients: SpotifyClients,
+    now_playing: NowPlayingStore,
+    watch: Watch,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[Live]:
+    """The hub, the revocation checks, the snapshots and the connection caps, on the
+    process's pieces; every live connection closed (1001) on the way out."""
+    hub = Hub(bus, now_playing=now_playing, queue_size=settings.live_queue_size)
+    revocations = Revocations(db, interval=settings.live_revocation_seconds)
     live = Live(
         settings=settings,
-        db=state.db,
-        bus=state.bus,
+        db=db,
+        bus=bus,
         hub=hub,
         revocations=revocations,
-        snapshots=snapshots,
-        caps=caps,
-        state=state,
+        snapshots=Snapshots(now_playing, clients),
+        caps=ConnectionCaps(CapLimits.from_settings(settings), metrics=metrics),
+        watch=watch,
     )
     await revocations.start()
     try:

@@ -1,15 +1,15 @@
 """A fresh ``now_playing`` for a client that just connected, at once.
 
-From the cheapest source that is current: the latest ``now_playing`` this process's hub
-delivered on the account's channel (the poller publishes every change, so the latest is
-still true); else the state cache's fresh state; else one Spotify read, shared by every
-client of the account connecting meanwhile. A Spotify failure still answers at once:
-``now_playing`` null, with a ``status`` saying why when there is something to say.
+From the now-playing store (``player.now_playing``), the cheapest source that is
+current first: the latest ``now_playing`` heard on the account's channel in this process
+(the poller publishes every change, so the latest is still true); else a fresh reading;
+else one Spotify read, shared by every client of the account connecting meanwhile. A
+Spotify failure still answers at once: ``now_playing`` null, with a ``status`` saying
+why when there is something to say.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,11 +19,11 @@ import httpx
 from tunedeck.kit.errors import TuneDeckError
 from tunedeck.player.context import SpotifyClients
 from tunedeck.player.errors import map_spotify_error
+from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.player.schemas import NowPlayingOut
-from tunedeck.player.state import StateCache
-from tunedeck.realtime.hub import Hub
 from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
 from tunedeck.spotify.errors import SpotifyError
+from tunedeck.spotify.models import Playback
 
 logger = logging.getLogger(__name__)
 
@@ -37,45 +37,26 @@ class Snapshot:
 
 
 class Snapshots:
-    """Fresh snapshots per account, one Spotify read at a time per account."""
+    """Fresh snapshots per account, from the now-playing store."""
 
-    def __init__(self, hub: Hub, clients: SpotifyClients, cache: StateCache | None) -> None:
-        self.hub = hub
+    def __init__(self, now_playing: NowPlayingStore, clients: SpotifyClients) -> None:
+        self.store = now_playing
         self.clients = clients
-        self.cache = cache
-        self.spotify_reads = 0
-        self._reads: dict[uuid.UUID, asyncio.Task[Snapshot]] = {}
 
     async def now_playing(self, account_id: uuid.UUID) -> Snapshot:
-        last = self.hub.last_now_playing(account_id)
-        if last is not None:
-            return Snapshot(NowPlaying.model_validate(last.message))
-        if self.cache is not None:
-            parts = self.cache.fresh(account_id)
-            if parts is not None and "now_playing" not in parts.errors:
-                playback = parts.now_playing
-                return Snapshot(
-                    NowPlaying(now_playing=NowPlayingOut.of(playback) if playback else None)
-                )
-        task = self._reads.get(account_id)
-        if task is None:
-            task = asyncio.ensure_future(self._read(account_id))
-            self._reads[account_id] = task
-            task.add_done_callback(lambda t: self._forget(account_id, t))
-        # Shielded: one client leaving must not cancel the read the others wait for.
-        return await asyncio.shield(task)
+        announced = self.store.announced(account_id)
+        if announced is not None:
+            return Snapshot(NowPlaying.model_validate(announced))
 
-    def _forget(self, account_id: uuid.UUID, task: asyncio.Task[Snapshot]) -> None:
-        if self._reads.get(account_id) is task:
-            del self._reads[account_id]
-
-    async def _read(self, account_id: uuid.UUID) -> Snapshot:
-        self.spotify_reads += 1
-        try:
+        async def ask() -> Playback | None:
             client = await self.clients.client_for(account_id)
-            playback = await client.playback()
+            return await client.playback()
+
+        try:
+            reading = await self.store.read(account_id, ask)
         except (SpotifyError, TuneDeckError, httpx.HTTPError) as exc:
             return _unavailable(exc)
+        playback = reading.playback
         return Snapshot(NowPlaying(now_playing=NowPlayingOut.of(playback) if playback else None))
 
 

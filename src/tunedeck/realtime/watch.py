@@ -38,7 +38,7 @@ HOUSEKEEPING_SECONDS = 60.0
 
 class WatchRegistry:
     """This process's live clients per account, published as heartbeats; and the watched
-    set of every process (:meth:`watched`). One per process, on ``state.watch``.
+    set of every process (:meth:`watched`). One per process (``Runtime.watch``).
 
     ``changed`` is set whenever an account gains its first client here: the poller of
     this process waits on it (and clears it), so polling starts without waiting for its

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tunedeck.accounts.auth import GuardedRoute, mount_public, public
+from tunedeck.kit.deps import settings_of
 from tunedeck.kit.errors import BadRequest, NotFound
 from tunedeck.web.headers import content_security_policy, page_headers
 
@@ -37,7 +38,7 @@ PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
 
 
 def _introspection_on(request: Request) -> bool:
-    return bool(request.app.state.settings.graphql_introspection)
+    return settings_of(request).graphql_introspection
 
 
 def graphiql_router() -> APIRouter:

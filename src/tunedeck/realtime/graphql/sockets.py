@@ -56,7 +56,7 @@ from tunedeck.realtime.credentials import (
     credential_of,
     handshake_secret,
 )
-from tunedeck.realtime.live import Live
+from tunedeck.realtime.live import Live, live_of
 from tunedeck.realtime.protocol import CloseCode, Refused
 
 MAX_OPERATIONS = 20
@@ -74,7 +74,7 @@ class GraphQLSocket(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
         if conn is None:
             raise RuntimeError("a GraphQL socket without its connection")
         self.conn = conn
-        self.live: Live = conn.app.state.live
+        self.live: Live = live_of(conn)
         self.address = limit_key(conn.scope)
         self.connection_init_wait_timeout = timedelta(
             seconds=self.live.settings.live_auth_timeout_seconds

@@ -31,7 +31,7 @@ from tunedeck.player.schemas import NowPlayingOut
 from tunedeck.realtime.credentials import LiveClient, reads_of
 from tunedeck.realtime.graphql.sockets import GraphQLSocket
 from tunedeck.realtime.hub import Closed, Outgoing
-from tunedeck.realtime.live import Live
+from tunedeck.realtime.live import live_of
 
 Ctx = Info[GraphQLContext, None]
 
@@ -66,7 +66,7 @@ async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
     socket = context.socket
     if context.conn is None or not isinstance(socket, GraphQLSocket) or socket.credential is None:
         raise RuntimeError("a subscription outside an authenticated GraphQL socket")
-    live: Live = context.conn.app.state.live
+    live = live_of(context.conn)
     client = LiveClient(principal, socket.credential, reads_of(principal))
     try:
         with live.attach(client, "graphql") as connection:

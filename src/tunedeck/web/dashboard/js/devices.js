@@ -8,7 +8,7 @@ import { store, TOPIC } from "./store.js";
 
 const ICONS = { Smartphone: "phone", Tablet: "phone", Speaker: "speaker", CastAudio: "speaker", AVR: "speaker", TV: "device" };
 
-export function createDevices({ player }) {
+export function createDevices() {
   async function loadDevices() {
     try {
       store.setDevices(await api.get("/v1/spotify/devices"));
@@ -17,11 +17,10 @@ export function createDevices({ player }) {
     }
   }
 
+  /** Its event reloads the devices; the feed brings what plays where. */
   async function transfer(device, play) {
     await api.post("/v1/spotify/devices", { device_id: device.id, play });
     toast([play ? "Playing on " : "Playback moved to ", userText(device.name)]);
-    player.refreshSoon();
-    setTimeout(loadDevices, 500);
   }
 
   function render(devices) {

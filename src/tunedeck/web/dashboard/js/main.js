@@ -202,11 +202,11 @@ async function boot() {
   showNotice();
   initTabs();
   const player = createPlayer();
-  const queue = createQueue({ player });
+  const queue = createQueue();
   const playlists = createPlaylists({ player });
   const search = createSearch({ player, queue, playlists, showTab });
   const door = createDoor(player);
-  for (const feature of [door, player, queue, search, playlists, createDevices({ player }), createActivity(), createConnection(), createAdmin()]) {
+  for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin()]) {
     feature.init();
   }
   initLinkStatus(player);

@@ -1,8 +1,10 @@
 // Now playing and its controls: art, marquee title, artists, album, device; the progress
 // bar drawn from the store's playhead (the overlay's model), seek by click or drag;
 // play/pause, previous, next, shuffle, repeat (off -> context -> track), a debounced
-// volume slider. Every action is optimistic, then the true state is read back (also
-// after a failure).
+// volume slider. Every action is optimistic, and the live feed brings the true state: a
+// command's event sets the poller reading Spotify at once, and what changed arrives as
+// `now_playing` (another client's actions alike). Only a failed action reads the state
+// back, to show what is true after it.
 
 import { api } from "../../core/api.js";
 import { clock } from "../../core/format.js";
@@ -65,7 +67,7 @@ export function createPlayer() {
     }
   }
 
-  /** Read the state back shortly (commands take a moment to land at Spotify). */
+  /** Read the state back shortly (after a failure: what is true now). */
   const refreshSoon = debounce(refreshState, 300);
 
   /** Send a playback command after those before it; `optimistic` updates the page first. */
@@ -85,7 +87,6 @@ export function createPlayer() {
       // Nothing changed at Spotify: back to what was true (then read it again).
       if (optimistic && before) store.restoreNowPlaying(before, playhead);
       showError(error);
-    } finally {
       refreshSoon();
     }
   }
@@ -198,9 +199,9 @@ export function createPlayer() {
       const known = np && (np.volume_percent ?? (np.device && np.device.volume_percent));
       if (known != null) showVolume(known);
       showError(error);
+      refreshSoon();
     } finally {
       local.volumeHeld = false;
-      refreshSoon();
     }
   }, VOLUME_DEBOUNCE_MS);
 
@@ -282,12 +283,10 @@ export function createPlayer() {
     $("#volume").addEventListener("input", (event) => setVolume(Number(event.target.value)));
     wireSeek();
     store.on(TOPIC.NOW_PLAYING, render);
-    // Another TuneDeck client acted: its effect is on Spotify now.
-    store.on(TOPIC.EVENT, () => refreshSoon());
     window.addEventListener("resize", debounce(fitMarquee, 200));
     setInterval(checkEnd, END_CHECK_MS);
     render(null);
   }
 
-  return { init, refreshState, refreshSoon, playback, togglePlay, next, previous, seekBy, nudgeVolume };
+  return { init, refreshState, playback, togglePlay, next, previous, seekBy, nudgeVolume };
 }

@@ -1,16 +1,32 @@
-// The queue: what plays next, with skip-to; queue the current track again.
+// The queue: what plays next, with skip-to; queue the current track again. Read again when
+// an event (this page's or another client's) says it changed, once per change.
 
 import { api } from "../../core/api.js";
 import { $, el, userText } from "../../core/dom.js";
 import { actionButton, artImage, showError, toast, trackLine } from "./ui.js";
 import { store, TOPIC } from "./store.js";
 
-export function createQueue({ player }) {
-  /** Add a track to the queue (used by search, playlists and this panel). */
+/** Whether a playback event changes what plays next. */
+function changesQueue(event) {
+  switch (event.type) {
+    case "spotify:queue_add":
+    case "spotify:skip":
+    case "spotify:previous":
+    case "spotify:shuffle":
+      return true;
+    case "spotify:play": // a new track or context, not a resume
+      return Boolean(event.params && (event.params.uri || event.params.context_uri));
+    default:
+      return false;
+  }
+}
+
+export function createQueue() {
+  /** Add a track to the queue (used by search, playlists and this panel); its event
+   * reloads the queue. */
   async function addToQueue(track) {
     await api.post("/v1/spotify/queue", { uri: track.uri });
     toast(["Added to the queue: ", userText(track.name)]);
-    await loadQueue();
   }
 
   async function loadQueue() {
@@ -35,11 +51,8 @@ export function createQueue({ player }) {
             className: "btn small",
             text: "Skip to",
             permission: "spotify:playback",
-            onclick: async () => {
-              await api.post("/v1/spotify/playback", { action: "skip_to", uri: track.uri });
-              player.refreshSoon();
-              setTimeout(loadQueue, 400);
-            },
+            // Its event brings the new queue, the feed what plays now.
+            onclick: () => api.post("/v1/spotify/playback", { action: "skip_to", uri: track.uri }),
           }),
         ),
       ),
@@ -62,7 +75,7 @@ export function createQueue({ player }) {
       }
     });
     store.on(TOPIC.EVENT, (event) => {
-      if (event.type === "spotify:queue_add" || event.type === "spotify:skip") loadQueue();
+      if (changesQueue(event)) loadQueue();
     });
   }
 
