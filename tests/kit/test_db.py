@@ -76,6 +76,46 @@ async def test_engine_settings(database: Database) -> None:
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
 
 
+@pytest.mark.postgres_only
+async def test_pooled_connection_checked_in_one_round_trip(fresh_database_url: str) -> None:
+    """Handing out a pooled PostgreSQL connection costs one statement to the server (a
+    SELECT 1), not pre-ping's three (BEGIN, a query, ROLLBACK): every request pays it."""
+    db = Database(fresh_database_url)
+    sent: list[str] = []
+    try:
+        async with db.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            driver.add_query_logger(lambda record: sent.append(record.query))
+        async with db.engine.connect():  # the same pooled connection, handed out again
+            pass
+        for _ in range(3):
+            await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        checked = list(sent)
+    finally:
+        await db.dispose()
+    assert checked == ["SELECT 1"]
+
+
+@pytest.mark.postgres_only
+async def test_pooled_connection_the_server_closed_is_replaced(fresh_database_url: str) -> None:
+    """A pooled connection the server ended meanwhile (a restart, an administrator) is
+    found dead before use and replaced: the unit of work runs, on a new connection."""
+    db, admin = Database(fresh_database_url), Database(fresh_database_url)
+    try:
+        async with db.session() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.session() as session:  # the pooled one is idle: end it
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        async with db.session() as session:
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+    finally:
+        await db.dispose()
+        await admin.dispose()
+    assert second is not None
+    assert second != first
+
+
 async def test_datetimes_come_back_aware_utc(database: Database) -> None:
     account = Account(name=unique())
     when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
