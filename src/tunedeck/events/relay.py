@@ -24,9 +24,13 @@ until one succeeds: each track takes its own oldest rows and marks them done
 
 The relay drains on start (what a killed process left behind), when a commit recorded
 events (the database's ``Outbox`` wakes it), and every ``poll_interval`` in case a
-wake-up was missed. Its loop runs as a ``kit.background.SupervisedTask``: a failed pass is
-retried with backoff inside the loop; an unexpected crash of the loop itself is logged and
-the loop restarted; a stop lets the pass in hand finish.
+wake-up was missed. A wake-up starts the pass ``wake_delay`` later (5 ms), not at once:
+the events committed meanwhile share that pass (a pass costs a dozen round trips however
+many it carries), and the request whose commit woke the relay is answered before the
+pass competes with it for the process. Its loop runs as a
+``kit.background.SupervisedTask``: a failed pass is retried with backoff inside the loop;
+an unexpected crash of the loop itself is logged and the loop restarted; a stop lets the
+pass in hand finish.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ ADVISORY_KEY = 0x74756E656465636B
 MAINTENANCE_RETRY = 60.0
 # Messages per bus round trip (a Redis pipeline): a whole batch.
 PUBLISH_CHUNK = 500
+# Seconds from a wake-up to the pass it asks for (see the module docstring).
+WAKE_DELAY = 0.005
 
 
 def _log_failure(result: DrainResult, failed_passes: int, retry_delay: float) -> None:
@@ -123,12 +129,14 @@ class EventRelay:
         max_backoff: float = 5.0,
         maintenance_interval: float = 3600.0,
         restart_backoff: Backoff | None = None,
+        wake_delay: float = WAKE_DELAY,
     ) -> None:
         self.db = db
         self.bus = bus
         self.outbox = outbox or Outbox.of(db)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.wake_delay = wake_delay
         self.retry_backoff = Backoff(initial=min_backoff, maximum=max_backoff)
         self.maintenance_interval = maintenance_interval
         self.stored_total = 0
@@ -148,6 +156,7 @@ class EventRelay:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
+        self._wake_timer: asyncio.TimerHandle | None = None
         self._next_maintenance = 0.0
 
     # -- lifecycle -------------------------------------------------------------------
@@ -163,6 +172,9 @@ class EventRelay:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop after one last pass (bounded by ``grace`` seconds); the rest waits in the outbox."""
         self.outbox.remove_waker(self.wake)
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+            self._wake_timer = None
         await self.task.stop(grace)
 
     @property
@@ -177,13 +189,24 @@ class EventRelay:
         return 0.0 if since is None else max(0.0, (utcnow() - since).total_seconds())
 
     def wake(self) -> None:
-        """Ask for a pass soon (safe from any thread; a no-op when not running)."""
+        """Ask for a pass ``wake_delay`` from now (safe from any thread; a no-op when not
+        running). Wake-ups meanwhile join that pass."""
         self.wakeups += 1
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._wake.set)
+            loop.call_soon_threadsafe(self._wake_later)
+
+    def _wake_later(self) -> None:
+        if self._wake_timer is not None or self._loop is None:
+            return  # a pass is asked for already
+
+        def due() -> None:
+            self._wake_timer = None
+            self._wake.set()
+
+        self._wake_timer = self._loop.call_later(self.wake_delay, due)
 
     async def _run(self, stopping: asyncio.Event) -> None:
         failed_passes = 0
