@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -149,30 +149,34 @@ async def save_app_credentials(
 # ---- connections ---------------------------------------------------------------------
 
 
+# Built once: every call that reaches Spotify runs it (building it costs more than its cache
+# lookup). An account has at most one row of each (unique on account and platform).
+_CLIENT_GRANT = (
+    select(
+        AppCredential.client_id,
+        ChannelConnection.status,
+        ChannelConnection.access_token,
+        ChannelConnection.expires_at,
+    )
+    .select_from(Account)
+    .outerjoin(
+        AppCredential,
+        and_(AppCredential.account_id == Account.id, AppCredential.platform == SPOTIFY),
+    )
+    .outerjoin(
+        ChannelConnection,
+        and_(ChannelConnection.account_id == Account.id, ChannelConnection.platform == SPOTIFY),
+    )
+    .where(Account.id == bindparam("account_id"))
+)
+
+
 async def client_grant(
     session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
 ) -> ClientGrant:
     """The client id and the access token of the account, in one query (every API call
     that reaches Spotify starts here), opening only those two secrets."""
-    query = (
-        select(
-            AppCredential.client_id,
-            ChannelConnection.status,
-            ChannelConnection.access_token,
-            ChannelConnection.expires_at,
-        )
-        .select_from(Account)
-        .outerjoin(
-            AppCredential,
-            and_(AppCredential.account_id == Account.id, AppCredential.platform == SPOTIFY),
-        )
-        .outerjoin(
-            ChannelConnection,
-            and_(ChannelConnection.account_id == Account.id, ChannelConnection.platform == SPOTIFY),
-        )
-        .where(Account.id == account_id)
-    )
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_CLIENT_GRANT, {"account_id": account_id})).first()
     if row is None:
         return ClientGrant(None, None)
     client_id, status, access_token, expires_at = row
