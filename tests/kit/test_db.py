@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import aiosqlite
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -114,6 +115,51 @@ async def test_pooled_connection_the_server_closed_is_replaced(fresh_database_ur
         await admin.dispose()
     assert second is not None
     assert second != first
+
+
+async def test_sqlite_unit_of_work_ends_without_a_second_rollback(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A committed unit of work hands its SQLite connection back as it is: no rollback of
+    nothing on the way (each one is a trip to aiosqlite's thread)."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's pool reset")
+    rollbacks: list[object] = []
+    original = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append(self)
+        await original(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    async with database.session() as session:
+        session.add(Account(name=unique()))
+    async with database.session() as session:
+        await session.scalar(select(Account.id).limit(1))
+    assert rollbacks == []
+
+
+async def test_sqlite_connection_returned_in_a_transaction_is_rolled_back(
+    database: Database,
+) -> None:
+    """A connection given back with its transaction still open (written to below
+    SQLAlchemy) is rolled back before anyone else gets it: nothing kept, no lock held."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's pool reset")
+    name = unique()
+    async with database.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.execute(
+            "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, datetime('now'))",
+            (uuid.uuid4().hex, name),
+        )
+        assert driver.in_transaction
+    async with database.session() as session:  # writes: the lock is free
+        session.add(Account(name=unique()))
+        found = await session.scalar(select(Account).where(Account.name == name))
+    assert found is None
 
 
 async def test_datetimes_come_back_aware_utc(database: Database) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, PoolResetState
 from sqlalchemy.types import TypeDecorator, Uuid
 from starlette.requests import HTTPConnection
 
@@ -119,6 +119,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _reset_sqlite(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, reset_state: PoolResetState
+) -> None:
+    """A SQLite connection back in the pool: rolled back if a transaction is still open,
+    as the pool's rollback-on-return does (which is off for SQLite), but only then. A unit
+    of work has always ended its transaction (committed, or rolled back by SQLAlchemy,
+    which then skips this): the pool's own rollback would be one more trip to aiosqlite's
+    thread for nothing, twice per state read (its authentication and its token)."""
+    if reset_state.terminate_only or not reset_state.asyncio_safe:
+        return  # as the pool's own reset: nothing to roll back, or not from here
+    if not reset_state.transaction_was_reset and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 def _ping_asyncpg(
     dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
 ) -> None:
@@ -150,6 +164,7 @@ class Database:
         if self.backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 private_sqlite_file(Path(parsed.database))
+            kwargs.update(pool_reset_on_return=None)  # _reset_sqlite does it
         else:
             kwargs.update(
                 pool_size=10, max_overflow=10, pool_pre_ping=not ping_asyncpg, pool_recycle=1800
@@ -157,6 +172,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "reset", _reset_sqlite)
         if ping_asyncpg:
             event.listen(self.engine.sync_engine, "checkout", _ping_asyncpg)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
