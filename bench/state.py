@@ -19,6 +19,7 @@ interface.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -148,7 +149,9 @@ async def measure(data_dir: Path, sim_url: str) -> None:
             "REST": rest_state,
             "GraphQL": graphql_state,
         }
+        load = os.getloadavg()[0]
         times = await rounds(reads, check_answer)
+        load_after = os.getloadavg()[0]
 
     # Sharing: the default window; count the Spotify calls of one burst.
     async with served(create_app(base)) as client, httpx.AsyncClient(base_url=sim_url) as control:
@@ -172,7 +175,8 @@ async def measure(data_dir: Path, sim_url: str) -> None:
     upstream = statistics.median(times["upstream"])
     print(
         f"simulator latency per Spotify call: {LATENCY_MS} ms; {ROUNDS} rounds of one call"
-        " of each, in turns"
+        f" of each, in turns; load average {load:.1f} before, {load_after:.1f} after"
+        f" ({os.cpu_count()} CPUs: the ratios grow with what else runs)"
     )
     print(f"  {'one Spotify call (GET /me/player), baseline':48s} p50 {upstream:7.1f} ms")
     for door, label in (
