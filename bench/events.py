@@ -33,7 +33,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
@@ -47,12 +47,12 @@ from tunedeck.config import Settings
 from tunedeck.events import repository
 from tunedeck.events.bus import BusUnavailable, Outgoing, RedisBus
 from tunedeck.events.models import OutboxEvent, PlatformEvent
-from tunedeck.events.recorder import record_event
+from tunedeck.events.recorder import record_event, record_event_alone
 from tunedeck.events.relay import DrainResult, EventRelay
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot, event_message
 from tunedeck.events.types import EventType
 from tunedeck.kit.crypto import Keyring
-from tunedeck.kit.db import Database, SessionDep, utcnow
+from tunedeck.kit.db import Database, utcnow
 
 # The bench's own keys and channels on the shared Redis: no other process hears them.
 NAMESPACE = "tunedeck-bench"
@@ -312,13 +312,15 @@ Playback = Annotated[Principal, Depends(requires(Permission.SPOTIFY_PLAYBACK))]
 
 
 def bench_app(settings: Settings) -> FastAPI:
-    """The real app plus one action that records an event and its twin that does not."""
+    """The real app plus one action that records an event as actions do and its twin that
+    does not."""
     router = APIRouter()
 
     @router.post("/bench/with-event")
-    async def with_event(principal: Playback, session: SessionDep) -> dict[str, Any]:
-        event = await record_event(
-            session,
+    async def with_event(principal: Playback, request: Request) -> dict[str, Any]:
+        # As an action records its event (player.context.perform).
+        event = await record_event_alone(
+            request.app.state.db,
             account_id=principal.account_id,
             event_type=EventType.SEEK,
             actor=Actor.from_principal(principal),
@@ -328,7 +330,7 @@ def bench_app(settings: Settings) -> FastAPI:
         return {"ok": True, "event": str(event.id)}
 
     @router.post("/bench/without-event")
-    async def without_event(principal: Playback, session: SessionDep) -> dict[str, Any]:
+    async def without_event(principal: Playback, request: Request) -> dict[str, Any]:
         return {"ok": True, "event": None}
 
     app = create_app(settings)

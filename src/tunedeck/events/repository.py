@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, text, tuple_, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -28,15 +39,23 @@ def _dialect(executor: Executor) -> str:
     return executor.get_bind().dialect.name
 
 
+def _outbox_row(event: EventOut) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "account_id": event.account_id,
+        "occurred_at": event.occurred_at,
+        "payload": event.model_dump(mode="json"),
+    }
+
+
 def add_to_outbox(session: AsyncSession, event: EventOut) -> None:
-    session.add(
-        OutboxEvent(
-            event_id=event.id,
-            account_id=event.account_id,
-            occurred_at=event.occurred_at,
-            payload=event.model_dump(mode="json"),
-        )
-    )
+    session.add(OutboxEvent(**_outbox_row(event)))
+
+
+async def insert_into_outbox(conn: AsyncConnection, event: EventOut) -> None:
+    """The event's outbox row, written on ``conn`` at once (the caller's transaction, or
+    none: an autocommit connection commits it with the statement)."""
+    await conn.execute(insert(OutboxEvent).values(**_outbox_row(event)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ clients, the state cache) from its door. :func:`authorize` is the permission che
 records its one event.
 
 Units of work are short and visible: an operation opens ``ctx.db.session()`` around
-its own reads and writes (the event of an action, once Spotify has answered) and holds
-no transaction, and no pooled connection, while it waits on Spotify.
+its own reads and writes (the event of an action, once Spotify has answered, is one of
+its own: ``events.recorder.record_event_alone``) and holds no transaction, and no
+pooled connection, while it waits on Spotify.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from tunedeck.accounts.permissions import Permission, Principal, require_permission
-from tunedeck.events.recorder import record_event
+from tunedeck.events.recorder import record_event_alone
 from tunedeck.events.schemas import Actor, TrackSnapshot
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database
@@ -137,13 +138,12 @@ async def perform(
     finally:
         # The player changed (or may have, on a failure): the next read asks Spotify.
         ctx.cache.invalidate(ctx.account_id)
-    async with ctx.db.session() as session:
-        event = await record_event(
-            session,
-            account_id=ctx.account_id,
-            event_type=event_type,
-            actor=Actor.from_principal(ctx.principal),
-            params=params,
-            track=track_snapshot(before),
-        )
+    event = await record_event_alone(
+        ctx.db,
+        account_id=ctx.account_id,
+        event_type=event_type,
+        actor=Actor.from_principal(ctx.principal),
+        params=params,
+        track=track_snapshot(before),
+    )
     return ActionOut(action=action, event=event)
