@@ -14,7 +14,7 @@ share, measured against baselines in the same run:
   for each (the second is the baseline: a message it delivers).
 
 Creates its own PostgreSQL database (dropped after); uses the machine's Redis under a
-channel prefix of its own (no other process's subscription matches it).
+namespace of its own (no other process's subscription matches its channels).
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ SUBSCRIBER = textwrap.dedent(
     from tunedeck.events.bus import RedisBus
 
     async def main() -> None:
-        url, prefix, mine, count = sys.argv[1:5]
-        bus = RedisBus(url, prefix=prefix)
+        url, namespace, mine, count = sys.argv[1:5]
+        bus = RedisBus(url, namespace=namespace)
         await bus.start()
         assert await bus.wait_ready(10)
         async with bus.subscribe(uuid.UUID(mine)) as subscription:
@@ -139,12 +139,13 @@ SUBSCRIBER = textwrap.dedent(
 
 
 async def bus_receive() -> None:
-    prefix = f"tunedeck-bench-{secrets.token_hex(4)}:account:"
+    namespace = f"tunedeck-bench-{secrets.token_hex(4)}"
+    prefix = f"{namespace}:account:"  # the bus's channels: <namespace>:account:<id>
     mine = uuid.uuid4()
     others = [f"{prefix}{uuid.uuid4()}" for _ in range(1000)]
     body = json.dumps({"id": 1, **EVENT}, separators=(",", ":"))
     process = subprocess.Popen(  # noqa: ASYNC220 (its output is read line by line below)
-        [sys.executable, "-c", SUBSCRIBER, REDIS_URL, prefix, str(mine), str(MESSAGES)],
+        [sys.executable, "-c", SUBSCRIBER, REDIS_URL, namespace, str(mine), str(MESSAGES)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import signal
 import socket
@@ -206,6 +207,7 @@ class Capacity:
     lateness_p99: float
     cpu_share: float
     cpu_per_poll: float
+    failures: int = 0  # polls that failed (timed out, mostly) while measured
 
 
 async def _spread_out(poller: Poller, accounts: int) -> None:
@@ -233,13 +235,14 @@ async def measure_poller(db_url: str, api_url: str, size: int) -> Capacity:
         await poller.start()
         await _spread_out(poller, size)
         poller.stats.lateness.clear()
-        polls, cpu, wall = poller.stats.polls, time.process_time(), time.perf_counter()
+        polls, failures = poller.stats.polls, poller.stats.failures
+        cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.sleep(WINDOW)
         polls = poller.stats.polls - polls
+        failures = poller.stats.failures - failures
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
         lateness = sorted(poller.stats.lateness)
-        assert poller.stats.failures == 0, f"{poller.stats.failures} failed polls"
     finally:
         await poller.stop()
         await http.aclose()
@@ -251,6 +254,7 @@ async def measure_poller(db_url: str, api_url: str, size: int) -> Capacity:
         lateness[int(len(lateness) * 0.99)],
         cpu / wall,
         cpu / polls,
+        failures,
     )
 
 
@@ -302,6 +306,9 @@ async def measure_baseline(api_url: str, size: int) -> Capacity:
 def report_capacity(figure: Capacity, label: str, baseline: Capacity | None = None) -> None:
     ratio = f"  = {figure.cpu_per_poll / baseline.cpu_per_poll:4.2f} x baseline" if baseline else ""
     verdict = "" if baseline is None else (" ok" if figure.lateness_p99 <= 0.5 else " LATE")
+    if figure.failures:
+        # A poll past poll_timeout_seconds: the process (or the machine) could not keep up.
+        verdict += f", {figure.failures} failed polls"
     print(
         f"  {label:<9} {figure.accounts:>5} accounts  {figure.polls_per_second:7.1f} polls/s"
         f"  lateness p50 {figure.lateness_p50 * 1000:6.1f} ms"
@@ -419,6 +426,8 @@ async def measure_sharing(db_url: str) -> None:
 
 
 async def run() -> None:
+    # Each account's first failed poll is a warning; the report counts them instead.
+    logging.getLogger("tunedeck.realtime.account_poller").setLevel(logging.ERROR)
     print(
         f"cadence {CADENCE:g} s, {WINDOW:g} s measured per size after every account was"
         f" polled twice; {os.cpu_count()} CPUs on this machine"

@@ -25,7 +25,7 @@ from tests.events.support import (
 )
 from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.events.models import OutboxEvent
-from tunedeck.events.recorder import record_event
+from tunedeck.events.recorder import record_event, record_event_alone
 from tunedeck.events.schemas import Actor, EventOut
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import Database
@@ -97,6 +97,51 @@ async def test_outbox_row_is_part_of_the_unit_of_work(database: Database) -> Non
     assert row.occurred_at == event.occurred_at
     assert EventOut.model_validate(row.payload) == event
     assert (row.stored_at, row.published_at, row.attempts) == (None, None, 0)
+
+
+async def test_event_recorded_alone_is_committed_and_wakes_the_relays(
+    database_url: str,
+) -> None:
+    """An action's event as a unit of work of its own: there for everyone once recorded,
+    the relays woken; on PostgreSQL one INSERT, which commits by itself (no BEGIN, no
+    COMMIT)."""
+    database = Database(database_url)  # its own pool: one connection, watched below
+    try:
+        account = await new_account(database)
+        outbox = Outbox()
+        wakes: list[int] = []
+
+        def woken() -> None:
+            wakes.append(1)
+
+        sent: list[str] = []
+        if database.backend == "postgresql":
+            async with database.engine.connect() as conn:  # the pool's one connection
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                driver.add_query_logger(lambda record: sent.append(record.query))
+        outbox.add_waker(woken)
+        event = await record_event_alone(
+            UnitsOfWork(database, outbox),
+            account_id=account.id,
+            event_type=EventType.VOLUME,
+            actor=ACTOR,
+            params={"old_volume": 10, "new_volume": 20},
+            track=SAMPLE_TRACK,
+        )
+        outbox.remove_waker(woken)
+        for _ in range(3):
+            await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        checked = list(sent)
+        (row,) = await outbox_rows(database, account.id)
+    finally:
+        await database.dispose()
+    assert EventOut.model_validate(row.payload) == event
+    assert wakes == [1]
+    if database.backend == "postgresql":
+        # The pool's check of the connection, then the INSERT, a prepared statement that
+        # asyncpg's logger does not see; a transaction would show its BEGIN and COMMIT.
+        assert checked == ["SELECT 1"]
 
 
 async def test_rolled_back_action_leaves_no_event(database: Database) -> None:

@@ -162,6 +162,38 @@ async def test_commit_wakes_the_relay(database: Database, bus: EventBus) -> None
         await relay.stop()
 
 
+async def test_wake_ups_wait_for_the_delay_and_share_a_pass(
+    database: Database, bus: EventBus
+) -> None:
+    """A commit asks for a pass ``wake_delay`` later, not at once: the commits meanwhile
+    share it (here the delay outlasts the test; stopping runs the one pass)."""
+    account = await new_account(database)
+    relay = EventRelay(database, bus, poll_interval=3600, wake_delay=3600)
+    started: list[int] = []
+    drain = relay.drain_once
+
+    async def counted_drain() -> DrainResult:
+        started.append(relay.passes)
+        return await drain()
+
+    relay.drain_once = counted_drain  # type: ignore[method-assign]
+    await relay.start()
+    try:
+        await eventually(_passes(relay, 1), what="the first pass (drain on start) done")
+        started.clear()
+        woken = relay.wakeups
+        events = await record_many(database, account.id, 3)
+        assert relay.wakeups == woken + 3
+        for _ in range(20):
+            await asyncio.sleep(0)  # the loop turns: a pass asked at once would start now
+        assert started == []
+        assert await stored_ids(database, account.id) == []
+    finally:
+        await relay.stop()
+    assert len(started) == 1  # the stop's last pass carried the three
+    assert await stored_ids(database, account.id) == [e.id for e in events]
+
+
 def _passes(relay: EventRelay, count: int) -> Callable[[], Awaitable[bool]]:
     async def done() -> bool:
         return relay.passes >= count

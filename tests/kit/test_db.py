@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+import aiosqlite
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -76,6 +77,91 @@ async def test_engine_settings(database: Database) -> None:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+
+
+@pytest.mark.postgres_only
+async def test_pooled_connection_checked_in_one_round_trip(fresh_database_url: str) -> None:
+    """Handing out a pooled PostgreSQL connection costs one statement to the server (a
+    SELECT 1), not pre-ping's three (BEGIN, a query, ROLLBACK): every request pays it."""
+    db = Database(fresh_database_url)
+    sent: list[str] = []
+    try:
+        async with db.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            driver.add_query_logger(lambda record: sent.append(record.query))
+        async with db.engine.connect():  # the same pooled connection, handed out again
+            pass
+        for _ in range(3):
+            await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        checked = list(sent)
+    finally:
+        await db.dispose()
+    assert checked == ["SELECT 1"]
+
+
+@pytest.mark.postgres_only
+async def test_pooled_connection_the_server_closed_is_replaced(fresh_database_url: str) -> None:
+    """A pooled connection the server ended meanwhile (a restart, an administrator) is
+    found dead before use and replaced: the unit of work runs, on a new connection."""
+    db, admin = Database(fresh_database_url), Database(fresh_database_url)
+    try:
+        async with db.session() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.session() as session:  # the pooled one is idle: end it
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        async with db.session() as session:
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+    finally:
+        await db.dispose()
+        await admin.dispose()
+    assert second is not None
+    assert second != first
+
+
+async def test_sqlite_unit_of_work_ends_without_a_second_rollback(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A committed unit of work hands its SQLite connection back as it is: no rollback of
+    nothing on the way (each one is a trip to aiosqlite's thread)."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's pool reset")
+    rollbacks: list[object] = []
+    original = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append(self)
+        await original(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    async with database.session() as session:
+        session.add(Account(name=unique()))
+    async with database.session() as session:
+        await session.scalar(select(Account.id).limit(1))
+    assert rollbacks == []
+
+
+async def test_sqlite_connection_returned_in_a_transaction_is_rolled_back(
+    database: Database,
+) -> None:
+    """A connection given back with its transaction still open (written to below
+    SQLAlchemy) is rolled back before anyone else gets it: nothing kept, no lock held."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's pool reset")
+    name = unique()
+    async with database.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.execute(
+            "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, datetime('now'))",
+            (uuid.uuid4().hex, name),
+        )
+        assert driver.in_transaction
+    async with database.session() as session:  # writes: the lock is free
+        session.add(Account(name=unique()))
+        found = await session.scalar(select(Account).where(Account.name == name))
+    assert found is None
 
 
 async def test_datetimes_come_back_aware_utc(database: Database) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts.models import Account, ApiKey, DashboardSession, OverlayToken
@@ -46,15 +46,18 @@ async def api_key(
     return await session.scalar(query)
 
 
+# Built once: every request authenticated with an API key runs it.
+_ACTIVE_API_KEY = (
+    select(ApiKey, Account)
+    .join(Account, Account.id == ApiKey.account_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 async def active_api_key_by_hash(
     session: AsyncSession, key_hash: str
 ) -> tuple[ApiKey, Account] | None:
-    query = (
-        select(ApiKey, Account)
-        .join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-    )
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_ACTIVE_API_KEY, {"key_hash": key_hash})).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from tunedeck.accounts.models import Account
 from tunedeck.connections.models import (
     SPOTIFY,
     AppCredential,
@@ -56,6 +57,24 @@ class StoredConnection:
     spotify_user_id: str | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionToken:
+    """A connection's status and access token, decrypted."""
+
+    status: str
+    access_token: str = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClientGrant:
+    """What a Spotify client of an account is made from: the app's client id (None: no
+    app credentials) and the connection's token (None: no connection)."""
+
+    client_id: str | None
+    token: ConnectionToken | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +147,49 @@ async def save_app_credentials(
 
 
 # ---- connections ---------------------------------------------------------------------
+
+
+# Built once: every call that reaches Spotify runs it (building it costs more than its cache
+# lookup). An account has at most one row of each (unique on account and platform).
+_CLIENT_GRANT = (
+    select(
+        AppCredential.client_id,
+        ChannelConnection.status,
+        ChannelConnection.access_token,
+        ChannelConnection.expires_at,
+    )
+    .select_from(Account)
+    .outerjoin(
+        AppCredential,
+        and_(AppCredential.account_id == Account.id, AppCredential.platform == SPOTIFY),
+    )
+    .outerjoin(
+        ChannelConnection,
+        and_(ChannelConnection.account_id == Account.id, ChannelConnection.platform == SPOTIFY),
+    )
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+async def client_grant(
+    session: AsyncSession, keyring: Keyring, account_id: uuid.UUID
+) -> ClientGrant:
+    """The client id and the access token of the account, in one query (every API call
+    that reaches Spotify starts here), opening only those two secrets."""
+    row = (await session.execute(_CLIENT_GRANT, {"account_id": account_id})).first()
+    if row is None:
+        return ClientGrant(None, None)
+    client_id, status, access_token, expires_at = row
+    token = None
+    if status is not None:
+        opened = _open(keyring, ChannelConnection.access_token, account_id, access_token)
+        token = ConnectionToken(status=status, access_token=opened, expires_at=expires_at)
+    return ClientGrant(
+        client_id=(
+            _open(keyring, AppCredential.client_id, account_id, client_id) if client_id else None
+        ),
+        token=token,
+    )
 
 
 async def connection(

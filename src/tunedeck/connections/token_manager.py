@@ -117,10 +117,10 @@ class TokenManager:
         ``SpotifyNeedsReauth`` (Spotify refused the refresh token; connect again).
         """
         async with self._db.session() as session:
-            app = await repo.app_credentials(session, self._keyring, account_id)
-            stored = await repo.connection(session, self._keyring, account_id)
-        if app is None:
+            grant = await repo.client_grant(session, self._keyring, account_id)
+        if grant.client_id is None:
             raise not_connected("no Spotify app credentials")
+        stored = grant.token
         if stored is None:
             raise not_connected("no Spotify authorization")
         if stored.status == ConnectionStatus.NEEDS_REAUTH:
@@ -132,7 +132,7 @@ class TokenManager:
             self._http,
             provider,
             api_url=self._settings.spotify_api_url,
-            app_id=app.client_id,
+            app_id=grant.client_id,
             policy=self._policy,
             quirks=self.quirks,
             metrics=self._metrics,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tunedeck.events.repository import add_to_outbox
+from tunedeck.events.repository import add_to_outbox, outbox_insert
 from tunedeck.events.schemas import Actor, EventOut, TrackSnapshot
 from tunedeck.events.types import EventType
 from tunedeck.kit.db import utcnow
-from tunedeck.kit.unit_of_work import UnitOfWork
+from tunedeck.kit.unit_of_work import UnitOfWork, UnitsOfWork
 
 
 async def record_event(
@@ -33,7 +33,39 @@ async def record_event(
     The event's id and time are fixed here: a redelivery stores the same row again.
     Invalid input (unknown type, params that are not JSON) fails here, in the action.
     """
-    recorded = EventOut(
+    recorded = new_event(account_id, event_type, actor, params, track)
+    add_to_outbox(work.session, recorded)
+    work.wrote_outbox()
+    return recorded
+
+
+async def record_event_alone(
+    units: UnitsOfWork,
+    *,
+    account_id: uuid.UUID,
+    event_type: EventType,
+    actor: Actor,
+    params: dict[str, Any],
+    track: TrackSnapshot | None,
+) -> EventOut:
+    """Record the event as a unit of work of its own (``UnitsOfWork.run_alone``: one
+    statement, committed when this returns, the relay woken): an action's event, once
+    Spotify answered, which writes nothing else."""
+    recorded = new_event(account_id, event_type, actor, params, track)
+    await units.run_alone(outbox_insert(recorded), outbox_rows=1)
+    return recorded
+
+
+def new_event(
+    account_id: uuid.UUID,
+    event_type: EventType,
+    actor: Actor,
+    params: dict[str, Any],
+    track: TrackSnapshot | None,
+) -> EventOut:
+    """The event, its id and time fixed here (a redelivery stores the same row again);
+    invalid input (unknown type, params that are not JSON) fails here, in the action."""
+    return EventOut(
         id=uuid.uuid4(),
         account_id=account_id,
         type=EventType(event_type),
@@ -42,6 +74,3 @@ async def record_event(
         params=dict(params),
         track=track,
     )
-    add_to_outbox(work.session, recorded)
-    work.wrote_outbox()
-    return recorded

@@ -13,7 +13,11 @@ lock, in short transactions, none open while the bus is waited for.
 
 The relay drains on start (what a killed process left behind), when a commit wrote
 events to the outbox (the units of work wake the ``Outbox``, which wakes the relay), and
-every ``poll_interval`` in case a wake-up was missed. Its loop runs as a
+every ``poll_interval`` in case a wake-up was missed. A wake-up starts the pass
+``wake_delay`` later (5 ms), not at once: the events committed meanwhile share that pass
+(a pass costs a dozen round trips however many it carries), and the request whose commit
+woke the relay is answered before the pass competes with it for the process. Its loop
+runs as a
 ``kit.background.SupervisedTask``: a failed pass is retried with backoff inside the loop;
 an unexpected crash of the loop itself is logged and the loop restarted; a stop lets the
 pass in hand finish.
@@ -44,6 +48,8 @@ logger = logging.getLogger(__name__)
 # pg_advisory_lock key of the relay ("tunedeck" in ASCII, as a signed 64-bit integer).
 ADVISORY_KEY = 0x74756E656465636B
 MAINTENANCE_RETRY = 60.0
+# Seconds from a wake-up to the pass it asks for (see the module docstring).
+WAKE_DELAY = 0.005
 
 
 def _log_failure(result: DrainResult, failed_passes: int, retry_delay: float) -> None:
@@ -84,12 +90,14 @@ class EventRelay:
         max_backoff: float = 5.0,
         maintenance_interval: float = 3600.0,
         restart_backoff: Backoff | None = None,
+        wake_delay: float = WAKE_DELAY,
     ) -> None:
         self.db = db
         self.bus = bus
         self.outbox = outbox or Outbox()
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.wake_delay = wake_delay
         self.retry_backoff = Backoff(initial=min_backoff, maximum=max_backoff)
         self.maintenance_interval = maintenance_interval
         self.stored_total = 0
@@ -107,6 +115,7 @@ class EventRelay:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
+        self._wake_timer: asyncio.TimerHandle | None = None
         self._next_maintenance = 0.0
 
     # -- lifecycle -------------------------------------------------------------------
@@ -122,6 +131,9 @@ class EventRelay:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop after one last pass (bounded by ``grace`` seconds); the rest waits in the outbox."""
         self.outbox.remove_waker(self.wake)
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+            self._wake_timer = None
         await self.task.stop(grace)
 
     @property
@@ -136,13 +148,24 @@ class EventRelay:
         return 0.0 if since is None else max(0.0, (utcnow() - since).total_seconds())
 
     def wake(self) -> None:
-        """Ask for a pass soon (safe from any thread; a no-op when not running)."""
+        """Ask for a pass ``wake_delay`` from now (safe from any thread; a no-op when not
+        running). Wake-ups meanwhile join that pass."""
         self.wakeups += 1
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._wake.set)
+            loop.call_soon_threadsafe(self._wake_later)
+
+    def _wake_later(self) -> None:
+        if self._wake_timer is not None or self._loop is None:
+            return  # a pass is asked for already
+
+        def due() -> None:
+            self._wake_timer = None
+            self._wake.set()
+
+        self._wake_timer = self._loop.call_later(self.wake_delay, due)
 
     async def _run(self, stopping: asyncio.Event) -> None:
         failed_passes = 0

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, text, tuple_, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -28,15 +40,23 @@ def _dialect(executor: Executor) -> str:
     return executor.get_bind().dialect.name
 
 
+def _outbox_row(event: EventOut) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "account_id": event.account_id,
+        "occurred_at": event.occurred_at,
+        "payload": event.model_dump(mode="json"),
+    }
+
+
 def add_to_outbox(session: AsyncSession, event: EventOut) -> None:
-    session.add(
-        OutboxEvent(
-            event_id=event.id,
-            account_id=event.account_id,
-            occurred_at=event.occurred_at,
-            payload=event.model_dump(mode="json"),
-        )
-    )
+    session.add(OutboxEvent(**_outbox_row(event)))
+
+
+def outbox_insert(event: EventOut) -> Insert:
+    """The statement writing the event's outbox row (a unit of work of one statement:
+    ``kit.unit_of_work.UnitsOfWork.run_alone``)."""
+    return insert(OutboxEvent).values(**_outbox_row(event))
 
 
 @dataclass(frozen=True, slots=True)

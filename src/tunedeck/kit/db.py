@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, PoolResetState
 from sqlalchemy.types import TypeDecorator, Uuid
 from starlette.requests import HTTPConnection
 
@@ -119,6 +120,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _reset_sqlite(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, reset_state: PoolResetState
+) -> None:
+    """A SQLite connection back in the pool: rolled back if a transaction is still open,
+    as the pool's rollback-on-return does (which is off for SQLite), but only then. A unit
+    of work has always ended its transaction (committed, or rolled back by SQLAlchemy,
+    which then skips this): the pool's own rollback would be one more trip to aiosqlite's
+    thread for nothing, twice per state read (its authentication and its token)."""
+    if reset_state.terminate_only or not reset_state.asyncio_safe:
+        return  # as the pool's own reset: nothing to roll back, or not from here
+    if not reset_state.transaction_was_reset and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
+def _ping_asyncpg(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Before the pool hands an asyncpg connection out: is it still alive? As
+    ``pool_pre_ping`` would, but in one round trip instead of three (its BEGIN, query,
+    ROLLBACK, on every request's authentication and every action's event): SELECT 1
+    in the simple protocol (no prepared statement, so fine behind pgbouncer too).
+
+    A closed connection (the server restarted) invalidates the pool, as pre-ping's failure
+    does, and the pool connects anew; any other failure replaces this connection only."""
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+    except Exception as exc:
+        if dbapi_connection.driver_connection.is_closed():
+            raise InvalidatePoolError(f"pooled connection closed: {exc!r}") from exc
+        raise DisconnectionError(f"pooled connection failed a ping: {exc!r}") from exc
+
+
 class Database:
     """An async engine and session factory for one database URL (plain or with driver)."""
 
@@ -127,14 +160,22 @@ class Database:
         parsed = make_url(self.url)
         self.backend = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        # asyncpg's pooled connections are checked by _ping_asyncpg, others by pre-ping.
+        ping_asyncpg = parsed.get_driver_name() == "asyncpg"
         if self.backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 private_sqlite_file(Path(parsed.database))
+            kwargs.update(pool_reset_on_return=None)  # _reset_sqlite does it
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+            kwargs.update(
+                pool_size=10, max_overflow=10, pool_pre_ping=not ping_asyncpg, pool_recycle=1800
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "reset", _reset_sqlite)
+        if ping_asyncpg:
+            event.listen(self.engine.sync_engine, "checkout", _ping_asyncpg)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

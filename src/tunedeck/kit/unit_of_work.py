@@ -16,6 +16,11 @@ A unit of work also carries the database's :class:`Outbox`. Whoever writes outbo
 it says so (``work.wrote_outbox()``; ``events.recorder.record_event`` does), and once the
 commit succeeded the outbox wakes whoever drains it (the event relay registers there).
 A unit that wrote no outbox row, or rolled back, wakes nobody.
+
+A unit of one statement (:meth:`UnitsOfWork.run_alone`: an action's event, written once
+Spotify answered) needs no session: on PostgreSQL it runs on an autocommit connection,
+which commits with the statement (one round trip where BEGIN, statement and COMMIT take
+three), and wakes the outbox as a commit does.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -93,6 +99,20 @@ class UnitsOfWork:
             yield work
         if work.outbox_rows and self.outbox is not None:
             self.outbox.wake()
+
+    async def run_alone(self, statement: Executable, *, outbox_rows: int = 0) -> None:
+        """``statement`` as a unit of work of its own, committed when this returns; it
+        wrote ``outbox_rows`` rows to the outbox (the outbox is woken for them)."""
+        if self.db.backend == "postgresql":
+            async with self.db.engine.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(statement)
+            if outbox_rows and self.outbox is not None:
+                self.outbox.wake()
+            return
+        async with self.begin() as work:  # SQLite: a session's unit, as any other
+            await work.session.execute(statement)
+            work.wrote_outbox(outbox_rows)
 
     def __repr__(self) -> str:
         return f"UnitsOfWork({self.db!r})"

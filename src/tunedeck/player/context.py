@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from tunedeck.accounts.context import CallContext
-from tunedeck.events.recorder import record_event
+from tunedeck.events.recorder import record_event_alone
 from tunedeck.events.schemas import Actor, TrackSnapshot
 from tunedeck.events.types import EventType
 from tunedeck.player.errors import map_spotify_error
@@ -127,13 +127,13 @@ async def perform(
     finally:
         # The player changed (or may have, on a failure): the next read asks Spotify.
         ctx.cache.invalidate(ctx.account_id)
-    async with ctx.begin() as work:
-        event = await record_event(
-            work,
-            account_id=ctx.account_id,
-            event_type=event_type,
-            actor=Actor.from_principal(ctx.principal),
-            params=params,
-            track=track_snapshot(before),
-        )
+    # The event is the action's whole unit of work: one statement (events.recorder).
+    event = await record_event_alone(
+        ctx.units,
+        account_id=ctx.account_id,
+        event_type=event_type,
+        actor=Actor.from_principal(ctx.principal),
+        params=params,
+        track=track_snapshot(before),
+    )
     return ActionOut(action=action, event=event)

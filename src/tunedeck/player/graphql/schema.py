@@ -49,6 +49,7 @@ from tunedeck.kit.hosts import origin_allowed
 from tunedeck.player import inputs, manual_connect, playback, playlists, reads
 from tunedeck.player.graphql.arguments import build, from_input
 from tunedeck.player.graphql.context import GraphQLContext, graphql_context
+from tunedeck.player.graphql.document_cache import CachedDocuments, KnownDocuments
 from tunedeck.player.graphql.document_limits import DocumentLimits
 from tunedeck.player.graphql.errors import INVALID_QUERY, TuneDeckSchema, format_error
 from tunedeck.player.graphql.limits import RefusedStatus, within_limits
@@ -278,7 +279,9 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
 
     The limits: at most MAX_TOKENS tokens and MAX_ALIASES aliases per document; depth
     and cost from the settings (``document_limits.DocumentLimits``, introspection included);
-    batches are refused (Strawberry's default, no batching config)."""
+    batches are refused (Strawberry's default, no batching config). A text parsed and
+    validated once is not parsed or validated again (``document_cache``)."""
+    known = KnownDocuments()
     # Factories, so each request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -287,6 +290,7 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
             max_depth=settings.graphql_max_depth,
             max_cost=settings.graphql_max_cost,
         ),
+        lambda: CachedDocuments(known),  # after DocumentLimits (see document_cache)
         RefusedStatus,
     ]
     if not settings.graphql_introspection:

@@ -1,0 +1,54 @@
+"""TuneDeck's app called in this process, set up as ``tunedeck serve`` runs it, for the
+benchmarks that time requests through it.
+
+``serve`` freezes start-up's objects out of the garbage collector once the app is built
+(``realtime.serving.freeze_startup_objects``); an app built here without it would pay,
+in every full collection during a measurement, for walking modules, schemas and
+mappers that ``serve`` never walks.
+
+Each benchmark sets the rate limits its own calls need (``limits_for``): a bench sends
+more calls with one key than a client should, and a 429 is not what it measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from tunedeck.config import Settings
+from tunedeck.realtime.serving import freeze_startup_objects
+
+
+def limits_for(settings: Settings, calls: int) -> Settings:
+    """``settings`` with the rate limits still on, but admitting ``calls`` calls of each
+    kind from one key (and its account) at once and as many per second: the checks run
+    as they do in production, and none refuses a call of the bench."""
+    return settings.model_copy(
+        update={
+            "rate_limits": True,
+            "rate_limit_key_commands_per_second": float(calls),
+            "rate_limit_key_command_burst": calls,
+            "rate_limit_account_commands_per_second": float(calls),
+            "rate_limit_account_command_burst": calls,
+            "rate_limit_key_reads_per_second": float(calls),
+            "rate_limit_key_read_burst": calls,
+            "rate_limit_account_reads_per_second": float(calls),
+            "rate_limit_account_read_burst": calls,
+        }
+    )
+
+
+@asynccontextmanager
+async def served(
+    app: FastAPI, base_url: str = "http://tunedeck"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` (just built) with start-up frozen as ``serve`` does, then started (its
+    lifespan), and a client calling it through its ASGI interface."""
+    freeze_startup_objects()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client:
+            yield client
