@@ -182,7 +182,7 @@ async def test_wake_ups_wait_for_the_delay_and_share_a_pass(
         await eventually(_passes(relay, 1), what="the first pass (drain on start) done")
         started.clear()
         woken = relay.wakeups
-        events = await record_many(database, account.id, 3)
+        events = await record_many(UnitsOfWork(database, relay.outbox), account.id, 3)
         assert relay.wakeups == woken + 3
         for _ in range(20):
             await asyncio.sleep(0)  # the loop turns: a pass asked at once would start now

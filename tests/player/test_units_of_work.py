@@ -15,13 +15,14 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import Executable, event
 
 from tests.player.conftest import Streamer, player_settings
 from tests.support.app import asgi_client, replaced
@@ -143,18 +144,30 @@ async def test_fifty_requests_waiting_on_spotify_do_not_drain_the_pool(
     assert [a.status_code for a in answers] == [200] * 50
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A unit of work as counted: the outbox rows it wrote."""
+
+    outbox_rows: int
+
+
 class CountedUnits(UnitsOfWork):
-    """The app's units of work, counting those begun and those that wrote to the outbox."""
+    """The app's units of work, counting those begun (sessions and single statements)
+    and the outbox rows each wrote."""
 
     def __init__(self, units: UnitsOfWork) -> None:
         super().__init__(units.db, units.outbox)
-        self.begun: list[UnitOfWork] = []
+        self.begun: list[UnitOfWork | Counted] = []
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[UnitOfWork]:
         async with super().begin() as work:
             self.begun.append(work)
             yield work
+
+    async def run_alone(self, statement: Executable, *, outbox_rows: int = 0) -> None:
+        await super().run_alone(statement, outbox_rows=outbox_rows)
+        self.begun.append(Counted(outbox_rows))
 
 
 async def test_an_action_commits_its_event_in_one_unit_that_wakes_the_relay(

@@ -107,12 +107,11 @@ class UnitsOfWork:
             async with self.db.engine.connect() as conn:
                 autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await autocommit.execute(statement)
-            if outbox_rows and self.outbox is not None:
-                self.outbox.wake()
-            return
-        async with self.begin() as work:  # SQLite: a session's unit, as any other
-            await work.session.execute(statement)
-            work.wrote_outbox(outbox_rows)
+        else:
+            async with self.db.session() as session:  # SQLite: a transaction, committed
+                await session.execute(statement)
+        if outbox_rows and self.outbox is not None:
+            self.outbox.wake()
 
     def __repr__(self) -> str:
         return f"UnitsOfWork({self.db!r})"
