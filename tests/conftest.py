@@ -27,13 +27,16 @@ def redis_url() -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked ``postgres_only`` (several processes sharing one database and Redis)
-    is not collected for the SQLite backend at all, rather than collected and skipped."""
+    is not collected for the SQLite backend at all, rather than collected and skipped;
+    one marked ``sqlite_only`` (SQLite's own behaviour) not for PostgreSQL."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("database_url") if callspec is not None else None
-        if item.get_closest_marker("postgres_only") and backend == "sqlite":
+        if (item.get_closest_marker("postgres_only") and backend == "sqlite") or (
+            item.get_closest_marker("sqlite_only") and backend == "postgres"
+        ):
             dropped.append(item)
         else:
             kept.append(item)

@@ -119,13 +119,12 @@ async def test_pooled_connection_the_server_closed_is_replaced(fresh_database_ur
     assert second != first
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_unit_of_work_ends_without_a_second_rollback(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A committed unit of work hands its SQLite connection back as it is: no rollback of
     nothing on the way (each one is a trip to aiosqlite's thread)."""
-    if database.backend != "sqlite":
-        pytest.skip("SQLite's pool reset")
     rollbacks: list[object] = []
     original = aiosqlite.Connection.rollback
 
@@ -141,13 +140,12 @@ async def test_sqlite_unit_of_work_ends_without_a_second_rollback(
     assert rollbacks == []
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_connection_returned_in_a_transaction_is_rolled_back(
     database: Database,
 ) -> None:
     """A connection given back with its transaction still open (written to below
     SQLAlchemy) is rolled back before anyone else gets it: nothing kept, no lock held."""
-    if database.backend != "sqlite":
-        pytest.skip("SQLite's pool reset")
     name = unique()
     async with database.engine.connect() as conn:
         raw = await conn.get_raw_connection()
