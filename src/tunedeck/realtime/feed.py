@@ -13,8 +13,8 @@ slow, 4429 over a connection cap (``caps``) or too many failed sign-ins from the
 connection just now).
 
 Two tasks per connection: this handler reads the client (whose only message is the
-first ``auth``; anything else closes it) and a sender writes the queue, so a client that
-stops reading never holds up the hub and is closed when its queue is full.
+first ``auth``; anything else closes it) and a sender writes its stream (``live``), so a
+client that stops reading never holds up the hub and is closed when its queue is full.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket
@@ -33,10 +34,10 @@ from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.kit.addresses import limit_key
 from tunedeck.kit.hosts import origin_allowed
 from tunedeck.realtime import sse
-from tunedeck.realtime.caps import OverCap
+from tunedeck.realtime.caps import OverCap, Slot
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret
 from tunedeck.realtime.hub import Closed, Connection
-from tunedeck.realtime.live import Live
+from tunedeck.realtime.live import Live, LiveStream
 from tunedeck.realtime.protocol import (
     CloseCode,
     Refused,
@@ -92,24 +93,25 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    with slot:
-        await _serve(websocket, live, client, since)
+    await _serve(websocket, live, client, since, slot)
 
 
-async def _serve(websocket: WebSocket, live: Live, client: LiveClient, since: int | None) -> None:
-    """Feed an authenticated client until it leaves or its connection is closed."""
+async def _serve(
+    websocket: WebSocket, live: Live, client: LiveClient, since: int | None, slot: Slot
+) -> None:
+    """Feed an authenticated client; ``slot`` (its connection caps) is given back when it
+    ends."""
     try:
-        with live.attach(client, "websocket") as connection:
-            sender = asyncio.create_task(_send(websocket, live, client, connection, since))
-            try:
-                await _receive(websocket, connection)
-            finally:
-                # The sender ends once the connection is closed, sending the close frame.
-                if not connection.closed:
-                    connection.close(CloseCode.NORMAL, "client left")
-                await _finish(sender)
+        stream = live.open_stream(client, "websocket", since)
     except Closed as closed:  # the hub is shutting down
+        slot.release()
         await _close(websocket, closed.code, closed.reason)
+        return
+    try:
+        await _pump(websocket, stream)
+    finally:
+        stream.close()
+        slot.release()
 
 
 async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, int | None]:
@@ -139,32 +141,48 @@ async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, i
     return client, since
 
 
+def _refusal(message: Mapping[str, Any]) -> Refused | None:
+    """Why a client frame after the opening closes its connection: any frame does (the
+    only client message, ``auth``, came first)."""
+    try:
+        frame = read_frame(message)
+        if frame.get("type") == "auth":
+            raise Refused(CloseCode.BAD_MESSAGE, "already authenticated")
+        parse_auth(frame)  # raises, naming the unexpected type
+    except Refused as refused:
+        return refused
+    return None
+
+
+async def _pump(websocket: WebSocket, stream: LiveStream) -> None:
+    """A sender writes the stream, this task reads the client until it leaves or its
+    connection is closed."""
+    connection = stream.connection
+    sender = asyncio.create_task(_send(websocket, stream))
+    try:
+        await _receive(websocket, connection)
+    finally:
+        # The sender ends once the connection is closed, sending the close frame.
+        if not connection.closed:
+            connection.close(CloseCode.NORMAL, "client left")
+        await _finish(sender)
+
+
 async def _receive(websocket: WebSocket, connection: Connection) -> None:
-    """Read the client until it leaves or its connection is closed; any frame is refused
-    (the only client message, ``auth``, came first)."""
     while connection.closed is None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        try:
-            frame = read_frame(message)
-            kind = frame.get("type")
-            if kind == "auth":
-                raise Refused(CloseCode.BAD_MESSAGE, "already authenticated")
-            parse_auth(frame)  # raises, naming the unexpected type
-        except Refused as refused:
+        refused = _refusal(message)
+        if refused is not None:
             connection.close(refused.code, refused.reason)
             return
 
 
-async def _send(
-    websocket: WebSocket, live: Live, client: LiveClient, connection: Connection, since: int | None
-) -> None:
+async def _send(websocket: WebSocket, stream: LiveStream) -> None:
+    connection = stream.connection
     try:
-        for out in await live.opening(client, connection, since):
-            await websocket.send_text(out.text)
-        while True:
-            out = await connection.next()
+        async for out in stream:
             await websocket.send_text(out.text)
     except Closed as closed:
         if closed.code != CloseCode.NORMAL:
