@@ -21,6 +21,8 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # A live connection mostly idles and gets small JSON frames: permessage-deflate would
     # cost each one a zlib context (tens of KiB) and every message a compression per client.
     "ws_per_message_deflate": False,
+    # The live feed's connections are held by a lean protocol once opened (lean_ws).
+    "ws": "tunedeck.realtime.lean_ws:LeanWebSocketProtocol",
     # TuneDeck writes its own request lines (kit.observe: route, request id, redacted
     # query); uvicorn's would repeat them with the raw query string.
     "access_log": False,
