@@ -3,12 +3,15 @@ connection is held by the protocol, with no task of its own in the server, and s
 every message, is closed by what closes a connection, answers to the keep-alive and gives
 back what it held when it ends. Served by another protocol (uvicorn's own
 ``websockets-sansio``, which offers no hold), the feed serves it from its task, with the
-same behaviour."""
+same behaviour. And the garbage collector of a serving process, which walks what those
+connections hold."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,3 +169,15 @@ def test_a_message_is_framed_once_for_every_socket() -> None:
     assert frame[:2] == bytes([0x81, 126])
     assert int.from_bytes(frame[2:4], "big") == len(payload)
     assert frame[4:] == payload
+
+
+def test_a_serving_process_collects_its_young_objects_less_often() -> None:
+    """What the commands that serve do before serving (in a process of its own: this one's
+    collector is left as it is): start-up's objects frozen, young collections every
+    10,000 new objects."""
+    code = (
+        "import gc; from tunedeck.realtime.serving import freeze_startup_objects; "
+        "freeze_startup_objects(); print(gc.get_threshold()[0], gc.get_freeze_count() > 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["10000", "True"]

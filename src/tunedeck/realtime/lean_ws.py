@@ -26,8 +26,8 @@ connection as an ASGI app to its end. ``serving.uvicorn_options`` selects this p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, cast
 
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -75,10 +75,14 @@ class HeldSocket(Protocol):
         ...
 
 
-def hold_offered(scope: Mapping[str, Any]) -> Any:
+Hold = Callable[[Holder], HeldSocket]
+"""What :data:`HOLD` offers: hold the connection for this holder, get its socket."""
+
+
+def hold_offered(scope: Mapping[str, Any]) -> Hold | None:
     """The ``hold`` of :data:`HOLD` in ``scope``, or None when the server offers none."""
     extension = (scope.get("extensions") or {}).get(HOLD)
-    return extension.get("hold") if isinstance(extension, dict) else None
+    return cast(Hold, extension["hold"]) if isinstance(extension, dict) else None
 
 
 class _Discard(asyncio.Queue[Any]):
