@@ -146,7 +146,8 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     @property
     def can_send(self) -> bool:
-        return self.writable.is_set() and not self._closing
+        # Cheap, as it is asked for every message to every socket; send_frame checks the rest.
+        return self.writable.is_set() and not self.close_sent
 
     def send_frame(self, frame: bytes) -> None:
         if not self._closing:
