@@ -21,6 +21,9 @@ from then on
 The app asks for it through the ASGI extension :data:`HOLD`. Under another server, or
 another of uvicorn's protocols, the extension is absent and the feed serves the
 connection as an ASGI app to its end. ``serving.uvicorn_options`` selects this protocol.
+It builds on uvicorn's own (0.53 and later: the closing handshake's timer, ``disconnected``),
+overriding only the steps a held connection does differently; the tests of
+``tests/realtime/test_feed_held.py`` run both.
 """
 
 from __future__ import annotations
