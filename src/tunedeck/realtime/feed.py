@@ -136,7 +136,7 @@ async def _serve(
         feed.closed(Closed(CloseCode.GOING_AWAY, "server shutting down"))
         raise
     for out in opening:
-        feed.write(out)
+        feed.socket.send_frame(out.frame)
     stream.push_to(feed)
 
 
@@ -151,13 +151,8 @@ class HeldFeed:
         self.slot = slot
         self.socket: HeldSocket | None = None
 
-    @property
-    def writable(self) -> bool:
-        return self.socket is not None and self.socket.can_send
-
-    def write(self, out: Outgoing) -> None:
-        if self.socket is not None:
-            self.socket.send_frame(out.frame)
+    def send(self, out: Outgoing) -> bool:
+        return self.socket is None or self.socket.try_send(out.frame)
 
     def closed(self, closed: Closed) -> None:
         # Given back once the closing handshake ends (``lost``), at most CLOSE_TIMEOUT on.

@@ -49,15 +49,16 @@ class Outgoing:
 
     message: dict[str, Any]
     text: str
+    type: str = field(init=False, compare=False)
+    """The message's ``type`` (read once per connection it is offered to)."""
     _frame: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.type = str(self.message.get("type", ""))
 
     @classmethod
     def of(cls, message: dict[str, Any]) -> Outgoing:
         return cls(message, serialize(message))
-
-    @property
-    def type(self) -> str:
-        return str(self.message.get("type", ""))
 
     @property
     def id(self) -> int | None:
@@ -86,13 +87,9 @@ class Closed(Exception):  # noqa: N818 (reads as a state)
 class Writer(Protocol):
     """Where a pushed connection's messages go: a socket written to as they arrive."""
 
-    @property
-    def writable(self) -> bool:
-        """Whether the socket takes a message now (its buffer is not full)."""
-        ...
-
-    def write(self, out: Outgoing) -> None:
-        """Send ``out`` now (it is :attr:`writable`)."""
+    def send(self, out: Outgoing) -> bool:
+        """Write ``out`` now; False when the socket takes nothing now (its buffer is full:
+        the writer calls :meth:`Connection.resume` once it drains)."""
         ...
 
     def closed(self, closed: Closed) -> None:
@@ -123,8 +120,7 @@ class Connection:
         if self.closed is not None or out.type not in self.reads:
             return
         writer = self._writer
-        if writer is not None and not self._queue and writer.writable:
-            self._write(writer, out)
+        if writer is not None and not self._queue and self._send(writer, out):
             return
         queue = self._queue
         if queue is None:
@@ -191,20 +187,22 @@ class Connection:
         writer, queue = self._writer, self._queue
         if writer is None or self.closed is not None:
             return
-        while queue and writer.writable:
-            self._write(writer, queue.popleft())
+        while queue and self._send(writer, queue[0]):
             if self.closed is not None:
                 return
+            queue.popleft()
         if queue is not None and not queue:
             self._queue = None
 
-    def _write(self, writer: Writer, out: Outgoing) -> None:
+    def _send(self, writer: Writer, out: Outgoing) -> bool:
+        """Whether ``writer`` took ``out`` (or the connection ended trying)."""
         try:
-            writer.write(out)
+            return writer.send(out)
         except Exception:
             # One broken socket must not stop the channel's delivery to the others.
             logger.exception("live: writing to a connection failed")
             self.close(CloseCode.INTERNAL_ERROR, "internal error")
+            return True
 
     def _wake(self) -> None:
         waiter = self._waiter

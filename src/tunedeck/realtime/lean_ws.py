@@ -11,7 +11,7 @@ from then on
 
 - a message is written to the transport as the hub delivers it, as bytes framed once
   for every socket (``hub.Outgoing.frame``); while the socket's buffer is full
-  (:attr:`can_send` false) the hub keeps what waits in the connection's bounded queue,
+  (:meth:`try_send` false) the hub keeps what waits in the connection's bounded queue,
   until :meth:`resume_writing` tells the holder to send it;
 - what the client sends is handed to the holder as it arrives (``received``), and its
   end (a close frame, the connection lost, no answer to a ping) once (``lost``);
@@ -62,13 +62,13 @@ class Holder(Protocol):
 class HeldSocket(Protocol):
     """A held connection, as its holder writes to it."""
 
-    @property
-    def can_send(self) -> bool:
-        """Open, and its buffer below uvicorn's high-water mark."""
+    def try_send(self, frame: bytes) -> bool:
+        """Write a serialized server frame, unless the socket's buffer is full (False:
+        the holder is told ``writable_again`` once it drains); dropped once closing."""
         ...
 
     def send_frame(self, frame: bytes) -> None:
-        """Write a serialized server frame (nothing once closing)."""
+        """Write a serialized server frame whatever the buffer holds (nothing once closing)."""
         ...
 
     def send_close(self, code: int, reason: str, *, within: float) -> None:
@@ -147,10 +147,13 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     # -- the held socket (HeldSocket) ---------------------------------------------------
 
-    @property
-    def can_send(self) -> bool:
-        # Cheap, as it is asked for every message to every socket; send_frame checks the rest.
-        return self.writable.is_set() and not self.close_sent
+    def try_send(self, frame: bytes) -> bool:
+        # Called for every message to every socket: as little as can be.
+        if not self.writable.is_set():
+            return False
+        if not (self.close_sent or self.transport.is_closing()):
+            self.transport.write(frame)
+        return True
 
     def send_frame(self, frame: bytes) -> None:
         if not self._closing:
