@@ -238,7 +238,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _travel_light(self) -> None:
         """Drop what only the app's call needed (its scope, the handshake's request and
-        response, the queue of ASGI events): a third of a held connection's memory."""
+        response, the queue of ASGI events): half of what a held connection kept."""
         self.scope = {"type": "websocket", "client": self.client}  # type: ignore[typeddict-item]
         self.request = self.response = None  # type: ignore[assignment]
         self.queue = _DISCARD
