@@ -8,6 +8,7 @@ import contextlib
 import secrets
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -117,8 +118,10 @@ async def test_sse_stream_and_last_event_id_resume(
         assert plain.json()["error"]["code"] == "not_acceptable"
 
 
+# Held by the lean socket (what serve runs), and served from its task (uvicorn's protocol).
+@pytest.mark.parametrize("protocol", [{}, {"ws": "websockets-sansio"}], ids=["lean", "sansio"])
 async def test_slow_consumer_is_closed_and_the_others_keep_receiving(
-    settings: Settings, database: Database, sim: Sim
+    protocol: dict[str, str], settings: Settings, database: Database, sim: Sim
 ) -> None:
     keys = await streamer(database, sim)
     small = settings.model_copy(update={"live_queue_size": 16})
@@ -126,7 +129,7 @@ async def test_slow_consumer_is_closed_and_the_others_keep_receiving(
     filler = secrets.token_urlsafe(24_000)
     headers = {"Authorization": f"Bearer {keys.overlay}"}
     async with (
-        served(small) as server,
+        served(small, **protocol) as server,
         feed(server.ws, token=keys.overlay) as steady,
         # A client that reads nothing: its library stops reading the socket at once.
         # No compression: what is sent fills the socket buffers as it would on a network.

@@ -12,9 +12,13 @@ slow, 4429 over a connection cap (``caps``) or too many failed sign-ins from the
 1001 server shutting down, 1013 try again later (the database could not serve the
 connection just now).
 
-Two tasks per connection: this handler reads the client (whose only message is the
-first ``auth``; anything else closes it) and a sender writes the queue, so a client that
-stops reading never holds up the hub and is closed when its queue is full.
+Once its opening is sent, a connection is *held* by the lean WebSocket (``lean_ws``,
+the protocol ``tunedeck serve`` runs): the handler returns, the hub writes each message
+to the socket as it arrives, and what the client sends (nothing is expected: any frame
+closes it) is read as it comes, with no task per connection. Served by another server,
+the handler keeps two tasks per connection: it reads the client and a sender writes the
+queue. Either way a client that stops reading never holds up the hub and is closed
+(4408) once ``live_queue_size`` messages wait for it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket
@@ -33,10 +38,11 @@ from tunedeck.accounts.permissions import Permission, Principal
 from tunedeck.kit.addresses import limit_key
 from tunedeck.kit.hosts import origin_allowed
 from tunedeck.realtime import sse
-from tunedeck.realtime.caps import OverCap
+from tunedeck.realtime.caps import OverCap, Slot
 from tunedeck.realtime.credentials import LiveClient, authenticate, handshake_secret
-from tunedeck.realtime.hub import Closed, Connection
-from tunedeck.realtime.live import Live, live_of
+from tunedeck.realtime.hub import Closed, Connection, Outgoing
+from tunedeck.realtime.lean_ws import HeldSocket, hold_offered
+from tunedeck.realtime.live import Live, LiveStream, live_of
 from tunedeck.realtime.protocol import (
     CloseCode,
     Refused,
@@ -91,24 +97,84 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    with slot:
-        await _serve(websocket, live, client, since)
+    await _serve(websocket, live, client, since, slot)
 
 
-async def _serve(websocket: WebSocket, live: Live, client: LiveClient, since: int | None) -> None:
-    """Feed an authenticated client until it leaves or its connection is closed."""
+async def _serve(
+    websocket: WebSocket, live: Live, client: LiveClient, since: int | None, slot: Slot
+) -> None:
+    """Feed an authenticated client; ``slot`` (its connection caps) is given back when it
+    ends. Held by the lean socket when the server offers one, else served by this task."""
     try:
-        with live.attach(client, "websocket") as connection:
-            sender = asyncio.create_task(_send(websocket, live, client, connection, since))
-            try:
-                await _receive(websocket, connection)
-            finally:
-                # The sender ends once the connection is closed, sending the close frame.
-                if not connection.closed:
-                    connection.close(CloseCode.NORMAL, "client left")
-                await _finish(sender)
+        stream = live.open_stream(client, "websocket", since)
     except Closed as closed:  # the hub is shutting down
+        slot.release()
         await _close(websocket, closed.code, closed.reason)
+        return
+    hold = hold_offered(websocket.scope)
+    if hold is None:
+        try:
+            await _pump(websocket, stream)
+        finally:
+            stream.close()
+            slot.release()
+        return
+    # Held from now on: the socket reads the client while the opening is made.
+    feed = HeldFeed(stream, slot)
+    feed.socket = hold(feed)
+    try:
+        opening = await stream.opening()
+    except Closed as closed:
+        feed.closed(closed)
+        return
+    except Exception:
+        logger.exception("live feed: sending failed")
+        feed.closed(Closed(CloseCode.INTERNAL_ERROR, "internal error"))
+        return
+    except BaseException:  # cancelled: the server stops
+        feed.closed(Closed(CloseCode.GOING_AWAY, "server shutting down"))
+        raise
+    for out in opening:
+        feed.socket.send_frame(out.frame)
+    stream.push_to(feed)
+
+
+class HeldFeed:
+    """A connection held by the lean socket: the hub writes to it (``hub.Writer``), the
+    socket tells it what the client does (``lean_ws.Holder``)."""
+
+    __slots__ = ("slot", "socket", "stream")
+
+    def __init__(self, stream: LiveStream, slot: Slot) -> None:
+        self.stream = stream
+        self.slot = slot
+        self.socket: HeldSocket | None = None
+
+    def send(self, out: Outgoing) -> bool:
+        return self.socket is None or self.socket.try_send(out.frame)
+
+    def closed(self, closed: Closed) -> None:
+        # Given back once the closing handshake ends (``lost``), at most CLOSE_TIMEOUT on.
+        if closed.code != CloseCode.NORMAL and self.socket is not None:
+            self.socket.send_close(closed.code, close_reason(closed.reason), within=CLOSE_TIMEOUT)
+        else:
+            self._release()
+
+    def received(self, message: Mapping[str, Any]) -> None:
+        refused = _refusal(message)
+        if refused is not None:
+            self.stream.connection.close(refused.code, refused.reason)
+
+    def writable_again(self) -> None:
+        self.stream.connection.resume()
+
+    def lost(self) -> None:
+        self.stream.connection.close(CloseCode.NORMAL, "client left")
+        self._release()
+
+    def _release(self) -> None:
+        self.stream.close()
+        self.slot.release()
 
 
 async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, int | None]:
@@ -138,32 +204,48 @@ async def _authenticate(websocket: WebSocket, live: Live) -> tuple[LiveClient, i
     return client, since
 
 
+def _refusal(message: Mapping[str, Any]) -> Refused | None:
+    """Why a client frame after the opening closes its connection: any frame does (the
+    only client message, ``auth``, came first)."""
+    try:
+        frame = read_frame(message)
+        if frame.get("type") == "auth":
+            raise Refused(CloseCode.BAD_MESSAGE, "already authenticated")
+        parse_auth(frame)  # raises, naming the unexpected type
+    except Refused as refused:
+        return refused
+    return None
+
+
+async def _pump(websocket: WebSocket, stream: LiveStream) -> None:
+    """Serve the connection from this task (no lean socket): a sender writes the stream,
+    this task reads the client until it leaves or its connection is closed."""
+    connection = stream.connection
+    sender = asyncio.create_task(_send(websocket, stream))
+    try:
+        await _receive(websocket, connection)
+    finally:
+        # The sender ends once the connection is closed, sending the close frame.
+        if not connection.closed:
+            connection.close(CloseCode.NORMAL, "client left")
+        await _finish(sender)
+
+
 async def _receive(websocket: WebSocket, connection: Connection) -> None:
-    """Read the client until it leaves or its connection is closed; any frame is refused
-    (the only client message, ``auth``, came first)."""
     while connection.closed is None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        try:
-            frame = read_frame(message)
-            kind = frame.get("type")
-            if kind == "auth":
-                raise Refused(CloseCode.BAD_MESSAGE, "already authenticated")
-            parse_auth(frame)  # raises, naming the unexpected type
-        except Refused as refused:
+        refused = _refusal(message)
+        if refused is not None:
             connection.close(refused.code, refused.reason)
             return
 
 
-async def _send(
-    websocket: WebSocket, live: Live, client: LiveClient, connection: Connection, since: int | None
-) -> None:
+async def _send(websocket: WebSocket, stream: LiveStream) -> None:
+    connection = stream.connection
     try:
-        for out in await live.opening(client, connection, since):
-            await websocket.send_text(out.text)
-        while True:
-            out = await connection.next()
+        async for out in stream:
             await websocket.send_text(out.text)
     except Closed as closed:
         if closed.code != CloseCode.NORMAL:

@@ -1,12 +1,25 @@
 """What every live client goes through, whatever carries it (WebSocket, SSE, GraphQL).
 
-:meth:`Live.attach` joins the client to its account channel in the hub, reports it to
-the watched registry (so its account is polled) and to the revocation checks (so that
-revoking its credential closes it). :meth:`Live.opening` makes the first messages:
-``hello``; when resuming, the events missed since the client's last id (loaded from
-``platform_events``) or a ``reset``; then a fresh ``now_playing``. Live messages
-follow, those already covered by the opening skipped, so a client sees each event
-once, in order.
+A door authenticates its client, then opens a :class:`LiveStream` (:meth:`Live.stream`)
+and only encodes and writes what the stream gives, in order:
+
+- the **opening**: ``hello``; when resuming, the events missed since the client's last
+  id (loaded from ``platform_events``) or a ``reset``; then a fresh ``now_playing``
+  (and a ``status`` when there is something to say);
+- then what the client's account channel carries, those already covered by the
+  opening skipped, so a client sees each event once, in order.
+
+Each message reaches only a client that may read its type (``LiveClient.reads``, from
+its permissions), and only the types the door asked for (``only``: a GraphQL
+subscription takes one). A new message type is added here and in the client's reads,
+and every door carries it.
+
+Opening a stream joins the client to its account channel in the hub, reports it to the
+watched registry (so its account is polled) and to the revocation checks (so that
+revoking its credential closes it); :meth:`LiveStream.close` undoes all of it. A door
+pulls the stream (``async for``, or :meth:`LiveStream.next_within` to send keep-alives
+while idle), or, once the opening is sent, has it pushed to a socket
+(:meth:`LiveStream.push_to`: the lean WebSocket of ``lean_ws``, no task per connection).
 
 One ``Live`` per serving process (``tunedeck.runtime.Runtime.live``); the doors reach it
 with :func:`live_of`.
@@ -14,11 +27,12 @@ with :func:`live_of`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
 from starlette.requests import HTTPConnection
@@ -32,7 +46,7 @@ from tunedeck.kit.deps import runtime_of
 from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime.caps import ConnectionCaps, ConnectionKind
 from tunedeck.realtime.credentials import LiveClient
-from tunedeck.realtime.hub import Closed, Connection, Hub, Outgoing
+from tunedeck.realtime.hub import Closed, Connection, Hub, Outgoing, Writer
 from tunedeck.realtime.messages import Event, Hello, Reset
 from tunedeck.realtime.protocol import BUSY_REASON, CloseCode
 from tunedeck.realtime.revocation import Revocations
@@ -81,22 +95,34 @@ class Live:
         self.connections: Counter[ConnectionKind] = Counter()
 
     @contextmanager
-    def attach(self, client: LiveClient, kind: ConnectionKind) -> Iterator[Connection]:
-        """The client's connection to its channel, watched and revocable, for the block."""
-        with ExitStack() as stack:
-            connection = stack.enter_context(self.hub.connect(client.account_id, client.reads))
-            self.connections[kind] += 1
-            stack.callback(self.connections.subtract, (kind,))
+    def stream(
+        self,
+        client: LiveClient,
+        kind: ConnectionKind,
+        since: int | None = None,
+        *,
+        only: Collection[str] | None = None,
+    ) -> Iterator[LiveStream]:
+        """The client's stream (module doc) for the block; raises :class:`Closed` when the
+        process is shutting down."""
+        stream = self.open_stream(client, kind, since, only=only)
+        try:
+            yield stream
+        finally:
+            stream.close()
 
-            def revoked() -> None:
-                connection.close(CloseCode.UNAUTHENTICATED, "credential revoked")
-
-            stack.enter_context(self.revocations.watch(client.credential, revoked))
-            watch = self.watch
-            if watch is not None:
-                watch.connected(client.account_id)
-                stack.callback(watch.disconnected, client.account_id)
-            yield connection
+    def open_stream(
+        self,
+        client: LiveClient,
+        kind: ConnectionKind,
+        since: int | None = None,
+        *,
+        only: Collection[str] | None = None,
+    ) -> LiveStream:
+        """The client's stream until its :meth:`~LiveStream.close` (:meth:`stream` for a
+        block; this for a connection that outlives the code opening it)."""
+        reads = client.reads if only is None else client.reads & frozenset(only)
+        return LiveStream(self, client, kind, since, reads)
 
     async def opening(
         self, client: LiveClient, connection: Connection, since: int | None
@@ -182,3 +208,111 @@ def _reset_reason(since: int, history: History) -> str:
     if since < history.floor:
         return f"message {since} is too old to resume from"
     return "the missed events are not stored yet"
+
+
+class LiveStream:
+    """One live client's messages, in order (module doc): what a door iterates.
+
+    ``async for out in stream`` gives the opening, then each message of the channel as it
+    comes, until the connection is closed (:class:`Closed`: too slow, revoked, the
+    process stopping; the door closes its client with that code).
+    """
+
+    __slots__ = (
+        "_live",
+        "_opened",
+        "_pending",
+        "_revocation",
+        "_watch",
+        "client",
+        "connection",
+        "kind",
+        "since",
+    )
+
+    def __init__(
+        self,
+        live: Live,
+        client: LiveClient,
+        kind: ConnectionKind,
+        since: int | None,
+        reads: frozenset[str],
+    ) -> None:
+        self._live = live
+        self.client = client
+        self.kind = kind
+        self.since = since
+        self.connection = live.hub.join(client.account_id, reads)
+        live.connections[kind] += 1
+        self._revocation: int | None = live.revocations.add(client.credential, self._revoked)
+        self._watch = live.watch
+        if self._watch is not None:
+            self._watch.connected(client.account_id)
+        self._opened = False
+        self._pending: list[Outgoing] | None = None  # the opening's unsent part, reversed
+
+    def __aiter__(self) -> LiveStream:
+        return self
+
+    async def __anext__(self) -> Outgoing:
+        return await self.next()
+
+    async def opening(self) -> list[Outgoing]:
+        """The opening's messages, made once, for a door that sends them itself before
+        :meth:`push_to`; what it may read only."""
+        if self._opened:
+            raise RuntimeError("the opening of this stream was made already")
+        self._opened = True
+        messages = await self._live.opening(self.client, self.connection, self.since)
+        reads = self.connection.reads
+        return [out for out in messages if out.type in reads]
+
+    async def next(self) -> Outgoing:
+        """The next message, waiting for it; :class:`Closed` once the connection is."""
+        out = await self._opening_next()
+        return out if out is not None else await self.connection.next()
+
+    async def next_within(self, seconds: float) -> Outgoing | None:
+        """The next message, or None when none came within ``seconds`` (a keep-alive is
+        due); :class:`Closed` once the connection is."""
+        out = await self._opening_next()
+        if out is not None:
+            return out
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.connection.next()
+        except TimeoutError:
+            return None
+
+    def push_to(self, writer: Writer) -> None:
+        """Once the opening is sent: write every later message to ``writer`` as it arrives
+        (``writer`` hears of the connection's close too)."""
+        if not self._opened or self._pending:
+            raise RuntimeError("push_to() before the opening was sent")
+        self.connection.push_to(writer)
+
+    def close(self) -> None:
+        """Leave the channel, the watched registry and the revocation checks (once)."""
+        if self._revocation is None:
+            return
+        live, account_id = self._live, self.client.account_id
+        live.revocations.discard(self.client.credential, self._revocation)
+        self._revocation = None
+        live.hub.leave(self.connection)
+        live.connections.subtract((self.kind,))
+        if self._watch is not None:
+            self._watch.disconnected(account_id)
+
+    async def _opening_next(self) -> Outgoing | None:
+        if not self._opened:
+            self._pending = list(reversed(await self.opening()))
+        pending = self._pending
+        if not pending:
+            return None
+        out = pending.pop()
+        if not pending:
+            self._pending = None
+        return out
+
+    def _revoked(self) -> None:
+        self.connection.close(CloseCode.UNAUTHENTICATED, "credential revoked")

@@ -54,16 +54,25 @@ class Revocations:
     @contextmanager
     def watch(self, credential: Credential, on_revoked: OnRevoked) -> Iterator[None]:
         """Call ``on_revoked`` (once) if ``credential`` is revoked while the block runs."""
-        self._next_token += 1
-        token = self._next_token
-        self._watched.setdefault(credential, {})[token] = on_revoked
+        token = self.add(credential, on_revoked)
         try:
             yield
         finally:
-            callbacks = self._watched.get(credential, {})
-            callbacks.pop(token, None)
-            if not callbacks:
-                self._watched.pop(credential, None)
+            self.discard(credential, token)
+
+    def add(self, credential: Credential, on_revoked: OnRevoked) -> int:
+        """Call ``on_revoked`` (once) if ``credential`` is revoked, until :meth:`discard`
+        is given the token returned (:meth:`watch` for a connection outliving its code)."""
+        self._next_token += 1
+        token = self._next_token
+        self._watched.setdefault(credential, {})[token] = on_revoked
+        return token
+
+    def discard(self, credential: Credential, token: int) -> None:
+        callbacks = self._watched.get(credential, {})
+        callbacks.pop(token, None)
+        if not callbacks:
+            self._watched.pop(credential, None)
 
     @property
     def credential_count(self) -> int:

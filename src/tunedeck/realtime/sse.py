@@ -12,7 +12,6 @@ stream over a connection cap (``caps``) is refused with 429 ``too_many_connectio
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,6 +34,8 @@ from tunedeck.realtime.protocol import Refused, parse_since
 MEDIA_TYPE = "text/event-stream"
 RETRY_MS = 2000
 """How long a browser waits before reconnecting (sent once, as ``retry:``)."""
+KEEP_ALIVE = ": keep-alive\n\n"
+"""What an idle stream sends every ``live_keepalive_seconds`` (a comment: no event)."""
 
 
 class NotAcceptable(TuneDeckError):  # noqa: N818 (named like the status)
@@ -102,18 +103,10 @@ async def _events(
     # Runs for as long as the client listens; Starlette cancels it when the client leaves.
     yield f"retry: {RETRY_MS}\n\n"
     try:
-        with live.attach(client, "sse") as connection:
-            for out in await live.opening(client, connection, since):
-                yield frame(out.text, out.id)
+        with live.stream(client, "sse", since) as stream:
             while True:
-                try:
-                    out = await asyncio.wait_for(
-                        connection.next(), live.settings.live_keepalive_seconds
-                    )
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                yield frame(out.text, out.id)
+                out = await stream.next_within(live.settings.live_keepalive_seconds)
+                yield KEEP_ALIVE if out is None else frame(out.text, out.id)
     except Closed as closed:
         body = {"type": "close", "code": closed.code, "reason": closed.reason}
         yield frame(json.dumps(body), event="close")

@@ -69,14 +69,9 @@ async def _messages(info: Ctx, kind: str) -> AsyncGenerator[Outgoing, None]:
     live = live_of(context.conn)
     client = LiveClient(principal, socket.credential, reads_of(principal))
     try:
-        with live.attach(client, "graphql") as connection:
-            for out in await live.opening(client, connection, None):
-                if out.type == kind:
-                    yield out
-            while True:
-                out = await connection.next()
-                if out.type == kind:
-                    yield out
+        with live.stream(client, "graphql", only=(kind,)) as stream:
+            async for out in stream:
+                yield out
     except Closed as closed:
         # The whole connection goes: a revoked credential must not keep the socket.
         socket.close_soon(closed.code, closed.reason)
