@@ -54,7 +54,7 @@ def options(protocol: str) -> dict[str, Any]:
 
 
 def held_by_key(server: Served, keys: Keys) -> int:
-    live = server.app.state.live
+    live = server.live
     return int(live.caps.open_count(Cap.CREDENTIAL, Credential(PrincipalKind.API_KEY, keys.key_id)))
 
 
@@ -81,7 +81,7 @@ async def test_feed_connections_with_and_without_the_lean_socket(
 
         # Every message reaches each client whole: text outside ASCII, and one longer than
         # a 16-bit frame length.
-        bus, live = server.app.state.bus, server.app.state.live
+        bus, live = server.runtime.bus, server.live
         for text in ("held: ünïcødé 🎵 مرحبا", "x" * 70_000):
             await bus.publish(
                 keys.account_id, Status(status=StatusKind.IDLE, message=text).to_wire()
@@ -152,7 +152,7 @@ async def test_a_client_that_stops_answering_pings_is_closed_and_given_back(
         (close,) = silent.frames(Opcode.CLOSE)
         assert close.data[:2] == (1011).to_bytes(2, "big")  # keepalive ping timeout
 
-        live = server.app.state.live
+        live = server.live
 
         async def given_back() -> bool:
             return held_by_key(server, keys) == 0 and not live.hub.connections(keys.account_id)

@@ -19,6 +19,9 @@ export const TOPIC = Object.freeze({
   TAB: "tab", // the tab shown
 });
 
+/** How long an unconfirmed change outlives reports that contradict it (a poll or two). */
+const ASSUMED_FOR_MS = 4000;
+
 class Store {
   #me = null; // GET /v1/me (account, label, permissions)
   #permissions = new Set();
@@ -27,6 +30,9 @@ class Store {
   #devices = null;
   #status = null;
   #topics = new Map();
+  // What this page changed before Spotify confirmed it: a now_playing observed before the
+  // change may still arrive, and must not flip the control back under the user's finger.
+  #assumed = null; // { uri, changes, until }
   /** Where the playing item is (the same model as the overlay's). */
   playhead = new Playhead();
 
@@ -90,15 +96,34 @@ class Store {
 
   /** What plays; `serverTime` when it came from the feed (the playhead syncs to it). */
   setNowPlaying(nowPlaying, serverTime) {
-    this.#nowPlaying = nowPlaying;
-    this.playhead.update(nowPlaying, serverTime);
-    this.emit(TOPIC.NOW_PLAYING, nowPlaying);
+    const shown = this.#withAssumed(nowPlaying);
+    this.#nowPlaying = shown;
+    this.playhead.update(shown, serverTime);
+    this.emit(TOPIC.NOW_PLAYING, shown);
+  }
+
+  /** `nowPlaying` with this page's unconfirmed changes laid over it, until confirmed. */
+  #withAssumed(nowPlaying) {
+    const assumed = this.#assumed;
+    if (!assumed || !nowPlaying) return nowPlaying;
+    const uri = nowPlaying.track ? nowPlaying.track.uri : null;
+    const confirmed = Object.keys(assumed.changes).every((key) => nowPlaying[key] === assumed.changes[key]);
+    if (confirmed || uri !== assumed.uri || Date.now() > assumed.until) {
+      this.#assumed = null;
+      return nowPlaying;
+    }
+    return { ...nowPlaying, ...assumed.changes };
   }
 
   /** A change made on this page before Spotify confirms it (play, pause, shuffle...). */
   assumeNowPlaying(changes) {
     if (!this.#nowPlaying) return;
     this.#nowPlaying = { ...this.#nowPlaying, ...changes };
+    const { progress_ms: _seek, ...held } = changes; // a seek is confirmed by the playhead's own hold
+    if (Object.keys(held).length) {
+      const track = this.#nowPlaying.track;
+      this.#assumed = { uri: track ? track.uri : null, changes: held, until: Date.now() + ASSUMED_FOR_MS };
+    }
     if ("is_playing" in changes) this.playhead.setPlaying(changes.is_playing);
     if ("progress_ms" in changes) this.playhead.seek(changes.progress_ms);
     this.emit(TOPIC.NOW_PLAYING, this.#nowPlaying);
@@ -106,6 +131,7 @@ class Store {
 
   /** Back to a state known before (an optimistic change Spotify refused). */
   restoreNowPlaying(nowPlaying, playhead) {
+    this.#assumed = null;
     this.#nowPlaying = nowPlaying;
     Object.assign(this.playhead, playhead);
     this.emit(TOPIC.NOW_PLAYING, nowPlaying);
