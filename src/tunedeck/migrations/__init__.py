@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "tunedeck.kit.leases",
     "tunedeck.player.models",
     "tunedeck.realtime.models",
+    "tunedeck.requests.models",
 )
 
 
