@@ -46,6 +46,7 @@ from tunedeck.realtime.lifespan import Realtime, RealtimeInputs, realtime
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
+from tunedeck.requests.matching import Matcher
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Runtime:
     live: Live | None
     poller: Poller | None
     request_limits: RequestLimits | None
+    # Song requests' lookups, remembered and shared by every door of the process.
+    request_matcher: Matcher
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ async def build_runtime(
             live=live.live,
             poller=live.poller,
             request_limits=limits,
+            request_matcher=Matcher(),
         )
 
 
@@ -209,6 +213,7 @@ if TYPE_CHECKING:
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
     from tunedeck.realtime.live import LiveRuntime
+    from tunedeck.requests.deps import RequestsRuntime
 
     def _every_view_fits(runtime: Runtime) -> None:
         """Never called: mypy proves here that :class:`Runtime` is each layer's view of
@@ -220,4 +225,5 @@ if TYPE_CHECKING:
         limits: LimitsRuntime = runtime
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
-        del kit, throttle, connections, player, limits, live, sampled
+        requests: RequestsRuntime = runtime
+        del requests, kit, throttle, connections, player, limits, live, sampled
