@@ -95,6 +95,14 @@ class Feeder:
         feed = self._feeds.get(account_id)
         return feed.status if feed is not None else None
 
+    def seen_left(self, account_id: uuid.UUID, uri: str) -> int | None:
+        """Milliseconds ``uri`` had left at the last reading followed, if it was playing."""
+        feed = self._feeds.get(account_id)
+        seen = Seen.of(feed.last if feed is not None else None)
+        if seen.uri != uri or seen.progress_ms is None or seen.duration_ms is None:
+            return None
+        return seen.duration_ms - seen.progress_ms
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
