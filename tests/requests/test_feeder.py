@@ -7,7 +7,7 @@ the database; never how long anything took.
 
 from __future__ import annotations
 
-from tests.realtime.support import eventually
+from tests.realtime.support import channel, eventually, track_uri
 from tests.requests.feeder_support import (
     FeederRuntime,
     bus_url,
@@ -71,9 +71,20 @@ async def test_a_request_plays_just_in_time_then_the_playlist_goes_on(
         await in_spotify_queue(sim, track.uri)
 
         # The track ends: the request plays, with its requester in now_playing.
-        sim.advance(4)
-        await wait_state(database, request, "playing")
-        assert sim.playback()["track_uri"] == track.uri
+        async with channel(runtime.bus, account) as published:
+            sim.advance(4)
+            await wait_state(database, request, "playing")
+            assert sim.playback()["track_uri"] == track.uri
+            shown = await published.wait_for(
+                lambda m: m.get("type") == "now_playing" and track_uri(m) == track.uri,
+                what="the request in now_playing",
+            )
+            assert shown["now_playing"]["requested_by"] == "Zoë"
+            assert all(
+                m["now_playing"].get("requested_by") is None
+                for m in published.now_playing()
+                if track_uri(m) != track.uri
+            )
 
         # It plays to its end: played, and the playlist goes on where it was.
         sim.advance(time_left_s(sim) - 2)
