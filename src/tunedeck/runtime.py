@@ -47,6 +47,7 @@ from tunedeck.realtime.live import Live
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
 from tunedeck.requests.feeder import Feeder
+from tunedeck.requests.matching import Matcher
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Runtime:
     poller: Poller | None
     request_limits: RequestLimits | None
     feeder: Feeder | None
+    # Song requests' lookups, remembered and shared by every door of the process.
+    request_matcher: Matcher
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ async def build_runtime(
             poller=live.poller,
             request_limits=limits,
             feeder=feeder,
+            request_matcher=Matcher(),
         )
 
 
@@ -232,6 +236,7 @@ if TYPE_CHECKING:
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
     from tunedeck.realtime.live import LiveRuntime
+    from tunedeck.requests.deps import RequestsRuntime
 
     def _every_view_fits(runtime: Runtime) -> None:
         """Never called: mypy proves here that :class:`Runtime` is each layer's view of
@@ -243,4 +248,5 @@ if TYPE_CHECKING:
         limits: LimitsRuntime = runtime
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
-        del kit, throttle, connections, player, limits, live, sampled
+        requests: RequestsRuntime = runtime
+        del requests, kit, throttle, connections, player, limits, live, sampled
