@@ -99,7 +99,11 @@ async def harness(
     streamer: Streamer,
     database: Database,
 ) -> AsyncIterator[Harness]:
-    settings = player_fixtures.player_settings(database_url, bus_url, sim, tmp_path)
+    # No poller: an account with requests is polled (and fed), whose Spotify calls are
+    # not the service's.
+    settings = player_fixtures.player_settings(
+        database_url, bus_url, sim, tmp_path, poll_in_process=False
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
         yield Harness(app, app_runtime(app), client, streamer, sim, database)
