@@ -149,7 +149,7 @@ async def queue_request(
             viewer_id=viewer.lower(),
             viewer_login=viewer.lower(),
             viewer_name=viewer,
-            viewer_role="viewer",
+            viewer_role="regular",
             source="chat",
             query=track.name,
             track_uri=track.uri,

@@ -7,6 +7,8 @@ the database; never how long anything took.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.realtime.support import channel, eventually, track_uri
 from tests.requests.feeder_support import (
     FeederRuntime,
@@ -28,8 +30,12 @@ from tests.requests.feeder_support import (
     time_left_s,
     wait_state,
 )
+from tests.support.accounts import acting_for
 from tests.support.simulator import Sim
 from tunedeck.kit.db import Database
+from tunedeck.requests import moderation
+from tunedeck.requests.context import RequestsContext
+from tunedeck.requests.models import SongRequest
 
 __all__ = [
     "bus_url",
@@ -195,3 +201,38 @@ async def in_spotify_queue(sim: Sim, uri: str) -> None:
         return list(sim.playback()["queue"]) == [uri]
 
     await eventually(queued, what=f"{uri} in Spotify's queue")
+
+
+async def test_a_moderator_skipping_a_request_is_named_on_its_end(
+    database: Database, sim: Sim, feeder_runtime: FeederRuntime
+) -> None:
+    account = await connected_account(database, sim)
+    before = sim.playback()
+    upcoming = list(before["upcoming"])
+    track = catalog_track(sim, avoid={str(before["track_uri"]), *upcoming})
+    request = await queue_request(database, account, track, "viewer", rank=1)
+    async with feeder_runtime() as runtime:
+        sim.advance(time_left_s(sim) - 3)
+        await in_spotify_queue(sim, track.uri)
+        sim.advance(4)
+        await wait_state(database, request, "playing")
+
+        operator = await acting_for(database, account)
+        moderator = replace(operator.principal, label="mod bot")
+        ctx = RequestsContext(
+            moderator,
+            runtime.units,
+            runtime.token_manager,
+            runtime.player_state,
+            runtime.request_matcher,
+        )
+        skipped = await moderation.skip(ctx)
+        assert skipped is not None
+        assert str(skipped.id) == str(request)
+        await wait_state(database, request, "skipped")
+        assert sim.playback()["track_uri"] == upcoming[0]
+    async with database.session() as session:
+        row = await session.get(SongRequest, request)
+    assert row is not None
+    assert row.actor == "mod bot"
+    assert ("request:skipped", str(request)) in await request_events(database, account)

@@ -19,7 +19,7 @@ from tunedeck.kit.db import utcnow
 from tunedeck.kit.errors import Conflict, ValidationFailed, invalid_input
 from tunedeck.kit.unit_of_work import UnitOfWork
 from tunedeck.player.context import perform
-from tunedeck.requests import repository
+from tunedeck.requests import feed_steps, repository
 from tunedeck.requests.context import RequestsContext
 from tunedeck.requests.identity import login_key, viewer_key
 from tunedeck.requests.models import RequestBan, SongRequest
@@ -164,7 +164,10 @@ async def skip(ctx: RequestsContext) -> RequestOut | None:
     it skipped). None when no request is playing (nothing is skipped)."""
     authorize(ctx, MODERATE)
     async with ctx.begin() as work:
-        playing = await repository.in_state(work.session, ctx.account_id, [State.PLAYING.value])
+        await repository.lock_queue(work.session, ctx.account_id)
+        # Named before Spotify's next: the feeder's request:skipped names who skipped it.
+        asked = await feed_steps.ask_skip(work.session, ctx.account_id, ctx.principal.label)
+        playing = [asked] if asked is not None else []
     if not playing:
         return None
 
