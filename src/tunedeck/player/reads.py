@@ -8,9 +8,10 @@ the recorded events. Reads record no event.
 from __future__ import annotations
 
 from tunedeck.accounts.context import authorize
-from tunedeck.accounts.permissions import Permission
+from tunedeck.accounts.permissions import Permission, require_permission
 from tunedeck.events import service as events
 from tunedeck.events.schemas import EventPage
+from tunedeck.events.types import EventType
 from tunedeck.player.context import PlayerContext, client, spotify
 from tunedeck.player.inputs import (
     EventsQueryIn,
@@ -35,6 +36,7 @@ from tunedeck.player.schemas import (
 from tunedeck.player.state import StateParts, fetch_state
 
 READ = Permission.SPOTIFY_READ
+REQUEST_EVENT_PREFIX = "request:"
 
 
 async def state(ctx: PlayerContext) -> StateOut:
@@ -116,14 +118,27 @@ async def search(ctx: PlayerContext, request: SearchIn) -> list[TrackOut]:
     return [TrackOut.of(track) for track in tracks]
 
 
+def _readable_types(ctx: PlayerContext, wanted: list[str] | None) -> list[str]:
+    """The event types asked for that the caller may read: song requests' events name
+    viewers, so they are only for ``requests:read`` (asking for them without it is 403)."""
+    if ctx.principal.has(Permission.REQUESTS_READ):
+        return wanted or sorted(t.value for t in EventType)
+    if wanted and any(name.startswith(REQUEST_EVENT_PREFIX) for name in wanted):
+        require_permission(ctx.principal, Permission.REQUESTS_READ)
+    return wanted or sorted(
+        t.value for t in EventType if not t.value.startswith(REQUEST_EVENT_PREFIX)
+    )
+
+
 async def list_events(ctx: PlayerContext, request: EventsQueryIn) -> EventPage:
     """The account's recorded playback events, newest first (the events module's query)."""
     authorize(ctx, READ)
+    types = _readable_types(ctx, events.parse_types(request.types))
     async with ctx.begin() as work:
         return await events.list_events(
             work.session,
             ctx.account_id,
-            types=request.types,
+            types=types,
             actor_key_id=request.actor,
             since=request.since,
             until=request.until,

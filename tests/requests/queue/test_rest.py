@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.accounts.conftest import MakeCaller
+from tests.realtime.support import eventually
 from tests.requests.queue.conftest import Harness
 from tests.requests.queue.support import rules, songs
 
@@ -215,3 +216,32 @@ async def test_permissions_and_other_accounts(harness: Harness, make_caller: Mak
         assert response.status_code == 404, action
     theirs = (await client.get("/v1/requests", headers=stranger.headers)).json()
     assert theirs["items"] == []
+
+
+async def test_request_events_are_listed_only_for_requests_read(
+    harness: Harness, make_caller: MakeCaller
+) -> None:
+    """Request events name viewers: a key reading playback events without requests:read
+    does not see them, and asking for them by type is refused."""
+    client, headers = harness.client, harness.streamer.headers
+    [link] = songs(harness.sim, 1)
+    assert (await submit(client, headers, link, BOT)).status_code == 201
+    account = harness.streamer.caller.account
+    playback_reader = await make_caller("spotify:read", account=account)
+    both = await make_caller("spotify:read", "requests:read", account=account)
+
+    async def types_seen(caller_headers: dict[str, str]) -> set[str]:
+        page = await client.get("/v1/spotify/events", headers=caller_headers)
+        assert page.status_code == 200, page.text
+        return {item["type"] for item in page.json()["items"]}
+
+    async def stored() -> bool:
+        return "request:added" in await types_seen(both.headers)
+
+    await eventually(stored, what="the request:added event stored")
+    assert "request:added" not in await types_seen(playback_reader.headers)
+    asked = await client.get(
+        "/v1/spotify/events", params={"types": "request:added"}, headers=playback_reader.headers
+    )
+    assert asked.status_code == 403
+    assert asked.json()["error"]["details"]["permission"] == "requests:read"
