@@ -101,7 +101,8 @@ def assert_chat_line(answer: Answer) -> None:
     assert answer.content_type == "text/plain; charset=utf-8", answer
     units = len(answer.text.encode("utf-16-le")) // 2
     assert 0 < units <= 400, answer
-    assert "\n" not in answer.text and "\r" not in answer.text
+    assert "\n" not in answer.text
+    assert "\r" not in answer.text
 
 
 def nightbot_headers(

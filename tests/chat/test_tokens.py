@@ -34,20 +34,25 @@ async def test_create_list_revoke(
     assert created.status_code == 201, created.text
     body = created.json()
     token = body["token"]
-    assert token.startswith("tdc_") and body["prefix"] == token[:12]
-    assert body["trust_roles"] is False and body["label"] == "nightbot"
+    assert token.startswith("tdc_")
+    assert body["prefix"] == token[:12]
+    assert body["trust_roles"] is False
+    assert body["label"] == "nightbot"
     assert {bot["bot"] for bot in body["bots"]} == BOTS
     for bot in body["bots"]:
         assert len(bot["commands"]) == 10
         assert all(token in command["text"] for command in bot["commands"])
     async with database.session() as session:
         row = await session.scalar(select(ChatToken).where(ChatToken.id == uuid.UUID(body["id"])))
-    assert row is not None and row.token_hash == hash_secret(token) and token not in str(vars(row))
+    assert row is not None
+    assert row.token_hash == hash_secret(token)
+    assert token not in str(vars(row))
 
     listed = await client.get("/v1/chat-tokens", headers=admin.headers)
     assert listed.status_code == 200
     assert [t["id"] for t in listed.json()] == [body["id"]]
-    assert token not in listed.text and "bots" not in listed.json()[0]
+    assert token not in listed.text
+    assert "bots" not in listed.json()[0]
 
     assert (
         await client.delete(f"/v1/chat-tokens/{body['id']}", headers=admin.headers)
@@ -63,7 +68,8 @@ async def test_admin_only_and_accounts_apart(
     other = await make_caller("admin")
     reader = await make_caller("requests:read", "requests:moderate", "spotify:read")
     created = (await client.post("/v1/chat-tokens", headers=admin.headers, json={})).json()
-    assert created["label"] == "chat bot" and created["trust_roles"] is True
+    assert created["label"] == "chat bot"
+    assert created["trust_roles"] is True
     for method, path in (
         ("GET", "/v1/chat-tokens"),
         ("POST", "/v1/chat-tokens"),
@@ -95,7 +101,8 @@ async def test_snippets_endpoint(client: httpx.AsyncClient, make_caller: MakeCal
     given = await client.post(
         "/v1/chat-tokens/snippets", headers=admin.headers, json={"token": created["token"]}
     )
-    assert given.status_code == 200 and created["token"] in given.text
+    assert given.status_code == 200
+    assert created["token"] in given.text
     nightbot = next(bot for bot in given.json() if bot["bot"] == "nightbot")
     assert nightbot["commands"][0] == {
         "command": "!sr",
@@ -128,17 +135,21 @@ def test_cli(env: dict[str, str]) -> None:
     token = out.splitlines()[0]
     assert token.startswith("tdc_")
     assert f"$(urlfetch http://127.0.0.1:8000/v1/chat/sr?token={token}" in out
-    assert "Streamer.bot" in out and "StreamElements" in out
+    assert "Streamer.bot" in out
+    assert "StreamElements" in out
     token_id = err.split("chat token id: ")[1].split()[0]
     listed = run("chat-token", "list", "--account", name)[1]
-    assert token_id in listed and "trusts roles" in listed and token not in listed
+    assert token_id in listed
+    assert "trusts roles" in listed
+    assert token not in listed
     code, out, err = run("chat-token", "create", "--account", name, "--no-trust-roles")
     assert code == 0
     assert "everyone regular" in run("chat-token", "list", "--account", name)[1]
     assert run("chat-token", "revoke", token_id)[0] == 0
     assert "revoked" in run("chat-token", "list", "--account", name)[1]
     code, _, err = run("chat-token", "revoke", "not-an-id")
-    assert code == 2 and "not an id" in err
+    assert code == 2
+    assert "not an id" in err
     assert run("chat-token", "revoke", str(uuid.uuid4()))[0] != 0
 
 
