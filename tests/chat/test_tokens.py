@@ -76,7 +76,7 @@ async def test_admin_only_and_accounts_apart(
         ("DELETE", f"/v1/chat-tokens/{created['id']}"),
         ("POST", "/v1/chat-tokens/snippets"),
     ):
-        body = {} if method == "POST" else None
+        body: dict[str, object] | None = {} if method == "POST" else None
         response = await client.request(method, path, headers=reader.headers, json=body)
         assert response.status_code == 403, (method, path, response.text)
         assert (await client.request(method, path, json=body)).status_code == 401
