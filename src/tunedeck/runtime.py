@@ -56,8 +56,7 @@ class Runtime:
 
     ``live`` (the hub and the live feeds' pieces), ``request_limits`` and ``chat`` (the
     chat door's) are there in a process serving the API (``serve``), ``poller`` in one
-    that polls; a worker has a poller and none of the others. ``matcher`` resolves song
-    requests for every door of the process (one search text, one Spotify call).
+    that polls; a worker has a poller and none of the others.
     """
 
     settings: Settings
@@ -78,7 +77,8 @@ class Runtime:
     live: Live | None
     poller: Poller | None
     request_limits: RequestLimits | None
-    matcher: Matcher
+    # Song requests' lookups, remembered and shared by every door of the process.
+    request_matcher: Matcher
     chat: ChatDoor | None
 
 
@@ -153,7 +153,7 @@ async def build_runtime(
             live=live.live,
             poller=live.poller,
             request_limits=limits,
-            matcher=Matcher(),
+            request_matcher=Matcher(),
             chat=chat,
         )
 
@@ -221,6 +221,7 @@ if TYPE_CHECKING:
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
     from tunedeck.realtime.live import LiveRuntime
+    from tunedeck.requests.deps import RequestsRuntime
 
     def _every_view_fits(runtime: Runtime) -> None:
         """Never called: mypy proves here that :class:`Runtime` is each layer's view of
@@ -232,5 +233,6 @@ if TYPE_CHECKING:
         limits: LimitsRuntime = runtime
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
+        requests: RequestsRuntime = runtime
         chat: ChatRuntime = runtime
-        del chat, kit, throttle, connections, player, limits, live, sampled
+        del chat, requests, kit, throttle, connections, player, limits, live, sampled

@@ -11,32 +11,86 @@ submissions at once cannot both slip under a cap:
    every rule again and store the request with its ``request:added`` event, in one unit
    of work.
 
-Every change a moderator makes takes the same lock, changes what it changes and records
-one event with its actor in the same unit of work: nothing is half-written. Requests of
-another account are never found (404).
+Every change a moderator makes (``requests.moderation``, re-exported here) takes the same
+lock, changes what it changes and records one event with its actor in the same unit of
+work: nothing is half-written. Requests of another account are never found (404).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunedeck.accounts.context import authorize
+from tunedeck.accounts.permissions import Permission
+from tunedeck.events.types import EventType
+from tunedeck.kit.db import utcnow
+from tunedeck.player.context import spotify
+from tunedeck.requests import repository
 from tunedeck.requests.context import RequestsContext
-from tunedeck.requests.reasons import Refusal
-from tunedeck.requests.schemas import (
-    BanIn,
-    BanOut,
-    ClearedOut,
-    HistoryIn,
-    HistoryPage,
-    QueueOut,
-    RequestOut,
-    SettingsDocument,
-    SettingsOut,
-    Source,
-    ViewerPlace,
+from tunedeck.requests.identity import ViewerKey, viewer_key
+from tunedeck.requests.models import SongRequest
+from tunedeck.requests.moderation import (
+    approve,
+    ban,
+    clear,
+    close_requests,
+    get_settings,
+    list_bans,
+    move,
+    open_requests,
+    promote,
+    reject,
+    remove,
+    skip,
+    unban,
+    update_settings,
+    withdraw_last,
 )
+from tunedeck.requests.parsing import ParsedRequest, parse_request
+from tunedeck.requests.present import track_document
+from tunedeck.requests.reads import get_request, history, place_of, queue, shown
+from tunedeck.requests.reasons import Reason, Refusal, refuse
+from tunedeck.requests.recording import record_change
+from tunedeck.requests.rules import QueueFacts, TrackFacts, ViewerFacts, check, check_viewer
+from tunedeck.requests.schemas import RequestOut, Source, State
+from tunedeck.requests.settings import RequestSettings
+from tunedeck.requests.text import bounded
 from tunedeck.requests.viewers import Viewer
+from tunedeck.spotify.client import SpotifyClient
+from tunedeck.spotify.errors import SpotifyError
+from tunedeck.spotify.models import Track
+
+__all__ = [
+    "Submitted",
+    "approve",
+    "ban",
+    "clear",
+    "close_requests",
+    "get_request",
+    "get_settings",
+    "history",
+    "list_bans",
+    "move",
+    "open_requests",
+    "place_of",
+    "promote",
+    "queue",
+    "reject",
+    "remove",
+    "skip",
+    "submit",
+    "unban",
+    "update_settings",
+    "withdraw_last",
+]
+
+MAX_STORED_QUERY = 500
+"""The ``query`` column's length: what was typed is kept cleaned and cut to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,103 +105,118 @@ async def submit(
 ) -> Submitted | Refusal:
     """Take ``viewer``'s request for ``text`` (a link, a URI or search text), or say why
     not. Needs ``requests:submit`` (a chat token's ``!sr`` is granted it by the chat door)."""
-    raise NotImplementedError
+    account_id = authorize(ctx, Permission.REQUESTS_SUBMIT)
+    parsed = parse_request(text)
+    if isinstance(parsed, Refusal):
+        return parsed
+    key = viewer_key(viewer)
+    async with ctx.begin() as work:
+        settings = (await repository.read_settings(work.session, account_id)).settings
+        facts = await _viewer_facts(work.session, account_id, viewer, key)
+        length = await repository.waiting_count(work.session, account_id)
+    refused = check_viewer(settings, facts, QueueFacts(length=length), utcnow())
+    if refused is not None:
+        return refused
+    found = await _look_up(ctx, parsed, settings.rules_for(viewer.role).explicit_allowed)
+    if isinstance(found, Refusal):
+        return found
+    allowlist = await _allowlist(ctx, settings)
+    return await _take(ctx, viewer, key, text, source, found, allowlist)
 
 
-async def withdraw_last(ctx: RequestsContext, viewer: Viewer) -> RequestOut | None:
-    """``!wrongsong``: the viewer's latest waiting request, removed (reason ``withdrawn``);
-    None when they have none waiting."""
-    raise NotImplementedError
+async def _viewer_facts(
+    session: AsyncSession, account_id: uuid.UUID, viewer: Viewer, key: ViewerKey
+) -> ViewerFacts:
+    banned = await repository.is_banned(session, account_id, key.platform, key.ban_ids)
+    waiting, last = await repository.viewer_counts(session, account_id, key.platform, key.id)
+    return ViewerFacts(role=viewer.role, banned=banned, waiting=waiting, last_request_at=last)
 
 
-async def approve(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut:
-    """A pending request becomes queued (``request:approved``)."""
-    raise NotImplementedError
+async def _queue_facts(
+    session: AsyncSession, account_id: uuid.UUID, settings: RequestSettings, now: datetime
+) -> QueueFacts:
+    window = repository.recent_window(now, settings.duplicate_window_minutes)
+    return QueueFacts(
+        length=await repository.waiting_count(session, account_id),
+        waiting_uris=await repository.queued_uris(session, account_id),
+        played_at=await repository.played_since(session, account_id, window),
+    )
 
 
-async def reject(ctx: RequestsContext, request_id: uuid.UUID, reason: str | None) -> RequestOut:
-    """A waiting request is turned down, with the moderator's reason (``request:rejected``)."""
-    raise NotImplementedError
+async def _client(ctx: RequestsContext) -> SpotifyClient:
+    async with spotify():
+        return await ctx.clients.client_for(ctx.account_id)
 
 
-async def remove(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut:
-    """A waiting request leaves the queue (``request:removed``)."""
-    raise NotImplementedError
+async def _look_up(
+    ctx: RequestsContext, parsed: ParsedRequest, allow_explicit: bool
+) -> Track | Refusal:
+    """The song asked for, through the process's matcher (no transaction open)."""
+    client = await _client(ctx)
+    try:
+        async with spotify():
+            return await ctx.matcher.resolve(
+                client, str(ctx.account_id), parsed, allow_explicit=allow_explicit
+            )
+    except httpx.TransportError:
+        return refuse(Reason.SPOTIFY_UNAVAILABLE)
 
 
-async def move(ctx: RequestsContext, request_id: uuid.UUID, position: int) -> RequestOut:
-    """A waiting request goes to ``position`` (1-based among those waiting; past the end:
-    last) (``request:moved``)."""
-    raise NotImplementedError
+async def _allowlist(ctx: RequestsContext, settings: RequestSettings) -> frozenset[str] | None:
+    """The songs of the allowlist playlist, when the settings name one."""
+    if settings.allowlist_playlist is None:
+        return None
+    client = await _client(ctx)
+    try:
+        async with spotify():
+            items = await client.playlist_items(settings.allowlist_playlist, all_pages=True)
+    except (SpotifyError, httpx.HTTPError):
+        return frozenset()
+    return frozenset(entry.item.uri for entry in items if entry.item is not None)
 
 
-async def promote(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut:
-    """A waiting request goes first: it plays next (``request:moved``)."""
-    raise NotImplementedError
-
-
-async def skip(ctx: RequestsContext) -> RequestOut | None:
-    """Skip the request playing now (Spotify's next; the feeder then sees it end and marks
-    it skipped). None when no request is playing (nothing is skipped)."""
-    raise NotImplementedError
-
-
-async def ban(ctx: RequestsContext, request: BanIn) -> BanOut:
-    """Ban a viewer, removing their waiting requests when asked (``request:banned``)."""
-    raise NotImplementedError
-
-
-async def unban(ctx: RequestsContext, platform: str, viewer_id: str) -> bool:
-    """Lift a ban (``request:unbanned``); False when the viewer was not banned."""
-    raise NotImplementedError
-
-
-async def list_bans(ctx: RequestsContext) -> list[BanOut]:
-    """The channel's banned viewers, newest first."""
-    raise NotImplementedError
-
-
-async def open_requests(ctx: RequestsContext) -> SettingsOut:
-    """Open requests (``request:settings``)."""
-    raise NotImplementedError
-
-
-async def close_requests(ctx: RequestsContext, message: str | None) -> SettingsOut:
-    """Close requests; viewers read ``message`` (``request:settings``)."""
-    raise NotImplementedError
-
-
-async def get_settings(ctx: RequestsContext) -> SettingsOut:
-    """The channel's settings (the defaults until changed)."""
-    raise NotImplementedError
-
-
-async def update_settings(ctx: RequestsContext, document: SettingsDocument) -> SettingsOut:
-    """Replace the settings with ``document`` (validated; a 422 names the first field at
-    fault) (``request:settings``)."""
-    raise NotImplementedError
-
-
-async def clear(ctx: RequestsContext) -> ClearedOut:
-    """Remove every waiting request (reason ``cleared``; ``request:cleared``)."""
-    raise NotImplementedError
-
-
-async def queue(ctx: RequestsContext) -> QueueOut:
-    """The queue: playing, sent, then waiting in order, with positions and ETAs."""
-    raise NotImplementedError
-
-
-async def history(ctx: RequestsContext, page: HistoryIn) -> HistoryPage:
-    """Requests newest first, optionally in given states, a page at a time."""
-    raise NotImplementedError
-
-
-async def get_request(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut:
-    """One request of the caller's account (404 otherwise)."""
-    raise NotImplementedError
-
-
-async def place_of(ctx: RequestsContext, viewer: Viewer) -> ViewerPlace:
-    """``!pos`` / ``!when``: the viewer's request that plays soonest, its position and ETA."""
-    raise NotImplementedError
+async def _take(
+    ctx: RequestsContext,
+    viewer: Viewer,
+    key: ViewerKey,
+    text: str,
+    source: Source,
+    track: Track,
+    allowlist: frozenset[str] | None,
+) -> Submitted | Refusal:
+    """Under the queue lock: the rules again on fresh counts, then the request stored
+    with its event."""
+    account_id = ctx.account_id
+    async with ctx.begin() as work:
+        locked = await repository.lock_queue(work.session, account_id)
+        now = utcnow()
+        facts = await _viewer_facts(work.session, account_id, viewer, key)
+        queue_facts = await _queue_facts(work.session, account_id, locked.settings, now)
+        refused = check(
+            locked.settings, facts, queue_facts, TrackFacts.of(track), now, allowlist=allowlist
+        )
+        if refused is not None:
+            return refused
+        approval = locked.settings.rules_for(viewer.role).approval_required
+        row = SongRequest(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            viewer_platform=key.platform,
+            viewer_id=key.id,
+            viewer_login=viewer.login,
+            viewer_name=viewer.display_name or key.id,
+            viewer_role=viewer.role.value,
+            source=source.value,
+            query=bounded(text, MAX_STORED_QUERY),
+            track_uri=track.uri,
+            track=track_document(track),
+            state=(State.PENDING if approval else State.QUEUED).value,
+            rank=await repository.last_rank(work.session, account_id) + repository.RANK_STEP,
+            actor=ctx.principal.label,
+            created_at=now,
+            updated_at=now,
+        )
+        await repository.add(work.session, row)
+        out = await shown(ctx, work.session, row)
+        await record_change(work, ctx, EventType.REQUEST_ADDED, out)
+    return Submitted(out)
