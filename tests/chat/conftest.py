@@ -3,6 +3,7 @@ fixtures), accounts connected to its users, chat tokens made as an admin makes t
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,9 +152,13 @@ def fossabot_headers(login: str = "viewer2", *, level: str | None = None) -> dic
     return headers
 
 
-async def stored_requests(database: Database) -> int:
+async def stored_requests(database: Database, account_id: uuid.UUID) -> int:
+    """The requests stored for one account (the test database is shared by the run)."""
+    query = (
+        select(func.count()).select_from(SongRequest).where(SongRequest.account_id == account_id)
+    )
     async with database.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(SongRequest)) or 0)
+        return int(await session.scalar(query) or 0)
 
 
 def spotify_calls(sim: Sim, *fragments: str) -> list[str]:

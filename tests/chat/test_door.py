@@ -118,7 +118,7 @@ async def test_hostile_requests_cost_nothing(
         reason is Reason.TOO_LONG and "too long" in answer
     )
     assert spotify_calls(sim, "/search", "/tracks") == []
-    assert await stored_requests(database) == 0
+    assert await stored_requests(database, streamer.account_id) == 0
 
 
 async def test_hostile_viewer_names_are_made_inert(

@@ -116,7 +116,8 @@ async def request_song(call: ChatCall, viewer: Viewer) -> str:
     parsed = parse_request(call.text)  # refused for free: no lookup, nothing stored
     if isinstance(parsed, Refusal):
         return addressed(viewer.display_name, parsed.sentence)
-    work = service.submit(call.ctx, viewer, call.text, Source.CHAT)
+    submission = service.submit(call.ctx, viewer, call.text, Source.CHAT)
+    work = call.door.gates.through(call.account_id, submission)
     outcome = await call.door.lookups.within_budget(key, call.text, work)
     if isinstance(outcome, Pending):
         return addressed(viewer.display_name, LOOKING_UP)
