@@ -39,6 +39,11 @@ class ChannelGates:
         self.capacity = capacity
         self._gates: OrderedDict[uuid.UUID, _Gate] = OrderedDict()
 
+    @property
+    def kept(self) -> int:
+        """Gates kept now."""
+        return len(self._gates)
+
     def waiting_or_running(self, account_id: uuid.UUID) -> int:
         gate = self._gates.get(account_id)
         return gate.users if gate is not None else 0
