@@ -86,6 +86,9 @@ async def _caller(conn: HTTPConnection, runtime: ChatRuntime) -> ChatCaller | st
         return INVALID_LINK
     except TooManyFailedLogins:
         return THROTTLED
+    except Exception:  # the database is down: still a sentence, never a 500 or 503
+        logger.exception("chat token lookup failed")
+        return chat_line(BROKEN[0].upper() + BROKEN[1:] + ".")
 
 
 def _not_a_moderator(viewer: Viewer, caller: ChatCaller, name: str) -> str | None:
