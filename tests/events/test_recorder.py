@@ -49,16 +49,32 @@ PARAMS: dict[EventType, dict[str, object]] = {
         "track_count": 42,
         "playlist_url": "https://open.spotify.com/playlist/9",
     },
+    # Song requests (a request's params carry it whole; see requests.recording).
+    EventType.REQUEST_ADDED: {"request": {"id": "r1", "state": "queued"}},
+    EventType.REQUEST_APPROVED: {"request": {"id": "r1", "state": "queued"}},
+    EventType.REQUEST_REJECTED: {"request": {"id": "r1", "state": "rejected"}},
+    EventType.REQUEST_REMOVED: {"request": {"id": "r1", "state": "removed"}},
+    EventType.REQUEST_PLAYED: {"request": {"id": "r1", "state": "played"}},
+    EventType.REQUEST_SKIPPED: {"request": {"id": "r1", "state": "skipped"}},
+    EventType.REQUEST_MOVED: {"request": {"id": "r1"}, "position": 1},
+    EventType.REQUEST_BANNED: {"viewer": {"platform": "twitch", "id": "7"}, "removed": []},
+    EventType.REQUEST_UNBANNED: {"viewer": {"platform": "twitch", "id": "7"}},
+    EventType.REQUEST_SETTINGS: {"open": False, "message": "brb", "rules_changed": False},
+    EventType.REQUEST_CLEARED: {"removed": ["r1", "r2"]},
 }
 
 
-def test_there_are_the_eleven_types_of_the_spec() -> None:
+def test_there_are_the_types_of_the_spec() -> None:
+    playback = (
+        *("play", "pause", "skip", "previous", "seek", "volume", "shuffle", "repeat"),
+        *("queue_add", "device", "playlist"),
+    )
+    requests = (
+        *("added", "approved", "rejected", "removed", "played", "skipped"),
+        *("moved", "banned", "unbanned", "settings", "cleared"),
+    )
     assert sorted(t.value for t in EventType) == sorted(
-        f"spotify:{name}"
-        for name in (
-            *("play", "pause", "skip", "previous", "seek", "volume", "shuffle", "repeat"),
-            *("queue_add", "device", "playlist"),
-        )
+        [f"spotify:{name}" for name in playback] + [f"request:{name}" for name in requests]
     )
     assert set(PARAMS) == set(EventType)
 
