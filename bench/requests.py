@@ -55,6 +55,7 @@ from tunedeck.accounts.context import operator
 from tunedeck.accounts.models import Account
 from tunedeck.app import create_app
 from tunedeck.chat import tokens
+from tunedeck.chat.lookups import Finished
 from tunedeck.config import Settings
 from tunedeck.connections import repository as connections
 from tunedeck.kit.crypto import Keyring
@@ -364,6 +365,13 @@ async def report(
     load_after = os.getloadavg()[0]
     assert runtime.chat is not None
     await runtime.chat.lookups.settled()
+    caught_up = time.perf_counter() - started
+    background_failed = 0
+    for t in told:
+        if t.pending:
+            key = (raiders.account_id, "twitch", viewer_id(t.ask.viewer))
+            outcome = runtime.chat.lookups.status(key)
+            background_failed += isinstance(outcome, Finished) and outcome.outcome is None
     searched = await searches(control)
 
     times = [t.ms for t in told]
@@ -422,6 +430,8 @@ async def report(
         f" ({'met' if lines_ok == len(told) else 'NOT met'})"
     )
     print(
+        f"  the queue caught up {caught_up:.1f} s after the first !sr (lookups finished in "
+        f"the background; {background_failed} of them failed)\n"
         f"  taken {len(taken)}, answered 'looking it up' {len(pending)}, refused "
         f"{len(told) - len(taken) - len(pending)}: "
         + "; ".join(f"{n}x {reason!r}" for reason, n in refusals.most_common(4))

@@ -5,6 +5,7 @@ on the next !pos; one search text, one Spotify search."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -201,3 +202,40 @@ async def test_a_slow_refusal_is_told_on_pos(slow_chat: Chat) -> None:
 
 async def test_last_song_before_anything_was_seen(chat: Chat) -> None:
     assert await chat.say("lastsong") == "I haven't seen a song before this one yet."
+
+
+@pytest.fixture
+async def patient_chat(
+    settings: Settings, streamer: Streamer, make_token: MakeToken, sim: Sim, database: Database
+) -> AsyncIterator[Chat]:
+    """The chat door with a budget far above the simulator's latency."""
+    patient = settings.model_copy(update={"chat_answer_budget_seconds": 10.0})
+    async for running in start_chat(patient, streamer, make_token, sim, database):
+        yield running
+
+
+async def test_a_raid_is_answered_at_once_when_the_channel_is_backed_up(
+    patient_chat: Chat,
+) -> None:
+    chat = patient_chat
+    links = songs(chat.sim, 24)
+    chat.sim.knobs(latency_ms=300)
+    answers = await asyncio.gather(
+        *(
+            chat.say("sr", link, name=f"raider{n}", user_id=f"{5000 + n}")
+            for n, link in enumerate(links)
+        )
+    )
+    chat.sim.knobs(latency_ms=0)
+    added = [a for a in answers if " added " in a]
+    later = [a for a in answers if a.endswith(commands.LOOKING_UP)]
+    # The first ones fit the (long) budget; those behind a full gate were told at once.
+    assert added
+    assert later
+    assert len(added) + len(later) == len(links)
+    door = chat.runtime.chat
+    assert door is not None
+    await door.lookups.settled()
+    queue = await chat.say("queue")
+    assert queue.startswith("1. ")
+    assert f"+{len(links) - 5} more" in queue

@@ -23,10 +23,15 @@ async def test_a_channel_passes_a_few_at_a_time() -> None:
         inside -= 1
         return "done"
 
-    held = [asyncio.ensure_future(gates.through(busy, work())) for _ in range(5)]
+    held = [asyncio.ensure_future(gates.through(busy, work())) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert not gates.backed_up(busy)
+    held += [asyncio.ensure_future(gates.through(busy, work())) for _ in range(2)]
     await asyncio.sleep(0)
     assert inside == 2
     assert gates.waiting_or_running(busy) == 5
+    assert gates.backed_up(busy)  # twice as many as pass at once
+    assert not gates.backed_up(other)
     # Another channel is not held by the busy one.
     assert await gates.through(other, asyncio.sleep(0, "free")) == "free"
     release.set()

@@ -89,3 +89,13 @@ async def test_outcomes_are_bounded() -> None:
     assert lookups.status("a") is None
     assert lookups.status("b") == Finished("b", "done")
     assert lookups.status("c") == Finished("c", "done")
+
+
+async def test_a_budget_of_nothing_answers_at_once() -> None:
+    lookups: SlowLookups[str] = SlowLookups(budget=5.0)
+    ready = asyncio.Event()
+    ready.set()
+    # Even work that would end at once: the caller said there is no time to wait.
+    assert await lookups.within_budget("v", "q", wait_for(ready), budget=0) == Pending("q")
+    await lookups.settled()
+    assert lookups.status("v") == Finished("q", "done")

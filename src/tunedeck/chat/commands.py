@@ -116,9 +116,13 @@ async def request_song(call: ChatCall, viewer: Viewer) -> str:
     parsed = parse_request(call.text)  # refused for free: no lookup, nothing stored
     if isinstance(parsed, Refusal):
         return addressed(viewer.display_name, parsed.sentence)
+    gates = call.door.gates
+    # Behind a full gate's worth of others (a raid), it cannot end within the budget:
+    # say so at once rather than after keeping the bot waiting.
+    budget = 0.0 if gates.backed_up(call.account_id) else None
     submission = service.submit(call.ctx, viewer, call.text, Source.CHAT)
-    work = call.door.gates.through(call.account_id, submission)
-    outcome = await call.door.lookups.within_budget(key, call.text, work)
+    work = gates.through(call.account_id, submission)
+    outcome = await call.door.lookups.within_budget(key, call.text, work, budget=budget)
     if isinstance(outcome, Pending):
         return addressed(viewer.display_name, LOOKING_UP)
     return addressed(viewer.display_name, _outcome(outcome))

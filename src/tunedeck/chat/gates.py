@@ -48,6 +48,11 @@ class ChannelGates:
         gate = self._gates.get(account_id)
         return gate.users if gate is not None else 0
 
+    def backed_up(self, account_id: uuid.UUID) -> bool:
+        """Whether a submission of the channel would wait for the ones ahead of it to
+        pass first (as many are waiting as the gate lets through at once)."""
+        return self.waiting_or_running(account_id) >= 2 * self.per_channel
+
     def _gate(self, account_id: uuid.UUID) -> _Gate:
         gate = self._gates.get(account_id)
         if gate is None:

@@ -75,11 +75,15 @@ class SlowLookups(Generic[T]):
         """Lookups continuing in the background now."""
         return len(self._running)
 
-    async def within_budget(self, key: Hashable, query: str, work: Awaitable[T]) -> T | Pending:
-        """``work``'s outcome if it ends within the budget; else :class:`Pending`, and it
-        goes on (its outcome kept under ``key``). Its failure within the budget is raised."""
+    async def within_budget(
+        self, key: Hashable, query: str, work: Awaitable[T], *, budget: float | None = None
+    ) -> T | Pending:
+        """``work``'s outcome if it ends within the budget (``budget``, else the default);
+        else :class:`Pending`, and it goes on (its outcome kept under ``key``). Its failure
+        within the budget is raised."""
         task: asyncio.Task[T] = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        wait = self.budget if budget is None else budget
+        done, _ = await asyncio.wait({task}, timeout=wait) if wait > 0 else (set(), set())
         if done:
             return task.result()
         if self._closing:
