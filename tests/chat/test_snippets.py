@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
+from tunedeck.chat import commands
 from tunedeck.chat.snippets import COMMANDS, TOKEN_PLACEHOLDER, command_url, render_snippets
 from tunedeck.requests.viewers import Role, identify
 
@@ -104,3 +105,8 @@ def test_streamerbot_and_cloudbot_urls_as_filled() -> None:
     assert skipper is not None
     assert skipper.role is Role.MODERATOR
     assert identify({}, query_of(cloud), trust_roles=True) is None  # left unreplaced: nobody
+
+
+def test_the_snippets_name_every_command_the_door_answers() -> None:
+    assert frozenset(c.name for c in COMMANDS) == commands.KNOWN
+    assert {c.name for c in COMMANDS if c.moderators_only} == set(commands.MODERATOR_COMMANDS)

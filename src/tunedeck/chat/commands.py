@@ -259,3 +259,5 @@ MODERATOR_COMMANDS: dict[str, Command] = {
     "sropen": open_requests,
     "srclose": close_requests,
 }
+KNOWN: frozenset[str] = frozenset(VIEWER_COMMANDS) | set(ANYONE_COMMANDS) | set(MODERATOR_COMMANDS)
+"""Every command's name."""

@@ -46,6 +46,8 @@ NO_VIEWER = (
     "(see TuneDeck's chat bot setup)."
 )
 BROKEN = "song requests aren't working right now — try again in a little while"
+BROKEN_ALONE = BROKEN[0].upper() + BROKEN[1:] + "."
+"""The same, for an answer to nobody in particular."""
 MODERATORS: frozenset[Role] = frozenset({Role.MODERATOR, Role.BROADCASTER})
 VIEWER_PERMISSIONS = frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_SUBMIT})
 
@@ -88,7 +90,7 @@ async def _caller(conn: HTTPConnection, runtime: ChatRuntime) -> ChatCaller | st
         return THROTTLED
     except Exception:  # the database is down: still a sentence, never a 500 or 503
         logger.exception("chat token lookup failed")
-        return chat_line(BROKEN[0].upper() + BROKEN[1:] + ".")
+        return BROKEN_ALONE
 
 
 def _not_a_moderator(viewer: Viewer, caller: ChatCaller, name: str) -> str | None:
@@ -132,10 +134,7 @@ async def answer(
     if isinstance(caller, str):
         return caller
     name = _command_name(command)
-    if (
-        name
-        not in commands.VIEWER_COMMANDS | commands.ANYONE_COMMANDS | commands.MODERATOR_COMMANDS
-    ):
+    if name not in commands.KNOWN:
         return command_list()
     viewer = identify(conn.headers, query, trust_roles=caller.trust_roles)
     call = ChatCall(
