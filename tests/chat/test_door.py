@@ -203,3 +203,23 @@ async def test_song_when_nothing_plays_and_when_spotify_is_not_connected(
     assert (
         await chat(client, "song", created.token) == door.BROKEN[0].upper() + door.BROKEN[1:] + "."
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["%ED%A0%80", "%FF%FE", "%00", "%E2%80%AEevil", "%3Cscript%3Ealert(1)%3C/script%3E"],
+    ids=["lone-surrogate", "bad-utf8", "nul", "rtl-override", "html"],
+)
+async def test_raw_bytes_in_the_url(
+    client: httpx.AsyncClient, streamer: Streamer, make_token: MakeToken, raw: str
+) -> None:
+    created = await make_token(streamer)
+    response = await client.get(
+        f"/v1/chat/sr?token={created.token}&q={raw}&user={raw}&name=Ana",
+        headers={"User-Agent": "StreamElements"},
+    )
+    answer = answer_of(response)
+    assert_chat_line(answer)
+    assert answer.text.startswith("@Ana, ")
+    assert "\u202e" not in answer.text
+    assert "<script>" not in answer.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from tunedeck.accounts.auth import GuardedRoute, call_context, public
@@ -77,13 +77,19 @@ async def revoke_chat_token(token_id: uuid.UUID, ctx: Admin) -> None:
     response_class=PlainTextResponse,
     responses={200: {"content": {PLAIN_TEXT: {"example": "@viewer, added Song — Artist at #2"}}}},
 )
-async def chat_command(command: str, request: Request) -> PlainTextResponse:
+async def chat_command(
+    command: str,
+    request: Request,
+    token: Annotated[str | None, Query(description="The chat token.")] = None,
+    q: Annotated[str | None, Query(description="The text after the command.")] = None,
+) -> PlainTextResponse:
     """A chat bot's command (``sr``, ``song``, ``lastsong``, ``queue``, ``pos``, ``when``,
     ``wrongsong``; for moderators ``skip``, ``sropen``, ``srclose``) with the chat token in
     ``token`` and the text after the command in ``q``. The viewer comes from Nightbot's or
     Fossabot's headers, or from ``user``, ``name``, ``id``, ``platform``, ``role`` /
     ``level`` parameters. Always 200 and one line of at most 400 characters: a refusal
     is a sentence for chat."""
+    del token, q  # declared for the description; the door reads the query whole
     query = {key: value for key, value in request.query_params.items()}
     line = await door.answer(request, chat_runtime(request), command, query)
     return PlainTextResponse(chat_line(line), media_type=PLAIN_TEXT)
