@@ -28,6 +28,7 @@ BENCHMARKS = (
     "observe",
     "overlay_soak",
     "poller",
+    "requests",
     "state",
 )
 PROFILE_FLAG = "--profile"

@@ -129,3 +129,15 @@ def test_what_counts_as_the_database_being_unavailable(
     error: BaseException, unavailable: bool
 ) -> None:
     assert is_database_unavailable(error) is unavailable
+
+
+def test_the_chat_door_still_answers_a_sentence(server: str) -> None:
+    # Chat bots print the body whatever the status: the door answers 200 and a sentence.
+    answer = httpx.get(
+        f"{server}/v1/chat/sr",
+        params={"token": "tdc_" + "x" * 43, "q": "song", "user": "ana"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert answer.text == "Song requests aren't working right now — try again in a little while."
