@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a stopped account (needs_reauth, not connected) is looked at again.",
     )
+    request_feed_lead_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Hand a song request to Spotify when the track playing has this long left.",
+    )
 
     # ---- live feed ----
     allowed_origins: str = Field(

@@ -47,6 +47,7 @@ from tunedeck.realtime.live import Live
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
 from tunedeck.requests.matching import Matcher
+from tunedeck.requests.feeder import Feeder
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ class Runtime:
     """Every long-lived piece of one process.
 
     ``live`` (the hub and the live feeds' pieces) and ``request_limits`` are there in a
-    process serving the API (``serve``), ``poller`` in one that polls; a worker has a
-    poller and neither of the others.
+    process serving the API (``serve``), ``poller`` and ``feeder`` (song requests handed
+    to Spotify, for the accounts this process polls) in one that polls; a worker has
+    those two and neither of the others.
     """
 
     settings: Settings
@@ -78,6 +80,7 @@ class Runtime:
     request_limits: RequestLimits | None
     # Song requests' lookups, remembered and shared by every door of the process.
     request_matcher: Matcher
+    feeder: Feeder | None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ async def build_runtime(
         live: Realtime = await stack.enter_async_context(
             realtime(inputs, serve_feeds=serve, poll=poll)
         )
+        feeder = None
+        if live.poller is not None:
+            feeder = _feeder(settings, core, now_playing, live.poller)
+            await feeder.start()
+            stack.push_async_callback(feeder.stop)
         limits = None
         if serve:
             limits = RequestLimits.from_settings(settings)
@@ -148,7 +156,22 @@ async def build_runtime(
             poller=live.poller,
             request_limits=limits,
             request_matcher=Matcher(),
+            feeder=feeder,
         )
+
+
+def _feeder(
+    settings: Settings, core: _Core, now_playing: NowPlayingStore, poller: Poller
+) -> Feeder:
+    """The request feeder of a polling process: it feeds the accounts whose poll lease
+    this process holds (one feeder per account among every process)."""
+    return Feeder(
+        units=core.units,
+        now_playing=now_playing,
+        clients=core.token_manager,
+        holds=poller.leases.usable,
+        lead=settings.request_feed_lead_seconds,
+    )
 
 
 @asynccontextmanager

@@ -109,6 +109,10 @@ class NowPlayingOut(BaseModel):
     volume_percent: int | None = None
     # Spotify's timestamp (ms since the epoch) of the progress reading.
     timestamp: int | None = None
+    requested_by: str | None = Field(
+        default=None,
+        description="The display name of the viewer who requested the track playing, if one did.",
+    )
 
     @classmethod
     def of(cls, playback: Playback) -> NowPlayingOut:

@@ -46,7 +46,9 @@ from tunedeck.realtime.poll_clients import PollClient, PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
 from tunedeck.realtime.ratelimit import AppPauses, SharedPauses
 from tunedeck.realtime.schedule import END_POLLS_PER_ITEM, FIRST_PHASE, Bursts, Cadence
+from tunedeck.requests.requesters import RequesterNames
 from tunedeck.spotify.errors import NO_ACTIVE_DEVICE, SpotifyError, SpotifyRateLimitError
+from tunedeck.spotify.models import Playback
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,8 @@ class PollContext:
     stats: PollStats
     clock: Callable[[], float] = time.monotonic
     metrics: Metrics | None = None
+    # Who requested the track playing (the ``requested_by`` of ``now_playing``).
+    requesters: RequesterNames | None = None
 
 
 def _raise_if_cancelling() -> None:
@@ -279,8 +283,7 @@ class AccountPoller:
         if Change.SEEK in found:
             self._end_polls = (observation.item[0], 0)
         if found or self._stale:
-            playback = observation.playback
-            snapshot = NowPlaying(now_playing=NowPlayingOut.of(playback) if playback else None)
+            snapshot = NowPlaying(now_playing=await self._now_playing(observation.playback))
             self._stale = not await self._publish(snapshot.to_wire())
         if observation.device_active:
             await self._set_status(StatusKind.POLLING, "Polling Spotify for this account.")
@@ -288,6 +291,14 @@ class AccountPoller:
             await self._set_status(
                 StatusKind.NO_ACTIVE_DEVICE, "Nothing is playing: no Spotify device is active."
             )
+
+    async def _now_playing(self, playback: Playback | None) -> NowPlayingOut | None:
+        if playback is None:
+            return None
+        requesters = self.ctx.requesters
+        if requesters is None:
+            return NowPlayingOut.of(playback)
+        return await requesters.now_playing(self.account_id, playback)
 
     def _next_due(self, observation: Observation) -> float:
         cadence = self.ctx.cadence

@@ -26,6 +26,7 @@ from tunedeck.realtime.poll_clients import PollClients, poll_policy
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.serving import serving
 from tunedeck.realtime.watch import WatchRegistry
+from tunedeck.requests.requesters import RequesterNames
 
 
 @dataclass(frozen=True)
@@ -111,4 +112,5 @@ def _poller(inputs: RealtimeInputs, watch: WatchRegistry) -> Poller:
         owner=watch.process_id,
         now_playing=inputs.now_playing,
         metrics=inputs.metrics,
+        requesters=RequesterNames(inputs.db),
     )

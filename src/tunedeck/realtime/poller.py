@@ -47,6 +47,7 @@ from tunedeck.realtime.poll_clients import PollClientSource
 from tunedeck.realtime.poll_leases import PollLeases
 from tunedeck.realtime.ratelimit import AppPauses, SharedPauses
 from tunedeck.realtime.schedule import Cadence
+from tunedeck.requests.requesters import RequesterNames
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class Poller:
     when not given). ``stats``
     counts polls, publications and failures; ``reconciles`` the reconcile passes done;
     ``watched_count`` how many accounts the last one found watched (in every process).
-    ``metrics`` gets how late each poll started.
+    ``metrics`` gets how late each poll started; ``requesters`` names who requested the
+    track playing in what is published.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class Poller:
         now_playing: NowPlayingStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
+        requesters: RequesterNames | None = None,
     ) -> None:
         self.owner = owner or new_owner("poller")
         self.watch = watch
@@ -117,6 +120,7 @@ class Poller:
             stats=self.stats,
             clock=clock,
             metrics=metrics,
+            requesters=requesters,
         )
         self._pollers: dict[uuid.UUID, tuple[AccountPoller, asyncio.Task[None]]] = {}
         self._joined = asyncio.Event()

@@ -20,6 +20,7 @@ from tunedeck.realtime.live import Live, Watch
 from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.shutdown import on_stop_signal
 from tunedeck.realtime.snapshot import Snapshots
+from tunedeck.requests.requesters import RequesterNames
 
 UVICORN_OPTIONS: dict[str, Any] = {
     # A live connection mostly idles and gets small JSON frames: permessage-deflate would
@@ -90,7 +91,7 @@ async def serving(
         bus=bus,
         hub=hub,
         revocations=revocations,
-        snapshots=Snapshots(now_playing, clients),
+        snapshots=Snapshots(now_playing, clients, RequesterNames(db)),
         caps=ConnectionCaps(CapLimits.from_settings(settings), metrics=metrics),
         watch=watch,
     )

@@ -22,6 +22,7 @@ from tunedeck.player.errors import map_spotify_error
 from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.player.schemas import NowPlayingOut
 from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
+from tunedeck.requests.requesters import RequesterNames
 from tunedeck.spotify.errors import SpotifyError
 from tunedeck.spotify.models import Playback
 
@@ -39,9 +40,15 @@ class Snapshot:
 class Snapshots:
     """Fresh snapshots per account, from the now-playing store."""
 
-    def __init__(self, now_playing: NowPlayingStore, clients: SpotifyClients) -> None:
+    def __init__(
+        self,
+        now_playing: NowPlayingStore,
+        clients: SpotifyClients,
+        requesters: RequesterNames | None = None,
+    ) -> None:
         self.store = now_playing
         self.clients = clients
+        self.requesters = requesters
 
     async def now_playing(self, account_id: uuid.UUID) -> Snapshot:
         announced = self.store.announced(account_id)
@@ -56,8 +63,14 @@ class Snapshots:
             reading = await self.store.read(account_id, ask)
         except (SpotifyError, TuneDeckError, httpx.HTTPError) as exc:
             return _unavailable(exc)
-        playback = reading.playback
-        return Snapshot(NowPlaying(now_playing=NowPlayingOut.of(playback) if playback else None))
+        return Snapshot(NowPlaying(now_playing=await self._out(account_id, reading.playback)))
+
+    async def _out(self, account_id: uuid.UUID, playback: Playback | None) -> NowPlayingOut | None:
+        if playback is None:
+            return None
+        if self.requesters is None:
+            return NowPlayingOut.of(playback)
+        return await self.requesters.now_playing(account_id, playback)
 
 
 def _unavailable(exc: Exception) -> Snapshot:

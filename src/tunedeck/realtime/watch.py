@@ -2,11 +2,13 @@
 
 An account is *watched* while a live client of it (a feed, an SSE stream, a GraphQL
 subscription, a page) is connected to any process, for a linger after its last client
-left (a reload or a reconnect does not stop its polling), and while a manual-connect
-window is open. The pollers of every process decide what to poll from it, so it cannot
-live in one process's memory: each process writes heartbeats for the accounts its
-clients watch into ``realtime_watchers`` and renews them every few seconds; a row ends
-``linger`` seconds after its last renewal, which is when its last client left.
+left (a reload or a reconnect does not stop its polling), while a manual-connect
+window is open, and while it has song requests on their way (queued, handed to Spotify or
+playing: they must play with no overlay open). The pollers of every process decide
+what to poll from it, so it cannot live in one process's memory: each process writes
+heartbeats for the accounts its clients watch into ``realtime_watchers`` and renews
+them every few seconds; a row ends ``linger`` seconds after its last renewal, which is
+when its last client left.
 
 The hub calls :meth:`WatchRegistry.connected` and :meth:`WatchRegistry.disconnected`
 for every live client (synchronous, from the event loop: nothing to await in a
@@ -29,6 +31,7 @@ from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.player import repository as player_repository
 from tunedeck.realtime import repository
+from tunedeck.requests import playback_repository as requests_repository
 
 logger = logging.getLogger(__name__)
 
@@ -121,13 +124,15 @@ class WatchRegistry:
     # -- everyone's side ---------------------------------------------------------------
 
     async def watched(self) -> set[uuid.UUID]:
-        """Accounts watched in any process, or with an open manual-connect window.
+        """Accounts watched in any process, with an open manual-connect window, or with
+        song requests on their way (they must play with no overlay open).
 
         Includes this process's own clients even before their heartbeat is written.
         """
         async with self.db.session() as session:
             accounts = await repository.watched_accounts(session)
             accounts.update(await player_repository.accounts_in_manual_window(session, utcnow()))
+            accounts.update(await requests_repository.accounts_with_requests(session))
         return accounts | self.local()
 
     # -- lifecycle ---------------------------------------------------------------------
