@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from tunedeck import __version__
 from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
+from tunedeck.chat.rest import router as chat_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.kit.body_limit import BodySizeLimit
@@ -77,6 +78,7 @@ def create_app(
     app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(chat_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql

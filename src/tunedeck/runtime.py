@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.throttle import FailedLogins
+from tunedeck.chat.pieces import ChatDoor, chat_door
 from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import EventBus, create_bus
@@ -54,10 +55,12 @@ from tunedeck.requests.feeder import Feeder
 class Runtime:
     """Every long-lived piece of one process.
 
-    ``live`` (the hub and the live feeds' pieces) and ``request_limits`` are there in a
-    process serving the API (``serve``), ``poller`` and ``feeder`` (song requests handed
-    to Spotify, for the accounts this process polls) in one that polls; a worker has
-    those two and neither of the others.
+    ``live`` (the hub and the live feeds' pieces), ``request_limits`` and ``chat`` (the
+    chat door's) are there in a process serving the API (``serve``), ``poller`` and
+    ``feeder`` (song requests handed to Spotify, for the accounts this process polls) in
+    one that polls; a worker has those two and none of the others. ``request_matcher``
+    resolves song requests for every door of the process (one search text, one Spotify
+    call).
     """
 
     settings: Settings
@@ -81,6 +84,7 @@ class Runtime:
     # Song requests' lookups, remembered and shared by every door of the process.
     request_matcher: Matcher
     feeder: Feeder | None
+    chat: ChatDoor | None
 
 
 @dataclass(frozen=True)
@@ -131,9 +135,13 @@ async def build_runtime(
             await feeder.start()
             stack.push_async_callback(feeder.stop)
         limits = None
+        chat = None
         if serve:
             limits = RequestLimits.from_settings(settings)
             stack.push_async_callback(limits.close)
+            chat = await stack.enter_async_context(
+                chat_door(settings.chat_answer_budget_seconds, now_playing)
+            )
         yield Runtime(
             settings=settings,
             metrics=metrics,
@@ -157,6 +165,7 @@ async def build_runtime(
             request_limits=limits,
             request_matcher=Matcher(),
             feeder=feeder,
+            chat=chat,
         )
 
 
@@ -231,6 +240,7 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
 
 if TYPE_CHECKING:
     from tunedeck.accounts.throttle import ThrottleRuntime
+    from tunedeck.chat.deps import ChatRuntime
     from tunedeck.connections.deps import ConnectionsRuntime
     from tunedeck.ops.samplers import Pieces
     from tunedeck.player.deps import PlayerRuntime
@@ -249,4 +259,5 @@ if TYPE_CHECKING:
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
         requests: RequestsRuntime = runtime
-        del requests, kit, throttle, connections, player, limits, live, sampled
+        chat: ChatRuntime = runtime
+        del requests, chat, kit, throttle, connections, player, limits, live, sampled
