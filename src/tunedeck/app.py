@@ -33,6 +33,7 @@ from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import GraphQLSocket, Subscription
+from tunedeck.requests.rest import router as requests_router
 from tunedeck.runtime import build_runtime
 from tunedeck.web.api_docs import install_api_docs
 from tunedeck.web.graphiql import install_graphiql
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
     install_player(app, settings, subscription=Subscription, sockets=GraphQLSocket)
+    app.include_router(requests_router)
     app.include_router(live_router)
     install_api_docs(app)
     # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----

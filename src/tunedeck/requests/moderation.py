@@ -122,15 +122,15 @@ async def remove(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut:
     return await _ended(ctx, request_id, State.REMOVED, Reason.REMOVED, SENTENCES[Reason.REMOVED])
 
 
-async def move(ctx: RequestsContext, request_id: uuid.UUID, position: int) -> RequestOut:
+async def move(ctx: RequestsContext, request_id: uuid.UUID, position: int | None) -> RequestOut:
     """A waiting request goes to ``position`` (1-based among those waiting; past the end:
     last) (``request:moved``)."""
     authorize(ctx, MODERATE)
-    if position < 1:
-        raise invalid_input("position", "must be at least 1")
     async with ctx.begin() as work:
         await repository.lock_queue(work.session, ctx.account_id)
         row = await _waiting(work, ctx, request_id)
+        if position is None or position < 1:
+            raise invalid_input("position", "give the 1-based place to move the request to")
         others = [
             r for r in await repository.waiting(work.session, ctx.account_id) if r.id != row.id
         ]

@@ -154,6 +154,12 @@ class BanOut(BaseModel):
     created_at: datetime
 
 
+class SkipOut(BaseModel):
+    """The request skipped; null when no request was playing (nothing was skipped)."""
+
+    skipped: RequestOut | None
+
+
 class ClearedOut(BaseModel):
     """How many waiting requests a clear removed."""
 
@@ -182,7 +188,12 @@ class RejectIn(_In):
 
 
 class MoveIn(_In):
-    position: StrictInt = Field(ge=1, le=100_000, description="1-based place among those waiting.")
+    """Where to move a request; required (checked once the request is found, so an
+    unknown request is a 404 whatever the body)."""
+
+    position: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="1-based place among those waiting."
+    )
 
 
 class CloseIn(_In):
@@ -211,7 +222,7 @@ class HistoryIn(_In):
 
     state: list[State] | None = None
     cursor: StrictStr | None = Field(default=None, max_length=128)
-    limit: StrictInt = Field(default=DEFAULT_HISTORY_LIMIT, ge=1, le=MAX_HISTORY_LIMIT)
+    limit: int = Field(default=DEFAULT_HISTORY_LIMIT, ge=1, le=MAX_HISTORY_LIMIT)
 
 
 SettingsDocument = dict[str, Any]

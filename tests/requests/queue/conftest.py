@@ -99,7 +99,10 @@ async def harness(
     streamer: Streamer,
     database: Database,
 ) -> AsyncIterator[Harness]:
-    settings = player_fixtures.player_settings(database_url, bus_url, sim, tmp_path)
+    # A namespace of its own: the machine's Redis (failed sign-ins, the bus) is shared.
+    settings = player_fixtures.player_settings(
+        database_url, bus_url, sim, tmp_path, redis_namespace=unique("requests")
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
         yield Harness(app, app_runtime(app), client, streamer, sim, database)
