@@ -47,8 +47,8 @@ from tunedeck.realtime.lifespan import Realtime, RealtimeInputs, realtime
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
-from tunedeck.requests.matching import Matcher
 from tunedeck.requests.feeder import Feeder
+from tunedeck.requests.matching import Matcher
 
 
 @dataclass(frozen=True)

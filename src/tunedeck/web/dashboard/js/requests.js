@@ -335,7 +335,7 @@ export function createRequests() {
     $("#req-skip").addEventListener("click", async () => {
       try {
         const skipped = await api.post("/v1/requests/skip");
-        toast(skipped && skipped.skipped === false ? "No request is playing." : "Skipped.");
+        toast(skipped && skipped.skipped ? "Skipped." : "No request is playing.");
         await load();
       } catch (error) {
         showError(error);
