@@ -86,12 +86,31 @@ class EventOut(BaseModel):
     track: TrackSnapshot | None = None
 
     def to_message(self) -> dict[str, Any]:
-        """The bus payload: ``{"type": "event", "event": <the JSON form>}``."""
+        """The bus payload: ``{"type": "event", "event": <the JSON form>}`` (song request
+        events: a ``request`` message, :func:`event_message`)."""
         return event_message(self.model_dump(mode="json"))
 
 
+REQUEST_EVENTS = "request:"
+"""The prefix of song request events: they travel as ``request`` messages."""
+
+
 def event_message(payload: dict[str, Any]) -> dict[str, Any]:
-    """The live channel's message for an event in JSON form (the bus adds the ``id``)."""
+    """The live channel's message for an event in JSON form (the bus adds the ``id``):
+    ``{"type": "event", "event": ...}`` for playback events, and for song request events
+    ``{"type": "request", "event_type", "request", "actor", "event"}`` (the request as its
+    event carries it, null for a change of the whole queue: bans, settings, a clear), so
+    that each reaches only the clients allowed to read it."""
+    kind = str(payload.get("type", ""))
+    if kind.startswith(REQUEST_EVENTS):
+        params = payload.get("params") or {}
+        return {
+            "type": "request",
+            "event_type": kind,
+            "request": params.get("request") if isinstance(params, dict) else None,
+            "actor": payload.get("actor"),
+            "event": payload,
+        }
     return {"type": "event", "event": payload}
 
 

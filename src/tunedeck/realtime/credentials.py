@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # What a key (or session) with spotify:read receives: everything on the channel.
 KEY_TYPES = OVERLAY_TYPES | {"event"}
+# What a key holding requests:read receives besides: song request changes.
+REQUEST_TYPES = frozenset({"hello", "reset", "request"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,15 @@ class LiveClient:
 
 
 def reads_of(principal: Principal) -> frozenset[str]:
-    """The message types ``principal`` may receive; :class:`Refused` (4403) for none."""
+    """The message types ``principal`` may receive; :class:`Refused` (4403) for none.
+    ``request`` messages need ``requests:read`` (never an overlay token's)."""
+    requests = REQUEST_TYPES if principal.has(Permission.REQUESTS_READ) else frozenset()
     if principal.has(Permission.SPOTIFY_READ):
-        return KEY_TYPES
+        return KEY_TYPES | requests
     if principal.has(Permission.OVERLAY_READ):
-        return OVERLAY_TYPES
+        return OVERLAY_TYPES | requests
+    if requests:
+        return requests
     raise Refused(CloseCode.FORBIDDEN, "missing permission spotify:read")
 
 

@@ -310,7 +310,7 @@ class Hub:
             channel = self._channels.get(account_id)
             if channel is None:
                 return
-            if message.get("type") == "event":
+            if message.get("type") in ("event", "request"):
                 event = message.get("event")
                 event_id = event.get("id") if isinstance(event, dict) else None
                 if event_id is not None and channel.seen(str(event_id)):

@@ -40,6 +40,7 @@ from starlette.requests import HTTPConnection
 from tunedeck.config import Settings
 from tunedeck.events import repository as events_repository
 from tunedeck.events.bus import EventBus, History
+from tunedeck.events.schemas import event_message
 from tunedeck.events.service import event_out
 from tunedeck.kit.db import Database
 from tunedeck.kit.deps import runtime_of
@@ -47,7 +48,7 @@ from tunedeck.kit.errors import describe, is_database_unavailable
 from tunedeck.realtime.caps import ConnectionCaps, ConnectionKind
 from tunedeck.realtime.credentials import LiveClient
 from tunedeck.realtime.hub import Closed, Connection, Hub, Outgoing, Writer
-from tunedeck.realtime.messages import Event, Hello, Reset
+from tunedeck.realtime.messages import Hello, Reset
 from tunedeck.realtime.protocol import BUSY_REASON, CloseCode
 from tunedeck.realtime.revocation import Revocations
 from tunedeck.realtime.snapshot import Snapshots
@@ -55,7 +56,14 @@ from tunedeck.realtime.snapshot import Snapshots
 logger = logging.getLogger(__name__)
 
 # What ``hello`` lists as readable (hello and reset reach every client).
-READABLE: tuple[Literal["now_playing", "event", "status"], ...] = ("now_playing", "event", "status")
+READABLE: tuple[Literal["now_playing", "event", "status", "request"], ...] = (
+    "now_playing",
+    "event",
+    "status",
+    "request",
+)
+#: The message types made from stored events, replayed to a resuming client.
+_STORED = frozenset({"event", "request"})
 
 
 class Watch(Protocol):
@@ -173,7 +181,7 @@ class Live:
 
     async def _replay(self, client: LiveClient, history: History) -> list[dict[str, Any]] | None:
         """The missed events as messages, in order; None when one cannot be loaded."""
-        if "event" not in client.reads or not history.events:
+        if not (_STORED & client.reads) or not history.events:
             return []
         wanted = [event_id for _, event_id in history.events]
         async with self.db.session() as session:
@@ -183,7 +191,10 @@ class Live:
             # Published but not stored yet (the store lags behind the bus): not replayable.
             logger.info("resume: %d missed events not stored yet", len(set(wanted)) - len(found))
             return None
-        return [Event(id=mid, event=found[eid]).to_wire() for mid, eid in history.events]
+        return [
+            {**event_message(found[eid].model_dump(mode="json")), "id": mid}
+            for mid, eid in history.events
+        ]
 
 
 class LiveRuntime(Protocol):

@@ -8,6 +8,9 @@ models and publish ``model.to_wire()``; the hub forwards the dict serialized onc
 - ``now_playing``: the REST state's ``now_playing`` plus ``server_time`` (ms since the
   epoch) so a client can interpolate progress; ``now_playing`` is null when nothing plays;
 - ``event``: a recorded playback event (API keys only, never overlay tokens);
+- ``request``: a song request changed (keys holding ``requests:read`` only): the event's
+  type (``request:added``...), the request (null for a change of the whole queue), the
+  actor, and the event as stored;
 - ``status``: ``polling`` / ``idle`` / ``needs_reauth`` / ``rate_limited`` (``retry_at``)
   / ``no_active_device``;
 - ``reset``: a resume asked for messages too old to replay; a snapshot follows.
@@ -23,8 +26,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tunedeck.events.schemas import EventOut
+from tunedeck.events.schemas import Actor, EventOut
+from tunedeck.events.types import EventType
 from tunedeck.player.schemas import NowPlayingOut
+from tunedeck.requests.schemas import RequestOut
 
 
 def server_time_ms() -> int:
@@ -45,7 +50,7 @@ class Hello(_Message):
     type: Literal["hello"] = "hello"
     account_id: uuid.UUID
     server_time: int = Field(default_factory=server_time_ms)
-    reads: list[Literal["now_playing", "event", "status"]] = Field(
+    reads: list[Literal["now_playing", "event", "status", "request"]] = Field(
         description="The message types this connection receives."
     )
 
@@ -58,6 +63,16 @@ class NowPlaying(_Message):
 
 class Event(_Message):
     type: Literal["event"] = "event"
+    event: EventOut
+
+
+class RequestChange(_Message):
+    type: Literal["request"] = "request"
+    event_type: EventType
+    request: RequestOut | None = Field(
+        default=None, description="The request changed; null for a change of the whole queue."
+    )
+    actor: Actor
     event: EventOut
 
 

@@ -96,8 +96,9 @@ class EventBus(Protocol):
 
 
 def event_id_of(message: dict[str, Any]) -> str | None:
-    """The event id of an ``event`` message (what the history indexes), else None."""
-    if message.get("type") != "event":
+    """The event id of an ``event`` or ``request`` message (what the history indexes),
+    else None."""
+    if message.get("type") not in ("event", "request"):
         return None
     event = message.get("event")
     value = event.get("id") if isinstance(event, dict) else None
