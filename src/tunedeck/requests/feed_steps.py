@@ -45,6 +45,8 @@ class Settled:
     # The request handed over that another item came on before: is it still coming?
     check_sent: HandOver | None = None
     ended: uuid.UUID | None = None
+    # Whether the streamer's music is to resume once no request is in play.
+    resume: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,12 @@ class FeedSteps:
         """Mark what the reading shows: the playing request ended (``played`` near its
         end, else ``skipped``), the request handed over seen playing (``playing``)."""
         async with self.units.begin() as work:
+            # Nothing handed over nor playing (most readings): no lock, nothing to mark.
+            glance = await repository.in_play(work.session, account_id)
+            if glance.sent is None and glance.playing is None:
+                resume = await repository.resume_point(work.session, account_id) is not None
+                return Settled(None, None, glance.waiting, resume=resume)
+        async with self.units.begin() as work:
             session = work.session
             await repository.lock_queue(session, account_id)
             view = await repository.in_play(session, account_id)
@@ -92,6 +100,7 @@ class FeedSteps:
                 waiting=view.waiting,
                 check_sent=check,
                 ended=ended,
+                resume=ended is not None,
             )
 
     async def mark_sent(
@@ -143,6 +152,12 @@ class FeedSteps:
             row.state, row.reason, row.reason_text = "rejected", refusal.code, refusal.sentence
             row.ended_at, row.updated_at, row.actor = now, now, FEEDER.label
             await _record(work, row, EventType.REQUEST_REJECTED, FEEDER)
+
+    async def forget_resume_point(self, account_id: uuid.UUID) -> None:
+        """The streamer's own music plays again: nothing is to resume."""
+        async with self.units.begin() as work:
+            await repository.lock_queue(work.session, account_id)
+            await repository.clear_resume_point(work.session, account_id)
 
     async def take_resume_point(self, account_id: uuid.UUID) -> ResumePoint | None:
         """Where to resume the streamer's music, forgotten as it is taken (resumed once)."""

@@ -95,6 +95,14 @@ class Feeder:
         feed = self._feeds.get(account_id)
         return feed.status if feed is not None else None
 
+    def seen_left(self, account_id: uuid.UUID, uri: str) -> int | None:
+        """Milliseconds ``uri`` had left at the last reading followed, if it was playing."""
+        feed = self._feeds.get(account_id)
+        seen = Seen.of(feed.last if feed is not None else None)
+        if seen.uri != uri or seen.progress_ms is None or seen.duration_ms is None:
+            return None
+        return seen.duration_ms - seen.progress_ms
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -157,18 +165,27 @@ class Feeder:
         if settled.check_sent is not None:
             await self._check_sent(account_id, settled.check_sent)
         elif settled.sent is None and settled.waiting:
-            await self._maybe_hand_over(account_id, feed, reading)
+            await self._maybe_hand_over(account_id, feed, reading, paused_request=settled.playing)
             return
-        elif settled.sent is None and settled.playing is None:
+        elif settled.sent is None and settled.playing is None and settled.resume:
             await self._maybe_resume(account_id, reading)
         feed.status = None
 
     async def _maybe_hand_over(
-        self, account_id: uuid.UUID, feed: AccountFeed, reading: Reading
+        self,
+        account_id: uuid.UUID,
+        feed: AccountFeed,
+        reading: Reading,
+        *,
+        paused_request: HandOver | None,
     ) -> None:
         seen = Seen.of(reading)
         if not seen.device_active:
             feed.status = "A request is waiting: no Spotify device is active."
+            return
+        if not seen.is_playing and paused_request is not None:
+            # The streamer paused a request: the next one waits for it, not over it.
+            feed.status = "A request is waiting: the request playing is paused."
             return
         if seen.is_playing and seen.uri is not None:
             left = remaining_seconds(reading, asyncio.get_running_loop().time())
@@ -254,7 +271,11 @@ class Feeder:
         """No request waits or plays: if one interrupted the streamer's music and nothing
         plays now, play that music from where it was."""
         seen = Seen.of(reading)
-        if seen.is_playing or not seen.device_active:
+        if seen.is_playing:
+            # The streamer's own music plays again (they chose it): nothing to resume.
+            await self.steps.forget_resume_point(account_id)
+            return
+        if not seen.device_active:
             return
         point = await self.steps.take_resume_point(account_id)
         if point is None:

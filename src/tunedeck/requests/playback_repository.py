@@ -1,6 +1,7 @@
-"""All SQL of the request feeder: the requests handed to Spotify and playing, the next one
-to hand over, the queue lock, where the streamer's own music is to resume, who asked for
-what plays, and which accounts have requests on their way.
+"""The request feeder's SQL beside the queue's (``requests.repository``, whose lock and
+order it uses): the requests handed to Spotify and playing, where the streamer's own
+music is to resume, who asked for what plays, and which accounts have requests on their
+way.
 
 Each function takes the session of a short unit of work opened by the caller (the feeder
 opens one around each decision, never across a Spotify call).
@@ -12,13 +13,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.kit.db import utcnow
-from tunedeck.requests.models import RequestPlayback, RequestSettingsRow, SongRequest
-from tunedeck.requests.settings import RequestSettings
+from tunedeck.requests import repository as queue_repository
+from tunedeck.requests.models import RequestPlayback, SongRequest
 
 QUEUED = "queued"
 SENT = "sent"
@@ -38,37 +38,15 @@ class InPlay:
 
 
 async def lock_queue(session: AsyncSession, account_id: uuid.UUID) -> None:
-    """Take the account's queue lock until the unit of work ends (its settings row's
-    ``version`` bumped); the row is made with the default settings first if missing."""
-    bump = (
-        update(RequestSettingsRow)
-        .where(RequestSettingsRow.account_id == account_id)
-        .values(version=RequestSettingsRow.version + 1)
-    )
-    if (await session.execute(bump)).rowcount:  # type: ignore[attr-defined]
-        return
-    values = {
-        "account_id": account_id,
-        "version": 0,
-        "settings": RequestSettings().model_dump(mode="json"),
-        "updated_at": utcnow(),
-    }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(RequestSettingsRow).values(**values).on_conflict_do_nothing()
-    await session.execute(insert)
-    await session.execute(bump)
+    """Take the account's queue lock until the unit of work ends (the service's lock:
+    the settings row's ``version`` bumped, the row made first if missing)."""
+    await queue_repository.lock_queue(session, account_id)
 
 
 async def in_play(session: AsyncSession, account_id: uuid.UUID) -> InPlay:
     """The account's sent and playing requests (the earliest of each), and whether any
     request is queued."""
-    rows = (
-        await session.scalars(
-            select(SongRequest)
-            .where(SongRequest.account_id == account_id, SongRequest.state.in_((SENT, PLAYING)))
-            .order_by(SongRequest.rank)
-        )
-    ).all()
+    rows = await queue_repository.in_state(session, account_id, (SENT, PLAYING))
     waiting = await next_queued(session, account_id) is not None
     return InPlay(
         sent=next((row for row in rows if row.state == SENT), None),
@@ -78,14 +56,8 @@ async def in_play(session: AsyncSession, account_id: uuid.UUID) -> InPlay:
 
 
 async def next_queued(session: AsyncSession, account_id: uuid.UUID) -> SongRequest | None:
-    """The queued request that plays first (smallest rank)."""
-    found: SongRequest | None = await session.scalar(
-        select(SongRequest)
-        .where(SongRequest.account_id == account_id, SongRequest.state == QUEUED)
-        .order_by(SongRequest.rank, SongRequest.created_at)
-        .limit(1)
-    )
-    return found
+    """The queued request that plays first (the queue's order)."""
+    return await queue_repository.next_queued(session, account_id)
 
 
 async def request(

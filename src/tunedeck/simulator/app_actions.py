@@ -187,6 +187,11 @@ def _queue(action: AppAction) -> None:
     action.player.add_to_queue(action.now, uri)
 
 
+def _clear_queue(action: AppAction) -> None:
+    """The user empties their queue in the app (what the Web API cannot do)."""
+    action.player.queue.clear()
+
+
 #: Every action, by the name a body's ``action`` gives.
 APP_ACTIONS: dict[str, Callable[[AppAction], None]] = {
     "next": _next,
@@ -199,6 +204,7 @@ APP_ACTIONS: dict[str, Callable[[AppAction], None]] = {
     "shuffle": _shuffle,
     "repeat": _repeat,
     "queue": _queue,
+    "clear_queue": _clear_queue,
     "disconnect": _disconnect,
     "private_session": _private_session,
 }

@@ -33,6 +33,7 @@ KNOB_FIELDS = (
     "token_ttl_seconds",
     "hold_until_concurrent",
     "hold_requests",
+    "refused_uris",
 )
 
 
@@ -55,6 +56,9 @@ class SimulatorConfig(Strict):
     #: Web API requests wait (received and counted, not yet answered) while this is true,
     #: so that a test can look at what its client does while Spotify has not answered.
     hold_requests: bool = False
+    #: Items that ``play`` and ``queue`` refuse (403, reason UNKNOWN), as Spotify refuses
+    #: an item its user may not play there: a test's stand-in for such a refusal.
+    refused_uris: list[str] = Field(default_factory=list, max_length=100)
     apps: list[AppConfig] = Field(default_factory=list)
     users: list[UserConfig] = Field(default_factory=list)
 

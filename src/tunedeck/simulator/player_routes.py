@@ -228,6 +228,7 @@ async def play(ctx: Ctx) -> None:
         None if position is None else parse_int(position, "position_ms", 0, MAX_POSITION_MS)
     )
     items = _play_items(ctx, body)
+    _not_refused(ctx.sim, items or [])
     requested = ctx.query("device_id")
     # Playing on a named device needs no active one: it becomes the active device.
     player = controllable(ctx, needs_active=not requested)
@@ -317,8 +318,15 @@ async def repeat(ctx: Ctx) -> None:
     player.set_repeat(now, mode)
 
 
+def _not_refused(sim: SimulatorState, uris: list[str]) -> None:
+    """Refuse items the ``refused_uris`` knob names, as Spotify refuses an unplayable one."""
+    if any(uri in sim.config.refused_uris for uri in uris):
+        raise refused("UNKNOWN")
+
+
 async def add_to_queue(ctx: Ctx) -> None:
     uri = playable_uri(ctx.sim, ctx.required("uri"))
+    _not_refused(ctx.sim, [uri])
     player, now = controllable(ctx), ctx.now
     player.add_to_queue(now, uri)
 

@@ -99,9 +99,16 @@ async def harness(
     streamer: Streamer,
     database: Database,
 ) -> AsyncIterator[Harness]:
+    # No poller: an account with requests is polled (and fed), whose Spotify calls are
+    # not the service's.
     # A namespace of its own: the machine's Redis (failed sign-ins, the bus) is shared.
     settings = player_fixtures.player_settings(
-        database_url, bus_url, sim, tmp_path, redis_namespace=unique("requests")
+        database_url,
+        bus_url,
+        sim,
+        tmp_path,
+        poll_in_process=False,
+        redis_namespace=unique("requests"),
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
