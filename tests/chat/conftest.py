@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from tests.kit import storage
 from tests.player import conftest as player
 from tests.player.conftest import Streamer
 from tests.support.accounts import acting_for
@@ -48,6 +49,8 @@ def settings(database_url: str, bus_url: str | None, sim: Sim, tmp_path: Path) -
         tmp_path,
         public_url=PUBLIC_URL,
         player_state_cache_seconds=30.0,
+        # Failed sign-ins are counted per address in Redis: each test its own namespace.
+        redis_namespace=storage.unique("chat"),
         auth_failure_burst=5,
         auth_failures_per_second=0.01,
     )

@@ -140,8 +140,10 @@ async def test_a_request_needs_a_viewer(
     for command in ("sr", "pos", "when", "wrongsong", "skip"):
         assert await chat(client, command, created.token, q="song") == door.NO_VIEWER
     # Variables a bot left unreplaced name nobody either.
-    unreplaced = {"user": "${user}", "name": "$(user)", "id": "%userId%"}
-    assert await chat(client, "sr", created.token, q="a", **unreplaced) == door.NO_VIEWER
+    unreplaced = await chat(
+        client, "sr", created.token, q="a", user="${user}", name="$(user)", id="%userId%"
+    )
+    assert unreplaced == door.NO_VIEWER
 
 
 @pytest.mark.parametrize("command", ["skip", "sropen", "srclose"])

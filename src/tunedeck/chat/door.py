@@ -28,11 +28,12 @@ from tunedeck.accounts.permissions import Permission, Principal, PrincipalKind
 from tunedeck.accounts.throttle import TooManyFailedLogins, authentication_attempt
 from tunedeck.chat import commands
 from tunedeck.chat.commands import ChatCall
-from tunedeck.chat.deps import ChatRuntime, chat_door_of, requests_context
+from tunedeck.chat.deps import ChatRuntime, chat_door_of
 from tunedeck.chat.snippets import COMMANDS
 from tunedeck.chat.tokens import ChatCaller, chat_caller
 from tunedeck.kit.errors import Forbidden, TuneDeckError, Unauthorized
 from tunedeck.requests.answers import addressed, chat_line
+from tunedeck.requests.deps import requests_context
 from tunedeck.requests.text import bounded
 from tunedeck.requests.viewers import Role, Viewer, identify
 
@@ -137,7 +138,7 @@ async def answer(
     call = ChatCall(
         viewer=viewer,
         text=query.get("q", ""),
-        ctx=requests_context(runtime, chat_principal(caller, viewer)),
+        ctx=requests_context(conn, chat_principal(caller, viewer)),
         door=chat_door_of(runtime),
         now_playing=runtime.now_playing,
     )

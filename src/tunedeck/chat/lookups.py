@@ -105,6 +105,13 @@ class SlowLookups(Generic[T]):
             return None
         return kept[1]
 
+    async def settled(self) -> None:
+        """Once every lookup under way now has ended (and its outcome is kept)."""
+        tasks = [task for _, task in self._running.values()]
+        if tasks:
+            # Each task's own callback (the outcome kept) was added before this wait's.
+            await asyncio.wait(tasks)
+
     async def close(self) -> None:
         """Let the lookups under way end within ``grace`` seconds, then cancel them."""
         self._closing = True
