@@ -175,7 +175,8 @@ function readField(field, input) {
     if (text === "") return field.nullable ? { value: null } : { error: `Enter a whole number of ${field.unit}.` };
     if (!/^\d+$/.test(text)) return { error: `Enter a whole number of ${field.unit}${field.nullable ? ", or leave it empty for no limit" : ""}.` };
     const number = Number(text);
-    if (number < field.min) return { error: `At least ${field.min} ${field.unit}${field.nullable ? " (empty: no limit)" : ""}.` };
+    const unit = field.min === 1 ? field.unit.replace(/s$/, "") : field.unit;
+    if (number < field.min) return { error: `At least ${field.min} ${unit}${field.nullable ? " (or empty: no limit)" : ""}.` };
     if (number > field.max) return { error: `At most ${field.max} ${field.unit}.` };
     return { value: number * (field.scale || 1) };
   }
