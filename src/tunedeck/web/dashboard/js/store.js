@@ -125,10 +125,20 @@ class Store {
 
   /** What plays; `serverTime` when it came from the feed (the playhead syncs to it). */
   setNowPlaying(nowPlaying, serverTime) {
-    const shown = this.#withAssumed(nowPlaying);
+    const fromFeed = serverTime !== undefined;
+    const shown = fromFeed ? this.#withAssumed(nowPlaying) : this.#withRequester(this.#withAssumed(nowPlaying));
     this.#nowPlaying = shown;
     this.playhead.update(shown, serverTime);
     this.emit(TOPIC.NOW_PLAYING, shown);
+  }
+
+  /** The feed names who requested the playing track; GET /v1/spotify/state does not:
+   * a reading of the same track from there keeps the name the feed gave. */
+  #withRequester(nowPlaying) {
+    const before = this.#nowPlaying;
+    if (!nowPlaying || !before || !before.requested_by || nowPlaying.requested_by) return nowPlaying;
+    const same = nowPlaying.track && before.track && nowPlaying.track.uri === before.track.uri;
+    return same ? { ...nowPlaying, requested_by: before.requested_by } : nowPlaying;
   }
 
   /** `nowPlaying` with this page's unconfirmed changes laid over it, until confirmed. */
