@@ -35,6 +35,7 @@ from tunedeck.queue_page.rest import public_router as queue_page_public_router
 from tunedeck.queue_page.rest import router as queue_page_router
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import GraphQLSocket, Subscription
+from tunedeck.requests.graphql.schema import RequestsMutation, RequestsQuery
 from tunedeck.requests.rest import router as requests_router
 from tunedeck.runtime import build_runtime
 from tunedeck.web.api_docs import install_api_docs
@@ -85,7 +86,14 @@ def create_app(
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
-    install_player(app, settings, subscription=Subscription, sockets=GraphQLSocket)
+    install_player(
+        app,
+        settings,
+        subscription=Subscription,
+        sockets=GraphQLSocket,
+        queries=(RequestsQuery,),
+        mutations=(RequestsMutation,),
+    )
     app.include_router(requests_router)
     app.include_router(queue_page_router)
     app.include_router(queue_page_public_router)

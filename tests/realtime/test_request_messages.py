@@ -4,16 +4,21 @@ events; never for overlay tokens or keys without that permission."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from gql import gql
+from gql.transport.exceptions import TransportQueryError
 
 from tests.kit.storage import unique
 from tests.realtime.conftest import connect as connect_spotify
 from tests.realtime.conftest import new_account, realtime_settings
 from tests.realtime.feed_support import feed, served, sse_lines
+from tests.realtime.support import eventually
+from tests.realtime.test_subscriptions import first, graphql_ws
 from tests.requests.queue.support import songs
 from tests.support import accounts
 from tests.support.simulator import Sim
@@ -112,3 +117,49 @@ async def test_request_messages_over_sse_and_on_resume(
         assert kinds == ["hello", "request", "now_playing"]
         assert resumed[1]["data"]["request"]["id"] == taken.json()["id"]
         assert resumed[1]["id"] == live["id"]
+
+
+REQUESTS_CHANGED = gql(
+    "subscription { requestsChanged { id eventType actor { label } params"
+    " request { id state position viewer { displayName } track { uri } } } }"
+)
+
+
+async def test_requests_changed_subscription(
+    settings: Settings, database: Database, sim: Sim
+) -> None:
+    account_id = await new_account(database)
+    await connect_spotify(database, sim, account_id)
+    key = await accounts.create_key(
+        database, account_id, "mod", ["requests:read", "requests:submit", "requests:moderate"]
+    )
+    overlay = await accounts.create_overlay_token(database, account_id, "obs")
+    headers = {"Authorization": f"Bearer {key.key}"}
+    [link] = songs(sim, 1)
+    async with served(settings) as server, graphql_ws(server.base, key.key) as session:
+        changes = session.subscribe(REQUESTS_CHANGED)
+        pending = asyncio.ensure_future(first(changes))
+
+        async def subscribed() -> bool:
+            return len(server.live.hub.connections(account_id)) >= 1
+
+        await eventually(subscribed, what="the requests subscription in the hub")
+        async with httpx.AsyncClient(base_url=server.base, headers=headers) as http:
+            answer = await http.post("/v1/requests", json={"query": link, "viewer": VIEWER})
+            assert answer.status_code == 201, answer.text
+            cleared = await http.delete("/v1/requests")
+            assert cleared.status_code == 200
+        added = (await pending)["requestsChanged"]
+        assert added["eventType"] == "request:added"
+        assert added["actor"]["label"] == "mod"
+        assert added["request"]["viewer"]["displayName"] == "Ana"
+        assert added["request"]["position"] == 1
+        following = (await first(changes))["requestsChanged"]
+        assert following["eventType"] == "request:cleared"
+        assert following["request"] is None
+        assert following["params"]["removed"] == [added["request"]["id"]]
+    async with served(settings) as server, graphql_ws(server.base, overlay.token) as session:
+        with pytest.raises(TransportQueryError) as refused:
+            await first(session.subscribe(REQUESTS_CHANGED))
+        assert refused.value.errors is not None
+        assert refused.value.errors[0]["extensions"]["code"] == "missing_permission"
