@@ -20,7 +20,7 @@ from tunedeck.simulator.defaults import (
 NO_ACTIVE = "No active device: transfer first or pass device_id to play"
 ACTIONS = (
     "next, previous, pause, play, transfer, volume, seek, shuffle, repeat, queue, "
-    "disconnect, private_session"
+    "clear_queue, disconnect, private_session"
 )
 
 
@@ -101,6 +101,14 @@ def test_volume_reaches_restricted_devices_too(sim: Sim) -> None:
     assert device(state, DEMO_DESKTOP_ID)["volume_percent"] == 12
     state = snapshot(sim.app_action(action="volume", volume_percent=3, device_id=DEMO_SPEAKER_ID))
     assert device(state, DEMO_SPEAKER_ID)["volume_percent"] == 3
+
+
+def test_clear_queue_empties_the_users_queue(sim: Sim) -> None:
+    queued = snapshot(
+        sim.app_action(action="queue", uri=snapshot(sim.app_action(action="next"))["upcoming"][0])
+    )
+    assert len(queued["queue"]) == 1
+    assert snapshot(sim.app_action(action="clear_queue"))["queue"] == []
 
 
 def test_private_session_on_the_active_or_a_named_device(sim: Sim) -> None:
