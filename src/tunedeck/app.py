@@ -31,6 +31,8 @@ from tunedeck.kit.hosts import AllowedHosts, HostCheck
 from tunedeck.migrations.apply import upgrade_database
 from tunedeck.ops.app import install_operations, observe_requests
 from tunedeck.player.app import install_player
+from tunedeck.queue_page.rest import public_router as queue_page_public_router
+from tunedeck.queue_page.rest import router as queue_page_router
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import GraphQLSocket, Subscription
 from tunedeck.requests.graphql.schema import RequestsMutation, RequestsQuery
@@ -93,6 +95,8 @@ def create_app(
         mutations=(RequestsMutation,),
     )
     app.include_router(requests_router)
+    app.include_router(queue_page_router)
+    app.include_router(queue_page_public_router)
     app.include_router(live_router)
     install_api_docs(app)
     # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----

@@ -58,7 +58,9 @@ class Runtime:
     ``live`` (the hub and the live feeds' pieces), ``request_limits`` and ``chat`` (the
     chat door's) are there in a process serving the API (``serve``), ``poller`` and
     ``feeder`` (song requests handed to Spotify, for the accounts this process polls) in
-    one that polls; a worker has those two and none of the others.
+    one that polls; a worker has those two and none of the others. ``request_matcher``
+    resolves song requests for every door of the process (one search text, one Spotify
+    call).
     """
 
     settings: Settings
@@ -79,9 +81,9 @@ class Runtime:
     live: Live | None
     poller: Poller | None
     request_limits: RequestLimits | None
-    feeder: Feeder | None
     # Song requests' lookups, remembered and shared by every door of the process.
     request_matcher: Matcher
+    feeder: Feeder | None
     chat: ChatDoor | None
 
 
@@ -161,8 +163,8 @@ async def build_runtime(
             live=live.live,
             poller=live.poller,
             request_limits=limits,
-            feeder=feeder,
             request_matcher=Matcher(),
+            feeder=feeder,
             chat=chat,
         )
 
@@ -258,4 +260,4 @@ if TYPE_CHECKING:
         sampled: Pieces = runtime
         requests: RequestsRuntime = runtime
         chat: ChatRuntime = runtime
-        del chat, requests, kit, throttle, connections, player, limits, live, sampled
+        del requests, chat, kit, throttle, connections, player, limits, live, sampled

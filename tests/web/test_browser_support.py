@@ -18,7 +18,12 @@ import pytest
 
 from tunedeck.web.assets import STATIC, WEB_DIR
 
-PAGES = ("dashboard/index.html", "overlay/overlay.html", "overlay/builder.html")
+PAGES = (
+    "dashboard/index.html",
+    "overlay/overlay.html",
+    "overlay/builder.html",
+    "queue_page/queue.html",
+)
 
 
 @dataclass(frozen=True)

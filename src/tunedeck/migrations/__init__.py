@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "tunedeck.events.models",
     "tunedeck.kit.leases",
     "tunedeck.player.models",
+    "tunedeck.queue_page.models",
     "tunedeck.realtime.models",
     "tunedeck.requests.models",
 )

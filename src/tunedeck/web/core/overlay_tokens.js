@@ -1,5 +1,6 @@
 // The account's overlay tokens as a table (label, token prefix, created, status, revoke),
-// for every page that manages them (the dashboard's Admin tab, the overlay builder).
+// for every page that manages them (the dashboard's Admin tab, the overlay builder); the
+// same table serves the chat tokens (`path`: "/v1/chat-tokens").
 // A token's secret exists only in the answer that created it: `create` hands it to the
 // page, which shows it once; the table shows prefixes only. The pages hide the cells of
 // class "hide-narrow" (the creation time) in a narrow window (an OBS dock).
@@ -15,12 +16,18 @@ export class OverlayTokens {
   #onRevoked;
   #buttonClass;
   #fresh = null; // the id of the token created on this page
+  #path;
 
   /**
    * body: the table's <tbody>. confirm(token): resolves true to revoke. onError(error).
    * onRevoked(token): after a revocation. buttonClass: the revoke buttons' class.
+   * path: the tokens' collection in the API.
    */
-  constructor(body, { confirm, onError, onRevoked = () => {}, buttonClass = "btn small danger" }) {
+  constructor(
+    body,
+    { confirm, onError, onRevoked = () => {}, buttonClass = "btn small danger", path = "/v1/overlay-tokens" },
+  ) {
+    this.#path = path;
     this.#body = body;
     this.#confirm = confirm;
     this.#onError = onError;
@@ -28,10 +35,15 @@ export class OverlayTokens {
     this.#buttonClass = buttonClass;
   }
 
+  /** The table's <tbody>, for a page that builds it after making this. */
+  setBody(body) {
+    this.#body = body;
+  }
+
   /** List the tokens (newest first, revoked last). */
   async load() {
     try {
-      const tokens = await api.get("/v1/overlay-tokens");
+      const tokens = await api.get(this.#path);
       tokens.sort(
         (a, b) => Boolean(a.revoked_at) - Boolean(b.revoked_at) || (a.created_at < b.created_at ? 1 : -1),
       );
@@ -41,10 +53,12 @@ export class OverlayTokens {
     }
   }
 
-  /** Mint a token; resolves to the API's answer ({token, overlay_url, ...}) or null. */
-  async create(label) {
+  /** Mint a token; resolves to the API's answer ({token, overlay_url, ...}) or null.
+   * `extra`: more fields of the creation's body. */
+  async create(label, extra = {}) {
     try {
-      const created = await api.post("/v1/overlay-tokens", { label: label.trim() || "overlay" });
+      const fallback = this.#path === "/v1/overlay-tokens" ? "overlay" : "chat bot";
+      const created = await api.post(this.#path, { label: label.trim() || fallback, ...extra });
       this.#fresh = created.id;
       await this.load();
       return created;
@@ -91,7 +105,7 @@ export class OverlayTokens {
     if (!(await this.#confirm(token))) return;
     button.setAttribute("aria-busy", "true");
     try {
-      await api.delete(`/v1/overlay-tokens/${encodeURIComponent(token.id)}`);
+      await api.delete(`${this.#path}/${encodeURIComponent(token.id)}`);
       this.#onRevoked(token);
       await this.load();
     } catch (error) {

@@ -27,6 +27,7 @@ export const SPEC = [
   { name: "radius", kind: "number", def: 14, min: 0, max: 60, step: 1, label: "Corner radius (px)" },
   { name: "art", kind: "bool", def: true, label: "Album art" },
   { name: "album", kind: "bool", def: true, label: "Album / show" },
+  { name: "requester", kind: "bool", def: true, label: "Who requested it (song requests)" },
   { name: "progress", kind: "bool", def: true, label: "Progress bar" },
   { name: "time", kind: "bool", def: true, label: "Times" },
   { name: "shadow", kind: "bool", def: true, label: "Text shadow" },

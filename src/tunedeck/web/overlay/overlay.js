@@ -36,6 +36,7 @@ function itemOf(np) {
     artists: (track.artists || []).join(", "),
     album: track.album || "",
     art: local ? null : track.album_art_url || null,
+    requester: np.requested_by || "",
   };
 }
 
@@ -131,6 +132,9 @@ class OverlayPage {
     this.bar.render();
     this.view.setPaused(this.paused);
     this.view.setState(next.kind === "idle" ? "idle" : this.paused ? "paused" : next.kind);
+    if (!changed && this.view.current && this.view.current.key === next.key) {
+      this.view.setRequester(next.requester);
+    }
     if (changed) {
       if (this.options.showfor > 0) this.openShowWindow();
       this.view.show(next).then((shown) => {

@@ -32,6 +32,7 @@ View.prototype.apply = function (o) {
   keep.push("layout-" + o.layout, "pos-" + o.position);
   if (!o.art) keep.push("no-art");
   if (!o.album) keep.push("no-album");
+  if (!o.requester) keep.push("no-requester");
   if (!o.progress) keep.push("no-progress");
   if (!o.time) keep.push("no-time");
   if (!o.shadow) keep.push("no-shadow");
@@ -73,7 +74,7 @@ View.prototype.setStatus = function (text) {
   this.statusEl.textContent = text || "";
 };
 
-/* item: {key, kind, title, artists, album, art}. Resolves once it is on screen. */
+/* item: {key, kind, title, artists, album, art, requester}. Resolves once it is on screen. */
 View.prototype.show = function (item) {
   var self = this;
   if (self.current && self.current.key === item.key) return Promise.resolve(false);
@@ -111,6 +112,7 @@ View.prototype.build = function (item, artOk) {
   setText(el, ".album-inline", item.album);
   if (!item.artists) el.classList.add("no-artists");
   if (!item.album) el.classList.add("no-album-text");
+  fillRequester(el, item.requester);
   var main = el.querySelector(".line-main");
   var rtl = RTL.test(item.title || "");
   main.dir = rtl ? "rtl" : "ltr";
@@ -166,9 +168,25 @@ View.prototype.marquee = function (el) {
   line.classList.add("marquee");
 };
 
+/* Who requested the item on screen: known later than the item itself at times. */
+View.prototype.setRequester = function (requester) {
+  if (!this.current) return;
+  fillRequester(this.current.el, requester);
+  this.marquee(this.current.el);
+};
+
 View.prototype.setPaused = function (paused) {
   this.root.classList.toggle("paused", !!paused);
 };
+
+/* A requester's name (text from a viewer) in every place a layout may show it. */
+function fillRequester(el, requester) {
+  Array.prototype.forEach.call(el.querySelectorAll(".requester"), function (node) {
+    node.textContent = requester || "";
+  });
+  el.classList.toggle("with-requester", !!requester);
+  el.querySelector(".line-requester").dir = "auto";
+}
 
 function setText(el, selector, text) {
   el.querySelector(selector).textContent = text || "";

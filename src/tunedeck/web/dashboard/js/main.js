@@ -16,6 +16,7 @@ import { createDevices } from "./devices.js";
 import { createActivity } from "./activity.js";
 import { createConnection } from "./connection.js";
 import { createAdmin } from "./admin.js";
+import { createRequests } from "./requests.js";
 
 const THEME_KEY = "tunedeck-theme"; // the only thing this page stores
 const SESSION_ENDED = "Your session has ended (signed out, idle for too long, or its key was revoked).";
@@ -95,6 +96,10 @@ function openFeed() {
           break;
         case "event":
           store.emit(TOPIC.EVENT, message.event);
+          if (message.event.type.startsWith("request:")) store.emit(TOPIC.REQUEST_CHANGED, message.event);
+          break;
+        case "request":
+          store.emit(TOPIC.REQUEST_CHANGED, message);
           break;
         case "status":
           store.setStatus(message);
@@ -206,7 +211,7 @@ async function boot() {
   const playlists = createPlaylists({ player });
   const search = createSearch({ player, queue, playlists, showTab });
   const door = createDoor(player);
-  for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin()]) {
+  for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin(), createRequests()]) {
     feature.init();
   }
   initLinkStatus(player);

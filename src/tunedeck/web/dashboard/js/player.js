@@ -98,6 +98,9 @@ export function createPlayer() {
     setUserText($("#np-title"), track ? track.name : "Nothing playing");
     setUserText($("#np-artists"), track ? track.artists.join(", ") : "");
     setUserText($("#np-album"), track && track.album ? track.album : "");
+    const requester = track && np.requested_by ? np.requested_by : "";
+    setUserText($("#np-requester-name"), requester);
+    $("#np-requester").hidden = !requester;
     const device = np && np.device;
     setUserText($("#np-device"), device ? `${device.name} · ${device.type}` : "No active device");
     $("#np-nodevice").hidden = Boolean(device);

@@ -17,6 +17,11 @@ export const TOPIC = Object.freeze({
   RESET: "reset", // the feed could not resume: read the state again
   FEED: "feed", // the live feed's state: connecting, live, offline, forbidden
   TAB: "tab", // the tab shown
+  REQUESTS: "requests", // the song request queue ({open, closed_message, items})
+  REQUEST_CHANGED: "request-changed", // a request changed somewhere (the feed said so)
+  REQUEST_SETTINGS: "request-settings", // the request rules ({settings, version})
+  REQUEST_BANS: "request-bans", // the banned viewers
+  QUEUE_PAGE: "queue-page", // the public queue page's link ({enabled, url, ...})
 });
 
 /** How long an unconfirmed change outlives reports that contradict it (a poll or two). */
@@ -29,6 +34,10 @@ class Store {
   #queue = null;
   #devices = null;
   #status = null;
+  #requests = null;
+  #requestSettings = null;
+  #requestBans = null;
+  #queuePage = null;
   #topics = new Map();
   // What this page changed before Spotify confirmed it: a now_playing observed before the
   // change may still arrive, and must not flip the control back under the user's finger.
@@ -54,6 +63,22 @@ class Store {
 
   get status() {
     return this.#status;
+  }
+
+  get requests() {
+    return this.#requests;
+  }
+
+  get requestSettings() {
+    return this.#requestSettings;
+  }
+
+  get requestBans() {
+    return this.#requestBans;
+  }
+
+  get queuePage() {
+    return this.#queuePage;
   }
 
   /** Whether the signed-in session holds `permission`. */
@@ -91,15 +116,29 @@ class Store {
     this.#queue = null;
     this.#devices = null;
     this.#status = null;
+    this.#requests = null;
+    this.#requestSettings = null;
+    this.#requestBans = null;
+    this.#queuePage = null;
     this.setNowPlaying(null);
   }
 
   /** What plays; `serverTime` when it came from the feed (the playhead syncs to it). */
   setNowPlaying(nowPlaying, serverTime) {
-    const shown = this.#withAssumed(nowPlaying);
+    const fromFeed = serverTime !== undefined;
+    const shown = fromFeed ? this.#withAssumed(nowPlaying) : this.#withRequester(this.#withAssumed(nowPlaying));
     this.#nowPlaying = shown;
     this.playhead.update(shown, serverTime);
     this.emit(TOPIC.NOW_PLAYING, shown);
+  }
+
+  /** The feed names who requested the playing track; GET /v1/spotify/state does not:
+   * a reading of the same track from there keeps the name the feed gave. */
+  #withRequester(nowPlaying) {
+    const before = this.#nowPlaying;
+    if (!nowPlaying || !before || !before.requested_by || nowPlaying.requested_by) return nowPlaying;
+    const same = nowPlaying.track && before.track && nowPlaying.track.uri === before.track.uri;
+    return same ? { ...nowPlaying, requested_by: before.requested_by } : nowPlaying;
   }
 
   /** `nowPlaying` with this page's unconfirmed changes laid over it, until confirmed. */
@@ -151,6 +190,41 @@ class Store {
   setDevices(devices) {
     this.#devices = devices;
     this.emit(TOPIC.DEVICES, devices);
+  }
+
+  /** The request queue as GET /v1/requests gives it. */
+  setRequests(queue) {
+    this.#requests = queue;
+    this.emit(TOPIC.REQUESTS, queue);
+  }
+
+  /** The queue with one request's place changed before the server confirms it (a drop). */
+  reorderRequests(requestId, position) {
+    const queue = this.#requests;
+    if (!queue) return;
+    const waiting = queue.items.filter((item) => item.position != null);
+    const moved = waiting.find((item) => item.id === requestId);
+    if (!moved) return;
+    const others = waiting.filter((item) => item !== moved);
+    others.splice(Math.max(0, Math.min(others.length, position - 1)), 0, moved);
+    const placed = others.map((item, index) => ({ ...item, position: index + 1 }));
+    const rest = queue.items.filter((item) => item.position == null);
+    this.setRequests({ ...queue, items: [...rest, ...placed] });
+  }
+
+  setRequestSettings(settings) {
+    this.#requestSettings = settings;
+    this.emit(TOPIC.REQUEST_SETTINGS, settings);
+  }
+
+  setRequestBans(bans) {
+    this.#requestBans = bans;
+    this.emit(TOPIC.REQUEST_BANS, bans);
+  }
+
+  setQueuePage(page) {
+    this.#queuePage = page;
+    this.emit(TOPIC.QUEUE_PAGE, page);
   }
 
   setStatus(status) {

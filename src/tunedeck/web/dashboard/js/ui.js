@@ -143,6 +143,57 @@ export function confirmDialog(text, okLabel = "Delete") {
   });
 }
 
+/**
+ * Ask for a decision with an optional text (`input`: its label) and an optional checkbox
+ * (`check`: its label, `checked`); resolves {ok, value, checked}.
+ */
+export function askDialog({ title, text, input = "", placeholder = "", check = "", checked = false, okLabel = "OK" }) {
+  const dialog = $("#ask-dialog");
+  $("#ask-title").textContent = title;
+  $("#ask-text").replaceChildren(...[].concat(text));
+  $("#ask-input-label").textContent = input;
+  $("#ask-input-label").hidden = !input;
+  const field = $("#ask-input");
+  field.hidden = !input;
+  field.value = "";
+  field.placeholder = placeholder;
+  $("#ask-check-row").hidden = !check;
+  $("#ask-check-label").textContent = check;
+  $("#ask-check").checked = checked;
+  $("#ask-ok").textContent = okLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  if (input) field.focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      "close",
+      () => resolve({ ok: dialog.returnValue === "ok", value: field.value.trim(), checked: $("#ask-check").checked }),
+      { once: true },
+    );
+  });
+}
+
+/** A button that copies `text` to the clipboard. */
+export function copyButton(text, label = "Copy") {
+  return el(
+    "button",
+    {
+      class: "btn small",
+      type: "button",
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        try {
+          await navigator.clipboard.writeText(text);
+          button.textContent = "Copied";
+        } catch {
+          toast("Select the text and copy it by hand.", { kind: "error" });
+        }
+      },
+    },
+    label,
+  );
+}
+
 /** A track's name and artists, each isolated text from Spotify. */
 export function trackLine(track) {
   return el(
