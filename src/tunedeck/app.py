@@ -33,6 +33,7 @@ from tunedeck.player.app import install_player
 from tunedeck.realtime.feed import router as live_router
 from tunedeck.realtime.graphql import GraphQLSocket, Subscription
 from tunedeck.runtime import build_runtime
+from tunedeck.setup.rest import router as setup_router
 from tunedeck.web.api_docs import install_api_docs
 from tunedeck.web.graphiql import install_graphiql
 from tunedeck.web.overlay import router as overlay_router
@@ -77,6 +78,7 @@ def create_app(
     app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(setup_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql

@@ -82,28 +82,23 @@ def serve(
     port: ServerPort = None,
     host: ServerHost = None,
 ) -> None:
-    """Apply the database migrations, then serve TuneDeck (configured by TUNEDECK_*)."""
+    """Serve TuneDeck (configured by TUNEDECK_*). On a fresh data directory it makes the
+    database and the encryption key file, and prints a one-time setup link."""
     import asyncio
 
-    import uvicorn
+    from tunedeck.config import get_settings, listening_settings
+    from tunedeck.serve import ServeError, ensure_keys
+    from tunedeck.serve import serve as run_serve
 
-    from tunedeck.app import create_app, prepare_storage
-    from tunedeck.config import get_settings
-    from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
-
-    settings = get_settings()
-    settings = settings.model_copy(
-        update={"host": host or settings.host, "port": port or settings.port}
-    )
+    settings = listening_settings(get_settings(), host, port)
     _start_logging(settings)
     try:
-        load_keyring(settings.encryption_keys, settings.data_dir)  # fail before listening
-    except KeyringError as exc:
+        ensure_keys(settings)  # fail before listening
+        asyncio.run(run_serve(settings))
+    except (KeyringError, ServeError) as exc:
         raise fail(str(exc)) from None
-    asyncio.run(prepare_storage(settings))
-    served = create_app(settings)
-    freeze_startup_objects()
-    uvicorn.run(served, host=settings.host, port=settings.port, **uvicorn_options(settings))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "tunedeck.player.models",
     "tunedeck.realtime.models",
     "tunedeck.requests.models",
+    "tunedeck.setup.models",
 )
 
 
