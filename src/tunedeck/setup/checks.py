@@ -11,14 +11,12 @@ import httpx
 
 from tunedeck.config import Settings
 from tunedeck.connections.errors import SpotifyNeedsReauth, SpotifyNotConnected
+from tunedeck.connections.oauth_flow import NOT_REGISTERED
 from tunedeck.connections.token_manager import redirect_uri_for
 from tunedeck.player.context import SpotifyClients
 from tunedeck.setup.schemas import Problem, SpotifyAccount
 from tunedeck.spotify.errors import SpotifyError
 from tunedeck.spotify.oauth import check_redirect_uri
-
-NOT_REGISTERED = "not registered"
-"""What Spotify's 403 says when the user is not on a development-mode app's list."""
 
 
 def public_url_problem(settings: Settings) -> Problem | None:
