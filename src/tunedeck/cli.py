@@ -132,6 +132,31 @@ def migrate() -> None:
     typer.echo(f"database at revision {run_cli(work)}")
 
 
+@app.command()
+def doctor() -> None:
+    """Check this installation: database and migrations, the key file, Redis, the public
+    URL and redirect URI, the clock, Spotify, each account's Spotify connection, the
+    server. Exit status 1 when a check fails."""
+    import asyncio
+
+    from tunedeck.config import get_settings
+    from tunedeck.doctor.service import from_the_command_line
+
+    settings = get_settings()
+    found = asyncio.run(from_the_command_line(settings))
+    for check in found.checks:
+        mark = (
+            typer.style("✓", fg=typer.colors.GREEN)
+            if check.ok
+            else typer.style("✗", fg=typer.colors.RED)
+        )
+        typer.echo(f"{mark} {check.name}: {check.detail}")
+        if not check.ok:
+            typer.echo(f"    → {check.fix}")
+    if not found.ok:
+        raise typer.Exit(1)
+
+
 @crypto_app.command("new-key")
 def crypto_new_key() -> None:
     """Print a fresh key entry 'kid:base64key' for TUNEDECK_ENCRYPTION_KEYS (first = primary)."""

@@ -205,6 +205,7 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
 if TYPE_CHECKING:
     from tunedeck.accounts.throttle import ThrottleRuntime
     from tunedeck.connections.deps import ConnectionsRuntime
+    from tunedeck.doctor.rest import DoctorRuntime
     from tunedeck.ops.samplers import Pieces
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
@@ -220,4 +221,5 @@ if TYPE_CHECKING:
         limits: LimitsRuntime = runtime
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
-        del kit, throttle, connections, player, limits, live, sampled
+        doctor: DoctorRuntime = runtime
+        del kit, throttle, connections, player, limits, live, sampled, doctor
