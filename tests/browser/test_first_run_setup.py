@@ -172,6 +172,7 @@ def test_from_the_setup_link_to_an_overlay_showing_the_track(
     assert overlay_url.startswith(f"{served.origin}/overlay#token=tdo_")
     preview = page.frame_locator("#overlay-preview")
     shows_the_playing_track(preview.locator(TITLE), spotify)
+    expect(preview.locator("#overlay")).to_have_css("opacity", "1", timeout=LIVE)  # faded in
     expect(page.locator("#step-4")).to_contain_text("Shutdown source when not visible")
     shoot(page, out_dir, "4-overlay")
     page.click("#step-4-next")
@@ -184,12 +185,17 @@ def test_from_the_setup_link_to_an_overlay_showing_the_track(
     expect(page.locator("#app")).to_be_visible(timeout=STEP)
     shows_the_playing_track(page.locator("#np-title"), spotify)
     shoot(page, out_dir, "6-dashboard")
+    page.get_by_role("tab", name="Admin").click()
+    expect(page.locator("#health-summary")).to_have_text("Everything works.", timeout=STEP)
+    expect(page.locator("#health-list li")).to_have_count(8)
+    shoot(page, out_dir, "6-dashboard-health")
 
     # The overlay as OBS shows it.
     obs = context.new_page()
     obs.set_viewport_size({"width": 1280, "height": 720})
     obs.goto(overlay_url)
     shows_the_playing_track(obs.locator(TITLE), spotify)
+    expect(obs.locator("#overlay")).to_have_css("opacity", "1", timeout=LIVE)
     shoot(obs, out_dir, "7-overlay-in-obs")
 
     # The link is spent: the page leads to the dashboard, the code creates nothing.

@@ -78,3 +78,13 @@ export const SPOTIFY_ERROR_PAGES = [
 ];
 
 export const SPOTIFY_DASHBOARD = DASHBOARD;
+
+/**
+ * Send the browser to Spotify's consent page; it comes back to `returnTo` (with
+ * ?connected=spotify, or ?connect_error=<code>). Rejects with the API's error (no app
+ * credentials yet: `spotify_not_connected`).
+ */
+export async function startConnecting(api, returnTo) {
+  const started = await api.get("/v1/connections/spotify/authorize", { format: "json", return_to: returnTo });
+  location.assign(started.authorize_url);
+}

@@ -4,7 +4,7 @@
 
 import { api, describeError } from "../../core/api.js";
 import { $, el, userText } from "../../core/dom.js";
-import { connectProblem, SPOTIFY_ERROR_PAGES } from "../../core/spotify_problems.js";
+import { connectProblem, SPOTIFY_ERROR_PAGES, startConnecting } from "../../core/spotify_problems.js";
 
 function problemBox(box, title, fix, action) {
   box.replaceChildren(el("strong", {}, title), el("span", {}, fix), action ? el("div", { class: "row" }, action) : null);
@@ -22,8 +22,7 @@ export function renderErrorPages() {
 /** Start the consent flow; Spotify sends the browser back to /setup. */
 export async function connect() {
   try {
-    const started = await api.get("/v1/connections/spotify/authorize", { format: "json", return_to: "/setup" });
-    location.assign(started.authorize_url);
+    await startConnecting(api, "/setup");
   } catch (error) {
     const { message, fix } = describeError(error);
     problemBox($("#connect-problem"), message, fix);
