@@ -205,7 +205,7 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
 if TYPE_CHECKING:
     from tunedeck.accounts.throttle import ThrottleRuntime
     from tunedeck.connections.deps import ConnectionsRuntime
-    from tunedeck.doctor.rest import DoctorRuntime
+    from tunedeck.doctor.deps import DoctorRuntime
     from tunedeck.ops.samplers import Pieces
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime

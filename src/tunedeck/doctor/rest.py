@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Request
 
 from tunedeck.accounts.auth import GuardedRoute, call_context
 from tunedeck.accounts.context import CallContext
 from tunedeck.accounts.permissions import Permission
-from tunedeck.config import Settings
-from tunedeck.connections.token_manager import TokenManager
 from tunedeck.doctor import service
+from tunedeck.doctor.deps import DoctorRuntime
 from tunedeck.doctor.schemas import DoctorReport
-from tunedeck.kit.db import Database
 from tunedeck.kit.deps import runtime_of
-from tunedeck.realtime.poller import Poller
 
 router = APIRouter(prefix="/v1", tags=["operations"], route_class=GuardedRoute)
 Admin = Annotated[CallContext, call_context(Permission.ADMIN)]
-
-
-class DoctorRuntime(Protocol):
-    """The part of the process's runtime the doctor looks at (``kit.deps``)."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def db(self) -> Database: ...
-    @property
-    def http(self) -> httpx.AsyncClient: ...
-    @property
-    def token_manager(self) -> TokenManager: ...
-    @property
-    def poller(self) -> Poller | None: ...
 
 
 @router.get("/doctor")
