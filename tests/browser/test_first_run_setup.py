@@ -208,3 +208,5 @@ def test_from_the_setup_link_to_an_overlay_showing_the_track(
     )
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "setup_link_invalid"
+    # The code was printed once, and written nowhere else (its log included).
+    assert sum(code in line for line in served.lines) == 1

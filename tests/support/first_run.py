@@ -29,7 +29,8 @@ STREAMER_SECRET = "streamersecret0123456789"
 
 @dataclass
 class Served:
-    """A running ``tunedeck serve``: where it listens and what it printed."""
+    """A running ``tunedeck serve``: where it listens and everything it wrote (standard
+    output and its log), read on while it runs."""
 
     process: subprocess.Popen[str]
     origin: str
@@ -76,6 +77,7 @@ def start_serve(
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
+            served.lines.append(line.rstrip("\n"))
             lines.put(line.rstrip("\n"))
         lines.put(None)
 
@@ -87,7 +89,6 @@ def start_serve(
             line = lines.get(timeout=max(deadline - time.monotonic(), 0.1))
             if line is None:
                 raise AssertionError(f"serve exited {process.wait()}: {served.lines[-40:]}")
-            served.lines.append(line)
             rules += line == RULE
     except BaseException:
         served.stop()
