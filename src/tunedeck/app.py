@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from tunedeck import __version__
 from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
+from tunedeck.chat.rest import router as chat_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.doctor.rest import router as doctor_router
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(connections_router)
     app.include_router(setup_router)
     app.include_router(doctor_router)
+    app.include_router(chat_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tunedeck.accounts.cli import account_app, key_app, overlay_app
+from tunedeck.chat.cli import chat_token_app
 from tunedeck.commands import fail, run_cli
 from tunedeck.config import Settings
 from tunedeck.kit.crypto import (
@@ -32,6 +33,7 @@ crypto_app = typer.Typer(
 app.add_typer(account_app, name="account")
 app.add_typer(key_app, name="key")
 app.add_typer(overlay_app, name="overlay-token")
+app.add_typer(chat_token_app, name="chat-token")
 app.add_typer(crypto_app, name="crypto")
 
 # The options of the commands that serve TuneDeck (demo and serve).

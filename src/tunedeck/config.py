@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         ge=0,
         description="How long one combined Spotify state read is shared by later callers.",
     )
+    chat_answer_budget_seconds: float = Field(
+        default=1.5,
+        gt=0,
+        le=10,
+        description="How long a chat command waits for a song lookup before answering "
+        "that it is under way (bots give up after a few seconds); the lookup goes on.",
+    )
     session_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="Lifetime of a dashboard session cookie."
     )

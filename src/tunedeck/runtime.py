@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from tunedeck.accounts.throttle import FailedLogins
+from tunedeck.chat.pieces import ChatDoor, chat_door
 from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import EventBus, create_bus
@@ -46,15 +47,16 @@ from tunedeck.realtime.lifespan import Realtime, RealtimeInputs, realtime
 from tunedeck.realtime.live import Live
 from tunedeck.realtime.poller import Poller
 from tunedeck.realtime.watch import WatchRegistry
+from tunedeck.requests.matching import Matcher
 
 
 @dataclass(frozen=True)
 class Runtime:
     """Every long-lived piece of one process.
 
-    ``live`` (the hub and the live feeds' pieces) and ``request_limits`` are there in a
-    process serving the API (``serve``), ``poller`` in one that polls; a worker has a
-    poller and neither of the others.
+    ``live`` (the hub and the live feeds' pieces), ``request_limits`` and ``chat`` (the
+    chat door's) are there in a process serving the API (``serve``), ``poller`` in one
+    that polls; a worker has a poller and none of the others.
     """
 
     settings: Settings
@@ -75,6 +77,9 @@ class Runtime:
     live: Live | None
     poller: Poller | None
     request_limits: RequestLimits | None
+    # Song requests' lookups, remembered and shared by every door of the process.
+    request_matcher: Matcher
+    chat: ChatDoor | None
 
 
 @dataclass(frozen=True)
@@ -120,9 +125,13 @@ async def build_runtime(
             realtime(inputs, serve_feeds=serve, poll=poll)
         )
         limits = None
+        chat = None
         if serve:
             limits = RequestLimits.from_settings(settings)
             stack.push_async_callback(limits.close)
+            chat = await stack.enter_async_context(
+                chat_door(settings.chat_answer_budget_seconds, now_playing)
+            )
         yield Runtime(
             settings=settings,
             metrics=metrics,
@@ -144,6 +153,8 @@ async def build_runtime(
             live=live.live,
             poller=live.poller,
             request_limits=limits,
+            request_matcher=Matcher(),
+            chat=chat,
         )
 
 
@@ -204,12 +215,14 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
 
 if TYPE_CHECKING:
     from tunedeck.accounts.throttle import ThrottleRuntime
+    from tunedeck.chat.deps import ChatRuntime
     from tunedeck.connections.deps import ConnectionsRuntime
     from tunedeck.doctor.deps import DoctorRuntime
     from tunedeck.ops.samplers import Pieces
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
     from tunedeck.realtime.live import LiveRuntime
+    from tunedeck.requests.deps import RequestsRuntime
 
     def _every_view_fits(runtime: Runtime) -> None:
         """Never called: mypy proves here that :class:`Runtime` is each layer's view of
@@ -221,5 +234,7 @@ if TYPE_CHECKING:
         limits: LimitsRuntime = runtime
         live: LiveRuntime = runtime
         sampled: Pieces = runtime
+        requests: RequestsRuntime = runtime
+        chat: ChatRuntime = runtime
         doctor: DoctorRuntime = runtime
-        del kit, throttle, connections, player, limits, live, sampled, doctor
+        del chat, requests, kit, throttle, connections, player, limits, live, sampled, doctor

@@ -22,6 +22,12 @@ class Permission(StrEnum):
     # Read now playing (the overlay's feed). Overlay tokens hold only this; a key holding
     # spotify:read holds it implicitly; a key may hold only it (a "now playing" bot).
     OVERLAY_READ = "overlay:read"
+    # Song requests: the queue, history, settings and bans; submitting on a viewer's
+    # behalf (chat bots and other tools); approving, rejecting, moving, skipping, banning,
+    # opening and closing, changing the rules.
+    REQUESTS_READ = "requests:read"
+    REQUESTS_SUBMIT = "requests:submit"
+    REQUESTS_MODERATE = "requests:moderate"
 
 
 GRANTABLE: tuple[Permission, ...] = tuple(Permission)
@@ -37,6 +43,9 @@ class PrincipalKind(StrEnum):
     # Whoever runs the command line or the demo's set-up, acting for one account: they hold
     # the database, so no credential stands for them (``accounts.context.operator``).
     OPERATOR = "operator"
+    # A chat token: a chat bot speaking for the viewers of one channel. The chat door
+    # decides its permissions per command (a moderator's command needs a moderator).
+    CHAT = "chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +57,14 @@ class Principal:
     account_name: str
     label: str
     permissions: frozenset[Permission]
-    # The API key (for keys and sessions) or overlay token that authenticated the call.
+    # The API key (for keys and sessions), overlay token or chat token that authenticated
+    # the call.
     credential_id: uuid.UUID
 
     @property
     def key_id(self) -> uuid.UUID | None:
-        """The API key behind the call (None for an overlay token or the operator)."""
-        if self.kind in (PrincipalKind.OVERLAY, PrincipalKind.OPERATOR):
+        """The API key behind the call (None for an overlay or chat token, or the operator)."""
+        if self.kind in (PrincipalKind.OVERLAY, PrincipalKind.OPERATOR, PrincipalKind.CHAT):
             return None
         return self.credential_id
 
@@ -63,6 +73,8 @@ class Principal:
         needs no particular permission, like reading /v1/me, which overlay tokens may not)."""
         if self.kind is PrincipalKind.OVERLAY:
             return permission is Permission.OVERLAY_READ
+        if self.kind is PrincipalKind.CHAT:  # only what the chat door granted, never "any key"
+            return permission is not None and permission in self.permissions
         return permission is None or permission in self.permissions
 
 
@@ -97,6 +109,8 @@ def require_permission(principal: Principal, permission: Permission | None) -> N
     needed = permission.value if permission else "an API key"
     if principal.kind is PrincipalKind.OVERLAY:
         message = f"overlay tokens can only read now playing (this needs {needed})"
+    elif principal.kind is PrincipalKind.CHAT and permission is None:
+        message = "chat tokens can only run chat commands (this needs an API key)"
     else:
         message = f"missing permission {needed}"
     raise Forbidden(message, code="missing_permission", details=ErrorDetails(permission=needed))

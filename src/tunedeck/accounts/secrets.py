@@ -15,6 +15,7 @@ class SecretKind(StrEnum):
     API_KEY = "tdk_"
     OVERLAY_TOKEN = "tdo_"
     SESSION = "tds_"
+    CHAT_TOKEN = "tdc_"  # in a chat bot's URL; the chat door alone accepts it
 
 
 DISPLAY_PREFIX_LENGTH = 12

@@ -1,4 +1,5 @@
-"""The event types of SPEC.md section 5, one per kind of successful playback action."""
+"""The event types: one per kind of successful playback action (SPEC.md section 5), and
+one per change of a song request or of the request queue (section 10)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,15 @@ class EventType(StrEnum):
     QUEUE_ADD = "spotify:queue_add"
     DEVICE = "spotify:device"
     PLAYLIST = "spotify:playlist"
+    # Song requests: each change of a request, or of the channel's queue, with its actor.
+    REQUEST_ADDED = "request:added"
+    REQUEST_APPROVED = "request:approved"
+    REQUEST_REJECTED = "request:rejected"
+    REQUEST_REMOVED = "request:removed"
+    REQUEST_PLAYED = "request:played"
+    REQUEST_SKIPPED = "request:skipped"
+    REQUEST_MOVED = "request:moved"
+    REQUEST_BANNED = "request:banned"
+    REQUEST_UNBANNED = "request:unbanned"
+    REQUEST_SETTINGS = "request:settings"  # opened, closed, or the rules changed
+    REQUEST_CLEARED = "request:cleared"

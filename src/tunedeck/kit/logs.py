@@ -6,7 +6,8 @@ stderr, that every logger propagates to (uvicorn's included: they run with
 ``log_config=None``). Each line carries the id of the request being served, if any
 (:data:`request_id`, set by ``kit.observe`` for the duration of a request), and passes
 through :func:`redact`, the one function that blanks secrets wherever they appear:
-TuneDeck's own keys, overlay tokens and session ids (recognised by their prefix),
+TuneDeck's own keys, overlay tokens, session ids and chat tokens (recognised by
+their prefix),
 ``Authorization`` values, and the values of query, form or JSON fields whose name
 says they hold one (``token``, ``code``, ``client_secret``, ``refresh_token`` ...).
 """
@@ -75,8 +76,10 @@ _HEX = frozenset("0123456789abcdef")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # An Authorization header's credentials.
 _AUTH_VALUE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
-# TuneDeck's own secrets (accounts.secrets: API keys, overlay tokens, session ids).
-_OWN_SECRET = re.compile(r"\b(td[kos]_)[A-Za-z0-9_-]{8,}")
+# TuneDeck's own secrets (accounts.secrets: API keys, overlay tokens, session ids, chat
+# tokens), wherever they are: a chat token travels in a bot's URL, and a bot set up
+# wrongly may put it in the path or in the text of a command.
+_OWN_SECRET = re.compile(r"\b(td[kosc]_)[A-Za-z0-9_-]{8,}")
 
 
 def _blank_value(match: re.Match[str]) -> str:

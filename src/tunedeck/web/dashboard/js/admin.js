@@ -16,6 +16,9 @@ const PERMISSIONS = [
   ["spotify:device", "move playback to another device"],
   ["spotify:worker", "start and stop manual connect"],
   ["overlay:read", "now playing only (a now-playing bot)"],
+  ["requests:read", "see the song request queue, its history, rules and bans"],
+  ["requests:submit", "request songs on a viewer's behalf (chat bots, tools)"],
+  ["requests:moderate", "approve, reject, move, skip, ban; open, close, change the rules"],
   ["admin", "keys, overlay tokens, the Spotify connection"],
 ];
 

@@ -1,0 +1,1 @@
+"""The chat door: chat tokens, and the plain-text commands chat bots call with them."""
