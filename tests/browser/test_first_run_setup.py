@@ -11,6 +11,7 @@ shows them."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -175,6 +176,15 @@ def test_from_the_setup_link_to_an_overlay_showing_the_track(
     expect(preview.locator("#overlay")).to_have_css("opacity", "1", timeout=LIVE)  # faded in
     expect(page.locator("#step-4")).to_contain_text("Shutdown source when not visible")
     shoot(page, out_dir, "4-overlay")
+    # The chat bot's commands, with a chat token made for them, for the bot picked.
+    page.click("#chat-create")
+    sr = page.locator("#chat-lines input").first
+    expect(sr).to_have_value(
+        re.compile(r"^\$\(urlfetch http://127\.0\.0\.1:\d+/v1/chat/sr\?token=")
+    )
+    page.select_option("#chat-bot", "streamelements")
+    expect(page.locator("#chat-lines input").first).to_have_value(re.compile(r"customapi"))
+    shoot(page, out_dir, "4-chat-commands")
     page.click("#step-4-next")
 
     # 5: done, on to the dashboard, signed in.
