@@ -2,7 +2,7 @@
 // reconnect through the OAuth flow), the app credentials (admin), manual connect with a
 // live countdown, and what the live feed says about polling (rate limits, reauth).
 
-import { api } from "../../core/api.js";
+import { api, ApiError, describeError } from "../../core/api.js";
 import { clock, formatTime } from "../../core/format.js";
 import { $, el, userText } from "../../core/dom.js";
 import { connectSpotify, showError, toast } from "./ui.js";
@@ -114,7 +114,8 @@ function renderStateError(part) {
   banner.dataset.source = "state";
   const needsConnection = ["spotify_not_connected", "spotify_needs_reauth"].includes(part.code);
   if (!needsConnection) {
-    banner.replaceChildren(`Now playing is unavailable: ${part.message}`);
+    const { message, fix } = describeError(new ApiError(0, part.code, part.message, part.details));
+    banner.replaceChildren(`Now playing is unavailable. ${message} ${fix}`.trim());
   } else {
     const what = part.code === "spotify_needs_reauth" ? "Spotify needs to be connected again." : "Spotify is not connected yet.";
     const fix = store.can("admin")
