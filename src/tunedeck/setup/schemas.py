@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tunedeck.accounts.schemas import SessionOut
+from tunedeck.accounts.service import ACCOUNT_NAME
 
 Stage = Literal["open", "started", "done", "operator"]
 """open: no account yet, a setup link is waiting; started: the link created the account,
@@ -23,7 +24,11 @@ class SetupStatus(BaseModel):
 
 class AccountCreate(BaseModel):
     code: str = Field(min_length=1, max_length=200, description="The setup link's code.")
-    name: str = Field(min_length=1, max_length=64, description="The channel's name.")
+    name: str = Field(
+        pattern=ACCOUNT_NAME.pattern,
+        description="The channel's name: letters, digits, '_', '.', '-', starting with a "
+        "letter or digit, at most 64.",
+    )
 
 
 class AccountCreated(BaseModel):
