@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from tunedeck.accounts.schemas import SessionOut
 from tunedeck.accounts.service import ACCOUNT_NAME
+from tunedeck.kit.constraints import Text
 
 Stage = Literal["open", "started", "done", "operator"]
 """open: no account yet, a setup link is waiting; started: the link created the account,
@@ -23,8 +24,10 @@ class SetupStatus(BaseModel):
 
 
 class AccountCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=200, description="The setup link's code.")
-    name: str = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[StrictStr, Text(200)] = Field(description="The setup link's code.")
+    name: StrictStr = Field(
         pattern=ACCOUNT_NAME.pattern,
         description="The channel's name: letters, digits, '_', '.', '-', starting with a "
         "letter or digit, at most 64.",
