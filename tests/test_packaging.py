@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 import yaml
@@ -228,3 +229,88 @@ def test_every_variable_compose_and_env_example_set_is_a_setting() -> None:
     taken = set(re.findall(r"\$\{(\w+)", (ROOT / "compose.yaml").read_text()))
     assert taken <= assigned | {"POSTGRES_PASSWORD"}, taken - assigned
     assert re.search(r"^POSTGRES_PASSWORD=", example, flags=re.MULTILINE)
+
+
+# ---- the wheel, installed as a streamer installs it ----------------------------------------
+
+# What a page loads from this origin: its scripts, styles, icons.
+LOADED = re.compile(r'(?:href|src)="(/[^"]+\.(?:js|css|svg|png))"')
+PAGES = ("/setup", "/overlay", "/overlay/builder", "/", "/graphiql", "/docs")
+
+
+def build_wheel(into: Path) -> Path:
+    built = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(into)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = into.glob("*.whl")
+    return wheel
+
+
+def fresh_venv(where: Path, wheel: Path) -> Path:
+    """A new virtualenv with the wheel installed by pip, and nothing of the source tree.
+
+    Its dependencies come from this environment's site-packages, named in a ``.pth`` as
+    a plain path (no network here): that adds the directory only, not the ``.pth`` files
+    in it, so the editable install of the source tree stays out of reach."""
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=180)
+    python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = [p for p in sys.path if p.endswith("site-packages")]
+    Path(purelib, "dependencies.pth").write_text("\n".join(ours) + "\n")
+    return python
+
+
+@pytest.mark.slow
+def test_the_wheel_serves_every_page_from_a_fresh_virtualenv(tmp_path: Path) -> None:
+    """pip install of the built wheel into a new virtualenv, then `tunedeck serve` on an
+    empty data directory, outside the source tree: the setup link is printed, and every
+    page and every file each page loads is served (the package data is in the wheel)."""
+    from tests.support.first_run import environment, start_serve
+
+    wheel = build_wheel(tmp_path / "dist")
+    python = fresh_venv(tmp_path / "venv", wheel)
+    home = tmp_path / "streamer"
+    home.mkdir()
+    where = subprocess.run(
+        [str(python), "-c", "import tunedeck; print(tunedeck.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=home,
+        check=True,
+    ).stdout.strip()
+    assert where.startswith(str(tmp_path / "venv")), where
+    command = [str(python.with_name("tunedeck"))]
+    served = start_serve(command, environment(home / "data"), cwd=home)
+    try:
+        assert served.setup_link is not None
+        assert (home / "data" / "encryption.keys").is_file()
+        with httpx.Client(base_url=served.origin, timeout=20) as http:
+            for page in PAGES:
+                answer = http.get(page)
+                assert answer.status_code == 200, (page, answer.status_code)
+                assert LOADED.findall(answer.text), page
+                for asset in LOADED.findall(answer.text):
+                    loaded = http.get(asset)
+                    assert loaded.status_code == 200, (page, asset, loaded.status_code)
+            assert http.get("/v1/setup/status").json() == {"stage": "open"}
+    finally:
+        served.stop()

@@ -22,6 +22,7 @@ from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.chat.rest import router as chat_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
+from tunedeck.doctor.rest import router as doctor_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.deps import attach_settings, attached
@@ -38,6 +39,7 @@ from tunedeck.realtime.graphql import GraphQLSocket, Subscription
 from tunedeck.requests.graphql.schema import RequestsMutation, RequestsQuery
 from tunedeck.requests.rest import router as requests_router
 from tunedeck.runtime import build_runtime
+from tunedeck.setup.rest import router as setup_router
 from tunedeck.web.api_docs import install_api_docs
 from tunedeck.web.graphiql import install_graphiql
 from tunedeck.web.overlay import router as overlay_router
@@ -82,6 +84,8 @@ def create_app(
     app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(setup_router)
+    app.include_router(doctor_router)
     app.include_router(chat_router)
     app.include_router(web_router)
     app.include_router(overlay_router)

@@ -84,28 +84,23 @@ def serve(
     port: ServerPort = None,
     host: ServerHost = None,
 ) -> None:
-    """Apply the database migrations, then serve TuneDeck (configured by TUNEDECK_*)."""
+    """Serve TuneDeck (configured by TUNEDECK_*). On a fresh data directory it makes the
+    database and the encryption key file, and prints a one-time setup link."""
     import asyncio
 
-    import uvicorn
+    from tunedeck.config import get_settings, listening_settings
+    from tunedeck.serve import ServeError, ensure_keys
+    from tunedeck.serve import serve as run_serve
 
-    from tunedeck.app import create_app, prepare_storage
-    from tunedeck.config import get_settings
-    from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
-
-    settings = get_settings()
-    settings = settings.model_copy(
-        update={"host": host or settings.host, "port": port or settings.port}
-    )
+    settings = listening_settings(get_settings(), host, port)
     _start_logging(settings)
     try:
-        load_keyring(settings.encryption_keys, settings.data_dir)  # fail before listening
-    except KeyringError as exc:
+        ensure_keys(settings)  # fail before listening
+        asyncio.run(run_serve(settings))
+    except (KeyringError, ServeError) as exc:
         raise fail(str(exc)) from None
-    asyncio.run(prepare_storage(settings))
-    served = create_app(settings)
-    freeze_startup_objects()
-    uvicorn.run(served, host=settings.host, port=settings.port, **uvicorn_options(settings))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
@@ -137,6 +132,31 @@ def migrate() -> None:
         return await current_revision(settings.resolved_database_url)
 
     typer.echo(f"database at revision {run_cli(work)}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check this installation: database and migrations, the key file, Redis, the public
+    URL and redirect URI, the clock, Spotify, each account's Spotify connection, the
+    server. Exit status 1 when a check fails."""
+    import asyncio
+
+    from tunedeck.config import get_settings
+    from tunedeck.doctor.service import from_the_command_line
+
+    settings = get_settings()
+    found = asyncio.run(from_the_command_line(settings))
+    for check in found.checks:
+        mark = (
+            typer.style("✓", fg=typer.colors.GREEN)
+            if check.ok
+            else typer.style("✗", fg=typer.colors.RED)
+        )
+        typer.echo(f"{mark} {check.name}: {check.detail}")
+        if not check.ok:
+            typer.echo(f"    → {check.fix}")
+    if not found.ok:
+        raise typer.Exit(1)
 
 
 @crypto_app.command("new-key")

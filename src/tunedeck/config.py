@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -380,3 +381,24 @@ def to_async_url(url: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def origin_for(host: str, port: int) -> str:
+    """The URL clients use to reach the server: a wildcard bind is reached on loopback."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
+
+
+def listening_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """``settings`` with the command's --host / --port; the public URL follows them
+    unless TUNEDECK_PUBLIC_URL was set (so the redirect URI names the real port)."""
+    host, port = host or settings.host, port or settings.port
+    update: dict[str, object] = {"host": host, "port": port}
+    if "public_url" not in settings.model_fields_set:
+        update["public_url"] = origin_for(host, port)
+    return settings.model_copy(update=update)

@@ -15,7 +15,6 @@ key is stored, so an old one cannot be shown again.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass
 
 import httpx
@@ -26,7 +25,7 @@ from tunedeck.accounts import service as accounts
 from tunedeck.accounts.context import operator
 from tunedeck.accounts.permissions import GRANTABLE
 from tunedeck.app import create_app, prepare_storage
-from tunedeck.config import Settings
+from tunedeck.config import Settings, origin_for
 from tunedeck.connections.token_manager import redirect_uri_for
 from tunedeck.kit.errors import NotFound
 from tunedeck.kit.unit_of_work import UnitsOfWork
@@ -65,17 +64,6 @@ class DemoReady:
                 "(a new admin key is made at every start; the previous one is revoked)",
             )
         )
-
-
-def origin_for(host: str, port: int) -> str:
-    """The URL clients use to reach the server: a wildcard bind is reached on loopback."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return f"http://{host}:{port}"
-    if address.is_unspecified:
-        return f"http://127.0.0.1:{port}"
-    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
 
 
 def demo_settings(settings: Settings, host: str, port: int) -> Settings:

@@ -242,6 +242,7 @@ if TYPE_CHECKING:
     from tunedeck.accounts.throttle import ThrottleRuntime
     from tunedeck.chat.deps import ChatRuntime
     from tunedeck.connections.deps import ConnectionsRuntime
+    from tunedeck.doctor.deps import DoctorRuntime
     from tunedeck.ops.samplers import Pieces
     from tunedeck.player.deps import PlayerRuntime
     from tunedeck.player.limits import LimitsRuntime
@@ -260,4 +261,5 @@ if TYPE_CHECKING:
         sampled: Pieces = runtime
         requests: RequestsRuntime = runtime
         chat: ChatRuntime = runtime
-        del requests, chat, kit, throttle, connections, player, limits, live, sampled
+        doctor: DoctorRuntime = runtime
+        del chat, requests, kit, throttle, connections, player, limits, live, sampled, doctor

@@ -223,11 +223,15 @@ def test_connection_manual_connect_credentials_and_reconnect(
     dashboard.locator("#app-client-id").fill("tunedeck-demo")
     dashboard.locator("#app-client-secret").fill("tunedeck-demo-secret")
     dashboard.get_by_role("button", name="Save credentials").click()
-    expect(dashboard.locator("#toasts")).to_contain_text("credentials saved")
+    expect(dashboard.locator("#toasts")).to_contain_text("Spotify app saved")
+    # The redirect URI to register is shown beside the form, to copy.
+    expect(dashboard.locator("#conn-redirect-uri")).to_have_value(
+        re.compile(r"^http://127\.0\.0\.1:\d+/v1/connections/spotify/callback$")
+    )
     expect(dashboard.locator("#app-client-secret")).to_have_value("")
 
     # Reconnect runs the OAuth flow and lands back on the dashboard, still signed in.
-    dashboard.get_by_role("link", name="Reconnect Spotify").click()
+    dashboard.get_by_role("button", name="Reconnect Spotify").click()
     expect(dashboard.locator("#notice")).to_have_text("Spotify is connected.")
     expect(dashboard.locator("#app")).to_be_visible()
     connection = dashboard_api.request("GET", "/v1/connections/spotify").json()

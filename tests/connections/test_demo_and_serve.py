@@ -140,14 +140,46 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
         process.wait(timeout=20)
 
 
-def test_serve_without_keys_fails_clearly(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [TUNEDECK, "serve", "--port", str(free_port())],
-        env=clean_env(tmp_path / "data"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def test_serve_on_postgresql_without_keys_fails_clearly(tmp_path: Path) -> None:
+    """A shared database's processes need the same keys: serve makes no key file there."""
+    url = services.create_database()
+    try:
+        result = subprocess.run(
+            [TUNEDECK, "serve", "--port", str(free_port())],
+            env=clean_env(tmp_path / "data", TUNEDECK_DATABASE_URL=url),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        services.drop_database(url)
     assert result.returncode == 1
     assert "no encryption keys" in result.stderr
+    assert not (tmp_path / "data" / "encryption.keys").exists()
+
+
+def test_serve_on_a_fresh_data_dir_then_again(tmp_path: Path) -> None:
+    """First start: the key file (private, announced once), the database and a setup
+    link; once the link made the account, a later start prints the dashboard URL and
+    where to finish setting up, with no link, and keeps the key file."""
+    port = free_port()
+    env = clean_env(tmp_path / "data")
+    args = [TUNEDECK, "serve", "--port", str(port)]
+    with running(args, env, tmp_path, wait_for="/setup#code=") as first:
+        key_file = tmp_path / "data" / "encryption.keys"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert [line for line in first if "Back up this file: " in line] != []
+        assert any(f"Dashboard: http://127.0.0.1:{port}/" in line for line in first)
+        (link,) = [line.strip() for line in first if "/setup#code=" in line]
+        code = link.split("#code=", 1)[1]
+        made = httpx.post(
+            f"http://127.0.0.1:{port}/v1/setup/account", json={"code": code, "name": "chan"}
+        )
+        assert made.status_code == 201, made.text
+    keys = key_file.read_text()
+    with running(args, env, tmp_path, wait_for="(sign in with the admin key") as again:
+        assert not [line for line in again if "Back up this file" in line]
+        assert not [line for line in again if "#code=" in line]
+        assert any(f"continue at http://127.0.0.1:{port}/setup" in line for line in again)
+    assert key_file.read_text() == keys

@@ -39,10 +39,11 @@ from tunedeck.accounts.schemas import (
     SessionOut,
 )
 from tunedeck.accounts.throttle import authentication_attempt
+from tunedeck.config import Settings
 from tunedeck.kit.deps import SettingsDep
 from tunedeck.kit.error_docs import FAILED_LOGINS_DOC, error_doc
 from tunedeck.kit.errors import ErrorDetails, Forbidden
-from tunedeck.kit.unit_of_work import UnitsDep
+from tunedeck.kit.unit_of_work import UnitsDep, UnitsOfWork
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=GuardedRoute)
 
@@ -77,17 +78,30 @@ async def login(
 
     The answer carries the session's CSRF token, to send as ``X-CSRF-Token`` with every
     state-changing request made with the cookie."""
+    refuse_other_sites(request)
+    async with authentication_attempt(request):
+        return await open_browser_session(units, body.key, response, settings)
+
+
+def refuse_other_sites(request: Request) -> None:
+    """Refuse a sign-in posted by another site's page: it would sign this browser in as
+    someone else."""
     if request.headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
-        # Another site's page posting a key would sign this browser in as someone else.
         raise Forbidden(
             "sign in from TuneDeck's own pages",
             code="csrf_failed",
             details=ErrorDetails(hint="open the dashboard and paste the key there"),
         )
+
+
+async def open_browser_session(
+    units: UnitsOfWork, key: str, response: Response, settings: Settings
+) -> SessionOut:
+    """Trade ``key`` for a dashboard session set as this browser's cookie (the sign-in,
+    and the first-run setup's first step)."""
     ttl = timedelta(seconds=settings.session_ttl_seconds)
     idle = timedelta(seconds=settings.session_idle_seconds)
-    async with authentication_attempt(request):
-        created, principal = await service.start_session(units, body.key, ttl, idle=idle)
+    created, principal = await service.start_session(units, key, ttl, idle=idle)
     response.set_cookie(
         SESSION_COOKIE,
         created.secret,

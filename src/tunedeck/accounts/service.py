@@ -86,21 +86,27 @@ def _label(label: str, default: str) -> str:
 
 
 async def create_account(units: UnitsOfWork, name: str) -> Account:
+    async with units.begin() as work:
+        return await new_account(work.session, name)
+
+
+async def new_account(session: AsyncSession, name: str) -> Account:
+    """A new account named ``name``, in a unit of work already open (the first-run setup
+    creates it with its admin key and the setup link's use, all or nothing)."""
     if not ACCOUNT_NAME.match(name):
         raise ValidationFailed(
             "account name must be 1-64 characters of letters, digits, '_', '.', '-', "
             "starting with a letter or digit"
         )
-    async with units.begin() as work:
-        if await repo.account_by_name(work.session, name) is not None:
-            raise Conflict(f"account {name!r} already exists")
-        account = Account(name=name)
-        try:
-            # A savepoint: a concurrent insert of the same name fails alone, not the work.
-            async with work.session.begin_nested():
-                await repo.add(work.session, account)
-        except IntegrityError:
-            raise Conflict(f"account {name!r} already exists") from None
+    if await repo.account_by_name(session, name) is not None:
+        raise Conflict(f"account {name!r} already exists")
+    account = Account(name=name)
+    try:
+        # A savepoint: a concurrent insert of the same name fails alone, not the work.
+        async with session.begin_nested():
+            await repo.add(session, account)
+    except IntegrityError:
+        raise Conflict(f"account {name!r} already exists") from None
     return account
 
 
@@ -142,9 +148,10 @@ async def token_owner(units: UnitsOfWork, token_id: uuid.UUID) -> Account:
 # ---- keys and overlay tokens, in a unit of work ---------------------------------------
 
 
-async def _new_key(
+async def new_key(
     session: AsyncSession, account_id: uuid.UUID, label: str, permissions: Iterable[str]
 ) -> Created[ApiKey]:
+    """A new key of ``account_id`` in a unit of work already open (its secret shown once)."""
     granted = parse_permissions(permissions)
     if not granted:
         raise ValidationFailed("a key needs at least one permission")
@@ -351,7 +358,7 @@ async def create_key(ctx: CallContext, label: str, permissions: Iterable[str]) -
     """A new key of the caller's account (admin), with its secret shown this once."""
     account_id = authorize(ctx, Permission.ADMIN)
     async with ctx.begin() as work:
-        created = await _new_key(work.session, account_id, label, permissions)
+        created = await new_key(work.session, account_id, label, permissions)
         out = ApiKeyOut.model_validate(created.row)
     return ApiKeyCreated(**out.model_dump(), key=created.secret)
 

@@ -19,8 +19,8 @@ class SpotifyNeedsReauth(Conflict):
     def __init__(
         self,
         message: str = (
-            "Spotify no longer accepts this account's authorization (revoked or expired): "
-            "connect Spotify again (GET /v1/connections/spotify/authorize)"
+            "Spotify no longer accepts TuneDeck's connection to this account (revoked or "
+            "expired): connect Spotify again"
         ),
     ) -> None:
         super().__init__(message)
@@ -30,6 +30,13 @@ class SpotifyAppRejected(Conflict):
     """Spotify refused the account's app credentials (wrong client id or secret) (409)."""
 
     code = "spotify_app_rejected"
+
+
+class SpotifyUserNotRegistered(Conflict):
+    """The Spotify user is not on the list of users of the account's app, which Spotify
+    keeps for apps in development mode (409)."""
+
+    code = "spotify_user_not_registered"
 
 
 class OAuthCallbackError(BadRequest):

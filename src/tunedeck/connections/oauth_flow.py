@@ -29,6 +29,7 @@ from tunedeck.connections.errors import (
     OAuthCallbackError,
     SpotifyAppRejected,
     SpotifyAuthUnavailable,
+    SpotifyUserNotRegistered,
 )
 from tunedeck.connections.schemas import ConnectionOut
 from tunedeck.connections.token_manager import not_connected, redirect_uri_for
@@ -48,6 +49,8 @@ from tunedeck.spotify.oauth import (
 )
 
 STATE_TTL = timedelta(minutes=10)
+NOT_REGISTERED = "not registered"
+"""In the 403 Spotify answers a user missing from a development-mode app's users."""
 MAX_STATE_CHARS = 128
 # What a state can be (ours are URL-safe base64): anything else was never one of ours,
 # and is not looked up (PostgreSQL refuses text with NUL).
@@ -70,6 +73,16 @@ class Finished:
     return_to: str
     connection: ConnectionOut
     """The account's connection as stored by this callback."""
+
+
+class ConnectionFailed(Exception):  # noqa: N818 (it wraps the error)
+    """A callback whose authorization was claimed but which connected nothing: the
+    ``error`` says why; ``return_to`` is where the flow started (to show it there)."""
+
+    def __init__(self, error: TuneDeckError, return_to: str | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.return_to = return_to
 
 
 def _check_return_to(return_to: str | None) -> str | None:
@@ -163,14 +176,17 @@ async def finish(
     state = _valid_state(state)
     caller = await _caller_account(db, credential)
     pending, app = await _claim_state(db, keyring, state, caller=caller)
-    code = _granted_code(error, code)
-    if app is None:
-        raise not_connected("no Spotify app credentials")
-    grant, received_at = await _exchange_code(http, settings, app, pending, code)
-    user = await _read_spotify_user(http, settings, grant.access_token)
-    connection = await _store_connection(
-        db, keyring, pending.account_id, grant, received_at=received_at, user=user
-    )
+    try:
+        code = _granted_code(error, code)
+        if app is None:
+            raise not_connected("no Spotify app credentials")
+        grant, received_at = await _exchange_code(http, settings, app, pending, code)
+        user = await _read_spotify_user(http, settings, grant.access_token)
+        connection = await _store_connection(
+            db, keyring, pending.account_id, grant, received_at=received_at, user=user
+        )
+    except TuneDeckError as exc:
+        raise ConnectionFailed(exc, pending.return_to) from None
     return Finished(
         account_id=pending.account_id,
         return_to=pending.return_to or "/",
@@ -287,8 +303,13 @@ def _connection_failure(exc: SpotifyError) -> TuneDeckError:
         )
     if isinstance(exc, SpotifyTokenError):
         return SpotifyAppRejected(
-            f"Spotify refused this account's app credentials ({exc.error}): check the client "
-            "id and secret (PUT /v1/connections/spotify/app)"
+            f"Spotify refused your app's client secret ({exc.error}): copy the client ID "
+            "and secret again from the app's settings on Spotify's developer dashboard"
+        )
+    if exc.status == 403 and NOT_REGISTERED in exc.message.lower():
+        return SpotifyUserNotRegistered(
+            "Spotify says this Spotify account is not allowed to use your app: add it "
+            "under User Management in the app's settings on Spotify's developer dashboard"
         )
     return SpotifyAuthUnavailable(
         f"Spotify did not complete the connection ({exc.status}): try again."

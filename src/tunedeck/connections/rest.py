@@ -146,6 +146,13 @@ async def callback(
             error=error,
             credential=credential,
         )
+    except oauth_flow.ConnectionFailed as failed:
+        if json_wanted:
+            raise failed.error from None
+        if failed.return_to:  # the page that started it explains (connect_error=code)
+            target = _with_query(failed.return_to, connect_error=failed.error.code)
+            return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+        return HTMLResponse(_error_page(failed.error.message), status_code=failed.error.status)
     except TuneDeckError as exc:
         if json_wanted:
             raise
@@ -176,5 +183,7 @@ def _error_page(message: str) -> str:
         "<title>Spotify not connected - TuneDeck</title></head><body>"
         "<h1>Spotify was not connected</h1>"
         f"<p>{escape(message)}</p>"
-        '<p><a href="/">Back to the dashboard</a></p></body></html>'
+        "<p>Nothing was changed. Go back and press “Connect Spotify” again.</p>"
+        '<p><a href="/setup">Back to setup</a> · <a href="/">Back to the dashboard</a></p>'
+        "</body></html>"
     )

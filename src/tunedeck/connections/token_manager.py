@@ -60,8 +60,8 @@ def request_policy(settings: Settings) -> RequestPolicy:
 
 def not_connected(what: str) -> SpotifyNotConnected:
     return SpotifyNotConnected(
-        f"Spotify is not connected for this account: {what}. Set the app credentials "
-        "(PUT /v1/connections/spotify/app), then connect (GET /v1/connections/spotify/authorize)"
+        f"Spotify is not connected to TuneDeck yet ({what}): an admin connects it on the "
+        "dashboard's Connection tab, or on the setup page"
     )
 
 
@@ -215,8 +215,9 @@ class TokenManager:
                 extra=_refresh_event(account_id, "app_rejected"),
             )
             raise SpotifyAppRejected(
-                f"Spotify refused this account's app credentials ({exc.error}): "
-                "check the client id and secret (PUT /v1/connections/spotify/app)"
+                f"Spotify refused the client ID or secret of this account's Spotify app "
+                f"({exc.error}): copy both again from the app's settings on Spotify's "
+                "developer dashboard and save them on the Connection tab"
             ) from None
         except Exception as exc:
             self._count("failed")

@@ -225,8 +225,9 @@ def load_keyring(encryption_keys: str | None, data_dir: Path) -> Keyring:
         return read_key_file(path)
     raise KeyringError(
         "no encryption keys: set TUNEDECK_ENCRYPTION_KEYS "
-        "(`tunedeck crypto new-key` prints one) or run `tunedeck demo` once to create "
-        f"{path}"
+        "(`tunedeck crypto new-key` prints one; every process sharing the database needs "
+        f"the same), or put a key file at {path} (`tunedeck serve` makes one on the "
+        "embedded SQLite database)"
     )
 
 

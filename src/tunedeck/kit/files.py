@@ -4,6 +4,12 @@ The embedded SQLite database holds encrypted credentials, API key hashes and eve
 its directory is created 700 and the database file 600. SQLite gives its ``-wal`` and
 ``-shm`` files the mode of the database file, so creating that one private is enough
 for new files; files left by an earlier version are tightened here too.
+
+On Windows the mode bits mean nothing beyond read-only: privacy comes from where the
+files are, as every file in a user's profile folder (``C:\\Users\\<name>``) is readable
+by that user (and administrators) only, by the folder's inherited access list. The
+calls here still run there (``chmod`` only sets the read-only flag, which 0o600 and
+0o700 leave off) and skip what needs POSIX owners (``os.getuid``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import os
 from pathlib import Path
 
+POSIX = os.name == "posix"
 PRIVATE_DIRECTORY = 0o700
 PRIVATE_FILE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -40,8 +47,11 @@ def private_data_dir(path: Path) -> None:
     if not path.exists():
         private_directory(path)
         return
+    getuid = getattr(os, "getuid", None)  # POSIX only
+    if getuid is None:
+        return
     status = path.stat()
-    if status.st_uid == os.getuid() and status.st_mode & 0o777 != PRIVATE_DIRECTORY:
+    if status.st_uid == getuid() and status.st_mode & 0o777 != PRIVATE_DIRECTORY:
         os.chmod(path, PRIVATE_DIRECTORY)
 
 
@@ -58,3 +68,14 @@ def private_sqlite_file(database: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_mode & 0o777 != PRIVATE_FILE:
                 os.chmod(path, PRIVATE_FILE)
+
+
+def privacy_of(path: Path) -> str | None:
+    """Why ``path`` is not private, or None when it is: on POSIX, readable or writable
+    by anyone but its owner; on Windows nothing can be said from mode bits (see above)."""
+    if not POSIX:
+        return None
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        return f"{path} can be read by other users of this computer (mode {mode:o})"
+    return None

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "tunedeck.queue_page.models",
     "tunedeck.realtime.models",
     "tunedeck.requests.models",
+    "tunedeck.setup.models",
 )
 
 

@@ -142,6 +142,11 @@ class Poller:
         return f"Poller(owner={self.owner!r}, accounts={len(self._pollers)})"
 
     @property
+    def running(self) -> bool:
+        """Whether it takes and gives up accounts (its reconciling loop runs)."""
+        return self._reconciler.running
+
+    @property
     def accounts(self) -> set[uuid.UUID]:
         """The accounts this process polls now."""
         return set(self._pollers)

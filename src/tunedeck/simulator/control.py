@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_USER
 from tunedeck.simulator.errors import SpotifyError, bad_request, json_response
 from tunedeck.simulator.guards import cross_site, is_loopback_caller
 from tunedeck.simulator.oauth import token_body
+from tunedeck.simulator.specs import AppConfig
 from tunedeck.simulator.state import SimulatorState, Stats
 from tunedeck.simulator.store import User
 from tunedeck.simulator.tokens import ALL_SCOPES
@@ -132,6 +134,16 @@ def routes(sim: SimulatorState) -> list[Route]:
         )
         return json_response(token_body(access.token, scopes, ttl, refresh.token))
 
+    async def put_app(request: Request) -> Response:
+        """Create or replace an app, as a developer does on Spotify's dashboard."""
+        body = await read_json_object(request)
+        try:
+            app = AppConfig.model_validate({**body, "client_id": request.path_params["client_id"]})
+        except ValidationError as exc:
+            raise bad_request(f"Invalid app: {exc.errors()[0]['msg']}") from None
+        sim.apps[app.client_id] = app
+        return json_response(app.model_dump())
+
     async def expire_tokens(request: Request) -> Response:
         body = await read_json_object(request)
         token, user_id = str_field(body, "access_token"), str_field(body, "user")
@@ -242,6 +254,7 @@ def routes(sim: SimulatorState) -> list[Route]:
         ("PATCH", "/_sim/config", patch_config),
         ("POST", "/_sim/clock/advance", advance_clock),
         ("POST", "/_sim/tokens", mint_token),
+        ("PUT", "/_sim/apps/{client_id}", put_app),
         ("POST", "/_sim/tokens/expire", expire_tokens),
         ("POST", "/_sim/tokens/revoke", revoke_tokens),
         ("GET", "/_sim/stats", stats),

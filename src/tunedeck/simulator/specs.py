@@ -29,6 +29,10 @@ class AppConfig(Strict):
     #: Spotify does: exactly, a loopback address registered without a port on any port);
     #: none registered, none allowed.
     redirect_uris: list[str] = Field(default_factory=list)
+    #: Development mode: the Spotify users allowed to use the app (its User Management
+    #: list); the Web API answers anyone else's token 403 "User not registered in the
+    #: Developer Dashboard". None: any user (an app with extended quota).
+    users: list[str] | None = None
 
 
 class DeviceConfig(Strict):

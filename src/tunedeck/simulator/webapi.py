@@ -122,6 +122,8 @@ def str_field(body: dict[str, Any], name: str) -> str | None:
 
 
 Handler = Callable[[Ctx], Awaitable[Response | None]]
+NOT_REGISTERED = "User not registered in the Developer Dashboard"
+"""Spotify's answer to a user missing from a development-mode app's users."""
 
 
 def authenticate(sim: SimulatorState, request: Request) -> AccessToken:
@@ -137,6 +139,9 @@ def authenticate(sim: SimulatorState, request: Request) -> AccessToken:
         raise SpotifyError(401, "Invalid access token")
     if token.expires_at <= sim.now():
         raise SpotifyError(401, "The access token expired")
+    app = sim.apps.get(token.client_id)
+    if app is not None and app.users is not None and token.user_id not in app.users:
+        raise SpotifyError(403, NOT_REGISTERED)
     return token
 
 

@@ -31,7 +31,7 @@ from fastapi.responses import Response
 
 WEB_DIR = Path(__file__).parent
 # Later pages add their folder here and import the core as ``../core/<module>.js``.
-AREAS = ("core", "dashboard", "overlay", "queue_page")
+AREAS = ("core", "dashboard", "overlay", "queue_page", "setup")
 STATIC_PATH = "/static"
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",

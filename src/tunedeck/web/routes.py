@@ -32,6 +32,11 @@ NOTICE_SLOT = '<p id="notice" class="notice" role="status" hidden></p>'
 CONTENT_SECURITY_POLICY = content_security_policy(img_src="'self' https: http: data:")
 PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
 INDEX = STATIC.render((DASHBOARD_DIR / "index.html").read_text(encoding="utf-8"))
+SETUP_PAGE = STATIC.render((WEB_DIR / "setup" / "index.html").read_text(encoding="utf-8"))
+# The setup page previews the overlay (this origin) in a frame.
+SETUP_HEADERS = page_headers(
+    content_security_policy(img_src="'self' https: http: data:", frame_src="'self'")
+)
 
 router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
@@ -49,6 +54,12 @@ async def dashboard(request: Request) -> Response:
         headers["Content-Encoding"] = "gzip"
         body = gzip.compress(body, 6)
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.get("/setup", response_class=HTMLResponse, dependencies=[Depends(public)])
+async def setup_page() -> Response:
+    """The first-run setup page (its one-time code travels in the URL's fragment)."""
+    return HTMLResponse(SETUP_PAGE, headers=SETUP_HEADERS)
 
 
 @router.get(ASSETS_PATH + "/{path:path}", dependencies=[Depends(public)])

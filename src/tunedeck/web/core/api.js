@@ -79,7 +79,7 @@ export class ApiClient {
       const failure = new ApiError(
         response.status,
         error ? error.code : `http_${response.status}`,
-        error ? error.message : `TuneDeck answered ${response.status}.`,
+        error ? error.message : "TuneDeck could not do that just now.",
         error ? error.details : {},
       );
       const retryAfter = response.headers.get("Retry-After");
@@ -143,7 +143,27 @@ export function describeError(error) {
     case "spotify_needs_reauth":
       return {
         message: "Spotify needs to be connected again.",
-        fix: "Open the Connection tab and press “Reconnect Spotify”.",
+        fix: "Spotify no longer accepts TuneDeck's connection (it was removed or expired).",
+        action: "connect_spotify",
+      };
+    case "spotify_not_connected":
+      return {
+        message: "Spotify is not connected yet.",
+        fix: "Connect it to see and control what plays.",
+        action: "connect_spotify",
+      };
+    case "spotify_app_rejected":
+      return {
+        message: "Spotify refused your app's client ID or secret.",
+        fix: "Copy both again from your app's settings on Spotify's developer dashboard and save them on the Connection tab.",
+      };
+    case "spotify_unavailable":
+    case "spotify_timeout":
+      return { message: "Spotify is not answering right now.", fix: "Try again in a minute." };
+    case "too_many_failed_logins":
+      return {
+        message: "Too many wrong keys were tried from this computer.",
+        fix: details.retry_after ? `Try again in ${formatDuration(details.retry_after)}.` : "Wait a minute, then try again.",
       };
     case "player_refused": {
       const reason = REASONS[details.spotify_reason];
@@ -154,6 +174,9 @@ export function describeError(error) {
     case "network":
       return { message: error.message, fix: "Check that TuneDeck is running, then try again." };
     default: {
+      if (error.code.startsWith("http_")) {
+        return { message: error.message, fix: "Try again in a moment. If it keeps happening, TuneDeck's window says why." };
+      }
       const hint = details.hint ? `${details.hint[0].toUpperCase()}${details.hint.slice(1)}.` : "";
       return { message: error.message, fix: hint };
     }

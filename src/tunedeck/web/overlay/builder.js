@@ -20,7 +20,8 @@ class Builder {
     buttonClass: "danger",
     confirm: (token) => Promise.resolve(window.confirm(`Revoke "${token.label}"? Overlays using it disappear at once.`)),
     onError: (error) => {
-      $("tokens-error").textContent = describeError(error).message;
+      const { message, fix } = describeError(error);
+      $("tokens-error").textContent = fix ? `${message} ${fix}` : message;
     },
     onRevoked: (token) => {
       if (this.token && this.token.token.startsWith(token.prefix)) {
@@ -39,7 +40,8 @@ class Builder {
       if (session) this.signedIn(session.me);
       else this.showSignIn();
     } catch (error) {
-      this.showSignIn(describeError(error).message);
+      const { message, fix } = describeError(error);
+      this.showSignIn(fix ? `${message} ${fix}` : message);
     }
   }
 

@@ -2,10 +2,11 @@
 // reconnect through the OAuth flow), the app credentials (admin), manual connect with a
 // live countdown, and what the live feed says about polling (rate limits, reauth).
 
-import { api } from "../../core/api.js";
+import { api, ApiError, describeError } from "../../core/api.js";
 import { clock, formatTime } from "../../core/format.js";
 import { $, el, userText } from "../../core/dom.js";
-import { showError, toast } from "./ui.js";
+import { connectSpotify, showError, toast } from "./ui.js";
+import { connectProblem } from "../../core/spotify_problems.js";
 import { store, TOPIC } from "./store.js";
 
 function row(term, ...value) {
@@ -57,6 +58,31 @@ async function loadConnection() {
 
 // ---- what the feed says about polling --------------------------------------------------------
 
+function connectButton(label) {
+  return el("button", { class: "btn small primary", type: "button", onclick: connectSpotify }, label);
+}
+
+/** The redirect URI to register with Spotify, shown by the app credentials' form. */
+async function loadRedirectUri() {
+  try {
+    const setup = await api.get("/v1/setup");
+    $("#conn-redirect-uri").value = setup.redirect_uri;
+    const problem = setup.public_url_problem;
+    $("#conn-redirect-problem").textContent = problem ? `${problem.message} ${problem.fix}` : "";
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** Back from Spotify with a refusal (?connect_error=code): what happened, what to do. */
+export function showConnectOutcome() {
+  const code = new URLSearchParams(location.search).get("connect_error");
+  if (!code) return;
+  const explained = connectProblem(code);
+  toast(explained.title, { kind: "error", fix: explained.fix, timeout: 0 });
+  history.replaceState(null, "", location.pathname);
+}
+
 function renderStatus(message) {
   const banner = $("#status-banner");
   const rate = $("#rate-status");
@@ -71,10 +97,7 @@ function renderStatus(message) {
     banner.append(`Spotify is rate limiting TuneDeck${until}; live updates are paused meanwhile.`);
     banner.hidden = false;
   } else if (message.status === "needs_reauth") {
-    banner.append(
-      "Spotify needs to be connected again. ",
-      el("a", { href: "/v1/connections/spotify/authorize?return_to=/" }, "Reconnect Spotify"),
-    );
+    banner.append("Spotify needs to be connected again. ", connectButton("Reconnect Spotify"));
     banner.hidden = false;
   } else {
     banner.hidden = true;
@@ -89,11 +112,17 @@ function renderStateError(part) {
     return;
   }
   banner.dataset.source = "state";
-  const fix = store.can("admin")
-    ? el("a", { href: "/v1/connections/spotify/authorize?return_to=/" }, "Connect Spotify")
-    : "Ask the streamer (an admin) to connect Spotify.";
   const needsConnection = ["spotify_not_connected", "spotify_needs_reauth"].includes(part.code);
-  banner.replaceChildren(`Now playing is unavailable: ${part.message} `, needsConnection ? fix : "");
+  if (!needsConnection) {
+    const { message, fix } = describeError(new ApiError(0, part.code, part.message, part.details));
+    banner.replaceChildren(`Now playing is unavailable. ${message} ${fix}`.trim());
+  } else {
+    const what = part.code === "spotify_needs_reauth" ? "Spotify needs to be connected again." : "Spotify is not connected yet.";
+    const fix = store.can("admin")
+      ? connectButton(part.code === "spotify_needs_reauth" ? "Reconnect Spotify" : "Connect Spotify")
+      : "Ask the streamer (an admin) to connect it.";
+    banner.replaceChildren(`${what} `, fix);
+  }
   banner.hidden = false;
 }
 
@@ -138,11 +167,13 @@ export function createConnection() {
     store.on(TOPIC.TAB, (name) => {
       if (name === "connection") {
         loadConnection();
+        if (store.can("admin")) loadRedirectUri();
         loadManual();
       }
     });
     store.on(TOPIC.SIGNED_IN, loadManual);
     store.on(TOPIC.STATUS, renderStatus);
+    $("#conn-reconnect").addEventListener("click", connectSpotify);
     $("#manual-start").addEventListener("click", async () => {
       try {
         applyManual(await api.post("/v1/spotify/manual-connect"));
@@ -172,7 +203,7 @@ export function createConnection() {
       try {
         await api.call("/v1/connections/spotify/app", { method: "PUT", body });
         form.reset();
-        toast("Spotify app credentials saved");
+        toast("Spotify app saved", { fix: "Now press “Connect Spotify” above." });
         loadConnection();
       } catch (error) {
         showError(error);

@@ -14,9 +14,11 @@ import { createSearch } from "./search.js";
 import { createPlaylists } from "./playlists.js";
 import { createDevices } from "./devices.js";
 import { createActivity } from "./activity.js";
-import { createConnection } from "./connection.js";
+import { createConnection, showConnectOutcome } from "./connection.js";
+import { wireCopyButtons } from "../../core/copy.js";
 import { createAdmin } from "./admin.js";
 import { createRequests } from "./requests.js";
+import { createHealth } from "./health.js";
 
 const THEME_KEY = "tunedeck-theme"; // the only thing this page stores
 const SESSION_ENDED = "Your session has ended (signed out, idle for too long, or its key was revoked).";
@@ -205,13 +207,14 @@ function showNotice() {
 async function boot() {
   initTheme();
   showNotice();
+  wireCopyButtons();
   initTabs();
   const player = createPlayer();
   const queue = createQueue();
   const playlists = createPlaylists({ player });
   const search = createSearch({ player, queue, playlists, showTab });
   const door = createDoor(player);
-  for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin(), createRequests()]) {
+  for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin(), createRequests(), createHealth()]) {
     feature.init();
   }
   initLinkStatus(player);
@@ -219,8 +222,10 @@ async function boot() {
   $("#help-button").addEventListener("click", showHelp);
   try {
     const session = await currentSession();
-    if (session) await door.enter(session);
-    else door.showSignIn();
+    if (session) {
+      await door.enter(session);
+      showConnectOutcome();
+    } else door.showSignIn();
   } catch (error) {
     door.showSignIn();
     toast(describeError(error).message, { kind: "error" });

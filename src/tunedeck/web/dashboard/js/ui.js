@@ -1,7 +1,8 @@
 // The dashboard's own DOM helpers: icons, toasts, errors in words, permission gating,
 // action buttons, dialogs, track lines. (Elements and text from outside: core/dom.js.)
 
-import { describeError } from "../../core/api.js";
+import { api, describeError } from "../../core/api.js";
+import { startConnecting } from "../../core/spotify_problems.js";
 import { $, el, userText } from "../../core/dom.js";
 import { store } from "./store.js";
 
@@ -29,13 +30,16 @@ export function debounce(fn, wait) {
 
 // ---- toasts and errors -----------------------------------------------------------------
 
-export function toast(message, { kind = "info", fix = "", timeout = 6000 } = {}) {
+export function toast(message, { kind = "info", fix = "", timeout = 6000, action = null } = {}) {
   const box = $("#toasts");
   const item = el(
     "div",
     { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
     el("strong", {}, message),
     fix ? el("span", {}, fix) : null,
+    action
+      ? el("button", { class: "btn small primary", type: "button", onclick: () => { item.remove(); action.run(); } }, action.label)
+      : null,
     el(
       "button",
       { class: "icon-btn", type: "button", "aria-label": "Dismiss", onclick: () => item.remove() },
@@ -51,8 +55,33 @@ export function toast(message, { kind = "info", fix = "", timeout = 6000 } = {})
 export function showError(error) {
   if (error && error.name === "AbortError") return;
   if (error && error.status === 401) return; // the sign-in form says it
-  const { message, fix } = describeError(error);
-  toast(message, { kind: "error", fix, timeout: 9000 });
+  const { message, fix, action } = describeError(error);
+  const button = action ? actionFor(action) : null;
+  const more = action && !button ? " Ask the streamer (an admin) to connect it." : "";
+  toast(message, { kind: "error", fix: fix + more, timeout: button ? 15000 : 9000, action: button });
+}
+
+/** Connect Spotify from the dashboard: to Spotify's consent page and back here; without
+ * app credentials yet, to the Connection tab's form for them. */
+export async function connectSpotify() {
+  try {
+    await startConnecting(api, "/");
+  } catch (error) {
+    if (error && error.code === "spotify_not_connected") {
+      $("#tab-connection").click();
+      $("#app-client-id").focus();
+      toast("First paste your Spotify app's client ID and secret.", {
+        fix: "They are in your app's settings on Spotify's developer dashboard.",
+      });
+    } else {
+      showError(error);
+    }
+  }
+}
+
+function actionFor(name) {
+  if (name === "connect_spotify" && store.can("admin")) return { label: "Connect Spotify", run: connectSpotify };
+  return null;
 }
 
 // ---- permissions -------------------------------------------------------------------------
