@@ -204,6 +204,17 @@ async def test_last_song_before_anything_was_seen(chat: Chat) -> None:
     assert await chat.say("lastsong") == "I haven't seen a song before this one yet."
 
 
+async def test_song_list_links_the_public_page_only_when_it_is_on(chat: Chat) -> None:
+    assert await chat.say("songlist") == "This channel's song list isn't public."
+    headers = chat.streamer.headers
+    turned_on = await chat.client.post("/v1/queue-page", headers=headers)
+    assert turned_on.status_code == 200, turned_on.text
+    url = turned_on.json()["url"]
+    assert await chat.say("songlist") == f"Songs playing and coming up: {url}"
+    assert (await chat.client.delete("/v1/queue-page", headers=headers)).status_code == 200
+    assert await chat.say("songlist") == "This channel's song list isn't public."
+
+
 @pytest.fixture
 async def patient_chat(
     settings: Settings, streamer: Streamer, make_token: MakeToken, sim: Sim, database: Database

@@ -15,7 +15,7 @@ from tests.chat.conftest import MakeToken
 from tests.kit.storage import unique
 from tests.player.conftest import MakeStreamer
 from tunedeck.accounts.secrets import hash_secret
-from tunedeck.chat.snippets import TOKEN_PLACEHOLDER
+from tunedeck.chat.snippets import COMMANDS, TOKEN_PLACEHOLDER
 from tunedeck.kit.db import Database
 from tunedeck.requests.models import ChatToken
 
@@ -40,7 +40,9 @@ async def test_create_list_revoke(
     assert body["label"] == "nightbot"
     assert {bot["bot"] for bot in body["bots"]} == BOTS
     for bot in body["bots"]:
-        assert len(bot["commands"]) == 10
+        assert [command["command"] for command in bot["commands"]] == [
+            f"!{command.name}" for command in COMMANDS
+        ]
         assert all(token in command["text"] for command in bot["commands"])
     async with database.session() as session:
         row = await session.scalar(select(ChatToken).where(ChatToken.id == uuid.UUID(body["id"])))

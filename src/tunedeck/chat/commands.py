@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tunedeck.chat.lookups import Finished, Pending
 from tunedeck.chat.pieces import ChatDoor, SubmitOutcome
 from tunedeck.player.now_playing import NowPlayingStore, Reading
+from tunedeck.queue_page import service as queue_pages
 from tunedeck.requests import service
 from tunedeck.requests.answers import addressed, chat_line, track_label
 from tunedeck.requests.context import RequestsContext
@@ -47,6 +48,8 @@ class ChatCall:
     ctx: RequestsContext
     door: ChatDoor
     now_playing: NowPlayingStore
+    # Where TuneDeck is reached (the links a command names: the public queue page).
+    public_url: str
 
     @property
     def account_id(self) -> uuid.UUID:
@@ -219,6 +222,15 @@ async def upcoming(call: ChatCall) -> str:
     return chat_line(" · ".join(parts))
 
 
+async def song_list(call: ChatCall) -> str:
+    """``!songlist``: the link of the channel's public queue page, when the streamer
+    turned it on (what plays, what is coming, and who asked)."""
+    page = await queue_pages.get_page(call.ctx, call.public_url)
+    if not page.enabled or page.url is None:
+        return chat_line("This channel's song list isn't public.")
+    return chat_line(f"Songs playing and coming up: {page.url}")
+
+
 # ---- moderators' ---------------------------------------------------------------------
 
 
@@ -253,6 +265,7 @@ ANYONE_COMMANDS: dict[str, Announcement] = {
     "song": now_playing,
     "lastsong": last_song,
     "queue": upcoming,
+    "songlist": song_list,
 }
 MODERATOR_COMMANDS: dict[str, Command] = {
     "skip": skip,

@@ -9,12 +9,16 @@ from typing import Protocol
 from starlette.requests import HTTPConnection
 
 from tunedeck.chat.pieces import ChatDoor
+from tunedeck.config import Settings
 from tunedeck.kit.deps import NotRunning, runtime_of
 from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.player.now_playing import NowPlayingStore
 
 
 class ChatRuntime(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
     @property
     def units(self) -> UnitsOfWork: ...
 

@@ -143,6 +143,7 @@ async def answer(
         ctx=requests_context(conn, chat_principal(caller, viewer)),
         door=chat_door_of(runtime),
         now_playing=runtime.now_playing,
+        public_url=runtime.settings.public_url,
     )
     try:
         return await _run(call, caller, name)

@@ -51,6 +51,7 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("pos", False, False, "where my next request is, and when it plays"),
     ChatCommand("when", False, False, "the same as !pos"),
     ChatCommand("wrongsong", False, False, "take back my last waiting request"),
+    ChatCommand("songlist", False, False, "a link to the page of what plays and is coming up"),
     ChatCommand("skip", False, True, "skip the playing song (moderators)"),
     ChatCommand("sropen", False, True, "open requests (moderators)"),
     ChatCommand("srclose", True, True, "close requests, with an optional message (moderators)"),

@@ -7,6 +7,8 @@ the recorded events. Reads record no event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission, require_permission
 from tunedeck.events import service as events
@@ -20,7 +22,7 @@ from tunedeck.player.inputs import (
     PlaylistTracksPageIn,
     SearchIn,
 )
-from tunedeck.player.now_playing import Reading
+from tunedeck.player.now_playing import Announcement, Reading
 from tunedeck.player.schemas import (
     DeviceOut,
     NowPlayingOut,
@@ -47,7 +49,24 @@ async def state(ctx: PlayerContext) -> StateOut:
     async def fetch(known: Reading | None) -> StateParts:
         return await fetch_state(await client(ctx), known=known)
 
-    return state_out(await ctx.cache.get(ctx.account_id, fetch))
+    out = state_out(await ctx.cache.get(ctx.account_id, fetch))
+    return with_requester(out, ctx.cache.now_playing.announced(ctx.account_id))
+
+
+def with_requester(out: StateOut, announced: Announcement | None) -> StateOut:
+    """``out`` with the requester of the track playing when the account's live channel
+    named one for that same track (its latest ``now_playing``; no further read)."""
+    playing = out.now_playing
+    heard = announced.get("now_playing") if announced is not None else None
+    if playing is None or playing.track is None or not isinstance(heard, Mapping):
+        return out
+    track = heard.get("track")
+    name = heard.get("requested_by")
+    if not isinstance(track, Mapping) or track.get("uri") != playing.track.uri:
+        return out
+    if not isinstance(name, str):
+        return out
+    return out.model_copy(update={"now_playing": playing.model_copy(update={"requested_by": name})})
 
 
 def state_out(parts: StateParts) -> StateOut:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.kit.db import utcnow
@@ -25,6 +26,8 @@ from tunedeck.requests.settings import RequestSettings
 
 RANK_STEP = 1024
 """The gap left between two requests' ranks, so a move fits between them."""
+SQLITE_LOCK_ATTEMPTS = 4
+"""How many times the queue lock is asked for on SQLite before its busy error stands."""
 
 _WAITING = [state.value for state in WAITING]
 _AHEAD = [State.PLAYING.value, State.SENT.value]  # shown before those waiting, in this order
@@ -66,11 +69,24 @@ async def lock_queue(session: AsyncSession, account_id: uuid.UUID) -> Locked:
         .values(version=RequestSettingsRow.version + 1)
         .returning(RequestSettingsRow.settings, RequestSettingsRow.version)
     )
-    row = (await session.execute(bump)).first()
+    row = (await _bump(session, bump)).first()
     if row is None:
         await ensure_settings(session, account_id)
         row = (await session.execute(bump)).one()
     return Locked(RequestSettings.model_validate(row[0]), int(row[1]))
+
+
+async def _bump(session: AsyncSession, bump: Any) -> Any:
+    """Run the lock's statement, again when SQLite's busy timeout ran out first: in a
+    raid, the writers ahead can outlast it, and nothing is written before the lock (it is
+    the unit of work's first statement), so asking again is safe."""
+    for _ in range(SQLITE_LOCK_ATTEMPTS - 1):
+        try:
+            return await session.execute(bump)
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+    return await session.execute(bump)
 
 
 async def read_settings(session: AsyncSession, account_id: uuid.UUID) -> Locked:
