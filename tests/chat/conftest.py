@@ -18,6 +18,7 @@ from tests.player import conftest as player
 from tests.player.conftest import Streamer
 from tests.support.accounts import acting_for
 from tests.support.app import asgi_client
+from tests.support.requests import forget_all_requests
 from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.chat import tokens
@@ -166,3 +167,10 @@ def spotify_calls(sim: Sim, *fragments: str) -> list[str]:
     return [
         r["path"] for r in sim.requests() if any(fragment in r["path"] for fragment in fragments)
     ]
+
+
+@pytest.fixture(autouse=True)
+async def no_request_left(database: Database) -> AsyncIterator[None]:
+    """A waiting request keeps its account polled (and counted): none outlives its test."""
+    yield
+    await forget_all_requests(database)

@@ -13,9 +13,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import graphql
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis import Case, CheckContext, Response
+from schemathesis.graphql import nodes
 from schemathesis.specs.graphql.schemas import GraphQLSchema
+
+
+def _field(name: str, value: graphql.ValueNode) -> graphql.ObjectFieldNode:
+    return graphql.ObjectFieldNode(name=graphql.NameNode(value=name), value=value)
+
+
+def _settings_changes() -> st.SearchStrategy[graphql.ValueNode]:
+    """What the ``JSON`` scalar (song request settings) is given: objects of the settings'
+    own fields with any values, and fields no setting has (each a change or a refusal
+    with a code)."""
+    value = st.one_of(
+        st.booleans().map(nodes.Boolean),
+        st.integers(min_value=-(2**31), max_value=2**31 - 1).map(nodes.Int),
+        st.text(max_size=300).map(nodes.String),
+    )
+    name = st.sampled_from(["open", "closed_message", "roles", "blocked_tracks", "unknown"])
+    return st.lists(st.tuples(name, value), max_size=3, unique_by=lambda pair: pair[0]).map(
+        lambda pairs: nodes.Object([_field(key, node) for key, node in pairs])
+    )
+
+
+schemathesis.graphql.scalar("JSON", _settings_changes())
 
 
 class GraphQLServerFault(AssertionError):

@@ -5,6 +5,7 @@ events; never for overlay tokens or keys without that permission."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.realtime.support import eventually
 from tests.realtime.test_subscriptions import first, graphql_ws
 from tests.requests.queue.support import songs
 from tests.support import accounts
+from tests.support.requests import forget_all_requests
 from tests.support.simulator import Sim
 from tunedeck.config import Settings
 from tunedeck.kit.db import Database
@@ -31,6 +33,13 @@ def settings(database_url: str, bus_url: str | None, tmp_path: Path, sim: Sim) -
     """The package's settings in a Redis namespace of their own: the machine's Redis (and
     its count of failed sign-ins from loopback) is shared with other test runs."""
     return realtime_settings(database_url, bus_url, tmp_path, sim, redis_namespace=unique("rq"))
+
+
+@pytest.fixture(autouse=True)
+async def no_request_left(database: Database) -> AsyncIterator[None]:
+    """A waiting request keeps its account polled: none outlives its test."""
+    yield
+    await forget_all_requests(database)
 
 
 VIEWER = {"platform": "twitch", "id": "42", "login": "ana", "display_name": "Ana"}

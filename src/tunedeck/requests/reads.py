@@ -3,15 +3,14 @@ history a page at a time, one request, where a viewer's next request stands."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.accounts.context import authorize
 from tunedeck.accounts.permissions import Permission
-from tunedeck.kit.errors import BadRequest, NotFound
+from tunedeck.events.service import decode_cursor, encode_cursor
+from tunedeck.kit.errors import NotFound
 from tunedeck.requests import repository
 from tunedeck.requests.context import RequestsContext
 from tunedeck.requests.identity import viewer_key
@@ -21,7 +20,6 @@ from tunedeck.requests.schemas import HistoryIn, HistoryPage, QueueOut, RequestO
 from tunedeck.requests.viewers import Viewer
 
 READ = Permission.REQUESTS_READ
-_CURSOR = re.compile(r"^(\d{1,20})\.([0-9a-f-]{36})$")
 
 
 class RequestNotFound(NotFound):
@@ -71,29 +69,10 @@ async def get_request(ctx: RequestsContext, request_id: uuid.UUID) -> RequestOut
         return await shown(ctx, work.session, row)
 
 
-def encode_cursor(row: SongRequest) -> str:
-    at = row.created_at
-    micros = int(at.timestamp()) * 1_000_000 + at.microsecond
-    return f"{micros}.{row.id}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    matched = _CURSOR.match(cursor)
-    if matched is None:
-        raise BadRequest(
-            "invalid cursor: pass next_cursor from a previous page as it is", code="bad_cursor"
-        )
-    seconds, micros = divmod(int(matched.group(1)), 1_000_000)
-    try:
-        at = datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
-        return at, uuid.UUID(matched.group(2))
-    except (ValueError, OverflowError):
-        raise BadRequest("invalid cursor", code="bad_cursor") from None
-
-
 async def history(ctx: RequestsContext, page: HistoryIn) -> HistoryPage:
     """Requests newest first, optionally in given states, a page at a time."""
     account_id = authorize(ctx, READ)
+    # The same opaque cursors as the event list's (a stated form, the same errors).
     before = decode_cursor(page.cursor) if page.cursor else None
     states = [state.value for state in page.state] if page.state else None
     async with ctx.begin() as work:
@@ -104,7 +83,7 @@ async def history(ctx: RequestsContext, page: HistoryIn) -> HistoryPage:
     rows = rows[: page.limit]
     return HistoryPage(
         items=[request_out(row) for row in rows],
-        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None,
     )
 
 

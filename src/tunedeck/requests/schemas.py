@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from tunedeck.events.service import CURSOR
 from tunedeck.requests.settings import RequestSettings
 from tunedeck.requests.viewers import Role
 
@@ -221,7 +222,12 @@ class HistoryIn(_In):
     """A page of the request history: newest first, optionally in given states."""
 
     state: list[State] | None = None
-    cursor: StrictStr | None = Field(default=None, max_length=128)
+    cursor: StrictStr | None = Field(
+        default=None,
+        max_length=128,
+        description="next_cursor of the previous page.",
+        json_schema_extra={"pattern": CURSOR},
+    )
     limit: int = Field(default=DEFAULT_HISTORY_LIMIT, ge=1, le=MAX_HISTORY_LIMIT)
 
 

@@ -18,6 +18,7 @@ from tests.player import conftest as player_fixtures
 from tests.player.conftest import Streamer, connect_account
 from tests.support import accounts
 from tests.support.app import asgi_client
+from tests.support.requests import forget_all_requests
 from tests.support.simulator import Sim
 from tunedeck.accounts.permissions import GRANTABLE, Permission, Principal, PrincipalKind
 from tunedeck.app import create_app
@@ -112,3 +113,4 @@ async def harness(
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
         yield Harness(app, app_runtime(app), client, streamer, sim, database)
+    await forget_all_requests(database)
