@@ -32,6 +32,8 @@ from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import EventBus, create_bus
 from tunedeck.events.relay import EventRelay
+from tunedeck.history.maintenance import HistoryMaintenance
+from tunedeck.history.recorder import PlayRecorder
 from tunedeck.kit import deps
 from tunedeck.kit.crypto import Keyring, load_keyring
 from tunedeck.kit.db import Database
@@ -54,7 +56,8 @@ class Runtime:
 
     ``live`` (the hub and the live feeds' pieces) and ``request_limits`` are there in a
     process serving the API (``serve``), ``poller`` in one that polls; a worker has a
-    poller and neither of the others.
+    poller and neither of the others. ``plays`` (the play recorder) follows the poller's
+    readings where there is a poller and the history is on.
     """
 
     settings: Settings
@@ -75,6 +78,7 @@ class Runtime:
     live: Live | None
     poller: Poller | None
     request_limits: RequestLimits | None
+    plays: PlayRecorder | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,11 @@ async def build_runtime(
         live: Realtime = await stack.enter_async_context(
             realtime(inputs, serve_feeds=serve, poll=poll)
         )
+        plays = None
+        if live.poller is not None and settings.history_enabled:
+            plays = await stack.enter_async_context(
+                _history(settings, core, now_playing, live.poller)
+            )
         limits = None
         if serve:
             limits = RequestLimits.from_settings(settings)
@@ -144,7 +153,29 @@ async def build_runtime(
             live=live.live,
             poller=live.poller,
             request_limits=limits,
+            plays=plays,
         )
+
+
+@asynccontextmanager
+async def _history(
+    settings: Settings, core: _Core, now_playing: NowPlayingStore, poller: Poller
+) -> AsyncIterator[PlayRecorder]:
+    """The play recorder on the poller's readings, and the history's upkeep."""
+    recorder = PlayRecorder(
+        units=core.units,
+        bus=core.bus,
+        settings=settings,
+        follows=lambda account_id: poller.account(account_id) is not None,
+    )
+    recorder.attach(now_playing)
+    maintenance = HistoryMaintenance(core.units, settings)
+    await maintenance.start()
+    try:
+        yield recorder
+    finally:
+        await maintenance.stop()
+        await recorder.stop()
 
 
 @asynccontextmanager

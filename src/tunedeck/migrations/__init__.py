@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "tunedeck.accounts.models",
     "tunedeck.connections.models",
     "tunedeck.events.models",
+    "tunedeck.history.models",
     "tunedeck.kit.leases",
     "tunedeck.player.models",
     "tunedeck.realtime.models",

@@ -55,7 +55,12 @@ from tunedeck.realtime.snapshot import Snapshots
 logger = logging.getLogger(__name__)
 
 # What ``hello`` lists as readable (hello and reset reach every client).
-READABLE: tuple[Literal["now_playing", "event", "status"], ...] = ("now_playing", "event", "status")
+READABLE: tuple[Literal["now_playing", "event", "status", "play"], ...] = (
+    "now_playing",
+    "event",
+    "status",
+    "play",
+)
 
 
 class Watch(Protocol):
