@@ -21,6 +21,7 @@ from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
+from tunedeck.history.rest import router as history_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.deps import attach_settings, attached
@@ -77,6 +78,7 @@ def create_app(
     app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(history_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql

@@ -43,7 +43,9 @@ async def running_app(
 ) -> AsyncIterator[Running]:
     """``serve`` polling in-process (every account all the time: FAST), the account
     watched from the start."""
-    settings = realtime_settings(database_url, bus_url, tmp_path, sim, **{**FAST, **overrides})
+    # A namespace of its own: sign-ins other tests failed from loopback are not ours.
+    fields = {**FAST, "redis_namespace": f"history-{uuid.uuid4().hex[:8]}", **overrides}
+    settings = realtime_settings(database_url, bus_url, tmp_path, sim, **fields)
     app = create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
         runtime = app_runtime(app)

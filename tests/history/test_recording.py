@@ -103,9 +103,10 @@ async def test_a_worker_takeover_continues_the_play(
     account = await new_account(database)
     await connect(database, sim, account)
     track = sim.playback()["track_uri"]
+    shared = {"redis_namespace": f"takeover-{account.hex[:8]}"}
     async with (
-        running_app(database_url, bus_url, tmp_path / "a", sim, account) as one,
-        running_app(database_url, bus_url, tmp_path / "b", sim, account) as two,
+        running_app(database_url, bus_url, tmp_path / "a", sim, account, **shared) as one,
+        running_app(database_url, bus_url, tmp_path / "b", sim, account, **shared) as two,
     ):
         # Two apps on SQLite have a bus each: what they recorded is read from the database.
         async def recorded(count: int) -> bool:

@@ -167,7 +167,9 @@ class SavedPlaylistOut(BaseModel):
 
 
 class StatsQueryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A stream's stats, or a period's (``from`` inclusive, ``to`` exclusive: both)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     stream: uuid.UUID | None = None
     since: datetime | None = Field(default=None, alias="from")
