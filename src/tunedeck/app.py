@@ -21,6 +21,7 @@ from tunedeck.accounts.auth import mount_public
 from tunedeck.accounts.rest import router as accounts_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
+from tunedeck.history.graphql import HistoryMutation, HistoryQuery
 from tunedeck.history.rest import router as history_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
@@ -82,7 +83,14 @@ def create_app(
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
-    install_player(app, settings, subscription=Subscription, sockets=GraphQLSocket)
+    install_player(
+        app,
+        settings,
+        subscription=Subscription,
+        sockets=GraphQLSocket,
+        queries=(HistoryQuery,),
+        mutations=(HistoryMutation,),
+    )
     app.include_router(live_router)
     install_api_docs(app)
     # ---- operations: /metrics, /healthz, /readyz; the request middleware last (outermost) ----

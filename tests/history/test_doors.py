@@ -212,3 +212,66 @@ async def test_bad_input_is_refused_clearly(
         assert "streams:manage" in forbidden.json()["error"]["message"]
         no_playlist = await client.post(f"/v1/streams/{mine['id']}/playlist", headers=reader)
         assert no_playlist.status_code == 403
+
+
+async def test_graphql_serves_the_same_operations(
+    database: Database, database_url: str, bus_url: str | None, sim: Sim, tmp_path: Path
+) -> None:
+    account, other = await new_account(database), await new_account(database)
+    headers = await key_for(database, account, ALL)
+    theirs = await key_for(database, other, ALL)
+    reader = await key_for(database, account, ["spotify:read"])
+
+    async def gql(query: str, who: dict[str, str]) -> dict[str, Any]:
+        answer = await client.post("/graphql", json={"query": query}, headers=who)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async with served(database_url, bus_url, tmp_path, sim) as client:
+        started = await gql(
+            'mutation { startStream(title: "Live") { id title stoppedAt } }', headers
+        )
+        stream = started["data"]["startStream"]
+        assert stream["title"] == "Live"
+        await add_plays(
+            database,
+            account,
+            {
+                "id": stream["id"],
+                "started_at": (await client.get("/v1/streams", headers=headers)).json()["items"][0][
+                    "started_at"
+                ],
+            },
+            [f"spotify:track:{i:022d}" for i in range(3)],
+        )
+        page = await gql(
+            f'{{ history(stream: "{stream["id"]}", limit: 2) {{ items {{ name endReason offsetMs }} nextCursor }} }}',
+            headers,
+        )
+        assert len(page["data"]["history"]["items"]) == 2
+        assert page["data"]["history"]["nextCursor"]
+        chapters = await gql(
+            f'{{ streamExport(id: "{stream["id"]}", format: "youtube") {{ content }} }}', headers
+        )
+        assert chapters["data"]["streamExport"]["content"].startswith("0:00 ")
+        stats = await gql(
+            f'{{ stats(stream: "{stream["id"]}") {{ plays skipRate {{ rate }} topArtists {{ label plays }} }} }}',
+            headers,
+        )
+        assert stats["data"]["stats"]["plays"] == 3
+        refused = await gql(
+            '{ stats(since: "2026-02-01T00:00:00Z", until: "2026-01-01T00:00:00Z") { plays } }',
+            headers,
+        )
+        assert refused["errors"][0]["extensions"]["code"] == "validation_error"
+        missing = await gql(
+            f'{{ streamExport(id: "{stream["id"]}", format: "csv") {{ content }} }}', theirs
+        )
+        assert missing["errors"][0]["extensions"]["code"] == "stream_not_found"
+        forbidden = await gql(f'mutation {{ stopStream(id: "{stream["id"]}") {{ id }} }}', reader)
+        assert forbidden["errors"][0]["extensions"]["code"] == "missing_permission"
+        stopped = await gql(
+            f'mutation {{ stopStream(id: "{stream["id"]}") {{ stoppedAt }} }}', headers
+        )
+        assert stopped["data"]["stopStream"]["stoppedAt"] is not None

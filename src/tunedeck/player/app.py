@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
 from tunedeck.config import Settings
@@ -15,10 +17,12 @@ def install_player(
     *,
     subscription: type | None = None,
     sockets: SocketHandler | None = None,
+    queries: Sequence[type] = (),
+    mutations: Sequence[type] = (),
 ) -> None:
     """The REST doors under ``/v1/spotify`` and ``/graphql`` (their state cache is the
     runtime's, ``player.deps``). ``subscription`` and ``sockets``: the GraphQL
     Subscription type of whoever serves live data, and the handler of the WebSockets
-    carrying them."""
+    carrying them; ``queries`` and ``mutations``: other domains' GraphQL fields."""
     app.include_router(router)
-    install_graphql(app, settings, subscription, sockets)
+    install_graphql(app, settings, subscription, sockets, queries=queries, mutations=mutations)

@@ -10,7 +10,7 @@ errors and records events, exactly as for REST.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult, Info
 from strawberry.types.unset import UNSET
 
@@ -273,9 +274,16 @@ class Mutation:
         return await manual_connect.stop_manual(info.context.player)
 
 
-def build_schema(settings: Settings, subscription: type | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings,
+    subscription: type | None = None,
+    *,
+    queries: Sequence[type] = (),
+    mutations: Sequence[type] = (),
+) -> strawberry.Schema:
     """The schema with its limits; introspection only when the settings allow it.
-    ``subscription``: the Subscription type, given by whoever serves live data.
+    ``subscription``: the Subscription type, given by whoever serves live data;
+    ``queries`` and ``mutations``: other domains' fields, merged into Query and Mutation.
 
     The limits: at most MAX_TOKENS tokens and MAX_ALIASES aliases per document; depth
     and cost from the settings (``document_limits.DocumentLimits``, introspection included);
@@ -295,9 +303,11 @@ def build_schema(settings: Settings, subscription: type | None = None) -> strawb
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
+    query = merge_types("Query", (Query, *queries)) if queries else Query
+    mutation = merge_types("Mutation", (Mutation, *mutations)) if mutations else Mutation
     return TuneDeckSchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
@@ -375,6 +385,9 @@ def install_graphql(
     settings: Settings,
     subscription: type | None = None,
     sockets: SocketHandler | None = None,
+    *,
+    queries: Sequence[type] = (),
+    mutations: Sequence[type] = (),
 ) -> None:
     """Serve ``/graphql`` (POST; a browser's GET is sent to GraphiQL by web.graphiql). Batches of
     operations are refused (Strawberry's default). With ``subscription`` and the handler
@@ -384,7 +397,7 @@ def install_graphql(
     if (subscription is None) != (sockets is None):
         raise TypeError("subscriptions need the handler of their sockets, and only they do")
     router = TuneDeckGraphQLRouter(
-        build_schema(settings, subscription),
+        build_schema(settings, subscription, queries=queries, mutations=mutations),
         context_getter=graphql_context,
         graphql_ide=None,  # GraphiQL is TuneDeck's own page (web.graphiql), from the package
         allow_queries_via_get=False,
