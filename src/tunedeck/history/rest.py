@@ -94,7 +94,7 @@ async def stop_stream(ctx: Manage, stream_id: uuid.UUID) -> StreamOut:
 async def export_stream(
     ctx: Read,
     stream_id: uuid.UUID,
-    format: ExportFormat,
+    format: ExportFormat = "json",
     offset_seconds: Annotated[int, Query(ge=0, le=86_400)] = 0,
     prefix: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
