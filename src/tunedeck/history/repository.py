@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.events.models import OutboxEvent, PlatformEvent
-from tunedeck.history.models import OpenPlay, Play, Stream
+from tunedeck.history.models import SEARCH_SEPARATOR, OpenPlay, Play, Stream, normalized
 from tunedeck.history.tracking import Current
 from tunedeck.requests.models import SongRequest
 
@@ -126,7 +126,12 @@ async def set_request(
     await session.execute(
         update(Play)
         .where(Play.id == row.play_id, Play.started_at == row.started_at)
-        .values(request_id=request_id, requested_by=requested_by, source="request")
+        .values(
+            request_id=request_id,
+            requested_by=requested_by,
+            source="request",
+            search_text=Play.search_text + SEARCH_SEPARATOR + normalized(requested_by),
+        )
     )
     return True
 
@@ -315,15 +320,9 @@ def _where(selected: PlayFilter) -> list[Any]:
     if selected.until is not None:
         clauses.append(Play.started_at < selected.until)
     if selected.search:
-        pattern = "%" + _escape_like(selected.search.lower()) + "%"
-        clauses.append(
-            or_(
-                func.lower(Play.name).like(pattern, escape="\\"),
-                func.lower(Play.artist).like(pattern, escape="\\"),
-                func.lower(Play.album).like(pattern, escape="\\"),
-                func.lower(Play.requested_by).like(pattern, escape="\\"),
-            )
-        )
+        # One normalized column (models doc): trigram-indexed on PostgreSQL.
+        pattern = "%" + _escape_like(normalized(selected.search)) + "%"
+        clauses.append(Play.search_text.like(pattern, escape="\\"))
     return clauses
 
 
