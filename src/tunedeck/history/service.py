@@ -287,10 +287,8 @@ async def stats_of(ctx: CallContext, query: StatsQueryIn) -> StatsOut:
         assert since is not None
         assert until is not None
         totals = await stats.totals(session, selected)
-        tracks = await stats.top_tracks(session, selected, query.top)
-        artists = await stats.top_by(session, selected, Play.artist, query.top)
+        tracks, artists = await stats.top_tracks_and_artists(session, selected, query.top)
         requesters = await stats.top_by(session, selected, Play.requested_by, query.top)
-        reasons = await stats.end_reasons(session, selected)
         asked = await stats.requests(session, account_id, since, until)
     return StatsOut(
         since=since,
@@ -304,7 +302,7 @@ async def stats_of(ctx: CallContext, query: StatsQueryIn) -> StatsOut:
         skip_rate=totals.overall,
         skip_rate_requests=totals.requests,
         skip_rate_own=totals.own,
-        end_reasons=reasons,
+        end_reasons=totals.end_reasons,
         requests_accepted=asked.accepted,
         requests_refused=asked.refused,
         request_wait_ms=asked.wait_ms,

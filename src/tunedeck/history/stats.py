@@ -1,8 +1,12 @@
 """The statements behind ``/v1/stats``: aggregates over one account's plays (a stream's
 or a period's), and its requests from the request queue's table.
 
-Each aggregate is one grouped statement over the ``(account_id, started_at)`` index (on
-PostgreSQL, the period's partitions only).
+Three grouped statements read the period's plays (on PostgreSQL, its partitions only):
+one by how plays ended (totals, skip rates, end reasons), one by track and artist (both
+tops: an artist's figures are its tracks' summed), one over requested plays (the top
+requesters). What costs is reading and grouping every play of the period once per
+statement, so the figures are folded from as few passes as there are groupings, rather
+than one statement per figure.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.history.models import Play
@@ -30,6 +34,7 @@ class Totals:
     overall: SkipRateOut
     requests: SkipRateOut
     own: SkipRateOut
+    end_reasons: list[RuleCountOut]
 
 
 def _rate(plays: int, skipped: int) -> SkipRateOut:
@@ -37,73 +42,116 @@ def _rate(plays: int, skipped: int) -> SkipRateOut:
 
 
 async def totals(session: AsyncSession, selected: PlayFilter) -> Totals:
-    ended = Play.end_reason.in_(ENDED)
-    skipped = Play.end_reason.in_(SKIPS)
-    requested = Play.source == "request"
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(Play.listened_ms), 0),
-                func.count().filter(ended),
-                func.count().filter(skipped),
-                func.count().filter(ended, requested),
-                func.count().filter(skipped, requested),
-            ).where(*_where(selected))
+    """Plays, minutes, skip rates and end reasons, from one statement grouped by how each
+    play ended and where it came from (a dozen groups at most)."""
+    rows = await session.execute(
+        select(
+            Play.end_reason,
+            Play.source,
+            func.count(),
+            func.coalesce(func.sum(Play.listened_ms), 0),
         )
-    ).one()
-    plays, listened, ended_n, skipped_n, ended_req, skipped_req = (int(v or 0) for v in row)
+        .where(*_where(selected))
+        .group_by(Play.end_reason, Play.source)
+    )
+    plays = listened = ended = skipped = ended_req = skipped_req = 0
+    reasons: dict[str, int] = {}
+    for reason, source, count, heard in rows:
+        count, heard, requested = int(count), int(heard or 0), source == "request"
+        plays += count
+        listened += heard
+        if reason is not None:
+            reasons[reason] = reasons.get(reason, 0) + count
+        if reason in ENDED:
+            ended += count
+            ended_req += count if requested else 0
+        if reason in SKIPS:
+            skipped += count
+            skipped_req += count if requested else 0
     return Totals(
         plays=plays,
         listened_ms=listened,
-        overall=_rate(ended_n, skipped_n),
+        overall=_rate(ended, skipped),
         requests=_rate(ended_req, skipped_req),
-        own=_rate(ended_n - ended_req, skipped_n - skipped_req),
+        own=_rate(ended - ended_req, skipped - skipped_req),
+        end_reasons=[
+            RuleCountOut(rule=reason, count=count)
+            for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
     )
 
 
-async def end_reasons(session: AsyncSession, selected: PlayFilter) -> list[RuleCountOut]:
-    rows = await session.execute(
-        select(Play.end_reason, func.count())
-        .where(*_where(selected), Play.end_reason.is_not(None))
-        .group_by(Play.end_reason)
-        .order_by(func.count().desc())
-    )
-    return [RuleCountOut(rule=str(reason), count=int(count)) for reason, count in rows]
+@dataclass
+class _Group:
+    """A track's or an artist's figures, summed over the grouped rows; a track is labelled
+    by the greatest name and artist among its rows (as ``max()`` over its plays)."""
+
+    key: str
+    name: str = ""
+    artist: str = ""
+    plays: int = 0
+    listened_ms: int = 0
+    heard_sum: float = 0.0
+    heard_plays: int = 0
+
+    def add(self, name: str, artist: str, figures: tuple[int, int, float, int]) -> None:
+        self.name = max(self.name, name)
+        self.artist = max(self.artist, artist)
+        self.plays += figures[0]
+        self.listened_ms += figures[1]
+        self.heard_sum += figures[2]
+        self.heard_plays += figures[3]
+
+    def out(self, *, heard: bool) -> CountOut:
+        share = self.heard_sum / self.heard_plays if heard and self.heard_plays else None
+        return CountOut(
+            key=self.key,
+            label=f"{self.artist} - {self.name}" if self.artist else self.name,
+            plays=self.plays,
+            listened_ms=self.listened_ms,
+            heard=min(1.0, share) if share is not None else None,
+        )
 
 
-async def top_tracks(session: AsyncSession, selected: PlayFilter, limit: int) -> list[CountOut]:
-    count = func.count()
+def _top(groups: dict[str, _Group], limit: int, *, heard: bool) -> list[CountOut]:
+    ranked = sorted(groups.values(), key=lambda g: (-g.plays, g.key))[:limit]
+    return [group.out(heard=heard) for group in ranked]
+
+
+async def top_tracks_and_artists(
+    session: AsyncSession, selected: PlayFilter, limit: int
+) -> tuple[list[CountOut], list[CountOut]]:
+    """The top tracks and the top (first) artists, from one statement grouped by track
+    and artist: an artist's figures are the sum of its tracks'."""
+    ratio = cast(Play.listened_ms, Float) / func.nullif(Play.duration_ms, 0)
     rows = await session.execute(
         select(
             Play.item_uri,
+            Play.artist,
             func.max(Play.name),
-            func.max(Play.artist),
-            count,
+            func.count(),
             func.coalesce(func.sum(Play.listened_ms), 0),
-            func.avg(cast(Play.listened_ms, Float) / func.nullif(Play.duration_ms, 0)),
+            func.coalesce(func.sum(ratio), 0.0),
+            func.count(ratio),
         )
-        .where(*_where(selected), Play.item_uri.is_not(None))
-        .group_by(Play.item_uri)
-        .order_by(count.desc(), Play.item_uri)
-        .limit(limit)
+        .where(*_where(selected), or_(Play.item_uri.is_not(None), Play.artist.is_not(None)))
+        .group_by(Play.item_uri, Play.artist)
     )
-    return [
-        CountOut(
-            key=str(uri),
-            label=f"{artist} - {name}" if artist else str(name),
-            plays=int(plays),
-            listened_ms=int(listened),
-            heard=min(1.0, float(heard)) if heard is not None else None,
-        )
-        for uri, name, artist, plays, listened, heard in rows
-    ]
+    tracks: dict[str, _Group] = {}
+    artists: dict[str, _Group] = {}
+    for uri, artist, name, plays, listened, heard_sum, heard_plays in rows:
+        figures = (int(plays), int(listened), float(heard_sum), int(heard_plays))
+        if uri is not None:
+            tracks.setdefault(uri, _Group(uri)).add(str(name), artist or "", figures)
+        if artist is not None:
+            artists.setdefault(artist, _Group(artist)).add(artist, "", figures)
+    return _top(tracks, limit, heard=True), _top(artists, limit, heard=False)
 
 
 async def top_by(
     session: AsyncSession, selected: PlayFilter, column: Any, limit: int
 ) -> list[CountOut]:
-    """The top values of ``column`` (the first artist, the requester) by plays."""
+    """The top values of ``column`` (the requester) by plays."""
     count = func.count()
     rows = await session.execute(
         select(column, count, func.coalesce(func.sum(Play.listened_ms), 0))
