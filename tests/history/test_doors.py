@@ -169,6 +169,8 @@ async def test_bad_input_is_refused_clearly(
         stream = (await client.post("/v1/streams", headers=theirs)).json()
         mine = (await client.post("/v1/streams", headers=headers)).json()
         await add_plays(database, account, mine, ["spotify:track:0000000000000000000001"])
+        # Their stream has plays: none of them may show through our key.
+        await add_plays(database, other, stream, ["spotify:track:0000000000000000000002"])
         for path in (
             f"/v1/streams/{stream['id']}/export?format=csv",
             f"/v1/stats?stream={stream['id']}",

@@ -99,11 +99,14 @@ async def history(ctx: CallContext, query: HistoryQueryIn) -> PlayPage:
     before = decode_cursor(query.cursor) if query.cursor else None
     selected = PlayFilter(account_id, query.stream, since, until, query.search or None)
     async with ctx.begin() as work:
-        if query.stream is not None:
-            await _own_stream(ctx, work.session, query.stream)
         rows = await repository.plays_page(
             work.session, selected, before=before, limit=query.limit + 1
         )
+        # The plays read are the account's own whatever the stream id: only an empty
+        # page needs to tell "no such stream here" (404) from "no plays in it" (one
+        # statement fewer on every other page).
+        if not rows and query.stream is not None:
+            await _own_stream(ctx, work.session, query.stream)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return PlayPage(
