@@ -44,6 +44,7 @@ from tunedeck.history.tracking import (
     EndReason,
     Seen,
     decide,
+    plays_on,
     seen_of,
 )
 from tunedeck.kit.db import utcnow
@@ -135,6 +136,11 @@ class PlayRecorder:
         workers = [a.worker for a in self._accounts.values() if a.worker is not None]
         await asyncio.gather(*workers, return_exceptions=True)
 
+    @property
+    def idle(self) -> bool:
+        """No account has readings waiting to be written."""
+        return all(state.worker is None for state in self._accounts.values())
+
     def forget(self, account_id: uuid.UUID) -> None:
         """This process no longer follows the account: what it knew may become untrue."""
         state = self._accounts.get(account_id)
@@ -150,11 +156,18 @@ class PlayRecorder:
             return
         self.stats.readings += 1
         now = self.clock()
-        seen = seen_of(reading.playback, now)
         state = self._accounts.setdefault(account_id, _Account())
         if state.last_at is not None and now - state.last_at > self.reload_after:
             state.loaded = False
         state.last_at = now
+        if state.loaded and not state.pending and state.current is not None:
+            kept = plays_on(
+                state.current, reading.playback, now, tolerance_ms=self.tolerance_ms, gap=self.gap
+            )
+            if kept is not None:
+                state.current = kept  # plays on: compared in memory, nothing to write
+                return
+        seen = seen_of(reading.playback, now)
         if state.loaded and not state.pending:
             decision = self._decide(state.current, seen, now)
             if decision.keep is not None and decision.update is None:

@@ -232,6 +232,46 @@ def _moved_on(current: Current, seen: Seen, gap: timedelta) -> Decision:
     return Decision(end=ending, start=max(started_at(seen), end_at))
 
 
+def plays_on(
+    current: Current, playback: Playback | None, at: datetime, *, tolerance_ms: int, gap: timedelta
+) -> Current | None:
+    """The open play as it continues when ``playback`` (read at ``at``) says it simply plays
+    on: the same item from the same context, playing before and now, the playhead where it
+    was predicted, no gap since. None: anything else, for :func:`decide` to judge.
+
+    The poller's path for nearly every reading: it compares the reading's raw fields with
+    the open play and builds nothing else; what it returns equals what :func:`decide`
+    keeps for such a reading (nothing is written for it either way)."""
+    if playback is None or not (playback.is_playing and current.is_playing):
+        return None
+    item = playback.item
+    if item is None or item.uri != current.item_uri:
+        return None
+    if ("local" if getattr(item, "is_local", False) else item.type) != current.item_type:
+        return None
+    context = playback.context
+    if (context.uri if context is not None else None) != current.context_uri:
+        return None
+    elapsed = at - current.seen_at
+    progress = playback.progress_ms or 0
+    if elapsed > gap or abs(progress - current.predicted_ms(at)) > tolerance_ms:
+        return None
+    heard = min(max(0, progress - current.progress_ms), _ms(elapsed))
+    return Current(
+        current.play_id,
+        current.started_at,
+        current.item_uri,
+        current.item_type,
+        current.duration_ms,
+        current.context_uri,
+        True,
+        progress,
+        at,
+        current.listened_ms + heard,
+        current.stream_id,
+    )
+
+
 def _played_again(current: Current, seen: Seen, tolerance_ms: int) -> bool:
     """The same item, back near its start after its end was reached: played again."""
     if current.duration_ms is None or not current.reached_end(seen.at):
