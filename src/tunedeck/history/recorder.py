@@ -69,6 +69,11 @@ REASON_OF_COMMAND = {
 COMMAND_SLACK = timedelta(seconds=5)
 """How long before the last reading a command may have been sent and still end the play
 (its event is recorded once Spotify answered, the next reading may come later)."""
+WRITERS = 4
+"""Accounts whose readings are written at once. A process that takes many accounts at
+start reads each one's open play and opens a play for most: unbounded, those units of
+work took every pooled connection and the poller's own (leases, tokens) waited behind
+them. A reading keeps the time it was read at, so waiting here changes nothing written."""
 QUEUE_MEMORY = timedelta(hours=3)
 """How long a track queued through TuneDeck is taken as coming from the queue."""
 
@@ -123,6 +128,7 @@ class PlayRecorder:
         )
         self.stats = RecorderStats()
         self._accounts: dict[uuid.UUID, _Account] = {}
+        self._writers = asyncio.Semaphore(WRITERS)
         self._stop_observing: Callable[[], None] | None = None
 
     def attach(self, store: NowPlayingStore) -> None:
@@ -192,7 +198,8 @@ class PlayRecorder:
             while state.pending:
                 seen, now = state.pending[0]
                 try:
-                    await self._apply(account_id, state, seen, now)
+                    async with self._writers:
+                        await self._apply(account_id, state, seen, now)
                 except Exception:
                     self.stats.failures += 1
                     state.loaded = False  # read the database's truth again next time
