@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import Row, Select, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.events.models import OutboxEvent, PlatformEvent
@@ -330,25 +330,48 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+PAGE_COLUMNS = tuple(column for column in Play.__table__.c if column.key != "search_text")
+"""What a page shows of a play: every column but the search text."""
+
+
+def plays_page_query(
+    selected: PlayFilter, *, before: tuple[datetime, uuid.UUID] | None, limit: int
+) -> Select[Any]:
+    """Plays newest first (started_at, then id), at most ``limit``, after a cursor (keyset:
+    the ``(account_id, started_at, id)`` index, or the stream's)."""
+    query = select(*PAGE_COLUMNS).where(*_where(selected))
+    if before is not None:
+        query = query.where(tuple_(Play.started_at, Play.id) < tuple_(*before))
+    return query.order_by(Play.started_at.desc(), Play.id.desc()).limit(limit)
+
+
+def plays_in_order_query(selected: PlayFilter, limit: int) -> Select[Any]:
+    """Plays oldest first (a stream's set list, its exports)."""
+    return (
+        select(*PAGE_COLUMNS)
+        .where(*_where(selected))
+        .order_by(Play.started_at, Play.id)
+        .limit(limit)
+    )
+
+
+def stream_query(account_id: uuid.UUID, stream_id: uuid.UUID) -> Select[Any]:
+    """The account's stream (another account's reads as a missing one)."""
+    return select(Stream.__table__).where(Stream.id == stream_id, Stream.account_id == account_id)
+
+
 async def plays_page(
     session: AsyncSession,
     selected: PlayFilter,
     *,
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Play]:
-    """Plays newest first (started_at, then id), at most ``limit``, after a cursor."""
-    query = select(Play).where(*_where(selected))
-    if before is not None:
-        query = query.where(tuple_(Play.started_at, Play.id) < tuple_(*before))
-    query = query.order_by(Play.started_at.desc(), Play.id.desc()).limit(limit)
-    return list(await session.scalars(query))
+) -> list[Row[Any]]:
+    return list(await session.execute(plays_page_query(selected, before=before, limit=limit)))
 
 
-async def plays_in_order(session: AsyncSession, selected: PlayFilter, limit: int) -> list[Play]:
-    """Plays oldest first (a stream's set list, its exports)."""
-    query = select(Play).where(*_where(selected)).order_by(Play.started_at, Play.id).limit(limit)
-    return list(await session.scalars(query))
+async def plays_in_order(session: AsyncSession, selected: PlayFilter, limit: int) -> list[Row[Any]]:
+    return list(await session.execute(plays_in_order_query(selected, limit)))
 
 
 async def delete_plays_before(session: AsyncSession, cutoff: datetime) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from tunedeck.history.models import Play, Stream
 
@@ -47,7 +48,8 @@ class PlayOut(BaseModel):
     offset_ms: int | None = Field(description="From the start of its stream.")
 
     @classmethod
-    def of(cls, row: Play) -> PlayOut:
+    def of(cls, row: Play | Row[Any]) -> PlayOut:
+        """From a play, or a row of its columns (``repository.PAGE_COLUMNS``)."""
         return cls(
             id=row.id,
             item_uri=row.item_uri,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from tunedeck.accounts.context import CallContext, authorize
@@ -70,7 +72,7 @@ def _check_period(
         )
 
 
-def encode_cursor(play: Play) -> str:
+def encode_cursor(play: Play | Row[Any]) -> str:
     raw = f"{play.started_at.timestamp():.6f}/{play.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -91,6 +93,13 @@ async def _own_stream(ctx: CallContext, work_session: object, stream_id: uuid.UU
     return found
 
 
+async def _own_stream_row(ctx: CallContext, stream_id: uuid.UUID) -> Row[Any]:
+    found = await ctx.units.read_alone(repository.stream_query(ctx.account_id, stream_id))
+    if not found:
+        raise NotFound(f"no stream {stream_id}", code="stream_not_found")
+    return found[0]
+
+
 async def history(ctx: CallContext, query: HistoryQueryIn) -> PlayPage:
     """A page of plays, newest first: a stream's or a period's, optionally searched."""
     account_id = authorize(ctx, READ)
@@ -98,15 +107,14 @@ async def history(ctx: CallContext, query: HistoryQueryIn) -> PlayPage:
     _check_period(since, until, names=("since", "until"))
     before = decode_cursor(query.cursor) if query.cursor else None
     selected = PlayFilter(account_id, query.stream, since, until, query.search or None)
-    async with ctx.begin() as work:
-        rows = await repository.plays_page(
-            work.session, selected, before=before, limit=query.limit + 1
-        )
-        # The plays read are the account's own whatever the stream id: only an empty
-        # page needs to tell "no such stream here" (404) from "no plays in it" (one
-        # statement fewer on every other page).
-        if not rows and query.stream is not None:
-            await _own_stream(ctx, work.session, query.stream)
+    # One statement, no unit of work around it (UnitsOfWork.read_alone). The plays read
+    # are the account's own whatever the stream id: only an empty page needs to tell "no
+    # such stream here" (404) from "no plays in it".
+    rows = await ctx.units.read_alone(
+        repository.plays_page_query(selected, before=before, limit=query.limit + 1)
+    )
+    if not rows and query.stream is not None:
+        await _own_stream_row(ctx, query.stream)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return PlayPage(
@@ -199,12 +207,12 @@ async def stop_stream(ctx: CallContext, stream_id: uuid.UUID) -> StreamOut:
     return StreamOut.of(row)
 
 
-async def _stream_plays(ctx: CallContext, stream_id: uuid.UUID) -> tuple[Stream, list[PlayOut]]:
-    async with ctx.begin() as work:
-        row = await _own_stream(ctx, work.session, stream_id)
-        plays = await repository.plays_in_order(
-            work.session, PlayFilter(ctx.account_id, stream_id), MAX_EXPORT_PLAYS
-        )
+async def _stream_plays(ctx: CallContext, stream_id: uuid.UUID) -> tuple[Row[Any], list[PlayOut]]:
+    """The stream and its plays in order: two reads, no unit of work (nothing changes)."""
+    row = await _own_stream_row(ctx, stream_id)
+    plays = await ctx.units.read_alone(
+        repository.plays_in_order_query(PlayFilter(ctx.account_id, stream_id), MAX_EXPORT_PLAYS)
+    )
     return row, [PlayOut.of(play) for play in plays]
 
 
