@@ -100,6 +100,9 @@ class Play(Base):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            # Each play into the index as it is written: plays come one at a time, and a
+            # pending list (fastupdate) is read in full by every search until vacuumed.
+            postgresql_with={"fastupdate": "off"},
             info={"postgresql_only": True},
         ).ddl_if(dialect="postgresql"),
         {"postgresql_partition_by": "RANGE (started_at)"},

@@ -50,6 +50,7 @@ def upgrade() -> None:
             unique=False,
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
         )
 
 
