@@ -43,6 +43,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", tags=["history"], route_class=GuardedRoute)
 
 
+EXPORT_MEDIA_TYPES = sorted({media.split(";")[0] for media in service.MEDIA_TYPES.values()})
+
+
 def caller(permission: Permission) -> Any:
     """Dependency: the operation's context, for a principal holding ``permission``,
     within its rate limits."""
@@ -88,7 +91,13 @@ async def stop_stream(ctx: Manage, stream_id: uuid.UUID) -> StreamOut:
 
 @router.get(
     "/streams/{stream_id}/export",
-    responses={**ERRORS, 200: {"content": {"text/plain": {}, "text/csv": {}}}},
+    responses={
+        **ERRORS,
+        200: {
+            "description": "The file, of the format asked for.",
+            "content": {media: {} for media in EXPORT_MEDIA_TYPES},
+        },
+    },
     response_class=Response,
 )
 async def export_stream(
