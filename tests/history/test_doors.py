@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.realtime.conftest import connect, new_account, realtime_settings
 from tests.support import accounts
@@ -155,6 +156,17 @@ async def test_streams_exports_playlist_and_stats(
         assert figures["skip_rate_requests"]["plays"] == 1
         assert figures["top_requesters"][0]["key"] == "viewer"
         assert figures["top_artists"][0]["plays"] == 4
+        assert figures["skip_rate_requests"] == {"plays": 1, "skipped": 0, "rate": 0.0}
+        assert figures["skip_rate_own"]["skipped"] == 2
+        assert figures["end_reasons"] == [
+            {"rule": "natural", "count": 2},
+            {"rule": "skipped", "count": 2},
+        ]
+        tracks = figures["top_tracks"]
+        assert [t["key"] for t in tracks] == sorted(uris)
+        first = next(t for t in tracks if t["key"] == uris[0])
+        assert first["label"] == 'Artist, "quoted" - Song 0 | ünïcödé 🎧'
+        assert first["heard"] == pytest.approx(1 / 3)  # a minute of three
         assert len(figures["timeline"]) == 4
 
 

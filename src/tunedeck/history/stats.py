@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, cast, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.history.models import Play
@@ -91,19 +91,17 @@ class _Group:
     artist: str = ""
     plays: int = 0
     listened_ms: int = 0
-    heard_sum: float = 0.0
-    heard_plays: int = 0
+    duration_ms: int = 0
 
-    def add(self, name: str, artist: str, figures: tuple[int, int, float, int]) -> None:
+    def add(self, name: str, artist: str, figures: tuple[int, int, int]) -> None:
         self.name = max(self.name, name)
         self.artist = max(self.artist, artist)
         self.plays += figures[0]
         self.listened_ms += figures[1]
-        self.heard_sum += figures[2]
-        self.heard_plays += figures[3]
+        self.duration_ms += figures[2]
 
     def out(self, *, heard: bool) -> CountOut:
-        share = self.heard_sum / self.heard_plays if heard and self.heard_plays else None
+        share = self.listened_ms / self.duration_ms if heard and self.duration_ms else None
         return CountOut(
             key=self.key,
             label=f"{self.artist} - {self.name}" if self.artist else self.name,
@@ -122,8 +120,9 @@ async def top_tracks_and_artists(
     session: AsyncSession, selected: PlayFilter, limit: int
 ) -> tuple[list[CountOut], list[CountOut]]:
     """The top tracks and the top (first) artists, from one statement grouped by track
-    and artist: an artist's figures are the sum of its tracks'."""
-    ratio = cast(Play.listened_ms, Float) / func.nullif(Play.duration_ms, 0)
+    and artist: an artist's figures are the sum of its tracks'. How much of a track was
+    heard is its time heard over its plays' durations (the mean share of its plays, as
+    a track's duration does not change), summed as integers: no division per play."""
     rows = await session.execute(
         select(
             Play.item_uri,
@@ -131,16 +130,15 @@ async def top_tracks_and_artists(
             func.max(Play.name),
             func.count(),
             func.coalesce(func.sum(Play.listened_ms), 0),
-            func.coalesce(func.sum(ratio), 0.0),
-            func.count(ratio),
+            func.coalesce(func.sum(Play.duration_ms), 0),
         )
         .where(*_where(selected), or_(Play.item_uri.is_not(None), Play.artist.is_not(None)))
         .group_by(Play.item_uri, Play.artist)
     )
     tracks: dict[str, _Group] = {}
     artists: dict[str, _Group] = {}
-    for uri, artist, name, plays, listened, heard_sum, heard_plays in rows:
-        figures = (int(plays), int(listened), float(heard_sum), int(heard_plays))
+    for uri, artist, name, plays, listened, duration in rows:
+        figures = (int(plays), int(listened or 0), int(duration or 0))
         if uri is not None:
             tracks.setdefault(uri, _Group(uri)).add(str(name), artist or "", figures)
         if artist is not None:
