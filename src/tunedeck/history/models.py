@@ -95,6 +95,14 @@ class Play(Base):
         Index("ix_plays_account_time", "account_id", "started_at", "id"),
         # A stream's plays in order (pages, exports) straight from the index.
         Index("ix_plays_stream_time", "stream_id", "started_at", "id"),
+        # The requested plays of a period (the top requesters) without reading the rest.
+        Index(
+            "ix_plays_requested",
+            "account_id",
+            "started_at",
+            postgresql_where=text("requested_by IS NOT NULL"),
+            sqlite_where=text("requested_by IS NOT NULL"),
+        ),
         Index(
             "ix_plays_search",
             "search_text",

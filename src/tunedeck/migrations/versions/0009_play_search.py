@@ -1,5 +1,5 @@
 """Plays: a normalized search column (trigram-indexed on PostgreSQL where ``pg_trgm``
-exists), and a stream's plays indexed in their order.
+exists), a stream's plays indexed in their order, requested plays indexed apart.
 
 Revision ID: 0009
 Revises: 0008
@@ -14,6 +14,7 @@ searches still work, reading the column.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -42,6 +43,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_plays_stream_time", ["stream_id", "started_at", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_plays_requested",
+            ["account_id", "started_at"],
+            unique=False,
+            postgresql_where=sa.text("requested_by IS NOT NULL"),
+            sqlite_where=sa.text("requested_by IS NOT NULL"),
+        )
     if bind.dialect.name == "postgresql" and _trigrams_available(bind):
         op.create_index(
             "ix_plays_search",
@@ -55,47 +63,40 @@ def upgrade() -> None:
 
 
 def _fill_search_text(bind: Connection) -> None:
+    """Every play's search text, in batches in the order of ids (a play's id is unique:
+    the time in the primary key is the partitioning's), each batch after the last."""
     plays = sa.table(
         "plays",
         sa.column("id", sa.Uuid()),
-        sa.column("started_at", sa.DateTime(timezone=True)),
         sa.column("name", sa.String()),
         sa.column("artists", sa.JSON()),
         sa.column("album", sa.String()),
         sa.column("requested_by", sa.String()),
         sa.column("search_text", sa.Text()),
     )
+    after: uuid.UUID | None = None
     while True:
-        rows = bind.execute(
-            sa.select(
-                plays.c.id,
-                plays.c.started_at,
-                plays.c.name,
-                plays.c.artists,
-                plays.c.album,
-                plays.c.requested_by,
-            )
-            .where(plays.c.search_text.is_(None))
-            .limit(BATCH)
-        ).all()
+        query = sa.select(
+            plays.c.id, plays.c.name, plays.c.artists, plays.c.album, plays.c.requested_by
+        )
+        if after is not None:
+            query = query.where(plays.c.id > after)
+        rows = bind.execute(query.order_by(plays.c.id).limit(BATCH)).all()
         if not rows:
             return
         bind.execute(
             plays.update()
-            .where(
-                plays.c.id == sa.bindparam("play_id"),
-                plays.c.started_at == sa.bindparam("play_started_at"),
-            )
+            .where(plays.c.id == sa.bindparam("play_id"))
             .values(search_text=sa.bindparam("text")),
             [
                 {
                     "play_id": play_id,
-                    "play_started_at": started_at,
                     "text": search_text_of(name, artists or (), album, requested_by),
                 }
-                for play_id, started_at, name, artists, album, requested_by in rows
+                for play_id, name, artists, album, requested_by in rows
             ],
         )
+        after = rows[-1][0]
 
 
 def _trigrams_available(bind: Connection) -> bool:
@@ -120,6 +121,11 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_plays_search")
     with op.batch_alter_table("plays", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_plays_requested",
+            postgresql_where=sa.text("requested_by IS NOT NULL"),
+            sqlite_where=sa.text("requested_by IS NOT NULL"),
+        )
         batch_op.drop_index("ix_plays_stream_time")
         batch_op.create_index("ix_plays_stream_time", ["stream_id", "started_at"], unique=False)
         batch_op.drop_column("search_text")
