@@ -5,11 +5,13 @@ readings of the accounts this process polls (``follows``): those are the poller'
 one reader of each account at a time, so two processes never build plays of one account
 from two sets of readings.
 
-Cheap on the poller's path: a reading is compared in memory with the account's open play
-(:func:`~tunedeck.history.tracking.decide`) and, when the track simply plays on, nothing
+Cheap on the poller's path: a reading's raw fields are compared in memory with the
+account's open play (:func:`~tunedeck.history.tracking.plays_on`, then
+:func:`~tunedeck.history.tracking.decide`) and, when the track simply plays on, nothing
 else happens. Anything else (another item, a pause, a seek, the first reading of an
-account here) goes to the account's own queue, worked by a task of its own, which writes
-in one unit of work and publishes a ``play`` message when a play starts or ends.
+account here) goes to the account's own queue, worked by a task of its own (at most
+``WRITERS`` at once), which writes in one unit of work and publishes a ``play`` message
+when a play starts or ends.
 
 The database holds the truth between processes: the first reading of an account here
 loads its open play (a restart, a takeover), and a play continues when the same item
