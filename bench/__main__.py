@@ -22,6 +22,7 @@ BENCHMARKS = (
     "cluster",
     "events",
     "fanout",
+    "history",
     "freshness",
     "leases",
     "limits",

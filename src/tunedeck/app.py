@@ -23,6 +23,8 @@ from tunedeck.chat.rest import router as chat_router
 from tunedeck.config import Settings, get_settings
 from tunedeck.connections.rest import router as connections_router
 from tunedeck.doctor.rest import router as doctor_router
+from tunedeck.history.graphql import HistoryMutation, HistoryQuery
+from tunedeck.history.rest import router as history_router
 from tunedeck.kit.body_limit import BodySizeLimit
 from tunedeck.kit.crypto import ensure_key_file
 from tunedeck.kit.deps import attach_settings, attached
@@ -87,6 +89,7 @@ def create_app(
     app.include_router(setup_router)
     app.include_router(doctor_router)
     app.include_router(chat_router)
+    app.include_router(history_router)
     app.include_router(web_router)
     app.include_router(overlay_router)
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
@@ -95,8 +98,8 @@ def create_app(
         settings,
         subscription=Subscription,
         sockets=GraphQLSocket,
-        queries=(RequestsQuery,),
-        mutations=(RequestsMutation,),
+        queries=(RequestsQuery, HistoryQuery),
+        mutations=(RequestsMutation, HistoryMutation),
     )
     app.include_router(requests_router)
     app.include_router(queue_page_router)

@@ -11,6 +11,7 @@ from tunedeck.accounts.cli import account_app, key_app, overlay_app
 from tunedeck.chat.cli import chat_token_app
 from tunedeck.commands import fail, run_cli
 from tunedeck.config import Settings
+from tunedeck.history.cli import stream_app
 from tunedeck.kit.crypto import (
     Keyring,
     KeyringError,
@@ -35,6 +36,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(overlay_app, name="overlay-token")
 app.add_typer(chat_token_app, name="chat-token")
 app.add_typer(crypto_app, name="crypto")
+app.add_typer(stream_app, name="stream")
 
 # The options of the commands that serve TuneDeck (demo and serve).
 ServerPort = Annotated[

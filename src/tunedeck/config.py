@@ -170,6 +170,31 @@ class Settings(BaseSettings):
         description="Hand a song request to Spotify when the track playing has this long left.",
     )
 
+    # ---- play history ----
+    history_enabled: bool = Field(
+        default=True, description="Record every item that plays (the poller's readings)."
+    )
+    history_retention_days: int = Field(
+        default=730, gt=0, description="Plays older than this many days are deleted."
+    )
+    history_gap_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A play not seen for longer than this ended unobserved: its end is "
+        "recorded as an estimate (ended_estimated), its end reason as unknown.",
+    )
+    history_maintenance_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often streams left open and plays nobody follows are looked at "
+        "(and, hourly, old plays deleted).",
+    )
+    stream_idle_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="An open stream with nothing playing for this long is closed.",
+    )
+
     # ---- live feed ----
     allowed_origins: str = Field(
         default="",

@@ -33,6 +33,8 @@ from tunedeck.config import Settings
 from tunedeck.connections.token_manager import TokenManager
 from tunedeck.events.bus import EventBus, create_bus
 from tunedeck.events.relay import EventRelay
+from tunedeck.history.maintenance import HistoryMaintenance
+from tunedeck.history.recorder import PlayRecorder
 from tunedeck.kit import deps
 from tunedeck.kit.crypto import Keyring, load_keyring
 from tunedeck.kit.db import Database
@@ -58,9 +60,10 @@ class Runtime:
     ``live`` (the hub and the live feeds' pieces), ``request_limits`` and ``chat`` (the
     chat door's) are there in a process serving the API (``serve``), ``poller`` and
     ``feeder`` (song requests handed to Spotify, for the accounts this process polls) in
-    one that polls; a worker has those two and none of the others. ``request_matcher``
-    resolves song requests for every door of the process (one search text, one Spotify
-    call).
+    one that polls; a worker has those two and none of the others. ``plays`` (the play
+    recorder) follows the poller's readings where there is a poller and the history is
+    on. ``request_matcher`` resolves song requests for every door of the process (one
+    search text, one Spotify call).
     """
 
     settings: Settings
@@ -85,6 +88,7 @@ class Runtime:
     request_matcher: Matcher
     feeder: Feeder | None
     chat: ChatDoor | None
+    plays: PlayRecorder | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,11 @@ async def build_runtime(
             feeder = _feeder(settings, core, now_playing, live.poller)
             await feeder.start()
             stack.push_async_callback(feeder.stop)
+        plays = None
+        if live.poller is not None and settings.history_enabled:
+            plays = await stack.enter_async_context(
+                _history(settings, core, now_playing, live.poller)
+            )
         limits = None
         chat = None
         if serve:
@@ -166,6 +175,7 @@ async def build_runtime(
             request_matcher=Matcher(),
             feeder=feeder,
             chat=chat,
+            plays=plays,
         )
 
 
@@ -181,6 +191,27 @@ def _feeder(
         holds=poller.leases.usable,
         lead=settings.request_feed_lead_seconds,
     )
+
+
+@asynccontextmanager
+async def _history(
+    settings: Settings, core: _Core, now_playing: NowPlayingStore, poller: Poller
+) -> AsyncIterator[PlayRecorder]:
+    """The play recorder on the poller's readings, and the history's upkeep."""
+    recorder = PlayRecorder(
+        units=core.units,
+        bus=core.bus,
+        settings=settings,
+        follows=lambda account_id: poller.account(account_id) is not None,
+    )
+    recorder.attach(now_playing)
+    maintenance = HistoryMaintenance(core.units, settings)
+    await maintenance.start()
+    try:
+        yield recorder
+    finally:
+        await maintenance.stop()
+        await recorder.stop()
 
 
 @asynccontextmanager

@@ -23,7 +23,7 @@ from tunedeck.connections.models import OAuthState
 from tunedeck.kit.db import Base, Database, SessionDep
 from tunedeck.kit.deps import attached
 from tunedeck.kit.errors import Conflict, install_error_handlers
-from tunedeck.migrations import import_models
+from tunedeck.migrations import import_models, include_object_on
 from tunedeck.migrations.apply import current_revision, head_revision, upgrade_database
 
 TABLES = {
@@ -39,7 +39,8 @@ TABLES = {
 
 def _schema_diff(connection: Connection) -> list[object]:
     import_models()
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": include_object_on(connection.dialect.name)}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 

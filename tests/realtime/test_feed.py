@@ -40,7 +40,7 @@ async def test_key_gets_hello_now_playing_then_events_and_changes(
     async with served(settings) as server, feed(server.ws, token=keys.key) as client:
         (hello,) = await client.wait_for("hello")
         assert hello["account_id"] == str(keys.account_id)
-        assert hello["reads"] == ["now_playing", "event", "status"]
+        assert hello["reads"] == ["now_playing", "event", "status", "play"]
         assert isinstance(hello["id"], int)
         # A fresh now_playing at once (one Spotify read: nothing was cached), never a wait;
         # the poller's first poll may publish one right behind it.

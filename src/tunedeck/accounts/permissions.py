@@ -17,6 +17,8 @@ class Permission(StrEnum):
     SPOTIFY_PLAYLIST = "spotify:playlist"
     SPOTIFY_DEVICE = "spotify:device"
     SPOTIFY_WORKER = "spotify:worker"
+    # Start and stop streams (the play history's periods on air).
+    STREAMS_MANAGE = "streams:manage"
     # Account management over the API: app credentials, connecting Spotify, keys, tokens.
     ADMIN = "admin"
     # Read now playing (the overlay's feed). Overlay tokens hold only this; a key holding

@@ -31,12 +31,27 @@ def enable_extension(conn: Connection) -> bool:
     return True
 
 
-def create_hypertable(conn: Connection, table: str = "platform_events") -> None:
-    """Turn the (plain, empty) table into a hypertable chunked on ``occurred_at``."""
+def create_hypertable(
+    conn: Connection, table: str = "platform_events", time_column: str = "occurred_at"
+) -> None:
+    """Turn the (plain, empty) table into a hypertable chunked on ``time_column``."""
     conn.execute(
         text(
-            "SELECT create_hypertable(CAST(:table AS regclass), 'occurred_at', "
+            "SELECT create_hypertable(CAST(:table AS regclass), CAST(:column AS name), "
             "chunk_time_interval => CAST(:chunk AS interval))"
         ),
-        {"table": table, "chunk": CHUNK_INTERVAL},
+        {"table": table, "column": time_column, "chunk": CHUNK_INTERVAL},
     )
+
+
+def is_hypertable(conn: Connection, table: str) -> bool:
+    """Whether ``table`` is a TimescaleDB hypertable here."""
+    if conn.dialect.name != "postgresql":
+        return False
+    if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first():
+        found = conn.execute(
+            text("SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = :t"),
+            {"t": table},
+        ).first()
+        return found is not None
+    return False

@@ -20,18 +20,19 @@ A unit that wrote no outbox row, or rolled back, wakes nobody.
 A unit of one statement (:meth:`UnitsOfWork.run_alone`: an action's event, written once
 Spotify answered) needs no session: on PostgreSQL it runs on an autocommit connection,
 which commits with the statement (one round trip where BEGIN, statement and COMMIT take
-three), and wakes the outbox as a commit does.
+three), and wakes the outbox as a commit does. A read of one statement
+(:meth:`UnitsOfWork.read_alone`: a page of a log) needs none either.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -112,6 +113,18 @@ class UnitsOfWork:
                 await session.execute(statement)
         if outbox_rows and self.outbox is not None:
             self.outbox.wake()
+
+    async def read_alone(self, statement: Executable) -> Sequence[Row[Any]]:
+        """The rows of one read (``statement``) that needs no unit of work around it: on
+        PostgreSQL on an autocommit connection, one round trip where BEGIN, the query and
+        COMMIT take three. The rows are plain rows (ORM entities selected come back as
+        their columns), read by attribute."""
+        if self.db.backend == "postgresql":
+            async with self.db.engine.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return (await autocommit.execute(statement)).all()
+        async with self.db.engine.connect() as conn:  # SQLite: its own short transaction
+            return (await conn.execute(statement)).all()
 
     def __repr__(self) -> str:
         return f"UnitsOfWork({self.db!r})"

@@ -8,11 +8,14 @@ key rotation import them so ``Base.metadata`` knows every table. Add yours here.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 MODEL_MODULES = (
     "tunedeck.accounts.models",
     "tunedeck.connections.models",
     "tunedeck.events.models",
+    "tunedeck.history.models",
     "tunedeck.kit.leases",
     "tunedeck.player.models",
     "tunedeck.queue_page.models",
@@ -20,6 +23,19 @@ MODEL_MODULES = (
     "tunedeck.requests.models",
     "tunedeck.setup.models",
 )
+
+
+def include_object_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Autogenerate's filter on ``dialect``: an index the models mark ``postgresql_only``
+    (built with an extension's operator class) is no difference on other databases."""
+
+    def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        del name, reflected, other
+        if kind == "index" and dialect != "postgresql":
+            return not getattr(item, "info", {}).get("postgresql_only", False)
+        return True
+
+    return include
 
 
 def import_models() -> None:

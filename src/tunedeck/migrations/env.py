@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from tunedeck.kit.db import Base
-from tunedeck.migrations import import_models
+from tunedeck.migrations import import_models, include_object_on
 
 import_models()
 config = context.config
@@ -22,6 +22,7 @@ def run_with(connection: Connection) -> None:
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -26,7 +26,7 @@ from tunedeck.realtime.protocol import BUSY_REASON, CloseCode, Refused
 logger = logging.getLogger(__name__)
 
 # What a key (or session) with spotify:read receives: everything on the channel.
-KEY_TYPES = OVERLAY_TYPES | {"event"}
+KEY_TYPES = OVERLAY_TYPES | {"event", "play"}
 # What a key holding requests:read receives besides: song request changes.
 REQUEST_TYPES = frozenset({"hello", "reset", "request"})
 

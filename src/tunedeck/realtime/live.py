@@ -56,11 +56,12 @@ from tunedeck.realtime.snapshot import Snapshots
 logger = logging.getLogger(__name__)
 
 # What ``hello`` lists as readable (hello and reset reach every client).
-READABLE: tuple[Literal["now_playing", "event", "status", "request"], ...] = (
+READABLE: tuple[Literal["now_playing", "event", "status", "request", "play"], ...] = (
     "now_playing",
     "event",
     "status",
     "request",
+    "play",
 )
 #: The message types made from stored events, replayed to a resuming client.
 _STORED = frozenset({"event", "request"})

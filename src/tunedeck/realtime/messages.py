@@ -13,6 +13,7 @@ models and publish ``model.to_wire()``; the hub forwards the dict serialized onc
   actor, and the event as stored;
 - ``status``: ``polling`` / ``idle`` / ``needs_reauth`` / ``rate_limited`` (``retry_at``)
   / ``no_active_device``;
+- ``play``: a play of the history started or ended (API keys with spotify:read only);
 - ``reset``: a resume asked for messages too old to replay; a snapshot follows.
 """
 
@@ -50,7 +51,7 @@ class Hello(_Message):
     type: Literal["hello"] = "hello"
     account_id: uuid.UUID
     server_time: int = Field(default_factory=server_time_ms)
-    reads: list[Literal["now_playing", "event", "status", "request"]] = Field(
+    reads: list[Literal["now_playing", "event", "status", "request", "play"]] = Field(
         description="The message types this connection receives."
     )
 
@@ -91,6 +92,14 @@ class Status(_Message):
     retry_at: datetime | None = Field(
         default=None, description="rate_limited: when Spotify will take requests again."
     )
+
+
+class PlayChange(_Message):
+    """A play started (``ended_at`` null) or ended: the history's row as it is now."""
+
+    type: Literal["play"] = "play"
+    change: Literal["started", "ended"]
+    play: dict[str, Any] = Field(description="The play, as GET /v1/history lists it.")
 
 
 class Reset(_Message):

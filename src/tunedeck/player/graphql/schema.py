@@ -283,7 +283,8 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema with its limits; introspection only when the settings allow it.
     ``subscription``: the Subscription type, given by whoever serves live data;
-    ``queries`` and ``mutations``: the fields of other domains (song requests), merged in.
+    ``queries`` and ``mutations``: other domains' fields (song requests, play history),
+    merged into Query and Mutation.
 
     The limits: at most MAX_TOKENS tokens and MAX_ALIASES aliases per document; depth
     and cost from the settings (``document_limits.DocumentLimits``, introspection included);
@@ -303,9 +304,11 @@ def build_schema(
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
+    query = merge_types("Query", (Query, *queries)) if queries else Query
+    mutation = merge_types("Mutation", (Mutation, *mutations)) if mutations else Mutation
     return TuneDeckSchema(
-        query=merge_types("Query", (Query, *queries)) if queries else Query,
-        mutation=merge_types("Mutation", (Mutation, *mutations)) if mutations else Mutation,
+        query=query,
+        mutation=mutation,
         subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
