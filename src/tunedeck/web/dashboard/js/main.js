@@ -16,6 +16,8 @@ import { createDevices } from "./devices.js";
 import { createActivity } from "./activity.js";
 import { createConnection } from "./connection.js";
 import { createAdmin } from "./admin.js";
+import { createHistory } from "./history.js";
+import { createStats } from "./stats.js";
 
 const THEME_KEY = "tunedeck-theme"; // the only thing this page stores
 const SESSION_ENDED = "Your session has ended (signed out, idle for too long, or its key was revoked).";
@@ -98,6 +100,9 @@ function openFeed() {
           break;
         case "status":
           store.setStatus(message);
+          break;
+        case "play":
+          store.notePlay(message.change, message.play);
           break;
         case "reset":
           store.emit(TOPIC.RESET, message.reason);
@@ -209,6 +214,7 @@ async function boot() {
   for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin()]) {
     feature.init();
   }
+  for (const feature of [createHistory(), createStats()]) feature.init();
   initLinkStatus(player);
   initKeyboard({ player, focusSearch: search.focus });
   $("#help-button").addEventListener("click", showHelp);
