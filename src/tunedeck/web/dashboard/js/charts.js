@@ -9,7 +9,7 @@ import { el, userText } from "../../core/dom.js";
 import { endedHow, isolated, timeOfDay, wasSkipped } from "./plays.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const TICK_STEPS_MIN = [1, 5, 10, 15, 30, 60, 120, 240, 480];
+const TICK_STEPS_MIN = [0.25, 0.5, 1, 5, 10, 15, 30, 60, 120, 240, 480];
 const MAX_TICKS = 6;
 
 /** An SVG element: svgEl("rect", {x: "10%"}, child...); text children as text nodes. */
@@ -183,7 +183,7 @@ function timelineTable(plays) {
 /** A stream's plays along its length (`since` to `until`), with a legend and a table. */
 export function timeline(plays, since, until) {
   const nowMs = Date.now();
-  const totalMs = Math.max(60000, Date.parse(until) - Date.parse(since));
+  const totalMs = Math.max(10000, Date.parse(until) - Date.parse(since));
   const legend = el(
     "p",
     { class: "tl-legend small muted" },
