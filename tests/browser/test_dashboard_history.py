@@ -16,9 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.dashboard_support import SIM_PREFIX, Api, Sim, wait_until
+from tests.browser.conftest import DemoServer
+from tests.browser.dashboard_support import (
+    SIM_PREFIX,
+    Api,
+    Sim,
+    new_context,
+    sign_in,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -271,3 +279,27 @@ def test_stats_draw_bars_matching_the_figures(
     page.locator("#stats-scope").select_option("7")
     expect(page.locator("#stats-timeline-box")).to_be_hidden()
     expect(page.locator("#stats-status")).to_contain_text("Stats of")
+
+
+def test_a_key_without_the_permissions_sees_why_it_cannot_start_or_save(
+    browser: Browser, demo_server: DemoServer, dashboard_api: Api
+) -> None:
+    if (running := live_stream(dashboard_api)) is not None:  # the start form shows
+        stopped = dashboard_api.request("POST", f"/v1/streams/{running['id']}/stop")
+        assert stopped.status_code == 200, stopped.text
+    reader = dashboard_api.create_key("History reader", "spotify:read")
+    context = new_context(browser, demo_server)
+    try:
+        page = context.new_page()
+        sign_in(page, reader["key"])
+        open_history(page)
+        start = page.get_by_role("button", name="Start a stream")
+        expect(start).to_have_attribute("aria-disabled", "true")
+        expect(start).to_have_attribute("title", "Needs the streams:manage permission")
+        expect(page.locator("#stream-title")).to_be_disabled()
+        save = page.locator("#save-playlist")
+        expect(save).to_have_attribute("aria-disabled", "true")
+        expect(save).to_have_attribute("title", "Needs the spotify:playlist permission")
+    finally:
+        context.close()
+        dashboard_api.revoke_key(reader["id"])
