@@ -303,3 +303,81 @@ def test_a_key_without_the_permissions_sees_why_it_cannot_start_or_save(
     finally:
         context.close()
         dashboard_api.revoke_key(reader["id"])
+
+
+DASHBOARD_JS = """() => document.querySelector('script[type=module]').src
+    .replace(/main\\.js$/, '')"""
+
+END_WORDS_JS = """async (base) => {
+    const { endedHow } = await import(base + 'plays.js');
+    const words = (play) => endedHow(play).map((p) => p.textContent ?? p).join('');
+    const reasons = ['natural', 'skipped', 'previous', 'replaced', 'stopped', 'unknown'];
+    const out = {};
+    for (const reason of reasons) {
+        out[reason] = words({ end_reason: reason, ended_at: 'x', skipped_by: null });
+        out[reason + '/key'] = words({ end_reason: reason, ended_at: 'x', skipped_by: 'Mod' });
+    }
+    out.open = words({ end_reason: null, ended_at: null });
+    return out;
+}"""
+
+REQUEST_PLAY_JS = """async ([base, play]) => {
+    const { store } = await import(base + 'store.js');
+    store.notePlay('started', play);
+}"""
+
+
+def test_every_end_reason_in_words_and_a_request_shown_live_with_its_requester(
+    dashboard: Page, dashboard_api: Api
+) -> None:
+    page = dashboard
+    base = page.evaluate(DASHBOARD_JS)
+    words = page.evaluate(END_WORDS_JS, base)
+    assert words == {
+        "natural": "played through",
+        "natural/key": "played through",
+        "skipped": "skipped in Spotify",
+        "skipped/key": "skipped by Mod",
+        "previous": "went back to the previous song in Spotify",
+        "previous/key": "sent back to the previous song by Mod",
+        "replaced": "replaced by something else",
+        "replaced/key": "replaced by Mod\u2019s pick",
+        "stopped": "playback stopped",
+        "stopped/key": "playback stopped",
+        "unknown": "ended while TuneDeck was not watching",
+        "unknown/key": "ended while TuneDeck was not watching",
+        "open": "playing now",
+    }
+
+    # A request's play as the feed brings it (the request queue fills requested_by):
+    # shown first in the day's list, its requester isolated text.
+    page.locator("#tab-history").click()
+    page.locator("#history-mode").select_option("day")
+    expect(page.locator("#history-day-field")).to_be_visible()
+    newest = page.locator("#history-list li").first
+    played = dashboard_api.request("GET", "/v1/history", params={"limit": 1}).json()["items"]
+    if played:
+        expect(newest).to_have_attribute("data-id", played[0]["id"])
+    requester = "\u202eviewer_42"
+    play = {
+        **(played[0] if played else {}),
+        "id": "00000000-0000-4000-8000-000000000001",
+        "name": "Asked For Song",
+        "artists": ["Someone"],
+        "started_at": datetime.now(UTC).isoformat(),
+        "ended_at": None,
+        "end_reason": None,
+        "source": "request",
+        "requested_by": requester,
+        "stream_id": None,
+        "offset_ms": None,
+        "listened_ms": 0,
+        "duration_ms": 200000,
+        "art_url": None,
+        "album": None,
+    }
+    page.evaluate(REQUEST_PLAY_JS, [base, play])
+    expect(newest).to_have_attribute("data-id", play["id"])
+    expect(newest.locator(".requested")).to_have_text(f"requested by {requester}")
+    assert newest.locator(".requested bdi").count() == 1
+    expect(newest).to_contain_text("playing now")
