@@ -176,6 +176,8 @@ export function createHistory() {
     if (items.some((stream) => stream.id === chosen)) select.value = chosen;
     select.disabled = items.length === 0;
     showExports();
+    // The first stream (started elsewhere): show it rather than "no streams yet".
+    if (local.loaded && !chosen && select.value && $("#history-mode").value === "stream") loadPlays();
   }
 
   async function loadStreams() {
