@@ -21,7 +21,17 @@ from tests.browser.dashboard_support import Api, Sim, new_context, sign_in
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-TABS = ["queue", "search", "playlists", "devices", "activity", "connection", "admin"]
+TABS = [
+    "queue",
+    "search",
+    "playlists",
+    "devices",
+    "activity",
+    "history",
+    "stats",
+    "connection",
+    "admin",
+]
 
 
 def test_a_key_without_playback_sees_disabled_controls(

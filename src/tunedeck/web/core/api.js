@@ -26,6 +26,12 @@ function urlOf(path, query) {
   return text ? `${path}?${text}` : path;
 }
 
+function fileOf(response, text) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const named = /filename="([^"]+)"/.exec(disposition);
+  return { text, type: response.headers.get("Content-Type") || "text/plain", filename: named ? named[1] : "export.txt" };
+}
+
 export class ApiClient {
   #csrfToken = null;
   #unauthorized = new Set();
@@ -42,10 +48,11 @@ export class ApiClient {
   }
 
   /**
-   * Call the API: JSON in, JSON out (null for 204). Throws ApiError with the API's
-   * error, or an AbortError when `signal` aborted the call.
+   * Call the API: JSON in, JSON out (null for 204); with `file`, the answer as a file
+   * ({ text, type, filename }). Throws ApiError with the API's error, or an AbortError
+   * when `signal` aborted the call.
    */
-  async call(path, { method = "GET", body, query, signal } = {}) {
+  async call(path, { method = "GET", body, query, signal, file = false } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET" && method !== "HEAD" && this.#csrfToken) headers["X-CSRF-Token"] = this.#csrfToken;
@@ -66,6 +73,7 @@ export class ApiClient {
       });
     }
     const text = response.status === 204 ? "" : await response.text();
+    if (file && response.ok) return fileOf(response, text);
     let data = null;
     if (text) {
       try {
@@ -94,6 +102,11 @@ export class ApiClient {
 
   get(path, query, signal) {
     return this.call(path, { query, signal });
+  }
+
+  /** A file the API serves (an export): its text, media type and suggested name. */
+  getFile(path, query) {
+    return this.call(path, { query, file: true });
   }
 
   post(path, body) {

@@ -19,6 +19,8 @@ import { wireCopyButtons } from "../../core/copy.js";
 import { createAdmin } from "./admin.js";
 import { createRequests } from "./requests.js";
 import { createHealth } from "./health.js";
+import { createHistory } from "./history.js";
+import { createStats } from "./stats.js";
 
 const THEME_KEY = "tunedeck-theme"; // the only thing this page stores
 const SESSION_ENDED = "Your session has ended (signed out, idle for too long, or its key was revoked).";
@@ -105,6 +107,9 @@ function openFeed() {
           break;
         case "status":
           store.setStatus(message);
+          break;
+        case "play":
+          store.notePlay(message.change, message.play);
           break;
         case "reset":
           store.emit(TOPIC.RESET, message.reason);
@@ -217,6 +222,7 @@ async function boot() {
   for (const feature of [door, player, queue, search, playlists, createDevices(), createActivity(), createConnection(), createAdmin(), createRequests(), createHealth()]) {
     feature.init();
   }
+  for (const feature of [createHistory(), createStats()]) feature.init();
   initLinkStatus(player);
   initKeyboard({ player, focusSearch: search.focus });
   $("#help-button").addEventListener("click", showHelp);

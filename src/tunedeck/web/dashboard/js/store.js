@@ -22,6 +22,10 @@ export const TOPIC = Object.freeze({
   REQUEST_SETTINGS: "request-settings", // the request rules ({settings, version})
   REQUEST_BANS: "request-bans", // the banned viewers
   QUEUE_PAGE: "queue-page", // the public queue page's link ({enabled, url, ...})
+  HISTORY: "history", // the plays shown in History: { query, items, nextCursor }
+  STREAMS: "streams", // the account's streams, newest first
+  STATS: "stats", // the stats shown: { scope, stats }
+  PLAY: "play", // a play of the history started or ended, live: { change, play }
 });
 
 /** How long an unconfirmed change outlives reports that contradict it (a poll or two). */
@@ -38,6 +42,9 @@ class Store {
   #requestSettings = null;
   #requestBans = null;
   #queuePage = null;
+  #history = { query: null, items: [], nextCursor: null };
+  #streams = null;
+  #stats = null;
   #topics = new Map();
   // What this page changed before Spotify confirmed it: a now_playing observed before the
   // change may still arrive, and must not flip the control back under the user's finger.
@@ -81,6 +88,18 @@ class Store {
     return this.#queuePage;
   }
 
+  get history() {
+    return this.#history;
+  }
+
+  get streams() {
+    return this.#streams;
+  }
+
+  get stats() {
+    return this.#stats;
+  }
+
   /** Whether the signed-in session holds `permission`. */
   can(permission) {
     return this.#permissions.has(permission);
@@ -120,6 +139,9 @@ class Store {
     this.#requestSettings = null;
     this.#requestBans = null;
     this.#queuePage = null;
+    this.#history = { query: null, items: [], nextCursor: null };
+    this.#streams = null;
+    this.#stats = null;
     this.setNowPlaying(null);
   }
 
@@ -230,6 +252,43 @@ class Store {
   setStatus(status) {
     this.#status = status;
     this.emit(TOPIC.STATUS, status);
+  }
+
+  // ---- play history ----
+
+  /** A page of plays for `query`; `more`: an older page of the same query, appended. */
+  setHistoryPage(query, page, { more = false } = {}) {
+    const items = more && this.#history.query === query ? [...this.#history.items, ...page.items] : page.items;
+    this.#history = { query, items, nextCursor: page.next_cursor };
+    this.emit(TOPIC.HISTORY, this.#history);
+  }
+
+  /** A play started or ended (the feed's `play`): shown in place, or first when it is new
+   * and belongs to what History shows. */
+  notePlay(change, play) {
+    const history = this.#history;
+    const index = history.items.findIndex((item) => item.id === play.id);
+    if (index >= 0) {
+      const items = history.items.slice();
+      items[index] = play;
+      this.#history = { ...history, items };
+      this.emit(TOPIC.HISTORY, this.#history);
+    } else if (history.query && history.query.matches(play)) {
+      this.#history = { ...history, items: [play, ...history.items] };
+      this.emit(TOPIC.HISTORY, this.#history);
+    }
+    this.emit(TOPIC.PLAY, { change, play });
+  }
+
+  setStreams(streams) {
+    this.#streams = streams;
+    this.emit(TOPIC.STREAMS, streams);
+  }
+
+  /** The stats of `scope` (a stream or a period, as the Stats tab chose it). */
+  setStats(scope, stats) {
+    this.#stats = { scope, stats };
+    this.emit(TOPIC.STATS, this.#stats);
   }
 }
 
