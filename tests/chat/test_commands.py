@@ -6,8 +6,10 @@ on the next !pos; one search text, one Spotify search."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +25,7 @@ from tests.support.simulator import Sim
 from tunedeck.app import create_app
 from tunedeck.chat import commands
 from tunedeck.config import Settings
+from tunedeck.history.models import Play
 from tunedeck.kit.db import Database
 from tunedeck.requests import service
 from tunedeck.requests.context import RequestsContext
@@ -250,3 +253,41 @@ async def test_a_raid_is_answered_at_once_when_the_channel_is_backed_up(
     queue = await chat.say("queue")
     assert queue.startswith("1. ")
     assert f"+{len(links) - 5} more" in queue
+
+
+async def test_last_songs_come_from_the_play_history(chat: Chat) -> None:
+    """``!lastsong`` names the play before the one playing, with its requester;
+    ``!lastsong 3`` the three before it."""
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    async with chat.database.session() as session:
+        for index, (name, by) in enumerate(
+            [("First", None), ("Second", "Zoë"), ("Third", None), ("Fourth", None)]
+        ):
+            at = start + timedelta(minutes=index)
+            session.add(
+                Play(
+                    id=uuid.uuid4(),
+                    started_at=at,
+                    account_id=chat.streamer.account_id,
+                    item_uri=f"spotify:track:{index}",
+                    item_type="track",
+                    name=name,
+                    artists=["Band"],
+                    artist="Band",
+                    album=None,
+                    duration_ms=60_000,
+                    art_url=None,
+                    # The last one plays still.
+                    ended_at=None if index == 3 else at + timedelta(minutes=1),
+                    listened_ms=60_000,
+                    end_reason=None if index == 3 else "natural",
+                    source="request" if by else "context",
+                    requested_by=by,
+                )
+            )
+        await session.commit()
+    assert await chat.say("lastsong") == "Last song: Third — Band"
+    assert await chat.say("lastsong", "3") == (
+        "Last 3 songs: Third — Band · Second — Band (requested by Zoë) · First — Band"
+    )
+    assert await chat.say("lastsong", "many") == "Last song: Third — Band"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from tunedeck.chat.lookups import Finished, Pending
 from tunedeck.chat.pieces import ChatDoor, SubmitOutcome
+from tunedeck.history import service as history
+from tunedeck.history.schemas import PlayOut
 from tunedeck.player.now_playing import NowPlayingStore, Reading
 from tunedeck.queue_page import service as queue_pages
 from tunedeck.requests import service
@@ -186,9 +188,34 @@ async def now_playing(call: ChatCall) -> str:
     return chat_line(f"Now playing: {label}{by}{paused}")
 
 
+LAST_SONGS_MAX = 5
+"""The most songs ``!lastsong <n>`` names."""
+
+
+def _how_many(text: str) -> int:
+    """``!lastsong 3``: how many songs back (1 when not a number, at most LAST_SONGS_MAX)."""
+    word = text.strip().split(" ", 1)[0]
+    return max(1, min(int(word), LAST_SONGS_MAX)) if word.isdecimal() and len(word) < 4 else 1
+
+
+def _play_label(play: PlayOut) -> str:
+    label = track_label(play.name, play.artists)
+    by = f" (requested by {bounded(play.requested_by, 40)})" if play.requested_by else ""
+    return label + by
+
+
 async def last_song(call: ChatCall) -> str:
-    """``!lastsong``: the song before this one, as this process saw it go by; else the
-    last request that played."""
+    """``!lastsong [n]``: the song (or the n songs) before this one, from the play
+    history; without one, as this process saw them go by, else the last request played."""
+    count = _how_many(call.text)
+    plays = await history.last_plays(call.ctx.units, call.account_id, count + 1)
+    ended = [play for play in plays if play.ended_at is not None][:count]
+    if ended:
+        if len(ended) == 1:
+            return chat_line(f"Last song: {_play_label(ended[0])}")
+        return chat_line(
+            f"Last {len(ended)} songs: " + " · ".join(_play_label(play) for play in ended)
+        )
     seen = call.door.recent.previous(call.account_id)
     if seen is not None:
         return chat_line(f"Last song: {track_label(seen.name, seen.artists)}")

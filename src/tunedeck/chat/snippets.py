@@ -46,7 +46,7 @@ class ChatCommand:
 COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("sr", True, False, "request a song: !sr artist - title, or a Spotify link"),
     ChatCommand("song", False, False, "what is playing, and who asked for it"),
-    ChatCommand("lastsong", False, False, "the song before this one"),
+    ChatCommand("lastsong", True, False, "the song before this one (!lastsong 3: the last three)"),
     ChatCommand("queue", False, False, "the next requests"),
     ChatCommand("pos", False, False, "where my next request is, and when it plays"),
     ChatCommand("when", False, False, "the same as !pos"),
