@@ -248,6 +248,9 @@ async def test_graphql_serves_the_same_operations(
         )
         stream = started["data"]["startStream"]
         assert stream["title"] == "Live"
+        # A second start while one is live is a conflict, whatever fields are asked for.
+        again = await gql('mutation { startStream(title: "") { listenedMs plays } }', headers)
+        assert again["errors"][0]["extensions"]["code"] == "stream_live", again
         await add_plays(
             database,
             account,

@@ -113,7 +113,7 @@ async def test_request_messages_over_sse_and_on_resume(
     [link] = songs(sim, 1)
     async with served(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
         opening = await sse_lines(http, server.http, headers, 2)
-        assert opening[0]["data"]["reads"] == ["now_playing", "event", "status", "request"]
+        assert opening[0]["data"]["reads"] == ["now_playing", "event", "status", "request", "play"]
         last = opening[-1]["id"]
         async with feed(server.ws, token=key.key) as watcher:
             taken = await http.post(

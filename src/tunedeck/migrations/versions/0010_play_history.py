@@ -18,9 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from tunedeck.events.partitions import ensure_partitions_sync
-from tunedeck.events.timescale import create_hypertable, is_hypertable
+from sqlalchemy.engine import Connection
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -31,7 +29,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
-    hypertable = postgres and is_hypertable(bind, "platform_events")
+    hypertable = postgres and _is_hypertable(bind, "platform_events")
     table_kwargs: dict[str, Any] = {}
     if postgres and not hypertable:
         table_kwargs["postgresql_partition_by"] = "RANGE (started_at)"
@@ -69,9 +67,9 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_plays_stream_time", ["stream_id", "started_at"], unique=False)
     if hypertable:
-        create_hypertable(bind, "plays", "started_at")
+        _create_hypertable(bind)
     elif postgres:
-        ensure_partitions_sync(bind, datetime.now(UTC), parent="plays")
+        _ensure_partitions(bind, datetime.now(UTC))
 
     op.create_table(
         "open_plays",
@@ -141,3 +139,69 @@ def downgrade() -> None:
         batch_op.drop_index("ix_plays_account_time")
 
     op.drop_table("plays")
+
+
+# ---- frozen helpers (as of this revision: what tunedeck.events.partitions and
+# tunedeck.events.timescale did then, so later changes to them cannot change it) --------
+
+PARTITION_SCHEMA = "event_partitions"
+PARENT = "plays"
+MONTHS_AHEAD = 2  # this month and the next one
+CHUNK_INTERVAL = "7 days"
+
+
+def _is_hypertable(conn: Connection, table: str) -> bool:
+    """Whether ``table`` is a TimescaleDB hypertable here."""
+    extension = "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"
+    if not conn.execute(sa.text(extension)).first():
+        return False
+    found = conn.execute(
+        sa.text("SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = :t"),
+        {"t": table},
+    ).first()
+    return found is not None
+
+
+def _create_hypertable(conn: Connection) -> None:
+    """Turn the (plain, empty) table into a hypertable chunked on ``started_at``."""
+    conn.execute(
+        sa.text(
+            "SELECT create_hypertable(CAST(:table AS regclass), 'started_at', "
+            "chunk_time_interval => CAST(:chunk AS interval))"
+        ),
+        {"table": PARENT, "chunk": CHUNK_INTERVAL},
+    )
+
+
+def _month_start(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def _next_month(start: datetime) -> datetime:
+    if start.month == 12:
+        return start.replace(year=start.year + 1, month=1)
+    return start.replace(month=start.month + 1)
+
+
+def _ensure_partitions(conn: Connection, now: datetime) -> None:
+    """The schema, the default partition and this month's and the next month's partitions
+    of the (just created, hence empty and partition-less) partitioned table."""
+    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PARTITION_SCHEMA}"'))
+    conn.execute(
+        sa.text(
+            f'CREATE TABLE "{PARTITION_SCHEMA}"."{PARENT}_default" PARTITION OF "{PARENT}" DEFAULT'
+        )
+    )
+    start = _month_start(now)
+    for _ in range(MONTHS_AHEAD):
+        end = _next_month(start)
+        name = f"{PARENT}_{start.year:04d}_{start.month:02d}"
+        # Bounds are literals from our own datetimes: DDL takes no bind parameters.
+        conn.execute(
+            sa.text(
+                f'CREATE TABLE "{PARTITION_SCHEMA}"."{name}" PARTITION OF "{PARENT}" '
+                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+            )
+        )
+        start = end

@@ -14,14 +14,13 @@ searches still work, reading the column.
 from __future__ import annotations
 
 import logging
+import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
-
-from tunedeck.history.models import search_text_of
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -129,3 +128,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_plays_stream_time")
         batch_op.create_index("ix_plays_stream_time", ["stream_id", "started_at"], unique=False)
         batch_op.drop_column("search_text")
+
+
+# ---- frozen helper (as of this revision: tunedeck.history.models' search text then) ----
+
+
+def search_text_of(
+    name: str | None, artists: Iterable[str], album: str | None, requested_by: str | None
+) -> str:
+    """The fields, NFKC-normalized and case-folded, one per line (a search never matches
+    across two fields)."""
+    parts = [name, *artists, album, requested_by]
+    return "\n".join(unicodedata.normalize("NFKC", part).casefold() for part in parts if part)
