@@ -259,7 +259,16 @@ async def attach_open_play(
     row = await session.get(OpenPlay, account_id)
     if row is None:
         return
-    row.stream_id = stream_row.id
+    # A statement, not a change of the loaded row: the recorder may close the play in the
+    # meantime, and then nothing is attached (an ORM flush would fail on the missing row).
+    attached = await session.execute(
+        update(OpenPlay)
+        .where(OpenPlay.account_id == account_id, OpenPlay.play_id == row.play_id)
+        .values(stream_id=stream_row.id)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(attached, "rowcount", 0):
+        return
     offset = round((row.started_at - stream_row.started_at).total_seconds() * 1000)
     await session.execute(
         update(Play)
