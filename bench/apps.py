@@ -43,10 +43,11 @@ def limits_for(settings: Settings, calls: int) -> Settings:
 
 @asynccontextmanager
 async def served(
-    app: FastAPI, base_url: str = "http://tunedeck"
+    app: FastAPI, base_url: str = "http://127.0.0.1:8000"
 ) -> AsyncIterator[httpx.AsyncClient]:
     """``app`` (just built) with start-up frozen as ``serve`` does, then started (its
-    lifespan), and a client calling it through its ASGI interface."""
+    lifespan), and a client calling it through its ASGI interface (as the default public
+    URL: a host the app answers as)."""
     freeze_startup_objects()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -357,7 +357,7 @@ async def action_latency(url: str) -> dict[str, float]:
         encryption_keys=Keyring.generate().serialize(),
     )
     app = bench_app(settings)
-    async with served(app, "http://bench") as client:
+    async with served(app) as client:
         units: UnitsOfWork = app_runtime(app).units
         account = await accounts.create_account(units, f"bench-{secrets.token_hex(4)}")
         key = await accounts.create_key(operator(units, account), "bench", ["spotify:playback"])
