@@ -50,6 +50,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
+def private_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[str]:
+    """A migrated database of ``request.param``'s backend for one test package alone
+    (``name`` its SQLite file's), dropped after: the body of such a package's
+    ``database_url`` fixture (``yield from``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+        asyncio.run(upgrade_database(url))
+        yield url
+        return
+    request.getfixturevalue("postgres_url")  # the shared fixture decides skip / fail
+    url = services.create_database()
+    try:
+        asyncio.run(upgrade_database(url))
+        yield url
+    finally:
+        services.drop_database(url)
+
+
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[Database]:
     db = Database(database_url)

@@ -9,7 +9,6 @@ theirs must not set ours. Between tests every account is made unwatched again.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,7 +21,7 @@ from sqlalchemy import delete
 
 from tests.kit import storage
 from tests.realtime.recorder import Recorder
-from tests.support import accounts, services
+from tests.support import accounts
 from tests.support import app as app_fixtures
 from tests.support.app import app_settings
 from tests.support.connections import save_minted
@@ -33,7 +32,6 @@ from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
 from tunedeck.kit.db import Database
 from tunedeck.kit.http import create_http_client
 from tunedeck.kit.leases import Lease, new_owner
-from tunedeck.migrations.apply import upgrade_database
 from tunedeck.player.models import ManualConnectWindow
 from tunedeck.player.now_playing import NowPlayingStore
 from tunedeck.realtime.models import RealtimeWatcher, SpotifyAppPause
@@ -131,18 +129,7 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated database per backend for the real-time tests alone."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('realtime') / 'realtime.db'}"
-        asyncio.run(upgrade_database(url))
-        yield url
-        return
-    request.getfixturevalue("postgres_url")  # the shared fixture decides skip / fail
-    url = services.create_database()
-    try:
-        asyncio.run(upgrade_database(url))
-        yield url
-    finally:
-        services.drop_database(url)
+    yield from storage.private_database_url(request, tmp_path_factory, "realtime")
 
 
 @pytest.fixture(scope="session")

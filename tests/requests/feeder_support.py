@@ -10,7 +10,6 @@ names them); they replace the package's ``sim`` there.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -24,13 +23,11 @@ from tests.kit import storage
 from tests.realtime.conftest import FAST, connect, forget_watching, new_account
 from tests.realtime.support import eventually
 from tests.support import app as app_fixtures
-from tests.support import services
 from tests.support import simulator as simulator_fixtures
 from tests.support.app import app_settings
 from tests.support.simulator import Sim
 from tunedeck.events.models import OutboxEvent, PlatformEvent
 from tunedeck.kit.db import Database, utcnow
-from tunedeck.migrations.apply import upgrade_database
 from tunedeck.requests.models import RequestPlayback, RequestSettingsRow, SongRequest
 from tunedeck.requests.settings import RequestSettings
 from tunedeck.runtime import Runtime, build_runtime
@@ -64,18 +61,7 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated database per backend for the feeder's tests alone."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('feeder') / 'feeder.db'}"
-        asyncio.run(upgrade_database(url))
-        yield url
-        return
-    request.getfixturevalue("postgres_url")
-    url = services.create_database()
-    try:
-        asyncio.run(upgrade_database(url))
-        yield url
-    finally:
-        services.drop_database(url)
+    yield from storage.private_database_url(request, tmp_path_factory, "feeder")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from tunedeck.accounts.context import CallContext, authorize
 from tunedeck.accounts.models import Account
 from tunedeck.accounts.permissions import Permission
 from tunedeck.accounts.secrets import SecretKind, display_prefix, hash_secret, kind_of, new_secret
+from tunedeck.accounts.service import LAST_USED_RESOLUTION  # as API keys: reads stay reads
 from tunedeck.chat import repository as repo
 from tunedeck.chat.schemas import MAX_LABEL, BotSnippets, ChatTokenCreated, ChatTokenOut
 from tunedeck.chat.snippets import render_snippets
@@ -25,9 +25,6 @@ from tunedeck.kit.db import utcnow
 from tunedeck.kit.errors import NotFound, Unauthorized, ValidationFailed
 from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.requests.models import ChatToken
-
-# A bot calls on every chat command: stamping each call would turn reads into writes.
-LAST_USED_RESOLUTION = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
