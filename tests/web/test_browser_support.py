@@ -23,6 +23,7 @@ PAGES = (
     "overlay/overlay.html",
     "overlay/builder.html",
     "queue_page/queue.html",
+    "setup/index.html",
 )
 
 
