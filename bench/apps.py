@@ -12,14 +12,21 @@ more calls with one key than a client should, and a 429 is not what it measures.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from tunedeck.config import Settings
+from tunedeck.connections import repository as connections
+from tunedeck.kit.crypto import Keyring
+from tunedeck.kit.db import Database, utcnow
 from tunedeck.realtime.serving import freeze_startup_objects
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 
 def limits_for(settings: Settings, calls: int) -> Settings:
@@ -53,3 +60,24 @@ async def served(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client:
             yield client
+
+
+async def store_demo_connection(
+    db: Database, keyring: Keyring, account_id: uuid.UUID, minted: dict[str, Any]
+) -> None:
+    """Connect ``account_id`` to the simulator's demo user with tokens ``minted`` by its
+    ``/_sim/tokens`` (the demo app's credentials stored as an account's are)."""
+    async with db.session() as session:
+        await connections.save_app_credentials(
+            session, keyring, account_id, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        )
+        await connections.save_connection(
+            session,
+            keyring,
+            account_id,
+            access_token=minted["access_token"],
+            refresh_token=minted["refresh_token"],
+            expires_at=utcnow() + timedelta(hours=1),
+            scopes=minted["scope"],
+            spotify_user_id="demo",
+        )

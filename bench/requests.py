@@ -41,13 +41,12 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
-from bench.apps import served
+from bench.apps import served, store_demo_connection
 from bench.databases import REDIS_URL, postgres_database, sqlite_database
 from bench.simulator_process import simulator
 from tunedeck.accounts import service as accounts
@@ -57,9 +56,8 @@ from tunedeck.app import create_app
 from tunedeck.chat import tokens
 from tunedeck.chat.lookups import Finished
 from tunedeck.config import Settings
-from tunedeck.connections import repository as connections
 from tunedeck.kit.crypto import Keyring
-from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.db import Database
 from tunedeck.kit.unit_of_work import UnitsOfWork
 from tunedeck.requests import service
 from tunedeck.requests.context import RequestsContext
@@ -68,7 +66,7 @@ from tunedeck.requests.schemas import State
 from tunedeck.runtime import Runtime, app_runtime
 from tunedeck.simulator.catalog_builder import build_catalog
 from tunedeck.simulator.config import SimulatorConfig
-from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID
 
 LATENCY_MS = 50
 VIEWERS = int(os.environ.get("TUNEDECK_BENCH_RAID_VIEWERS", "500"))
@@ -196,20 +194,7 @@ async def connect_channel(db: Database, keyring: Keyring, sim_url: str) -> Chann
         ).json()
     units = UnitsOfWork(db)
     account = await accounts.create_account(units, f"raid-{uuid.uuid4().hex[:8]}")
-    async with db.session() as session:
-        await connections.save_app_credentials(
-            session, keyring, account.id, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-        )
-        await connections.save_connection(
-            session,
-            keyring,
-            account.id,
-            access_token=minted["access_token"],
-            refresh_token=minted["refresh_token"],
-            expires_at=utcnow() + timedelta(hours=1),
-            scopes=minted["scope"],
-            spotify_user_id="demo",
-        )
+    await store_demo_connection(db, keyring, account.id, minted)
     created = await tokens.create_chat_token(
         operator(units, account), "raid", trust_roles=True, public_url="http://tunedeck"
     )

@@ -25,22 +25,20 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from bench.apps import limits_for, served
+from bench.apps import limits_for, served, store_demo_connection
 from bench.simulator_process import simulator
 from tunedeck.accounts import service as accounts
 from tunedeck.accounts.context import operator
 from tunedeck.app import create_app, prepare_storage
 from tunedeck.config import Settings
-from tunedeck.connections import repository as connections
 from tunedeck.kit.crypto import Keyring
-from tunedeck.kit.db import Database, utcnow
+from tunedeck.kit.db import Database
 from tunedeck.kit.unit_of_work import UnitsOfWork
-from tunedeck.simulator.defaults import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tunedeck.simulator.defaults import DEMO_CLIENT_ID
 
 LATENCY_MS = 50
 ROUNDS = 100
@@ -65,20 +63,7 @@ async def connect_demo(settings: Settings, sim_url: str) -> str:
         units = UnitsOfWork(db)
         account = await accounts.create_account(units, f"bench-{uuid.uuid4().hex[:8]}")
         key = await accounts.create_key(operator(units, account), "bench", ["spotify:read"])
-        async with db.session() as session:
-            await connections.save_app_credentials(
-                session, keyring, account.id, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-            )
-            await connections.save_connection(
-                session,
-                keyring,
-                account.id,
-                access_token=minted["access_token"],
-                refresh_token=minted["refresh_token"],
-                expires_at=utcnow() + timedelta(hours=1),
-                scopes=minted["scope"],
-                spotify_user_id="demo",
-            )
+        await store_demo_connection(db, keyring, account.id, minted)
     finally:
         await db.dispose()
     return key.key
