@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import httpx
 
 from tunedeck.kit.errors import TuneDeckError
+from tunedeck.kit.single_flight import SingleFlight
 from tunedeck.player.context import SpotifyClients
 from tunedeck.player.errors import map_spotify_error
-from tunedeck.player.now_playing import NowPlayingStore
+from tunedeck.player.now_playing import NowPlayingStore, Reading
 from tunedeck.player.schemas import NowPlayingOut
 from tunedeck.realtime.messages import NowPlaying, Status, StatusKind
 from tunedeck.requests.requesters import RequesterNames
@@ -49,6 +50,10 @@ class Snapshots:
         self.store = now_playing
         self.clients = clients
         self.requesters = requesters
+        # The now_playing built from each account's latest reading: the clients arriving
+        # while that reading is fresh share it (and its one requester lookup).
+        self._built: dict[uuid.UUID, tuple[Reading, NowPlayingOut | None]] = {}
+        self._building: SingleFlight[uuid.UUID, NowPlayingOut | None] = SingleFlight()
 
     async def now_playing(self, account_id: uuid.UUID) -> Snapshot:
         announced = self.store.announced(account_id)
@@ -63,7 +68,19 @@ class Snapshots:
             reading = await self.store.read(account_id, ask)
         except (SpotifyError, TuneDeckError, httpx.HTTPError) as exc:
             return _unavailable(exc)
-        return Snapshot(NowPlaying(now_playing=await self._out(account_id, reading.playback)))
+        return Snapshot(NowPlaying(now_playing=await self._shared_out(account_id, reading)))
+
+    async def _shared_out(self, account_id: uuid.UUID, reading: Reading) -> NowPlayingOut | None:
+        built = self._built.get(account_id)
+        if built is not None and built[0] is reading:
+            return built[1]
+
+        async def build() -> NowPlayingOut | None:
+            out = await self._out(account_id, reading.playback)
+            self._built[account_id] = (reading, out)
+            return out
+
+        return await self._building.run(account_id, build)
 
     async def _out(self, account_id: uuid.UUID, playback: Playback | None) -> NowPlayingOut | None:
         if playback is None:
