@@ -28,6 +28,7 @@ from tests.support.app import asgi_client, replaced
 from tunedeck.accounts.throttle import FailedLogins
 from tunedeck.app import create_app
 from tunedeck.config import Settings
+from tunedeck.kit.token_bucket import Available, Bucket, MemoryBuckets, Rate
 from tunedeck.realtime.serving import uvicorn_options
 from tunedeck.runtime import app_runtime
 
@@ -135,6 +136,71 @@ async def test_wrong_keys_sent_at_once_each_need_an_attempt(settings: Settings) 
         )
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [401] * BURST + [429] * (30 - BURST)
+
+
+class CountedBuckets(MemoryBuckets):
+    """Buckets in memory that count how often an attempt read one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def available(self, bucket: Bucket) -> Available:
+        self.reads += 1
+        return await super().available(bucket)
+
+
+SCOPE = {"type": "http", "client": HOME, "headers": []}
+
+
+async def test_attempts_waiting_for_an_address_are_woken_one_per_lookup_that_ends() -> None:
+    """Ten thousand good clients of one address (overlays behind one NAT, a restart's
+    reconnections) wait for the burst's lookups: each end wakes one waiting attempt,
+    not all of them, so each attempt reads its bucket about once, not once per wake."""
+    store = CountedBuckets()
+    throttle = FailedLogins(store, Rate(SLOW, BURST))
+    most_at_once = 0
+    inside = 0
+
+    async def attempt() -> None:
+        nonlocal inside, most_at_once
+        async with throttle.attempt(SCOPE):
+            inside += 1
+            most_at_once = max(most_at_once, inside)
+            await asyncio.sleep(0)  # the lookup
+            inside -= 1
+
+    attempts = 300
+    await asyncio.gather(*(attempt() for _ in range(attempts)))
+    assert most_at_once == BURST
+    # One read to start, one more after being woken; every wake woke all waiters before:
+    # some attempts x attempts / BURST (30,000 here).
+    assert store.reads <= 2 * attempts
+    assert not throttle._waiting
+    assert not throttle._under_way
+    assert not throttle._woken
+
+
+async def test_a_cancelled_waiting_attempt_passes_its_turn_on() -> None:
+    store = CountedBuckets()
+    throttle = FailedLogins(store, Rate(SLOW, 1))
+    release = asyncio.Event()
+    served: list[int] = []
+
+    async def attempt(n: int) -> None:
+        async with throttle.attempt(SCOPE):
+            served.append(n)
+            await release.wait()
+
+    first = asyncio.create_task(attempt(0))
+    waiting = [asyncio.create_task(attempt(n)) for n in (1, 2, 3)]
+    await asyncio.sleep(0)  # each has read its bucket and waits, in the order they came
+    assert len(throttle._waiting["failed:203.0.113.10"]) == 3
+    waiting[0].cancel()  # the first in line leaves before its turn
+    release.set()
+    await asyncio.gather(first, waiting[1], waiting[2])
+    assert served == [0, 2, 3]
+    assert waiting[0].cancelled()
 
 
 Door = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]

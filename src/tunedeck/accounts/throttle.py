@@ -14,7 +14,10 @@ A failure is only known once the credential was looked up, so attempts under way
 counted too: an address has at most as many lookups under way in a process as its
 bucket has tokens, and a further attempt waits for one of them to end (a few
 milliseconds) before it is looked at. Otherwise a thousand wrong keys sent at once would
-all be looked up before the first failure was counted.
+all be looked up before the first failure was counted. The attempts waiting for an
+address are woken one per lookup that ends, in the order they came: ten thousand good
+connections arriving at once from one address (overlays behind one NAT, a restart's
+reconnections) cost one bucket read each, not one per attempt per wake.
 
 Buckets live in Redis when ``TUNEDECK_REDIS_URL`` is set (every process shares them,
 under the deployment's namespace), in memory otherwise, as the player's rate limits do;
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
@@ -76,9 +79,11 @@ class FailedLogins:
         self.store = store
         self.rate = rate
         self.metrics = metrics
-        # Lookups under way, per bucket; ``_settled`` is set (and replaced) when one ends.
+        # Lookups under way, per bucket; the attempts waiting for one of them to end, and
+        # those woken that have not looked yet (each will take the place it was woken for).
         self._under_way: Counter[str] = Counter()
-        self._settled = asyncio.Event()
+        self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
+        self._woken: Counter[str] = Counter()
 
     @classmethod
     def from_settings(
@@ -128,24 +133,71 @@ class FailedLogins:
 
     async def _start(self, bucket: Bucket, transport: str) -> None:
         """Count a lookup under way for ``bucket``, once it has a token to pay for a
-        failure that no lookup under way has claimed; refuse when it has none."""
-        while True:
-            free = await self.store.available(bucket)
-            if free.tokens == 0:
-                self._count("throttled", transport)
-                raise TooManyFailedLogins(free.retry_after)
-            if self._under_way[bucket.key] < free.tokens:
-                self._under_way[bucket.key] += 1
-                return
-            settled = self._settled  # nothing awaited since the count was read
-            await settled.wait()
+        failure that no lookup under way has claimed; refuse when it has none.
+
+        An attempt woken by a lookup's end that does not take the place it freed (refused,
+        cancelled) passes the wake on, so no attempt waits for a lookup that never ends."""
+        key = bucket.key
+        woken = False
+        try:
+            while True:
+                free = await self.store.available(bucket)
+                if free.tokens == 0:
+                    self._count("throttled", transport)
+                    raise TooManyFailedLogins(free.retry_after)
+                if self._under_way[key] < free.tokens:
+                    self._under_way[key] += 1
+                    if self._under_way[key] + self._woken[key] < free.tokens:
+                        self._wake_one(key)  # room for the next one too (tokens earned back)
+                    return
+                await self._wait_for_a_lookup(key)
+                woken = True
+                self._was_woken(key)
+        except BaseException:
+            if woken:
+                self._wake_one(key)
+            raise
+
+    async def _wait_for_a_lookup(self, key: str) -> None:
+        """Until a lookup under way for ``key`` ends and this is the first attempt waiting."""
+        woken = asyncio.get_running_loop().create_future()
+        waiting = self._waiting.setdefault(key, deque())
+        waiting.append(woken)
+        try:
+            await woken
+        except BaseException:
+            if woken in waiting:
+                waiting.remove(woken)
+                if not waiting:
+                    del self._waiting[key]
+            elif not woken.cancelled():
+                self._was_woken(key)
+                self._wake_one(key)  # woken and cancelled at once: the next one goes
+            raise
 
     def _end(self, bucket: Bucket) -> None:
         self._under_way[bucket.key] -= 1
         if self._under_way[bucket.key] <= 0:
             del self._under_way[bucket.key]
-        self._settled.set()
-        self._settled = asyncio.Event()
+        self._wake_one(bucket.key)
+
+    def _wake_one(self, key: str) -> None:
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            return
+        while waiting:
+            woken = waiting.popleft()
+            if not woken.done():
+                woken.set_result(None)
+                self._woken[key] += 1
+                break
+        if not waiting:
+            del self._waiting[key]
+
+    def _was_woken(self, key: str) -> None:
+        self._woken[key] -= 1
+        if self._woken[key] <= 0:
+            del self._woken[key]
 
     def _count(self, outcome: str, transport: str) -> None:
         if self.metrics is None:
