@@ -88,9 +88,8 @@ def serve(
 ) -> None:
     """Serve TuneDeck (configured by TUNEDECK_*). On a fresh data directory it makes the
     database and the encryption key file, and prints a one-time setup link."""
-    import asyncio
-
     from tunedeck.config import get_settings, listening_settings
+    from tunedeck.realtime.serving import run_serving
     from tunedeck.serve import ServeError, ensure_keys
     from tunedeck.serve import serve as run_serve
 
@@ -98,7 +97,7 @@ def serve(
     _start_logging(settings)
     try:
         ensure_keys(settings)  # fail before listening
-        asyncio.run(run_serve(settings))
+        run_serving(run_serve(settings))
     except (KeyringError, ServeError) as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:

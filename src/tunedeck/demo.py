@@ -29,7 +29,7 @@ from tunedeck.config import Settings, origin_for
 from tunedeck.connections.token_manager import redirect_uri_for
 from tunedeck.kit.errors import NotFound
 from tunedeck.kit.unit_of_work import UnitsOfWork
-from tunedeck.realtime.serving import freeze_startup_objects, uvicorn_options
+from tunedeck.realtime.serving import freeze_startup_objects, run_serving, uvicorn_options
 from tunedeck.runtime import app_runtime
 from tunedeck.simulator.app import create_simulator_app
 from tunedeck.simulator.config import AppConfig, SimulatorConfig
@@ -177,4 +177,4 @@ async def serve_demo(settings: Settings) -> None:
 def run_demo(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Blocking entry point of ``tunedeck demo``."""
     settings = demo_settings(settings, host or settings.host, port or settings.port)
-    asyncio.run(serve_demo(settings))
+    run_serving(serve_demo(settings))
