@@ -1,6 +1,7 @@
 """The play history's upkeep, one supervised loop per polling process: streams left open
 with nothing playing are closed, open plays nobody follows any more are ended (as an
-estimate), old plays are deleted (retention) and the months ahead get their partitions.
+estimate), closed months are summed up for the stats (``months``), old plays are deleted
+(retention, their months' sums forgotten) and the months ahead get their partitions.
 
 Every step is a short unit of work of its own, and each is safe to run in several
 processes at once (the updates are conditional on what they change).
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from tunedeck.config import Settings
 from tunedeck.events import partitions
-from tunedeck.history import repository
+from tunedeck.history import months, repository
 from tunedeck.history.tracking import stopped_at
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import utcnow
@@ -71,6 +72,7 @@ class HistoryMaintenance:
         if self._retention_at is None or now - self._retention_at >= RETENTION_EVERY:
             await self.apply_retention(now)
             self._retention_at = now
+        await months.sum_up_closed_months(self.units, now)
 
     async def close_idle_streams(self, now: datetime) -> list[uuid.UUID]:
         idle = timedelta(seconds=self.settings.stream_idle_seconds)
@@ -125,5 +127,6 @@ class HistoryMaintenance:
                 logger.info("dropped play partitions %s", ", ".join(dropped))
         async with self.units.begin() as work:
             deleted = await repository.delete_plays_before(work.session, cutoff)
+            await months.forget_before(work.session, cutoff)
         if deleted:
             logger.info("deleted %d play(s) older than %s", deleted, cutoff.date())

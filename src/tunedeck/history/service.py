@@ -297,9 +297,10 @@ async def stats_of(ctx: CallContext, query: StatsQueryIn) -> StatsOut:
             selected = PlayFilter(account_id, since=since, until=until)
         assert since is not None
         assert until is not None
-        totals = await stats.totals(session, selected)
-        tracks, artists = await stats.top_tracks_and_artists(session, selected, query.top)
-        requesters = await stats.top_by(session, selected, Play.requested_by, query.top)
+        rows = await stats.grouped(session, selected)
+        totals = stats.totals(rows)
+        tracks, artists = stats.top_tracks_and_artists(rows, query.top)
+        requesters = stats.top_requesters(rows, query.top)
         asked = await stats.requests(session, account_id, since, until)
     return StatsOut(
         since=since,

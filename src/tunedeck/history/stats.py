@@ -1,12 +1,12 @@
 """The statements behind ``/v1/stats``: aggregates over one account's plays (a stream's
 or a period's), and its requests from the request queue's table.
 
-Three grouped statements read the period's plays (on PostgreSQL, its partitions only):
-one by how plays ended (totals, skip rates, end reasons), one by track and artist (both
-tops: an artist's figures are its tracks' summed), one over requested plays (the top
-requesters). What costs is reading and grouping every play of the period once per
-statement, so the figures are folded from as few passes as there are groupings, rather
-than one statement per figure.
+Three groupings make every figure: by how plays ended and where they came from (totals,
+skip rates, end reasons), by track and first artist (both tops: an artist's figures are
+its tracks' summed), by requester. Each is read as grouped rows, from the plays (a
+stream, a period's edges) and, for a period's closed months, from their sums
+(``history.months``: a year is some sixty thousand sums instead of two hundred thousand
+plays), and the rows are folded here, so a figure is the same whichever way it came.
 """
 
 from __future__ import annotations
@@ -15,16 +15,101 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tunedeck.history import months
 from tunedeck.history.models import Play
+from tunedeck.history.months import Grouping
 from tunedeck.history.repository import PlayFilter, _where
 from tunedeck.history.schemas import CountOut, RuleCountOut, SkipRateOut
 from tunedeck.requests.models import SongRequest
 
 SKIPS = ("skipped", "previous")
 ENDED = ("natural", "skipped", "previous", "replaced", "stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """The rows of the three groupings (every source of rows summed together)."""
+
+    totals: list[Any]
+    """(end reason, source, plays, listened ms)"""
+    tracks: list[Any]
+    """(uri, first artist, greatest name, plays, listened ms, duration ms)"""
+    requesters: list[Any]
+    """(requester, plays, listened ms)"""
+
+
+async def grouped(session: AsyncSession, selected: PlayFilter) -> Grouped:
+    """The grouped rows of ``selected``: a stream's from its plays; a period's from the
+    sums of its longest run of summed-up months and from the plays of the rest of it,
+    each grouping one statement over both (``UNION ALL``, summed again)."""
+    account_id = selected.account_id
+    parts: list[tuple[Grouping, Grouping, Grouping]] = []
+    if selected.stream_id is not None or selected.since is None or selected.until is None:
+        parts.append(_plays(selected))
+    else:
+        run = await months.summed_run(session, account_id, selected.since, selected.until)
+        if run is not None:
+            parts.append(
+                (
+                    months.totals_sums(account_id, run),
+                    months.track_sums(account_id, run),
+                    months.requester_sums(account_id, run),
+                )
+            )
+        for since, until in months.uncovered(selected.since, selected.until, run):
+            parts.append(_plays(PlayFilter(account_id, since=since, until=until)))
+    totals, tracks, requesters = (
+        _summed([part[index] for part in parts], keys, named=index == 1)
+        for index, keys in enumerate((2, 2, 1))
+    )
+    return Grouped(
+        totals=list(await session.execute(totals)),
+        tracks=list(await session.execute(tracks)),
+        requesters=list(await session.execute(requesters)),
+    )
+
+
+def _plays(selected: PlayFilter) -> tuple[Grouping, Grouping, Grouping]:
+    """The three groupings of ``selected``'s plays, in the shapes of the months' sums."""
+    where = _where(selected)
+    heard = func.coalesce(func.sum(Play.listened_ms), 0)
+    totals = (
+        select(Play.end_reason, Play.source, func.count(), heard)
+        .where(*where)
+        .group_by(Play.end_reason, Play.source)
+    )
+    tracks = (
+        select(
+            Play.item_uri,
+            Play.artist,
+            func.max(Play.name),
+            func.count(),
+            heard,
+            func.coalesce(func.sum(Play.duration_ms), 0),
+        )
+        .where(*where, or_(Play.item_uri.is_not(None), Play.artist.is_not(None)))
+        .group_by(Play.item_uri, Play.artist)
+    )
+    requesters = (
+        select(Play.requested_by, func.count(), heard)
+        .where(*where, Play.requested_by.is_not(None))
+        .group_by(Play.requested_by)
+    )
+    return totals, tracks, requesters
+
+
+def _summed(selects: list[Grouping], keys: int, *, named: bool) -> Grouping:
+    """One statement summing ``selects`` (same shape: ``keys`` key columns, then a name
+    when ``named``, then figures) by their keys; a track keeps its greatest name."""
+    if len(selects) == 1:
+        return selects[0]
+    rows = union_all(*selects).subquery()
+    key_columns, rest = list(rows.c)[:keys], list(rows.c)[keys:]
+    name = [func.max(rest.pop(0))] if named else []
+    return select(*key_columns, *name, *(func.sum(c) for c in rest)).group_by(*key_columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +126,12 @@ def _rate(plays: int, skipped: int) -> SkipRateOut:
     return SkipRateOut(plays=plays, skipped=skipped, rate=skipped / plays if plays else None)
 
 
-async def totals(session: AsyncSession, selected: PlayFilter) -> Totals:
-    """Plays, minutes, skip rates and end reasons, from one statement grouped by how each
-    play ended and where it came from (a dozen groups at most)."""
-    rows = await session.execute(
-        select(
-            Play.end_reason,
-            Play.source,
-            func.count(),
-            func.coalesce(func.sum(Play.listened_ms), 0),
-        )
-        .where(*_where(selected))
-        .group_by(Play.end_reason, Play.source)
-    )
+def totals(rows: Grouped) -> Totals:
+    """Plays, minutes, skip rates and end reasons, from the rows grouped by how each play
+    ended and where it came from (a dozen groups at most, per source of rows)."""
     plays = listened = ended = skipped = ended_req = skipped_req = 0
     reasons: dict[str, int] = {}
-    for reason, source, count, heard in rows:
+    for reason, source, count, heard in rows.totals:
         count, heard, requested = int(count), int(heard or 0), source == "request"
         plays += count
         listened += heard
@@ -83,8 +158,9 @@ async def totals(session: AsyncSession, selected: PlayFilter) -> Totals:
 
 @dataclass
 class _Group:
-    """A track's or an artist's figures, summed over the grouped rows; a track is labelled
-    by the greatest name and artist among its rows (as ``max()`` over its plays)."""
+    """A track's, an artist's or a requester's figures, summed over the grouped rows; a
+    track is labelled by the greatest name and artist among its rows (as ``max()`` over
+    its plays)."""
 
     key: str
     name: str = ""
@@ -116,28 +192,14 @@ def _top(groups: dict[str, _Group], limit: int, *, heard: bool) -> list[CountOut
     return [group.out(heard=heard) for group in ranked]
 
 
-async def top_tracks_and_artists(
-    session: AsyncSession, selected: PlayFilter, limit: int
-) -> tuple[list[CountOut], list[CountOut]]:
-    """The top tracks and the top (first) artists, from one statement grouped by track
-    and artist: an artist's figures are the sum of its tracks'. How much of a track was
-    heard is its time heard over its plays' durations (the mean share of its plays, as
-    a track's duration does not change), summed as integers: no division per play."""
-    rows = await session.execute(
-        select(
-            Play.item_uri,
-            Play.artist,
-            func.max(Play.name),
-            func.count(),
-            func.coalesce(func.sum(Play.listened_ms), 0),
-            func.coalesce(func.sum(Play.duration_ms), 0),
-        )
-        .where(*_where(selected), or_(Play.item_uri.is_not(None), Play.artist.is_not(None)))
-        .group_by(Play.item_uri, Play.artist)
-    )
+def top_tracks_and_artists(rows: Grouped, limit: int) -> tuple[list[CountOut], list[CountOut]]:
+    """The top tracks and the top (first) artists, from the rows grouped by track and
+    artist: an artist's figures are the sum of its tracks'. How much of a track was heard
+    is its time heard over its plays' durations (the mean share of its plays, as a
+    track's duration does not change), summed as integers: no division per play."""
     tracks: dict[str, _Group] = {}
     artists: dict[str, _Group] = {}
-    for uri, artist, name, plays, listened, duration in rows:
+    for uri, artist, name, plays, listened, duration in rows.tracks:
         figures = (int(plays), int(listened or 0), int(duration or 0))
         if uri is not None:
             tracks.setdefault(uri, _Group(uri)).add(str(name), artist or "", figures)
@@ -146,21 +208,14 @@ async def top_tracks_and_artists(
     return _top(tracks, limit, heard=True), _top(artists, limit, heard=False)
 
 
-async def top_by(
-    session: AsyncSession, selected: PlayFilter, column: Any, limit: int
-) -> list[CountOut]:
-    """The top values of ``column`` (the requester) by plays."""
-    count = func.count()
-    rows = await session.execute(
-        select(column, count, func.coalesce(func.sum(Play.listened_ms), 0))
-        .where(*_where(selected), column.is_not(None))
-        .group_by(column)
-        .order_by(count.desc(), column)
-        .limit(limit)
-    )
+def top_requesters(rows: Grouped, limit: int) -> list[CountOut]:
+    """The requesters whose requests played most (ties by name)."""
+    requesters: dict[str, _Group] = {}
+    for who, plays, listened in rows.requesters:
+        requesters.setdefault(who, _Group(who)).add(who, "", (int(plays), int(listened), 0))
+    ranked = sorted(requesters.values(), key=lambda g: (-g.plays, g.key))[:limit]
     return [
-        CountOut(key=str(value), label=str(value), plays=int(plays), listened_ms=int(listened))
-        for value, plays, listened in rows
+        CountOut(key=g.key, label=g.key, plays=g.plays, listened_ms=g.listened_ms) for g in ranked
     ]
 
 
