@@ -3,7 +3,7 @@
 - the body size limit refuses before reading (Content-Length up front; a chunked body
   counted and left unread past the limit), in the standard error shape;
 - an unhandled error answers the standard 500 and leaves the keep-alive connection
-  usable (the next request on it succeeds);
+  usable (the next request on it succeeds); a client hanging up mid-body is no error;
 - a 405 names every method of the path in ``Allow``.
 """
 
@@ -42,6 +42,12 @@ def _app() -> tuple[FastAPI, dict[str, Any]]:
     async def echo(body: Echo, request: Request) -> Echo:
         seen["calls"] += 1
         return body
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        # Reads its body itself, as the GraphQL door does.
+        seen["calls"] += 1
+        return {"bytes": len(await request.body())}
 
     @app.get("/crash")
     async def crash() -> None:
@@ -172,6 +178,46 @@ def test_an_unhandled_error_answers_500_and_keeps_the_connection(
     assert seen["ports"] == [first, first]
     logged = [r for r in caplog.records if r.exc_info and "secret-token" in str(r.exc_info[1])]
     assert logged, "the traceback is logged for the operator"
+
+
+async def test_a_client_leaving_while_its_body_is_read_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that gives up waiting and hangs up mid-body (a bot on a timeout) is not
+    an unhandled error: no traceback in the operator's log, no 500 attempted."""
+    app, seen = _app()
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/raw",
+        "raw_path": b"/raw",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+    parts = iter([{"type": "http.request", "body": b'{"text": ', "more_body": True}])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(parts, {"type": "http.disconnect"})
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert seen["calls"] == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [499]
 
 
 def test_an_oversized_body_closes_only_its_own_connection() -> None:

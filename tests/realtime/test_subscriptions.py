@@ -129,7 +129,11 @@ async def test_a_subscription_sent_over_http_is_refused(
 ) -> None:
     """A subscription streams over WebSocket; posted, it is a mistake (400), never a 500."""
     keys = await streamer(database, sim)
-    async with served(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
+    # (A generous timeout: a loaded 2-core machine may take seconds to answer.)
+    async with (
+        served(settings) as server,
+        httpx.AsyncClient(base_url=server.base, timeout=30) as http,
+    ):
         for accept in ("application/json", "multipart/mixed", "text/event-stream"):
             answer = await http.post(
                 "/graphql",

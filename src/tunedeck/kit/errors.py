@@ -14,13 +14,14 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -344,6 +345,17 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _tunedeck_error(request, database_unavailable())
 
 
+CLIENT_LEFT = 499
+"""The status logged for a request whose client left before it was read (nginx's
+"client closed request"); nobody receives it."""
+
+
+async def _client_left(request: Request, exc: Exception) -> Response:
+    # The client hung up while its body was read (it gave up waiting): nothing failed here.
+    logger.info("client left before its request was read: %s %s", request.method, request.url.path)
+    return Response(status_code=CLIENT_LEFT)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Log the traceback for the operator; the client only learns that it failed.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -397,6 +409,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(ClientDisconnect, _client_left)
     # The classes a database outage raises; each is judged by is_database_unavailable.
     for kind in (SQLAlchemyTimeoutError, DBAPIError, OSError):
         app.add_exception_handler(kind, _database_error)
