@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import math
 import re
@@ -71,6 +72,14 @@ _ID_SEGMENT = re.compile(r"(?<=/playlists/)[^/]+")
 def operation_name(method: str, path: str) -> str:
     """``GET /me/player``, ``POST /playlists/{id}/items``: a request's bounded label."""
     return f"{method} {_ID_SEGMENT.sub('{id}', path)}"
+
+
+@functools.lru_cache(maxsize=256)
+def _request_url(url: str, query: tuple[tuple[str, str], ...]) -> httpx.URL:
+    """``url`` with ``query``, parsed once. httpx parses a URL given as a string, and again
+    to add its params, on every request (pure Python, most of what building one costs);
+    a parsed URL is used as it is. Every state read asks for the same four URLs."""
+    return httpx.URL(url, params=query)
 
 
 class TokenProvider(Protocol):
@@ -174,13 +183,14 @@ class SpotifyTransport:
 
         The outermost layer: runs the request within the call's deadline (:meth:`call`)
         and raises what the layers below handed back unhandled (a 4xx, a second 401)."""
-        query = {key: str(value) for key, value in (params or {}).items() if value is not None}
+        query = tuple(
+            (key, str(value)) for key, value in (params or {}).items() if value is not None
+        )
         async with self.call() as deadline_at:
             exchange = _Exchange(
                 method=method,
                 path=path,
-                url=self.api_url + path,
-                query=query,
+                url=_request_url(self.api_url + path, query),
                 body=body,
                 deadline_at=deadline_at,
                 token=await self._tokens(),
@@ -290,7 +300,6 @@ class SpotifyTransport:
             response = await self._http.request(
                 exchange.method,
                 exchange.url,
-                params=exchange.query,
                 json=exchange.body,
                 headers={"Authorization": f"Bearer {exchange.token}"},
                 timeout=min(self.policy.attempt_timeout, remaining),
@@ -325,8 +334,8 @@ class _Exchange:
 
     method: str
     path: str
-    url: str
-    query: dict[str, str]
+    url: httpx.URL
+    """With the query (``_request_url``)."""
     body: Any
     deadline_at: float
     """Event-loop time by which the call must be over."""
