@@ -84,14 +84,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outside the body limit: a request to a name TuneDeck is not served as is refused unread.
     app.add_middleware(HostCheck, hosts=AllowedHosts.of(settings))
-    app.include_router(accounts_router)
-    app.include_router(connections_router)
-    app.include_router(setup_router)
-    app.include_router(doctor_router)
-    app.include_router(chat_router)
-    app.include_router(history_router)
-    app.include_router(web_router)
-    app.include_router(overlay_router)
+    # The player's doors first: routes are tried in order (each miss costs a path match),
+    # and theirs are the calls made most; no other router's paths overlap theirs.
     install_graphiql(app)  # before the player's GraphQL router: it answers GET /graphql
     install_player(
         app,
@@ -101,6 +95,14 @@ def create_app(
         queries=(RequestsQuery, HistoryQuery),
         mutations=(RequestsMutation, HistoryMutation),
     )
+    app.include_router(accounts_router)
+    app.include_router(connections_router)
+    app.include_router(setup_router)
+    app.include_router(doctor_router)
+    app.include_router(chat_router)
+    app.include_router(history_router)
+    app.include_router(web_router)
+    app.include_router(overlay_router)
     app.include_router(requests_router)
     app.include_router(queue_page_router)
     app.include_router(queue_page_public_router)

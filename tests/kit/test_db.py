@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -139,6 +140,44 @@ async def test_sqlite_unit_of_work_ends_without_a_second_rollback(
     async with database.session() as session:
         await session.scalar(select(Account.id).limit(1))
     assert rollbacks == []
+
+
+@pytest.mark.sqlite_only
+async def test_sqlite_unit_of_work_that_only_read_sends_no_commit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit of work that only read has no transaction open in sqlite3: its end asks
+    aiosqlite's thread for nothing (no COMMIT, no ROLLBACK); one that wrote commits."""
+    ends: list[str] = []
+
+    def counting(name: str) -> Callable[[aiosqlite.Connection], Awaitable[None]]:
+        original = getattr(aiosqlite.Connection, name)
+
+        async def counted(self: aiosqlite.Connection) -> None:
+            ends.append(name)
+            await original(self)
+
+        return counted
+
+    for name in ("commit", "rollback"):
+        monkeypatch.setattr(aiosqlite.Connection, name, counting(name))
+
+    async def read(*, then_fail: bool) -> None:
+        async with database.session() as session:
+            await session.scalar(select(Account.id).limit(1))
+            if then_fail:
+                raise LookupError
+
+    await read(then_fail=False)
+    with pytest.raises(LookupError):
+        await read(then_fail=True)
+    assert ends == []
+    written = unique()
+    async with database.session() as session:
+        session.add(Account(name=written))
+    assert ends == ["commit"]
+    async with database.session() as session:
+        assert await session.scalar(select(Account.id).where(Account.name == written))
 
 
 @pytest.mark.sqlite_only

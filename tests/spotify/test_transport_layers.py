@@ -15,7 +15,12 @@ import pytest
 from tests.support.sleeps import SleepLog, record_sleeps
 from tunedeck.kit.metrics import Metrics
 from tunedeck.spotify.errors import SpotifyError, SpotifyRateLimitError, SpotifyUnavailableError
-from tunedeck.spotify.transport import MAX_RATE_LIMIT_WAITS, RequestPolicy, SpotifyTransport
+from tunedeck.spotify.transport import (
+    MAX_RATE_LIMIT_WAITS,
+    RequestPolicy,
+    SpotifyTransport,
+    json_body,
+)
 
 API = "https://api.spotify.test/v1"
 POLICY = RequestPolicy(rate_limit_wait_cap=3.0, max_retries=2, backoff_base=0.01, deadline=10.0)
@@ -192,3 +197,18 @@ async def test_each_attempt_is_counted_by_its_answer(make_transport: MakeTranspo
 def test_backoff_base_must_be_positive(base: float) -> None:
     with pytest.raises(ValueError, match="backoff_base must be positive"):
         RequestPolicy(backoff_base=base)
+
+
+@pytest.mark.parametrize(
+    ("body", "decoded"),
+    [
+        (b'{"is_playing": true}', {"is_playing": True}),
+        (b"", None),
+        (b"not json", None),
+        # Refused by pydantic's parser, read by json.loads as they always were.
+        (b'\xef\xbb\xbf{"a": 1}', {"a": 1}),
+        (b'"\\ud800"', "\ud800"),
+    ],
+)
+def test_json_body_decodes_what_json_loads_did(body: bytes, decoded: object) -> None:
+    assert json_body(httpx.Response(200, content=body)) == decoded

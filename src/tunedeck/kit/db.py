@@ -134,6 +134,34 @@ def _reset_sqlite(
         dbapi_connection.rollback()
 
 
+def _end_open_transactions_only(dialect: Dialect) -> None:
+    """SQLite: ``dialect`` commits and rolls back only when sqlite3 has a transaction
+    open. A unit of work that only read has none (sqlite3 begins one before a write, not
+    before a read), and sqlite3 then does nothing on COMMIT; asking it is still a trip to
+    aiosqlite's thread and back, twice per state read (its authentication and its token)."""
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether sqlite3 has a transaction open on the connection; True when it cannot
+    tell (aiosqlite's connection is closed): the adapter's own commit or rollback decides."""
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except ValueError:
+        return True
+
+
 def _ping_asyncpg(
     dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
 ) -> None:
@@ -174,6 +202,7 @@ class Database:
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "reset", _reset_sqlite)
+            _end_open_transactions_only(self.engine.sync_engine.dialect)
         if ping_asyncpg:
             event.listen(self.engine.sync_engine, "checkout", _ping_asyncpg)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
