@@ -164,31 +164,51 @@ class PlayRecorder:
             return
         self.stats.readings += 1
         now = self.clock()
-        state = self._accounts.setdefault(account_id, _Account())
-        if state.last_at is not None and now - state.last_at > self.reload_after:
-            state.loaded = False
-        state.last_at = now
-        if state.loaded and not state.pending and state.current is not None:
-            kept = plays_on(
-                state.current, reading.playback, now, tolerance_ms=self.tolerance_ms, gap=self.gap
-            )
-            if kept is not None:
-                state.current = kept  # plays on: compared in memory, nothing to write
-                return
+        state = self._touched(account_id, now)
+        if self._plays_on(state, reading, now):
+            return
         seen = seen_of(reading.playback, now)
-        if state.loaded and not state.pending:
-            decision = self._decide(state.current, seen, now)
-            if decision.keep is not None and decision.update is None:
-                state.current = decision.keep  # plays on: nothing to write
-                return
-            if state.current is None and seen is None:
-                return
+        if self._nothing_to_write(state, seen, now):
+            return
         self.stats.queued += 1
         state.pending.append((seen, now))
         if state.worker is None:
             state.worker = asyncio.create_task(
                 self._work(account_id, state), name=f"plays-{account_id}"
             )
+
+    def _touched(self, account_id: uuid.UUID, now: datetime) -> _Account:
+        """The account's state, to be read from the database again when it was not
+        observed for a while (another process may have recorded meanwhile)."""
+        state = self._accounts.setdefault(account_id, _Account())
+        if state.last_at is not None and now - state.last_at > self.reload_after:
+            state.loaded = False
+        state.last_at = now
+        return state
+
+    def _plays_on(self, state: _Account, reading: Reading, now: datetime) -> bool:
+        """Whether the open play simply plays on (compared in memory: the cheap path of
+        every poll): then it is kept, and nothing is written."""
+        if not state.loaded or state.pending or state.current is None:
+            return False
+        kept = plays_on(
+            state.current, reading.playback, now, tolerance_ms=self.tolerance_ms, gap=self.gap
+        )
+        if kept is None:
+            return False
+        state.current = kept
+        return True
+
+    def _nothing_to_write(self, state: _Account, seen: Seen | None, now: datetime) -> bool:
+        """Whether what was seen changes nothing recorded (decided in memory, when nothing
+        waits to be written before it)."""
+        if not state.loaded or state.pending:
+            return False
+        decision = self._decide(state.current, seen, now)
+        if decision.keep is not None and decision.update is None:
+            state.current = decision.keep  # plays on: nothing to write
+            return True
+        return state.current is None and seen is None
 
     def _decide(self, current: Current | None, seen: Seen | None, now: datetime) -> Decision:
         return decide(current, seen, now, tolerance_ms=self.tolerance_ms, gap=self.gap)

@@ -141,22 +141,37 @@ def _url(word: str) -> ParsedRequest | Refusal:
         host = (parts.hostname or "").rstrip(".")
     except ValueError:  # a malformed port or IPv6 literal
         return refuse(Reason.OTHER_SITE)
-    if parts.scheme.lower() not in ("http", "https"):
+    refused = _host_refusal(parts.scheme, host)
+    if refused is not None:
+        return refused
+    segments = _item_segments(parts.path)
+    kind = segments[0].lower() if segments else ""
+    return _spotify(kind, segments[1] if len(segments) >= 2 else None)
+
+
+def _host_refusal(scheme: str, host: str) -> Refusal | None:
+    """Why a link on ``host`` cannot be a request (None: it is Spotify's open player)."""
+    if scheme.lower() not in ("http", "https"):
         return refuse(Reason.OTHER_SITE)
     if any(host == short or host.endswith(f".{short}") for short in _SHORT_HOSTS):
         return refuse(Reason.SHORT_LINK)
     if host not in _SPOTIFY_HOSTS:
         is_spotify = host == "spotify.com" or host.endswith(".spotify.com")
         return refuse(Reason.NOT_A_TRACK if is_spotify else Reason.OTHER_SITE)
-    segments = [segment for segment in parts.path.split("/") if segment]
+    return None
+
+
+def _item_segments(path: str) -> list[str]:
+    """The path's segments from the item's kind on: a locale, ``embed`` and the old
+    ``/user/{name}`` prefix left out."""
+    segments = [segment for segment in path.split("/") if segment]
     if segments and _LOCALE.match(segments[0]):
         segments = segments[1:]
     if segments and segments[0].lower() in ("embed", "embed-podcast"):
         segments = segments[1:]
     if len(segments) >= 4 and segments[0].lower() == "user":
         segments = segments[2:]  # /user/{name}/playlist/{id}, the old form
-    kind = segments[0].lower() if segments else ""
-    return _spotify(kind, segments[1] if len(segments) >= 2 else None)
+    return segments
 
 
 def _spotify(kind: str, ident: str | None) -> ParsedRequest | Refusal:

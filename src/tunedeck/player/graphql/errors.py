@@ -59,22 +59,32 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": original.code, "status": original.status}
         if original.details is not None:
             extensions["details"] = original.details.to_dict()
-    elif original is None and isinstance((error.extensions or {}).get("code"), str):
-        # A refusal that names its own code (the document limits), or an error formatted
-        # already (``in_place``): its status, if it names one, else 400.
-        named = error.extensions or {}
-        extensions = {"code": named["code"], "status": named.get("status", 400)}
-    elif _VALUE_REFUSED.search(error.message) and (
-        original is None or isinstance(original, GraphQLError)
-    ):
-        extensions = {"code": ValidationFailed.code, "status": ValidationFailed.status}
-    elif _expected(error):
-        extensions = {"code": INVALID_QUERY, "status": 400}
     else:
-        formatted["message"] = "Internal server error."
-        extensions = {"code": "internal_error", "status": 500}
+        answered = _answered_as(error)
+        if answered is None:  # ours to log: the caller learns nothing of it
+            formatted["message"] = "Internal server error."
+            answered = {"code": "internal_error", "status": 500}
+        extensions = answered
     formatted["extensions"] = extensions
     return formatted
+
+
+def _answered_as(error: GraphQLError) -> dict[str, Any] | None:
+    """The code and status of an expected error that is not a TuneDeck error (None: an
+    unexpected one)."""
+    original = error.original_error
+    named = error.extensions or {}
+    if original is None and isinstance(named.get("code"), str):
+        # A refusal that names its own code (the document limits), or an error formatted
+        # already (``in_place``): its status, if it names one, else 400.
+        return {"code": named["code"], "status": named.get("status", 400)}
+    if _VALUE_REFUSED.search(error.message) and (
+        original is None or isinstance(original, GraphQLError)
+    ):
+        return {"code": ValidationFailed.code, "status": ValidationFailed.status}
+    if _expected(error):
+        return {"code": INVALID_QUERY, "status": 400}
+    return None
 
 
 def in_place(error: GraphQLError) -> None:
