@@ -187,6 +187,15 @@ class _Group:
         )
 
 
+def _group(groups: dict[str, _Group], key: str) -> _Group:
+    """The group of ``key``, made the first time only (``setdefault`` would make one for
+    every row: thousands per year's stats)."""
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = _Group(key)
+    return group
+
+
 def _top(groups: dict[str, _Group], limit: int, *, heard: bool) -> list[CountOut]:
     ranked = sorted(groups.values(), key=lambda g: (-g.plays, g.key))[:limit]
     return [group.out(heard=heard) for group in ranked]
@@ -202,9 +211,9 @@ def top_tracks_and_artists(rows: Grouped, limit: int) -> tuple[list[CountOut], l
     for uri, artist, name, plays, listened, duration in rows.tracks:
         figures = (int(plays), int(listened or 0), int(duration or 0))
         if uri is not None:
-            tracks.setdefault(uri, _Group(uri)).add(str(name), artist or "", figures)
+            _group(tracks, uri).add(str(name), artist or "", figures)
         if artist is not None:
-            artists.setdefault(artist, _Group(artist)).add(artist, "", figures)
+            _group(artists, artist).add(artist, "", figures)
     return _top(tracks, limit, heard=True), _top(artists, limit, heard=False)
 
 
@@ -212,7 +221,7 @@ def top_requesters(rows: Grouped, limit: int) -> list[CountOut]:
     """The requesters whose requests played most (ties by name)."""
     requesters: dict[str, _Group] = {}
     for who, plays, listened in rows.requesters:
-        requesters.setdefault(who, _Group(who)).add(who, "", (int(plays), int(listened), 0))
+        _group(requesters, who).add(who, "", (int(plays), int(listened), 0))
     ranked = sorted(requesters.values(), key=lambda g: (-g.plays, g.key))[:limit]
     return [
         CountOut(key=g.key, label=g.key, plays=g.plays, listened_ms=g.listened_ms) for g in ranked
