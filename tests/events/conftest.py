@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,12 +12,11 @@ from tests.accounts import conftest as accounts
 from tests.events.actions import with_actions
 from tests.kit import storage
 from tests.support import app as app_fixtures
-from tests.support import redis_server, services
+from tests.support import redis_server
 from tests.support.app import app_settings
 from tunedeck.app import create_app
 from tunedeck.config import Settings
 from tunedeck.events.bus import EventBus, InProcessBus, RedisBus
-from tunedeck.migrations.apply import upgrade_database
 
 database = storage.database
 fresh_database_url = storage.fresh_database_url
@@ -36,18 +34,7 @@ def database_url(
     Other packages keep apps running on the shared one (with their relays), and any relay
     drains every account's outbox onto its own bus: here only the relays a test starts run.
     """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.db'}"
-        asyncio.run(upgrade_database(url))
-        yield url
-        return
-    request.getfixturevalue("postgres_url")  # the shared fixture decides skip / fail
-    url = services.create_database()
-    try:
-        asyncio.run(upgrade_database(url))
-        yield url
-    finally:
-        services.drop_database(url)
+    yield from storage.private_database_url(request, tmp_path_factory, "events")
 
 
 bus_url = app_fixtures.bus_url
