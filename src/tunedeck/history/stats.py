@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, cast, func, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunedeck.history import months
@@ -27,6 +27,12 @@ from tunedeck.requests.models import SongRequest
 
 SKIPS = ("skipped", "previous")
 ENDED = ("natural", "skipped", "previous", "replaced", "stopped")
+
+WORK_MEM = "32MB"
+"""PostgreSQL's memory for one sort or hash of the stats (the default is 4 MB). A year's
+grouping by track hashes some sixty thousand rows in about 4 MB; the planner, which
+reckons a row of the union at a kilobyte, would sort them on disk instead, in twice
+the time. Set for the stats' own transaction only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,7 @@ async def grouped(session: AsyncSession, selected: PlayFilter) -> Grouped:
     """The grouped rows of ``selected``: a stream's from its plays; a period's from the
     sums of its longest run of summed-up months and from the plays of the rest of it,
     each grouping one statement over both (``UNION ALL``, summed again)."""
+    await _room_to_hash(session)
     account_id = selected.account_id
     parts: list[tuple[Grouping, Grouping, Grouping]] = []
     if selected.stream_id is not None or selected.since is None or selected.until is None:
@@ -72,10 +79,24 @@ async def grouped(session: AsyncSession, selected: PlayFilter) -> Grouped:
     )
 
 
+async def _room_to_hash(session: AsyncSession) -> None:
+    """:data:`WORK_MEM` for the rest of the transaction, on PostgreSQL. Every statement of
+    the stats is planned in it, prepared ones included (asyncpg keeps their plans)."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+
+
+def _total(column: Any) -> ColumnElement[int]:
+    """The sum of ``column`` over a group, 0 for none, as a 64-bit integer: PostgreSQL sums
+    a bigint as a numeric, which the driver would decode into a Decimal per row."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
 def _plays(selected: PlayFilter) -> tuple[Grouping, Grouping, Grouping]:
     """The three groupings of ``selected``'s plays, in the shapes of the months' sums."""
     where = _where(selected)
-    heard = func.coalesce(func.sum(Play.listened_ms), 0)
+    heard = _total(Play.listened_ms)
     totals = (
         select(Play.end_reason, Play.source, func.count(), heard)
         .where(*where)
@@ -88,7 +109,7 @@ def _plays(selected: PlayFilter) -> tuple[Grouping, Grouping, Grouping]:
             func.max(Play.name),
             func.count(),
             heard,
-            func.coalesce(func.sum(Play.duration_ms), 0),
+            _total(Play.duration_ms),
         )
         .where(*where, or_(Play.item_uri.is_not(None), Play.artist.is_not(None)))
         .group_by(Play.item_uri, Play.artist)
@@ -109,7 +130,7 @@ def _summed(selects: list[Grouping], keys: int, *, named: bool) -> Grouping:
     rows = union_all(*selects).subquery()
     key_columns, rest = list(rows.c)[:keys], list(rows.c)[keys:]
     name = [func.max(rest.pop(0))] if named else []
-    return select(*key_columns, *name, *(func.sum(c) for c in rest)).group_by(*key_columns)
+    return select(*key_columns, *name, *(_total(c) for c in rest)).group_by(*key_columns)
 
 
 @dataclass(frozen=True, slots=True)
