@@ -39,10 +39,12 @@ async def running_app(
     tmp_path: Path,
     sim: Sim,
     account: uuid.UUID,
+    *,
+    watched: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Running]:
-    """``serve`` polling in-process (every account all the time: FAST), the account
-    watched from the start."""
+    """``serve`` polling in-process (every watched account all the time: FAST), the
+    account watched from the start (as by an open overlay) unless ``watched`` is False."""
     # A namespace of its own: sign-ins other tests failed from loopback are not ours.
     fields = {**FAST, "redis_namespace": f"history-{uuid.uuid4().hex[:8]}", **overrides}
     settings = realtime_settings(database_url, bus_url, tmp_path, sim, **fields)
@@ -50,7 +52,8 @@ async def running_app(
     async with app.router.lifespan_context(app), asgi_client(app, timeout=30) as client:
         runtime = app_runtime(app)
         async with channel(runtime.bus, account) as feed:
-            runtime.watch.connected(account)
+            if watched:
+                runtime.watch.connected(account)
             yield Running(runtime, client, feed)
 
 

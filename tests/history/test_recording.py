@@ -71,6 +71,33 @@ async def test_skips_pauses_and_natural_ends_give_one_play_each(
     assert [r.play_id for r in await open_rows(database, account)] == [plays[3].id]
 
 
+async def test_a_streams_songs_are_kept_with_no_overlay_or_dashboard_open(
+    database: Database, database_url: str, bus_url: str | None, sim: Sim, tmp_path: Path
+) -> None:
+    """No live client watches the account: it is polled (and its plays made) while a
+    stream is open, and no longer once the stream stops."""
+    account = await new_account(database)
+    key = await accounts.create_key(database, account, "streamer", ["streams:manage"])
+    headers = {"Authorization": f"Bearer {key.key}"}
+    await connect(database, sim, account)
+    first = sim.playback()["track_uri"]
+    async with running_app(database_url, bus_url, tmp_path, sim, account, watched=False) as app:
+        assert account not in await app.runtime.watch.watched()
+        assert await plays_of(database, account) == []
+
+        body = {"title": "no overlay"}
+        started = await app.client.post("/v1/streams", json=body, headers=headers)
+        assert started.status_code == 201, started.text
+        stream_id = started.json()["id"]
+        await app.feed.wait_for(play_change("started", first), what="the stream's first play")
+        [play] = await plays_of(database, account)
+        assert (play.item_uri, str(play.stream_id)) == (first, stream_id)
+
+        stopped = await app.client.post(f"/v1/streams/{stream_id}/stop", headers=headers)
+        assert stopped.status_code == 200, stopped.text
+        assert account not in await app.runtime.watch.watched()
+
+
 async def test_a_restart_mid_track_continues_the_play(
     database: Database, database_url: str, bus_url: str | None, sim: Sim, tmp_path: Path
 ) -> None:

@@ -1,6 +1,7 @@
 """The watched registry (realtime/watch.py) on SQLite and PostgreSQL: local client counts
 become heartbeats every process reads, an account lingers after its last client, a
-manual-connect window makes an account watched with no client, housekeeping."""
+manual-connect window or an open stream makes an account watched with no client,
+housekeeping."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy import func, select
 from tests.realtime.conftest import new_account, realtime_settings
 from tests.realtime.support import eventually
 from tunedeck.config import Settings
+from tunedeck.history import repository as history_repository
+from tunedeck.history.models import Stream
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.player import repository as player_repository
 from tunedeck.realtime.models import RealtimeWatcher
@@ -129,6 +132,25 @@ async def test_a_manual_connect_window_makes_an_account_watched(
         )
     assert account in await here.watched()
     await eventually_unwatched(here, account)
+
+
+async def test_an_open_stream_makes_an_account_watched_until_it_stops(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    here = registry(database, database_url, tmp_path, "here")
+    account, other = await new_account(database), await new_account(database)
+    assert account not in await here.watched()
+    stream = Stream(account_id=account, started_by="test")
+    async with database.session() as session:
+        await history_repository.add_stream(session, stream)
+    watched = await here.watched()
+    assert account in watched
+    assert other not in watched
+    async with database.session() as session:
+        row = await history_repository.open_stream(session, account)
+        assert row is not None
+        await history_repository.stop_stream(session, row, utcnow(), "test")
+    assert account not in await here.watched()
 
 
 async def test_housekeeping_deletes_expired_heartbeats(

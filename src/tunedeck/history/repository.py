@@ -212,6 +212,13 @@ async def open_stream(session: AsyncSession, account_id: uuid.UUID) -> Stream | 
     )
 
 
+async def accounts_streaming(session: AsyncSession) -> set[uuid.UUID]:
+    """Accounts with a stream open (to be polled: every song of a stream is kept, an
+    overlay open or not)."""
+    found = await session.scalars(select(Stream.account_id).where(Stream.stopped_at.is_(None)))
+    return set(found)
+
+
 async def stream(
     session: AsyncSession, account_id: uuid.UUID, stream_id: uuid.UUID
 ) -> Stream | None:

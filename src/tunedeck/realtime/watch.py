@@ -3,12 +3,13 @@
 An account is *watched* while a live client of it (a feed, an SSE stream, a GraphQL
 subscription, a page) is connected to any process, for a linger after its last client
 left (a reload or a reconnect does not stop its polling), while a manual-connect
-window is open, and while it has song requests on their way (queued, handed to Spotify or
-playing: they must play with no overlay open). The pollers of every process decide
-what to poll from it, so it cannot live in one process's memory: each process writes
-heartbeats for the accounts its clients watch into ``realtime_watchers`` and renews
-them every few seconds; a row ends ``linger`` seconds after its last renewal, which is
-when its last client left.
+window is open, while it has song requests on their way (queued, handed to Spotify or
+playing: they must play with no overlay open), and while it has a stream open (every
+song of a stream is kept in its history, whatever is open on screen). The pollers of
+every process decide what to poll from it, so it cannot live in one process's memory:
+each process writes heartbeats for the accounts its clients watch into
+``realtime_watchers`` and renews them every few seconds; a row ends ``linger`` seconds
+after its last renewal, which is when its last client left.
 
 The hub calls :meth:`WatchRegistry.connected` and :meth:`WatchRegistry.disconnected`
 for every live client (synchronous, from the event loop: nothing to await in a
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Callable
 
 from tunedeck.config import Settings
+from tunedeck.history import repository as history_repository
 from tunedeck.kit.background import Backoff, SupervisedTask, wait_any
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.player import repository as player_repository
@@ -124,8 +126,9 @@ class WatchRegistry:
     # -- everyone's side ---------------------------------------------------------------
 
     async def watched(self) -> set[uuid.UUID]:
-        """Accounts watched in any process, with an open manual-connect window, or with
-        song requests on their way (they must play with no overlay open).
+        """Accounts watched in any process, with an open manual-connect window, with
+        song requests on their way (they must play with no overlay open), or with a
+        stream open (its songs are kept with no overlay open).
 
         Includes this process's own clients even before their heartbeat is written.
         """
@@ -133,6 +136,7 @@ class WatchRegistry:
             accounts = await repository.watched_accounts(session)
             accounts.update(await player_repository.accounts_in_manual_window(session, utcnow()))
             accounts.update(await requests_repository.accounts_with_requests(session))
+            accounts.update(await history_repository.accounts_streaming(session))
         return accounts | self.local()
 
     # -- lifecycle ---------------------------------------------------------------------
