@@ -6,6 +6,7 @@ control API, and what must happen is waited for)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.history.support import open_rows, play_change, plays_of, running_app
 from tests.realtime.conftest import connect, new_account
@@ -130,7 +131,7 @@ async def test_a_worker_takeover_continues_the_play(
     account = await new_account(database)
     await connect(database, sim, account)
     track = sim.playback()["track_uri"]
-    shared = {"redis_namespace": f"takeover-{account.hex[:8]}"}
+    shared: dict[str, Any] = {"redis_namespace": f"takeover-{account.hex[:8]}"}
     async with (
         running_app(database_url, bus_url, tmp_path / "a", sim, account, **shared) as one,
         running_app(database_url, bus_url, tmp_path / "b", sim, account, **shared) as two,
