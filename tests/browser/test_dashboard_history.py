@@ -31,8 +31,10 @@ from tests.browser.dashboard_support import (
 pytestmark = pytest.mark.browser
 
 ADMIN_LABEL = "demo admin"
-#: YouTube chapters last 10 s at least: a play held a little longer makes one.
-CHAPTER_S = 12
+#: YouTube chapters last 10 s at least: a play held longer makes one. The margin is for
+#: where TuneDeck places a start (from the playhead Spotify reports when it first sees
+#: the item), which under load came out 2 s before the skip the test made.
+CHAPTER_S = 15
 CHAPTER_LINE = re.compile(r"^(?:(\d+):)?(\d+):(\d\d) (.+)$")
 
 

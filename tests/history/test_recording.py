@@ -14,6 +14,7 @@ from tests.realtime.support import eventually
 from tests.support import accounts
 from tests.support.simulator import Sim
 from tunedeck.kit.db import Database
+from tunedeck.realtime.poller import Poller
 
 
 async def test_skips_pauses_and_natural_ends_give_one_play_each(
@@ -83,8 +84,10 @@ async def test_a_streams_songs_are_kept_with_no_overlay_or_dashboard_open(
     await connect(database, sim, account)
     first = sim.playback()["track_uri"]
     async with running_app(database_url, bus_url, tmp_path, sim, account, watched=False) as app:
-        assert account not in await app.runtime.watch.watched()
-        assert await plays_of(database, account) == []
+        poller = app.runtime.poller
+        assert poller is not None
+        await full_reconcile(poller)
+        assert poller.account(account) is None  # nothing open, nothing watching: not polled
 
         body = {"title": "no overlay"}
         started = await app.client.post("/v1/streams", json=body, headers=headers)
@@ -94,9 +97,24 @@ async def test_a_streams_songs_are_kept_with_no_overlay_or_dashboard_open(
         [play] = await plays_of(database, account)
         assert (play.item_uri, str(play.stream_id)) == (first, stream_id)
 
+        assert poller.account(account) is not None
+
         stopped = await app.client.post(f"/v1/streams/{stream_id}/stop", headers=headers)
         assert stopped.status_code == 200, stopped.text
         assert account not in await app.runtime.watch.watched()
+        await full_reconcile(poller)
+        assert poller.account(account) is None
+
+
+async def full_reconcile(poller: Poller) -> None:
+    """Until the poller has made a whole pass over the watched set begun after now (it
+    counts a pass as it starts: two more mean the first of them has ended)."""
+    target = poller.reconciles + 2
+
+    async def passed() -> bool:
+        return poller.reconciles >= target
+
+    await eventually(passed, what="a reconcile pass")
 
 
 async def test_a_restart_mid_track_continues_the_play(

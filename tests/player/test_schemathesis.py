@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.accounts.conftest import MakeCaller
+from tests.kit import storage
 from tests.player.conftest import ALL, MakeStreamer, connect_account, player_settings
 from tests.support.servers import serve_in_thread
 from tests.support.simulator import Sim
@@ -189,6 +190,23 @@ def report(outcomes: list[Outcome]) -> str:
     lines.append(f"{'total':<28}{total:>9}{errors:>6}{failures:>10}")
     lines += [f"  {o.group}: {failure}" for o in outcomes for failure in o.failures]
     return "\n".join(lines)
+
+
+@pytest.fixture(scope="module", params=storage.BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of the fuzzing's own: the streams and requests it starts make their
+    accounts polled, and on the shared database every other test's app would poll them
+    (a foreign account's token fails on that test's simulator, adding calls it counts)."""
+    yield from storage.private_database_url(request, tmp_path_factory, "fuzz")
+
+
+@pytest.fixture(scope="module")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    yield db
+    await db.dispose()
 
 
 @pytest.fixture

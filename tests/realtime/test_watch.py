@@ -153,6 +153,23 @@ async def test_an_open_stream_makes_an_account_watched_until_it_stops(
     assert account not in await here.watched()
 
 
+async def test_with_the_history_off_a_stream_makes_no_account_watched(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """Nothing would record its songs nor close it when idle: it polls nothing."""
+    settings = realtime_settings(database_url, None, tmp_path, None, history_enabled=False)
+    here = WatchRegistry(database, settings, f"here-{uuid.uuid4().hex[:8]}")
+    account = await new_account(database)
+    async with database.session() as session:
+        await history_repository.add_stream(session, Stream(account_id=account, started_by="t"))
+    assert account not in await here.watched()
+    assert account in await registry(database, database_url, tmp_path, "on").watched()
+    async with database.session() as session:
+        row = await history_repository.open_stream(session, account)
+        assert row is not None
+        await history_repository.stop_stream(session, row, utcnow(), "test")
+
+
 async def test_housekeeping_deletes_expired_heartbeats(
     database: Database, database_url: str, tmp_path: Path
 ) -> None:

@@ -137,7 +137,8 @@ def sample_pieces(metrics: Metrics, pieces: Callable[[], Pieces | None]) -> None
     )
     metrics.sample(
         "tunedeck_poller_watched_accounts",
-        "Accounts watched (a live client in any process), as this process's poller last saw.",
+        "Accounts watched (a live client in any process, a manual-connect window, requests on "
+        "their way or a stream open), as this process's poller last saw.",
         reading(lambda p: _one(p.poller.watched_count if p.poller else None)),
     )
     metrics.sample(

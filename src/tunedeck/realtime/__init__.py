@@ -1,7 +1,8 @@
 """Real time: who is watching, polling Spotify for them, and pushing what changed.
 
 - ``messages``: the shapes of everything sent on an account's live channel;
-- ``watch``: the watched registry (live clients in any process, manual-connect windows);
+- ``watch``: the watched registry (live clients in any process, manual-connect windows,
+  requests on their way, open streams);
 - ``poller``: polls each watched account (one process per account, through leases);
 - ``hub``: this process's one bus subscription fanned out to its live connections;
 - ``live``: what every live client goes through (its stream: the opening, then its

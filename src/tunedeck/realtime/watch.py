@@ -4,8 +4,8 @@ An account is *watched* while a live client of it (a feed, an SSE stream, a Grap
 subscription, a page) is connected to any process, for a linger after its last client
 left (a reload or a reconnect does not stop its polling), while a manual-connect
 window is open, while it has song requests on their way (queued, handed to Spotify or
-playing: they must play with no overlay open), and while it has a stream open (every
-song of a stream is kept in its history, whatever is open on screen). The pollers of
+playing: they must play with no overlay open), and while it has a stream open with the
+history on (every song of a stream is kept, whatever is open on screen). The pollers of
 every process decide what to poll from it, so it cannot live in one process's memory:
 each process writes heartbeats for the accounts its clients watch into
 ``realtime_watchers`` and renews them every few seconds; a row ends ``linger`` seconds
@@ -62,6 +62,8 @@ class WatchRegistry:
         self.db = db
         self.process_id = process_id
         self.linger = settings.watch_linger_seconds
+        # Without the history nothing records a stream's songs, nor closes it when idle.
+        self.streams_watched = settings.history_enabled
         # A live account's row must be renewed before it can expire.
         self.interval = min(settings.watch_heartbeat_seconds, self.linger / 2)
         self.changed = asyncio.Event()
@@ -128,7 +130,7 @@ class WatchRegistry:
     async def watched(self) -> set[uuid.UUID]:
         """Accounts watched in any process, with an open manual-connect window, with
         song requests on their way (they must play with no overlay open), or with a
-        stream open (its songs are kept with no overlay open).
+        stream open while the history is on (its songs are kept with no overlay open).
 
         Includes this process's own clients even before their heartbeat is written.
         """
@@ -136,7 +138,8 @@ class WatchRegistry:
             accounts = await repository.watched_accounts(session)
             accounts.update(await player_repository.accounts_in_manual_window(session, utcnow()))
             accounts.update(await requests_repository.accounts_with_requests(session))
-            accounts.update(await history_repository.accounts_streaming(session))
+            if self.streams_watched:
+                accounts.update(await history_repository.accounts_streaming(session))
         return accounts | self.local()
 
     # -- lifecycle ---------------------------------------------------------------------
