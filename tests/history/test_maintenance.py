@@ -153,29 +153,6 @@ async def test_a_stream_idle_past_its_time_is_closed_and_others_stay_live(
         assert (await the_stream(database, still_live)).stopped_at is None
 
 
-async def test_a_stream_paused_longer_than_the_idle_time_is_closed(
-    database: Database, database_url: str, tmp_path: Path
-) -> None:
-    """An open play paused since before the idle time plays nothing (its account may be
-    polled all along: the pause was its last change); one paused since is still live."""
-    now = utcnow()
-    began = now - timedelta(hours=3)
-    long_paused = await open_play(
-        database, seen_at=now - IDLE - timedelta(minutes=1), progress_ms=60_000, playing=False
-    )
-    just_paused = await open_play(
-        database, seen_at=now - IDLE + timedelta(minutes=5), progress_ms=60_000, playing=False
-    )
-    idle_stream = await add_stream(database, long_paused.account, began, [])
-    live_stream = await add_stream(database, just_paused.account, began, [])
-
-    closed = await maintenance(database, database_url, tmp_path, now).close_idle_streams(now)
-
-    assert idle_stream in closed
-    assert live_stream not in closed
-    assert (await the_stream(database, live_stream)).stopped_at is None
-
-
 async def test_a_stream_just_started_is_not_idle_yet(
     database: Database, database_url: str, tmp_path: Path
 ) -> None:

@@ -296,19 +296,14 @@ async def stop_stream(session: AsyncSession, stream_row: Stream, at: datetime, b
 
 
 async def idle_streams(session: AsyncSession, idle_since: datetime) -> list[Stream]:
-    """Open streams with nothing playing, and nothing ended since ``idle_since``. An open
-    play paused since before then plays nothing: its row is written when it pauses and
-    not again until something changes."""
+    """Open streams with nothing playing, and nothing ended since ``idle_since``."""
     last_end = (
         select(func.max(Play.ended_at))
         .where(Play.stream_id == Stream.id)
         .correlate(Stream)
         .scalar_subquery()
     )
-    playing = select(OpenPlay.account_id).where(
-        OpenPlay.account_id == Stream.account_id,
-        or_(OpenPlay.is_playing, OpenPlay.seen_at >= idle_since),
-    )
+    playing = select(OpenPlay.account_id).where(OpenPlay.account_id == Stream.account_id)
     query = select(Stream).where(
         Stream.stopped_at.is_(None),
         Stream.started_at < idle_since,
