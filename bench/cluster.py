@@ -6,7 +6,9 @@ share, measured against baselines in the same run:
 - watched-set read: every poller reads the whole watched set at each reconcile
   (``realtime.repository.watched_accounts``, every second by default). Median time of
   one read with 10,000 and 100,000 heartbeat rows on PostgreSQL; baseline: one trivial
-  transaction (``SELECT 1``).
+  transaction (``SELECT 1``). Beside it, the read of the accounts with a stream open
+  (``history.repository.accounts_streaming``, also in the watched set): 1,000 open among
+  ten closed per account of 10,000.
 - bus messages received: every process holds one pattern subscription to all accounts'
   channels (``events.bus.RedisBus``) and parses every message to find the few its clients
   want. A subscriber process is sent ``MESSAGES`` messages on other accounts' channels,
@@ -34,11 +36,17 @@ import redis.asyncio as redis
 from sqlalchemy import insert, text
 
 from bench.databases import REDIS_URL, postgres_database
+from tunedeck.accounts.models import Account
+from tunedeck.history import repository as history_repository
+from tunedeck.history.models import Stream
 from tunedeck.kit.db import Database, utcnow
 from tunedeck.realtime import repository
 from tunedeck.realtime.models import RealtimeWatcher
 
 WATCHED_SIZES = (10_000, 100_000)
+STREAM_ACCOUNTS = 10_000
+OPEN_STREAMS = 1_000
+CLOSED_PER_ACCOUNT = 10
 READS = 15
 MESSAGES = 20_000
 EVENT = {
@@ -110,8 +118,50 @@ async def watched_reads() -> None:
                     f"watched-set read, {size:>7,} rows: {took:7.2f} ms"
                     f"  ({took / baseline:5.1f}x SELECT 1; {took * 1000 / size:.2f} us/row)"
                 )
+            await streaming_reads(db, baseline)
         finally:
             await db.dispose()
+
+
+async def streaming_reads(db: Database, baseline: float) -> None:
+    """The watched set's open streams: OPEN_STREAMS of them among CLOSED_PER_ACCOUNT closed
+    ones per account of STREAM_ACCOUNTS (read through the partial index of open streams)."""
+    now = utcnow()
+    accounts = [{"id": uuid.uuid4(), "name": f"bench-{i}"} for i in range(STREAM_ACCOUNTS)]
+    streams = [
+        {
+            "id": uuid.uuid4(),
+            "account_id": account["id"],
+            "started_at": now - timedelta(days=day + 1),
+            "stopped_at": now - timedelta(days=day + 1, hours=-3),
+            "started_by": "bench",
+        }
+        for account in accounts
+        for day in range(CLOSED_PER_ACCOUNT)
+    ]
+    streams += [
+        {"id": uuid.uuid4(), "account_id": account["id"], "started_by": "bench"}
+        for account in accounts[:OPEN_STREAMS]
+    ]
+    async with db.session() as session:
+        await session.execute(insert(Account), accounts)
+        for start in range(0, len(streams), 5000):
+            await session.execute(insert(Stream), streams[start : start + 5000])
+        await session.commit()
+    async with db.session() as session:
+        await session.execute(text("ANALYZE streams"))
+        await session.commit()
+
+    async def read() -> None:
+        async with db.session() as session:
+            assert len(await history_repository.accounts_streaming(session)) == OPEN_STREAMS
+
+    await read()  # warm
+    took = await median_ms(read)
+    print(
+        f"open streams read, {OPEN_STREAMS:,} of {len(streams):,}: {took:7.2f} ms"
+        f"  ({took / baseline:5.1f}x SELECT 1)"
+    )
 
 
 SUBSCRIBER = textwrap.dedent(
